@@ -1,0 +1,72 @@
+// The composition root's wiring: configuration in, ready services out. main.ts and
+// the tests call this; nothing deeper reads configuration.
+
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
+import { DecisionCache } from './cache/decision-cache.js';
+import { DecisionService } from './engine/decision-service.js';
+import { PolicyManager } from './engine/policy-manager.js';
+import { PolicyService } from './engine/policy-service.js';
+import type { PolicyStore } from './store/store.js';
+import { FileStore } from './store/file/file-store.js';
+import { MongoStore } from './store/mongo/mongo-store.js';
+
+export interface Services {
+  store?: PolicyStore;
+  manager?: PolicyManager;
+  cache: DecisionCache;
+  decisions: DecisionService;
+  policies?: PolicyService;
+  close(): Promise<void>;
+}
+
+export function createStore(config: Config, logger: Logger): PolicyStore | undefined {
+  switch (config.store) {
+    case 'none':
+      return undefined;
+    case 'file':
+      return new FileStore({ dir: config.policyDir, logger });
+    case 'mongo':
+      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+  }
+}
+
+/** Build every service around a store (the configured one unless given). */
+export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore): Promise<Services> {
+  const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
+  const store = storeOverride ?? createStore(config, logger);
+  const cache = new DecisionCache({ max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  let manager: PolicyManager | undefined;
+  if (store) {
+    await store.open();
+    manager = new PolicyManager({
+      store,
+      pollIntervalMs: config.pollIntervalMs,
+      staleAfterMs: config.staleAfterMs,
+      resyncIntervalMs: config.resyncIntervalMs,
+      logger,
+    });
+    manager.onChange((changed) => cache.invalidate(changed));
+    await manager.start();
+  }
+  const decisions = new DecisionService({
+    manager,
+    cache,
+    defaultPermissions: config.defaultPermissions,
+    namespaceLimits: { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength },
+    parseLimits,
+  });
+  const policies = store && manager ? new PolicyService({ store, manager, parseLimits }) : undefined;
+  return {
+    store,
+    manager,
+    cache,
+    decisions,
+    policies,
+    async close() {
+      manager?.stop();
+      await store?.close();
+    },
+  };
+}

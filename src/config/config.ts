@@ -1,0 +1,128 @@
+// Configuration: read once from the environment and CLI flags (flags win), validated
+// with every problem reported, then passed down. Nothing else reads process.env.
+
+import { SETTINGS, type Setting } from './settings.js';
+import { parsePattern } from '../core/pattern.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  store: 'mongo' | 'file' | 'none';
+  mongoUrl?: string;
+  mongoDb?: string;
+  policyDir: string;
+  adminToken?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  defaultPermissions: string[];
+  defaultLanguage: string;
+  pollIntervalMs: number;
+  staleAfterMs: number;
+  resyncIntervalMs: number;
+  cacheMax: number;
+  cacheTtlMs: number;
+  bodyLimit: number;
+  maxNamespaceDepth: number;
+  maxNamespaceLength: number;
+  storeTimeoutMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseValue(s: Setting, raw: string, source: string, problems: string[]): unknown {
+  switch (s.kind) {
+    case 'int': {
+      const n = Number(raw);
+      if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || (s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be an integer from ${s.min} to ${s.max}`);
+        return undefined;
+      }
+      return n;
+    }
+    case 'enum':
+      if (!s.values!.includes(raw)) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be one of ${s.values!.join(', ')}`);
+        return undefined;
+      }
+      return raw;
+    case 'json-string-array': {
+      let v: unknown;
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        v = undefined;
+      }
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && typeof parsePattern(x) !== 'string')) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be a JSON array of permission patterns, e.g. ["*"] or []`);
+        return undefined;
+      }
+      return v;
+    }
+    case 'bool':
+      if (!['true', 'false', '1', '0'].includes(raw)) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be true or false`);
+        return undefined;
+      }
+      return raw === 'true' || raw === '1';
+    default:
+      return raw;
+  }
+}
+
+/** Flags as `--name value` or `--name=value`; unknown flags are problems. */
+function readFlags(argv: readonly string[], problems: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const known = new Set(SETTINGS.map((s) => s.flag));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      problems.push(`unexpected argument ${JSON.stringify(arg)}`);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!known.has(flag)) {
+      problems.push(`unknown flag ${flag}`);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) problems.push(`${flag} needs a value`);
+    else out.set(flag, value);
+  }
+  return out;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): Config {
+  const problems: string[] = [];
+  const flags = readFlags(argv, problems);
+  const values: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = flags.get(s.flag);
+    const fromEnv = env[s.env];
+    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? s.default;
+    if (raw === undefined) continue;
+    const source = fromFlag !== undefined ? s.flag : fromEnv !== undefined && fromEnv !== '' ? s.env : `default of ${s.env}`;
+    const v = parseValue(s, raw, source, problems);
+    if (v !== undefined) values[s.name] = v;
+  }
+  values.store ??= values.mongoUrl !== undefined ? 'mongo' : 'file';
+  if (values.store === 'mongo' && values.mongoUrl === undefined) problems.push('STORE=mongo needs MONGO_URL');
+  if (typeof values.mongoUrl === 'string' && !/^mongodb(\+srv)?:\/\//.test(values.mongoUrl)) {
+    problems.push('MONGO_URL must start with mongodb:// or mongodb+srv://');
+  }
+  if (typeof values.adminToken === 'string' && values.adminToken.length < 16) {
+    problems.push('ADMIN_TOKEN must be at least 16 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as unknown as Config;
+}
+
+/** Is this listen address reachable only from this machine? */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

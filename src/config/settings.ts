@@ -1,0 +1,40 @@
+// Every setting the service reads: environment variable, CLI flag, default, meaning.
+// One table, so the README's configuration table, `--help` and validation agree.
+
+export type SettingKind = 'int' | 'string' | 'enum' | 'json-string-array' | 'bool';
+
+export interface Setting {
+  /** property name in Config */
+  name: string;
+  env: string;
+  flag: string;
+  kind: SettingKind;
+  default?: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  description: string;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'port', env: 'PORT', flag: '--port', kind: 'int', default: '8080', min: 0, max: 65535, description: 'listen port' },
+  { name: 'host', env: 'HOST', flag: '--host', kind: 'string', default: '127.0.0.1', description: 'listen address (loopback by default: a sidecar)' },
+  { name: 'store', env: 'STORE', flag: '--store', kind: 'enum', values: ['mongo', 'file', 'none'], description: '`mongo` when MONGO_URL is set, else `file`; `none` serves only the policies mode' },
+  { name: 'mongoUrl', env: 'MONGO_URL', flag: '--mongo-url', kind: 'string', description: 'MongoDB connection string; the database is the one in its path, or MONGO_DB' },
+  { name: 'mongoDb', env: 'MONGO_DB', flag: '--mongo-db', kind: 'string', description: 'database name when the URL names none' },
+  { name: 'policyDir', env: 'POLICY_DIR', flag: '--policy-dir', kind: 'string', default: './policies', description: "the file store's directory (created when missing)" },
+  { name: 'adminToken', env: 'ADMIN_TOKEN', flag: '--admin-token', kind: 'string', description: 'bearer token required by write routes' },
+  { name: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'pino log level' },
+  { name: 'defaultPermissions', env: 'DEFAULT_PERMISSIONS', flag: '--default-permissions', kind: 'json-string-array', default: '["*"]', description: 'the result for a path with no documents (JSON array of patterns)' },
+  { name: 'defaultLanguage', env: 'DEFAULT_LANGUAGE', flag: '--default-language', kind: 'string', default: 'en', description: 'language of reasons when the request names none a catalogue has' },
+  { name: 'pollIntervalMs', env: 'POLL_INTERVAL_MS', flag: '--poll-interval-ms', kind: 'int', default: '1000', min: 50, max: 60000, description: 'how often a MongoDB replica asks for policy changes (bounds propagation: ≤ this + one query)' },
+  { name: 'staleAfterMs', env: 'STALE_AFTER_MS', flag: '--stale-after-ms', kind: 'int', default: '10000', min: 100, max: 86400000, description: 'without a successful sync for this long, answers say `stale: true` and the default is refused (503)' },
+  { name: 'resyncIntervalMs', env: 'RESYNC_INTERVAL_MS', flag: '--resync-interval-ms', kind: 'int', default: '300000', min: 0, max: 86400000, description: 'full reload from the store as a safety net (0 = never)' },
+  { name: 'cacheMax', env: 'CACHE_MAX', flag: '--cache-max', kind: 'int', default: '10000', min: 0, max: 10000000, description: 'most decisions held in the in-process cache (0 disables it)' },
+  { name: 'cacheTtlMs', env: 'CACHE_TTL_MS', flag: '--cache-ttl-ms', kind: 'int', default: '0', min: 0, max: 86400000, description: 'optional age bound for cached decisions (0 = none; invalidation keeps them correct)' },
+  { name: 'bodyLimit', env: 'BODY_LIMIT', flag: '--body-limit', kind: 'int', default: '1048576', min: 1024, max: 67108864, description: 'largest request body in bytes' },
+  { name: 'maxNamespaceDepth', env: 'MAX_NAMESPACE_DEPTH', flag: '--max-namespace-depth', kind: 'int', default: '32', min: 1, max: 1024, description: 'most namespaces in a path' },
+  { name: 'maxNamespaceLength', env: 'MAX_NAMESPACE_LENGTH', flag: '--max-namespace-length', kind: 'int', default: '128', min: 1, max: 4096, description: 'longest namespace' },
+  { name: 'storeTimeoutMs', env: 'STORE_TIMEOUT_MS', flag: '--store-timeout-ms', kind: 'int', default: '2000', min: 100, max: 60000, description: 'MongoDB server selection / operation timeout' },
+  { name: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'int', default: '10000', min: 100, max: 600000, description: 'on SIGTERM, longest wait for in-flight requests before exiting' },
+];

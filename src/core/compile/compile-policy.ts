@@ -1,0 +1,67 @@
+// Document → compiled policy. Pure; every problem is collected, not just the first.
+
+import { mustParsePattern } from '../pattern.js';
+import { resolveDocumentNamespace } from '../namespace.js';
+import type { DocumentError, PolicyDocument, PolicyRule } from '../document/types.js';
+import type { CompiledPolicy, CompiledRule, SubjectMatcher } from './types.js';
+
+export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
+
+function compileSubjects(subjects: readonly string[], path: string, errors: DocumentError[]): SubjectMatcher {
+  let any = false;
+  const ids: string[] = [];
+  const roles: string[] = [];
+  const groups: string[] = [];
+  subjects.forEach((s, i) => {
+    const bad = (what: string) => errors.push({ path: `${path}[${i}]`, message: `${what} needs a name after the ':'` });
+    if (s === '*') any = true;
+    else if (s.startsWith('role:')) s.length > 5 ? roles.push(s.slice(5)) : bad("'role:'");
+    else if (s.startsWith('group:')) s.length > 6 ? groups.push(s.slice(6)) : bad("'group:'");
+    else if (s.startsWith('id:')) s.length > 3 ? ids.push(s.slice(3)) : bad("'id:'");
+    else ids.push(s);
+  });
+  return { any, ids, roles, groups };
+}
+
+function compileRule(rule: PolicyRule, index: number, errors: DocumentError[]): CompiledRule {
+  const path = `rules[${index}]`;
+  if (rule.when !== undefined) {
+    // Fail closed until conditions exist: a rule must never apply while ignoring its condition.
+    errors.push({ path: `${path}.when`, message: 'conditions (when) are not supported by this server version' });
+  }
+  return {
+    id: rule.id ?? `#${index}`,
+    index,
+    subjects: compileSubjects(rule.subjects, `${path}.subjects`, errors),
+    grant: (rule.grant ?? []).map(mustParsePattern),
+    revoke: (rule.revoke ?? []).map(mustParsePattern),
+    deny: (rule.deny ?? []).map(mustParsePattern),
+    message: rule.message,
+  };
+}
+
+/** Compile a schema-valid document. */
+export function compilePolicy(doc: PolicyDocument): CompileResult {
+  const errors: DocumentError[] = [];
+  const ns = resolveDocumentNamespace(doc.key, doc.namespace);
+  if (!ns.ok) errors.push({ path: doc.namespace !== undefined ? 'namespace' : 'key', message: ns.reason });
+  const ids = new Set<string>();
+  doc.rules.forEach((r, i) => {
+    if (r.id === undefined) return;
+    if (ids.has(r.id)) errors.push({ path: `rules[${i}].id`, message: `duplicate rule id ${JSON.stringify(r.id)}` });
+    ids.add(r.id);
+  });
+  const rules = doc.rules.map((r, i) => compileRule(r, i, errors));
+  if (errors.length > 0 || !ns.ok) return { ok: false, errors };
+  return {
+    ok: true,
+    policy: {
+      key: doc.key,
+      namespace: ns.namespace,
+      ordinal: doc.ordinal,
+      disabled: doc.disabled === true,
+      rules,
+      document: doc,
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// The executable form of a policy document: built once per document version, read by
+// the evaluator on every request, never mutated.
+
+import type { Pattern } from '../pattern.js';
+import type { PolicyDocument } from '../document/types.js';
+
+/** Who a rule applies to, split by matcher kind so matching is a few array scans. */
+export interface SubjectMatcher {
+  readonly any: boolean;
+  readonly ids: readonly string[];
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
+}
+
+export interface CompiledRule {
+  /** the rule's id, or `#<index>` when it has none */
+  readonly id: string;
+  readonly index: number;
+  readonly subjects: SubjectMatcher;
+  readonly grant: readonly Pattern[];
+  readonly revoke: readonly Pattern[];
+  readonly deny: readonly Pattern[];
+  readonly message: string | undefined;
+}
+
+export interface CompiledPolicy {
+  readonly key: string;
+  readonly namespace: string;
+  /** undefined sorts after every number */
+  readonly ordinal: number | undefined;
+  readonly disabled: boolean;
+  readonly rules: readonly CompiledRule[];
+  readonly document: PolicyDocument;
+}
+
+/** Run order inside a namespace: ordinal (absent last), then key. */
+export function comparePolicies(a: CompiledPolicy, b: CompiledPolicy): number {
+  if (a.ordinal !== b.ordinal) {
+    if (a.ordinal === undefined) return 1;
+    if (b.ordinal === undefined) return -1;
+    return a.ordinal - b.ordinal;
+  }
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}

@@ -1,0 +1,119 @@
+// The JSON Schema of a policy document and its ajv validator. Unknown fields are
+// refused so a typo never silently changes what a policy means.
+
+import { Ajv, type ErrorObject } from 'ajv';
+import { parsePattern } from '../pattern.js';
+import { isValidKey, isValidNamespace } from '../namespace.js';
+import type { DocumentError, PolicyDocument } from './types.js';
+
+const patternList = {
+  type: 'array',
+  maxItems: 256,
+  items: { type: 'string', format: 'permission-pattern' },
+} as const;
+
+export const policyDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/policy-document.json',
+  title: 'Policy document',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'rules'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'policy' },
+    ordinal: { type: 'number', minimum: -1e9, maximum: 1e9 },
+    description: { type: 'string', maxLength: 4096 },
+    disabled: { type: 'boolean' },
+    rules: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['subjects'],
+        anyOf: [{ required: ['grant'] }, { required: ['revoke'] }, { required: ['deny'] }],
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: 128 },
+          subjects: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 256,
+            items: { type: 'string', minLength: 1, maxLength: 512 },
+          },
+          when: { type: 'string', minLength: 1, maxLength: 4096 },
+          grant: patternList,
+          revoke: patternList,
+          deny: patternList,
+          message: { type: 'string', maxLength: 2048 },
+        },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+ajv.addFormat('permission-pattern', { type: 'string', validate: (v: string) => typeof parsePattern(v) !== 'string' });
+ajv.addFormat('policy-key', { type: 'string', validate: isValidKey });
+ajv.addFormat('namespace', { type: 'string', validate: (v: string) => isValidNamespace(v) });
+
+const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+
+const FORMAT_MESSAGES: Record<string, string> = {
+  'permission-pattern': 'must be a permission pattern (segments of [A-Za-z0-9_./-] or *, joined by :)',
+  'policy-key': "must be a key: 1-256 characters of [A-Za-z0-9_.:-], '<namespace>-<name>'",
+  namespace: "must be a namespace: [A-Za-z0-9_:] and, after a ':', '-'",
+};
+
+/** `/rules/2/grant/0` → `rules[2].grant[0]` */
+export function toFieldPath(instancePath: string): string {
+  let out = '';
+  for (const raw of instancePath.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out;
+}
+
+function describe(e: ErrorObject): DocumentError | undefined {
+  const path = toFieldPath(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const field = String((e.params as { additionalProperty: string }).additionalProperty);
+      return { path: path === '' ? field : `${path}.${field}`, message: 'unknown field' };
+    }
+    case 'required': {
+      const field = String((e.params as { missingProperty: string }).missingProperty);
+      return { path: path === '' ? field : `${path}.${field}`, message: 'is required' };
+    }
+    case 'format':
+      return { path, message: FORMAT_MESSAGES[(e.params as { format: string }).format] ?? e.message ?? 'is invalid' };
+    case 'anyOf':
+      return { path, message: 'a rule needs at least one of grant, revoke or deny' };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
+    default:
+      return { path, message: e.message ?? 'is invalid' };
+  }
+}
+
+/** Validate a parsed value against the document schema; every error, with field paths. */
+export function validatePolicyDocument(value: unknown): { ok: true; document: PolicyDocument } | { ok: false; errors: DocumentError[] } {
+  if (validatePolicy(value)) return { ok: true, document: value };
+  const errors: DocumentError[] = [];
+  const seen = new Set<string>();
+  for (const e of validatePolicy.errors ?? []) {
+    // anyOf reports each failed branch as `required` too; the anyOf message says it all.
+    if (e.keyword === 'required' && e.schemaPath.includes('/anyOf/')) continue;
+    const d = describe(e);
+    if (!d) continue;
+    const id = `${d.path}\u0000${d.message}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      errors.push(d);
+    }
+  }
+  return { ok: false, errors };
+}

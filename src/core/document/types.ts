@@ -1,0 +1,53 @@
+// The policy document as written by users (SPEC §2), after parsing and schema checks.
+
+export type DocumentFormat = 'json' | 'yaml';
+
+export interface PolicyRule {
+  id?: string;
+  subjects: string[];
+  when?: string;
+  grant?: string[];
+  revoke?: string[];
+  deny?: string[];
+  message?: string;
+}
+
+export interface PolicyDocument {
+  $schema?: string;
+  key: string;
+  namespace?: string;
+  kind?: 'policy';
+  ordinal?: number;
+  description?: string;
+  disabled?: boolean;
+  rules: PolicyRule[];
+}
+
+/** One problem found in a document; collected, never first-only. */
+export interface DocumentError {
+  /** the policy key, when known */
+  document?: string;
+  /** field path such as `rules[2].grant[0]` ('' for the whole document) */
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export function formatError(e: DocumentError): string {
+  const where = e.path === '' ? '' : `${e.path}: `;
+  const pos = e.line !== undefined ? ` (line ${e.line}${e.column !== undefined ? `, column ${e.column}` : ''})` : '';
+  return `${where}${e.message}${pos}`;
+}
+
+/** Deterministic order: document, then line, then path. */
+export function sortErrors(errors: DocumentError[]): DocumentError[] {
+  return errors.sort((a, b) =>
+    (a.document ?? '').localeCompare(b.document ?? '') ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    (a.column ?? 0) - (b.column ?? 0) ||
+    a.path.localeCompare(b.path) ||
+    a.message.localeCompare(b.message));
+}
+
+export const MAX_REPORTED_ERRORS = 50;

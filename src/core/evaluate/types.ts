@@ -1,0 +1,75 @@
+// Inputs and outputs of one evaluation.
+
+import type { Pattern } from '../pattern.js';
+import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
+
+export interface Subject {
+  readonly id: string;
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+export interface Resource {
+  readonly type?: string;
+  readonly id?: string;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+export interface EvaluationInput {
+  readonly subject: Subject;
+  readonly resource?: Resource;
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** the whole namespace path being evaluated (empty in `policies` mode) */
+  readonly namespaces: readonly string[];
+}
+
+export type EffectKind = 'grant' | 'revoke' | 'deny';
+
+/** One effect a matching rule applied, in run order: what `check` replays. */
+export interface AppliedEffect {
+  readonly kind: EffectKind;
+  readonly pattern: Pattern;
+  readonly policy: CompiledPolicy;
+  readonly rule: CompiledRule;
+}
+
+export interface RuleTrace {
+  rule: string;
+  subjectMatched: boolean;
+  applied: boolean;
+  effects?: { grant?: string[]; revoke?: string[]; deny?: string[] };
+}
+
+export interface DocumentTrace {
+  document: string;
+  namespace: string;
+  disabled?: boolean;
+  rules: RuleTrace[];
+}
+
+export interface Decision {
+  /** granted patterns, minimal, sorted */
+  permissions: string[];
+  /** revoked / denied patterns that still overlap something granted, minimal, sorted */
+  denied: string[];
+  /** false when the lists err towards deny (a later grant partly overlapped a revoke) */
+  exact: boolean;
+  /** true when no document was gathered and the configured default answered */
+  default: boolean;
+  /** keys of the documents run, in order (disabled ones left out) */
+  policies: string[];
+  effects: AppliedEffect[];
+  trace?: DocumentTrace[];
+}
+
+export interface Reason {
+  text: string;
+  rule: string;
+  document: string;
+}
+
+export interface CheckResult {
+  allowed: boolean;
+  reason?: Reason;
+}

@@ -1,0 +1,218 @@
+// Answers evaluate and check requests (SPEC §3): resolves the mode, gathers compiled
+// policies from the manager, consults and fills the decision cache, and fails closed
+// (503) whenever the answer would otherwise be the default from stale or no knowledge.
+
+import { parseNamespacePath, isValidKey, type NamespaceLimits } from '../core/namespace.js';
+import { isConcretePermission } from '../core/pattern.js';
+import { evaluatePolicies } from '../core/evaluate/evaluate.js';
+import { checkPermission } from '../core/evaluate/check.js';
+import type { CheckResult, Decision, DocumentTrace, Reason, Subject } from '../core/evaluate/types.js';
+import type { CompiledPolicy } from '../core/compile/types.js';
+import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
+import { PolicyEngineError } from '../errors.js';
+import type { PolicyManager } from './policy-manager.js';
+import { compileInlinePolicies } from './inline-policies.js';
+import type { ParseLimits } from '../core/document/parse.js';
+
+export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
+
+export interface EvaluateRequest {
+  subject: SubjectInput;
+  namespace?: string;
+  policy?: string;
+  policies?: Array<Record<string, unknown> | string>;
+  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
+  context?: Record<string, unknown>;
+  explain?: boolean;
+}
+
+export interface CheckRequest extends EvaluateRequest {
+  permission?: string;
+  permissions?: string[];
+}
+
+export interface EvaluateResponse {
+  permissions: string[];
+  denied: string[];
+  default: boolean;
+  namespaces: string[];
+  policies: string[];
+  cached: boolean;
+  revision: string;
+  exact: boolean;
+  stale?: boolean;
+  trace?: DocumentTrace[];
+}
+
+export interface CheckResponse {
+  allowed?: boolean;
+  reason?: Reason;
+  results?: Record<string, boolean>;
+  reasons?: Record<string, Reason>;
+  cached: boolean;
+  revision: string;
+  stale?: boolean;
+}
+
+export interface DecisionServiceOptions {
+  /** undefined when the server runs with STORE=none */
+  manager: PolicyManager | undefined;
+  cache: DecisionCache;
+  defaultPermissions: readonly string[];
+  namespaceLimits: NamespaceLimits;
+  parseLimits: ParseLimits;
+}
+
+interface Outcome {
+  decision: Decision;
+  namespaces: readonly string[];
+  revision: string;
+  cached: boolean;
+  stale: boolean;
+  entry?: CachedDecision;
+}
+
+export function toSubject(input: SubjectInput): Subject {
+  if (typeof input === 'string') {
+    if (input.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject must not be empty');
+    return { id: input, roles: [], groups: [], attributes: {} };
+  }
+  if (typeof input.id !== 'string' || input.id.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject.id is required');
+  return { id: input.id, roles: input.roles ?? [], groups: input.groups ?? [], attributes: input.attributes ?? {} };
+}
+
+function modeOf(req: EvaluateRequest): 'namespace' | 'policy' | 'policies' {
+  const given = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
+  if (given.length !== 1) {
+    throw new PolicyEngineError('MODE_INVALID', given.length === 0
+      ? 'name exactly one of namespace, policy or policies'
+      : `name exactly one of namespace, policy or policies, not ${given.join(' and ')}`);
+  }
+  return given[0]!;
+}
+
+export class DecisionService {
+  constructor(private readonly options: DecisionServiceOptions) {}
+
+  private requireManager(): PolicyManager {
+    const m = this.options.manager;
+    if (!m) throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none): use the policies mode');
+    if (!m.isLoaded()) throw new PolicyEngineError('NOT_READY', 'policies have not been loaded from the store yet');
+    return m;
+  }
+
+  private run(req: EvaluateRequest): Outcome {
+    const mode = modeOf(req);
+    const subject = toSubject(req.subject);
+    const explain = req.explain === true;
+    const input = { subject, resource: req.resource, context: req.context };
+    const opts = { explain, defaultPermissions: this.options.defaultPermissions };
+
+    if (mode === 'policies') {
+      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits);
+      const namespaces = [...new Set(policies.map((p) => p.namespace))];
+      const decision = evaluatePolicies(policies, { ...input, namespaces }, opts);
+      return { decision, namespaces, revision: 'inline', cached: false, stale: false };
+    }
+
+    const manager = this.requireManager();
+    const stale = manager.isStale();
+    let namespaces: readonly string[];
+    let target: string;
+    let gather: () => readonly CompiledPolicy[];
+    if (mode === 'namespace') {
+      const parsed = parseNamespacePath(req.namespace!, this.options.namespaceLimits);
+      if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
+      namespaces = parsed.namespaces;
+      target = req.namespace!;
+      gather = () => {
+        const g = manager.gather(namespaces);
+        if (g.broken !== undefined) {
+          throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${g.broken} does not compile; fix or delete it`);
+        }
+        return g.policies;
+      };
+    } else {
+      const key = req.policy!;
+      if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}`);
+      const p = manager.policyByKey(key);
+      if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+      if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
+      namespaces = [p.namespace];
+      target = key;
+      gather = () => [p];
+    }
+
+    const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(subject));
+    const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
+    const revision = manager.revision;
+    if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit };
+
+    const decision = evaluatePolicies(gather(), { ...input, namespaces }, opts);
+    if (decision.default && stale) {
+      throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy store is unreachable and this path has no known documents; refusing to answer with the default');
+    }
+    if (cacheKey !== undefined) this.options.cache.set(cacheKey, { decision, namespaces, revision });
+    return { decision, namespaces, revision, cached: false, stale };
+  }
+
+  /** The response object, and for a fresh cache hit the already-serialized body. */
+  evaluate(req: EvaluateRequest): { response: EvaluateResponse; body?: string } {
+    const o = this.run(req);
+    if (o.decision.default && o.stale) {
+      throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
+    }
+    if (o.entry && !o.stale) {
+      o.entry.body ??= JSON.stringify(this.response(o));
+      return { response: this.response(o), body: o.entry.body };
+    }
+    return { response: this.response(o) };
+  }
+
+  private response(o: Outcome): EvaluateResponse {
+    const d = o.decision;
+    const r: EvaluateResponse = {
+      permissions: d.permissions,
+      denied: d.denied,
+      default: d.default,
+      namespaces: [...o.namespaces],
+      policies: d.policies,
+      cached: o.cached,
+      revision: o.revision,
+      exact: d.exact,
+    };
+    if (o.stale) r.stale = true;
+    if (d.trace) r.trace = d.trace;
+    return r;
+  }
+
+  check(req: CheckRequest): CheckResponse {
+    const single = req.permission !== undefined;
+    if (single === (req.permissions !== undefined)) {
+      throw new PolicyEngineError('REQUEST_INVALID', 'name exactly one of permission or permissions');
+    }
+    const wanted = single ? [req.permission!] : req.permissions!;
+    for (const p of wanted) {
+      if (!isConcretePermission(p)) {
+        throw new PolicyEngineError('PERMISSION_INVALID', `${JSON.stringify(p.slice(0, 200))} is not a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')`);
+      }
+    }
+    const o = this.run(req);
+    if (o.decision.default && o.stale) {
+      throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
+    }
+    const base: CheckResponse = { cached: o.cached, revision: o.revision, ...(o.stale ? { stale: true } : {}) };
+    if (single) {
+      const r: CheckResult = checkPermission(o.decision, req.permission!);
+      return { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base };
+    }
+    const results: Record<string, boolean> = {};
+    const reasons: Record<string, Reason> = {};
+    for (const p of wanted) {
+      const r = checkPermission(o.decision, p);
+      results[p] = r.allowed;
+      if (r.reason) reasons[p] = r.reason;
+    }
+    return { results, ...(Object.keys(reasons).length > 0 ? { reasons } : {}), ...base };
+  }
+}

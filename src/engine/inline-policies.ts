@@ -1,0 +1,35 @@
+// The `policies` mode: documents sent in the request, validated like stored ones and
+// run by ordinal, then in the order sent. Never touches a store.
+
+import { loadDocument, loadParsed } from '../core/compile/load-document.js';
+import type { ParseLimits } from '../core/document/parse.js';
+import type { DocumentError } from '../core/document/types.js';
+import type { CompiledPolicy } from '../core/compile/types.js';
+import { PolicyEngineError } from '../errors.js';
+
+export function compileInlinePolicies(items: ReadonlyArray<Record<string, unknown> | string>, limits: ParseLimits): CompiledPolicy[] {
+  const errors: DocumentError[] = [];
+  const policies: CompiledPolicy[] = [];
+  items.forEach((item, i) => {
+    const r = typeof item === 'string'
+      ? loadDocument(item, 'yaml', limits)
+      : loadParsed({ value: item, text: '' }, 'json');
+    if (r.ok) policies.push(r.loaded.policy);
+    else errors.push(...r.errors.map((e) => ({ ...e, path: `policies[${i}]${e.path === '' ? '' : '.' + e.path}` })));
+  });
+  if (errors.length > 0) throw new PolicyEngineError('POLICY_INVALID', `${errors.length} error(s) in the policies sent`, errors);
+  // Stable sort: by ordinal (absent last), then the order sent.
+  return policies
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => {
+      const x = a.p.ordinal;
+      const y = b.p.ordinal;
+      if (x !== y) {
+        if (x === undefined) return 1;
+        if (y === undefined) return -1;
+        return x - y;
+      }
+      return a.i - b.i;
+    })
+    .map(({ p }) => p);
+}

@@ -1,0 +1,275 @@
+// Keeps every stored policy compiled in memory (the request path never waits on the
+// database) and current: store events are applied as they come, pollable stores are
+// asked what changed every `pollIntervalMs`. Tells listeners which namespaces changed
+// so caches drop exactly what they must.
+
+import { compilePolicy } from '../core/compile/compile-policy.js';
+import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+import {
+  isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
+} from '../store/store.js';
+
+export interface ManagerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PolicyManagerOptions {
+  store: PolicyStore;
+  /** how often a pollable store is asked for changes */
+  pollIntervalMs: number;
+  /** after this long without a successful sync, answers are marked stale */
+  staleAfterMs: number;
+  /** a full reload, as a safety net behind the change feed (0 = never) */
+  resyncIntervalMs: number;
+  logger: ManagerLogger;
+  now?: () => number;
+}
+
+export type ChangedNamespaces = ReadonlySet<string> | 'all';
+
+export interface Gathered {
+  /** in run order, disabled ones included */
+  policies: readonly CompiledPolicy[];
+  /** a namespace holding a stored document that failed to compile */
+  broken?: string;
+}
+
+interface Entry {
+  record: PolicyRecord;
+  policy: CompiledPolicy | undefined;
+}
+
+const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
+
+export class PolicyManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byNamespace = new Map<string, CompiledPolicy[]>();
+  /** namespace → keys whose stored document does not compile */
+  private readonly broken = new Map<string, Set<string>>();
+  private readonly listeners: Array<(changed: ChangedNamespaces) => void> = [];
+  private readonly now: () => number;
+  /** the revision answers report: the newest change applied, from any source */
+  private revisionValue = '';
+  /** where polling continues: only what a poll or full load has seen (local writes may skip ahead) */
+  private cursor = '';
+  private loaded = false;
+  private lastSyncAt = 0;
+  private lastError: string | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private syncing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: PolicyManagerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get store(): PolicyStore {
+    return this.options.store;
+  }
+
+  get revision(): string {
+    return this.revisionValue;
+  }
+
+  /** Load once (retrying in the background until it works) and start following changes. */
+  async start(): Promise<void> {
+    const store = this.options.store;
+    if (isSubscribable(store)) this.unsubscribe = store.subscribe((e) => this.apply([e]));
+    const hint = (store as { onChangeHint?: (l: () => void) => () => void }).onChangeHint;
+    if (typeof hint === 'function') {
+      const off = hint.call(store, () => void this.sync());
+      const prev = this.unsubscribe;
+      this.unsubscribe = () => { off(); prev?.(); };
+    }
+    await this.sync();
+    if (isPollable(store) || !this.loaded) {
+      const t = setInterval(() => void this.sync(), this.options.pollIntervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+    if (this.options.resyncIntervalMs > 0) {
+      const t = setInterval(() => void this.sync(true), this.options.resyncIntervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe?.();
+  }
+
+  onChange(listener: (changed: ChangedNamespaces) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** One sync at a time: a full load until loaded, then changes since our revision. */
+  sync(full = false): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.syncing ??= this.runSync(full).finally(() => { this.syncing = undefined; });
+    return this.syncing;
+  }
+
+  /** A sync that starts after every write made so far (waits out one in flight). */
+  async syncAfterWrite(): Promise<void> {
+    if (this.syncing) await this.syncing;
+    await this.sync();
+  }
+
+  private async runSync(full: boolean): Promise<void> {
+    const store = this.options.store;
+    try {
+      if (!this.loaded || full) {
+        const snap = await store.loadAll();
+        this.replaceAll(snap.records, snap.revision);
+      } else if (isPollable(store)) {
+        const changes = await store.changesSince(this.cursor);
+        if (changes === 'reset') {
+          const snap = await store.loadAll();
+          this.replaceAll(snap.records, snap.revision);
+        } else {
+          this.apply(changes.events);
+          this.cursor = changes.revision;
+          this.noteRevision(changes.revision);
+        }
+      }
+      this.lastSyncAt = this.now();
+      if (this.lastError !== undefined) this.options.logger.info({ revision: this.revisionValue }, 'policy store reachable again');
+      this.lastError = undefined;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.lastError === undefined) this.options.logger.error({ err: message }, 'policy store sync failed; serving the last good policies');
+      this.lastError = message;
+    }
+  }
+
+  private replaceAll(records: PolicyRecord[], revision: string): void {
+    this.entries.clear();
+    this.byNamespace.clear();
+    this.broken.clear();
+    const namespaces = new Set<string>();
+    for (const r of records) {
+      this.entries.set(r.key, { record: r, policy: this.compile(r) });
+      namespaces.add(r.namespace);
+    }
+    for (const ns of namespaces) this.rebuild(ns);
+    this.revisionValue = revision;
+    this.cursor = revision;
+    this.loaded = true;
+    this.emit('all');
+  }
+
+  private compile(record: PolicyRecord): CompiledPolicy | undefined {
+    const result = compilePolicy(record.document);
+    if (result.ok) return result.policy;
+    // Fail closed: the namespace answers 503 until the document is fixed, since running
+    // the path without it could drop a deny.
+    this.options.logger.error({ key: record.key, errors: result.errors }, 'stored policy does not compile');
+    return undefined;
+  }
+
+  private rebuild(ns: string): void {
+    const list: CompiledPolicy[] = [];
+    const broken = new Set<string>();
+    for (const { record, policy } of this.entries.values()) {
+      if (record.namespace !== ns) continue;
+      if (policy) list.push(policy);
+      else broken.add(record.key);
+    }
+    list.sort(comparePolicies);
+    if (list.length > 0) this.byNamespace.set(ns, list);
+    else this.byNamespace.delete(ns);
+    if (broken.size > 0) this.broken.set(ns, broken);
+    else this.broken.delete(ns);
+  }
+
+  /** Apply store events (from a subscription, a poll, or a write this process made). */
+  apply(events: readonly StoreEvent[]): void {
+    const changed = new Set<string>();
+    for (const e of events) {
+      if (e.type === 'reset') {
+        void this.sync(true);
+        continue;
+      }
+      if (e.type === 'put') {
+        const prev = this.entries.get(e.record.key);
+        if (prev && prev.record.etag === e.record.etag && prev.record.namespace === e.record.namespace) continue;
+        if (prev) changed.add(prev.record.namespace);
+        this.entries.set(e.record.key, { record: e.record, policy: this.compile(e.record) });
+        changed.add(e.record.namespace);
+      } else {
+        const prev = this.entries.get(e.key);
+        if (!prev) continue;
+        this.entries.delete(e.key);
+        changed.add(prev.record.namespace);
+      }
+      this.noteRevision(e.revision);
+    }
+    for (const ns of changed) this.rebuild(ns);
+    if (changed.size > 0) this.emit(changed);
+  }
+
+  private noteRevision(revision: string): void {
+    const n = Number(revision);
+    const cur = Number(this.revisionValue);
+    // Numeric revisions (Mongo seq, counters) only move forward; others are taken as given.
+    if (Number.isFinite(n) && Number.isFinite(cur) && this.revisionValue !== '' && n <= cur) return;
+    this.revisionValue = revision;
+  }
+
+  private emit(changed: ChangedNamespaces): void {
+    for (const l of this.listeners) l(changed);
+  }
+
+  /** The documents of a namespace path, in run order. */
+  gather(namespaces: readonly string[]): Gathered {
+    let broken: string | undefined;
+    if (this.broken.size > 0) broken = namespaces.find((ns) => this.broken.has(ns));
+    if (namespaces.length === 1) {
+      return { policies: this.byNamespace.get(namespaces[0]!) ?? EMPTY, broken };
+    }
+    const out: CompiledPolicy[] = [];
+    for (const ns of namespaces) {
+      const list = this.byNamespace.get(ns);
+      if (list) for (const p of list) out.push(p);
+    }
+    return { policies: out, broken };
+  }
+
+  /** The compiled policy of one key (undefined when absent), or 'broken'. */
+  policyByKey(key: string): CompiledPolicy | 'broken' | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    return e.policy ?? 'broken';
+  }
+
+  isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  /** True while the in-memory state may be older than its freshness bound. */
+  isStale(): boolean {
+    if (!this.loaded) return true;
+    if (!isPollable(this.options.store)) return this.lastError !== undefined;
+    return this.now() - this.lastSyncAt > this.options.staleAfterMs;
+  }
+
+  status(): { loaded: boolean; stale: boolean; revision: string; documents: number; lastSyncAt: number; lastError?: string; brokenDocuments: number } {
+    let brokenDocuments = 0;
+    for (const s of this.broken.values()) brokenDocuments += s.size;
+    return {
+      loaded: this.loaded,
+      stale: this.isStale(),
+      revision: this.revisionValue,
+      documents: this.entries.size,
+      lastSyncAt: this.lastSyncAt,
+      brokenDocuments,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+}

@@ -1,0 +1,117 @@
+// The policy REST API's logic (SPEC §5), apart from HTTP: validate before anything is
+// written, write through the store, and apply the change to this replica at once.
+
+import { loadDocument, loadDocuments, type LoadedDocument } from '../core/compile/load-document.js';
+import type { ParseLimits } from '../core/document/parse.js';
+import type { DocumentError, DocumentFormat } from '../core/document/types.js';
+import { isValidKey, isValidNamespace } from '../core/namespace.js';
+import { PolicyEngineError } from '../errors.js';
+import {
+  StoreConflictError, StoreUnavailableError,
+  type ListPage, type NewPolicy, type PolicyRecord, type PolicyStore, type PutResult, type WriteOptions,
+} from '../store/store.js';
+import type { PolicyManager } from './policy-manager.js';
+
+export interface PolicyServiceOptions {
+  store: PolicyStore;
+  manager: PolicyManager;
+  parseLimits: ParseLimits;
+}
+
+function invalid(errors: DocumentError[]): PolicyEngineError {
+  return new PolicyEngineError('POLICY_INVALID', `the policy document is invalid (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors);
+}
+
+function toNewPolicy(l: LoadedDocument): NewPolicy {
+  return {
+    key: l.policy.key,
+    namespace: l.policy.namespace,
+    ordinal: l.policy.ordinal ?? null,
+    disabled: l.policy.disabled,
+    format: l.format,
+    text: l.text,
+    document: l.document,
+  };
+}
+
+/** Run a store call, turning store failures into domain errors. */
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreConflictError) {
+      throw new PolicyEngineError('PRECONDITION_FAILED', err.message, err.currentEtag !== undefined ? { etag: err.currentEtag } : undefined);
+    }
+    if (err instanceof StoreUnavailableError) {
+      throw new PolicyEngineError('STORE_UNAVAILABLE', `the policy store is unavailable: ${err.message}`, undefined, { cause: err });
+    }
+    throw err;
+  }
+}
+
+export function assertKey(key: string): void {
+  if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}: 1-256 characters of [A-Za-z0-9_.:-]`);
+}
+
+export class PolicyService {
+  constructor(private readonly options: PolicyServiceOptions) {}
+
+  async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
+    assertKey(key);
+    const r = loadDocument(text, format, this.options.parseLimits);
+    if (!r.ok) throw invalid(r.errors);
+    if (r.loaded.policy.key !== key) {
+      throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
+    }
+    const result = await storeCall(() => this.options.store.put(toNewPolicy(r.loaded), opts));
+    this.options.manager.apply([{ type: 'put', record: result.record, revision: result.revision }]);
+    return result;
+  }
+
+  async get(key: string): Promise<PolicyRecord> {
+    assertKey(key);
+    const record = await storeCall(() => this.options.store.get(key));
+    if (!record) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+    return record;
+  }
+
+  async list(namespace: string | undefined, cursor: string | undefined, limit: number): Promise<ListPage> {
+    if (namespace !== undefined && !isValidNamespace(namespace)) {
+      throw new PolicyEngineError('NAMESPACE_INVALID', `invalid namespace ${JSON.stringify(namespace.slice(0, 300))}`);
+    }
+    if (cursor !== undefined && !isValidKey(cursor)) throw new PolicyEngineError('REQUEST_INVALID', 'invalid cursor');
+    return storeCall(() => this.options.store.list({ namespace, after: cursor, limit }));
+  }
+
+  async delete(key: string, opts: WriteOptions): Promise<void> {
+    assertKey(key);
+    const current = await storeCall(() => this.options.store.get(key));
+    const result = await storeCall(() => this.options.store.delete(key, opts));
+    if (result === false) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+    this.options.manager.apply([{ type: 'delete', key, namespace: current?.namespace ?? '', revision: result.revision }]);
+  }
+
+  /** Bulk import: every document validated before any is written. */
+  async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
+    const r = loadDocuments(text, format, this.options.parseLimits);
+    if (!r.ok) throw invalid(r.errors);
+    const policies = r.loaded.map(toNewPolicy);
+    const result = await storeCall(() => this.options.store.putMany(policies));
+    // Subscribable stores have sent their events already; pollable ones are asked now,
+    // so this replica answers from the import at once.
+    await this.options.manager.syncAfterWrite();
+    return { ...result, keys: policies.map((p) => p.key) };
+  }
+
+  /** Compile without storing: one document, a JSON array or a YAML stream. */
+  validate(text: string, format: DocumentFormat): { valid: boolean; errors: DocumentError[]; documents: number } {
+    const trimmed = text.trimStart();
+    const multi = format === 'yaml' ? /^---|\n---/.test(text) : trimmed.startsWith('[');
+    if (multi) {
+      const r = loadDocuments(text, format, this.options.parseLimits);
+      return r.ok ? { valid: true, errors: [], documents: r.loaded.length } : { valid: false, errors: r.errors, documents: 0 };
+    }
+    const r = loadDocument(text, format, this.options.parseLimits);
+    return r.ok ? { valid: true, errors: [], documents: 1 } : { valid: false, errors: r.errors, documents: 0 };
+  }
+}

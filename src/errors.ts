@@ -1,0 +1,47 @@
+// The one registry of error codes. Domain code throws `PolicyEngineError`s carrying a
+// code (never an HTTP status); the server's error handler maps codes to statuses here.
+// `test/errors.test.ts` checks every code is unique and documented in docs/errors.md.
+
+export const ERROR_CODES = {
+  REQUEST_INVALID: { status: 400, description: 'The request body or query does not match the route schema.' },
+  BODY_MALFORMED: { status: 400, description: 'The body is not well-formed JSON or YAML, or breaks a parser limit (depth, aliases, tags).' },
+  BODY_TOO_LARGE: { status: 413, description: 'The body is larger than the configured limit.' },
+  MEDIA_TYPE_UNSUPPORTED: { status: 415, description: 'The Content-Type is neither JSON nor YAML.' },
+  MODE_INVALID: { status: 400, description: 'An evaluate/check request names none or several of namespace, policy and policies.' },
+  NAMESPACE_INVALID: { status: 400, description: 'A namespace path breaks the namespace grammar or limits.' },
+  KEY_INVALID: { status: 400, description: 'A policy key breaks the key grammar.' },
+  PERMISSION_INVALID: { status: 400, description: 'A permission to check is not a concrete permission.' },
+  SUBJECT_INVALID: { status: 400, description: 'The subject is missing or malformed.' },
+  POLICY_INVALID: { status: 422, description: 'A policy document failed validation; details lists every error.' },
+  POLICY_KEY_MISMATCH: { status: 422, description: "The document's key differs from the key in the URL." },
+  POLICY_NOT_FOUND: { status: 404, description: 'No policy document has this key.' },
+  PRECONDITION_FAILED: { status: 412, description: 'If-Match / If-None-Match did not hold: the document changed since it was read.' },
+  PRECONDITION_REQUIRED: { status: 428, description: 'Reserved: a write without If-Match where the server requires one.' },
+  NOT_ACCEPTABLE: { status: 406, description: 'The Accept header names no format this route can produce.' },
+  ROUTE_NOT_FOUND: { status: 404, description: 'No route matches the method and URL.' },
+  UNAUTHORIZED: { status: 401, description: 'A write route was called without the admin bearer token.' },
+  WRITES_DISABLED: { status: 403, description: 'Write routes are refused: the server listens beyond loopback and no ADMIN_TOKEN is set.' },
+  STORE_DISABLED: { status: 400, description: 'The server runs with STORE=none: only the policies mode works.' },
+  STORE_UNAVAILABLE: { status: 503, description: 'The policy store cannot be reached, or the policy state is too stale to give the default.' },
+  POLICY_STATE_BROKEN: { status: 503, description: 'A stored document in the path could not be compiled; answering without it could grant too much.' },
+  NOT_READY: { status: 503, description: 'Policies have not been loaded yet.' },
+  INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PolicyEngineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PolicyEngineError';
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

@@ -1,0 +1,61 @@
+// Composition root: configuration, logger, services, HTTP listener, graceful shutdown.
+
+import { pino } from 'pino';
+import { ConfigError, isLoopback, loadConfig } from './config/config.js';
+import { createServices } from './compose.js';
+import { buildApp } from './server/app.js';
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env, argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`policy-engine: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'adminToken'] });
+  const loopbackOnly = isLoopback(config.host);
+  if (!loopbackOnly && config.adminToken === undefined) {
+    logger.warn({ host: config.host }, 'listening beyond loopback without ADMIN_TOKEN: write routes are refused');
+  }
+  const services = await createServices(config, logger);
+  const app = await buildApp({
+    decisions: services.decisions,
+    policies: services.policies,
+    manager: services.manager,
+    auth: { adminToken: config.adminToken, loopbackOnly },
+    bodyLimit: config.bodyLimit,
+    logger,
+  });
+  await app.listen({ port: config.port, host: config.host });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    void (async () => {
+      await app.close();
+      await services.close();
+      logger.info('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2), process.env).catch((err: unknown) => {
+    process.stderr.write(`policy-engine: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,159 @@
+// The policy REST API (SPEC §5): PUT/GET/DELETE /v1/policies/:key, GET /v1/policies,
+// POST /v1/policies (bulk import), POST /v1/validate. Bodies are JSON or YAML text.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as yaml from 'js-yaml';
+import type { PolicyService } from '../../engine/policy-service.js';
+import type { PolicyRecord, WriteOptions } from '../../store/store.js';
+import { acceptedFormat, bodyFormat, keepBodiesAsText } from '../content.js';
+import { errorResponse } from '../schemas/evaluate.js';
+import { PolicyEngineError } from '../../errors.js';
+
+const errors = { '4xx': errorResponse, '5xx': errorResponse };
+const keyParams = { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 1024 } } } as const;
+const writeHeaders = {
+  type: 'object',
+  properties: { 'if-match': { type: 'string', maxLength: 1024 }, 'if-none-match': { type: 'string', maxLength: 1024 } },
+} as const;
+const writeResult = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' }, namespace: { type: 'string' }, etag: { type: 'string' },
+    created: { type: 'boolean' }, revision: { type: 'string' }, updatedAt: { type: 'string' },
+  },
+} as const;
+const summary = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' }, namespace: { type: 'string' }, ordinal: { type: ['number', 'null'] },
+    disabled: { type: 'boolean' }, format: { type: 'string' }, etag: { type: 'string' }, updatedAt: { type: 'string' },
+    document: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+function writeOptions(request: FastifyRequest): WriteOptions {
+  const ifMatch = request.headers['if-match'];
+  const ifNoneMatch = request.headers['if-none-match'];
+  const opts: WriteOptions = {};
+  if (typeof ifMatch === 'string') opts.ifMatch = ifMatch;
+  if (typeof ifNoneMatch === 'string') {
+    if (ifNoneMatch.trim() !== '*') throw new PolicyEngineError('REQUEST_INVALID', 'writes accept only If-None-Match: *');
+    opts.ifNoneMatch = true;
+  }
+  return opts;
+}
+
+/** The stored text when it is in the wanted format, else the parsed document re-rendered. */
+function render(record: PolicyRecord, format: 'json' | 'yaml'): string {
+  if (record.format === format) return record.text;
+  return format === 'yaml' ? yaml.dump(record.document, { noRefs: true, lineWidth: 120 }) : JSON.stringify(record.document, null, 2);
+}
+
+function sendDocument(reply: FastifyReply, record: PolicyRecord, format: 'json' | 'yaml'): FastifyReply {
+  return reply
+    .header('etag', record.etag)
+    .header('last-modified', new Date(record.updatedAt).toUTCString())
+    .header('vary', 'Accept')
+    .type(format === 'yaml' ? 'application/yaml; charset=utf-8' : 'application/json; charset=utf-8')
+    .send(render(record, format));
+}
+
+export function policyRoutes(app: FastifyInstance, service: PolicyService, guardWrite: (r: FastifyRequest) => Promise<void>): void {
+  app.register(async (scope) => {
+    keepBodiesAsText(scope);
+
+    scope.put('/v1/policies/:key', {
+      preHandler: guardWrite,
+      schema: { params: keyParams, headers: writeHeaders, response: { 200: writeResult, 201: writeResult, ...errors } },
+    }, async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const { text, format } = bodyFormat(request);
+      const r = await service.put(key, text, format, writeOptions(request));
+      reply.code(r.created ? 201 : 200).header('etag', r.record.etag);
+      if (r.created) reply.header('location', `/v1/policies/${encodeURIComponent(key)}`);
+      return { key, namespace: r.record.namespace, etag: r.record.etag, created: r.created, revision: r.revision, updatedAt: r.record.updatedAt };
+    });
+
+    scope.get('/v1/policies/:key', {
+      schema: { params: keyParams, response: { ...errors } },
+    }, async (request, reply) => {
+      const { key } = request.params as { key: string };
+      const format = acceptedFormat(request.headers.accept);
+      const record = await service.get(key);
+      const inm = request.headers['if-none-match'];
+      if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === record.etag)) {
+        return reply.code(304).header('etag', record.etag).send();
+      }
+      return sendDocument(reply, record, format);
+    });
+
+    scope.get('/v1/policies', {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            namespace: { type: 'string', maxLength: 4096 },
+            cursor: { type: 'string', maxLength: 1024 },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: summary }, cursor: { type: ['string', 'null'] } } }, ...errors },
+      },
+    }, async (request) => {
+      const q = request.query as { namespace?: string; cursor?: string; limit: number };
+      const page = await service.list(q.namespace, q.cursor, q.limit);
+      return {
+        items: page.records.map((r) => ({
+          key: r.key, namespace: r.namespace, ordinal: r.ordinal, disabled: r.disabled, format: r.format,
+          etag: r.etag, updatedAt: r.updatedAt, document: r.document,
+        })),
+        cursor: page.next ?? null,
+      };
+    });
+
+    scope.delete('/v1/policies/:key', {
+      preHandler: guardWrite,
+      schema: { params: keyParams, headers: writeHeaders, response: { ...errors } },
+    }, async (request, reply) => {
+      const { key } = request.params as { key: string };
+      await service.delete(key, writeOptions(request));
+      return reply.code(204).send();
+    });
+
+    scope.post('/v1/policies', {
+      preHandler: guardWrite,
+      schema: {
+        response: {
+          200: { type: 'object', properties: { created: { type: 'integer' }, replaced: { type: 'integer' }, keys: { type: 'array', items: { type: 'string' } }, revision: { type: 'string' } } },
+          ...errors,
+        },
+      },
+    }, async (request) => {
+      const { text, format } = bodyFormat(request);
+      return service.import(text, format);
+    });
+
+    scope.post('/v1/validate', {
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              valid: { type: 'boolean' },
+              documents: { type: 'integer' },
+              errors: {
+                type: 'array',
+                items: { type: 'object', properties: { document: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    }, async (request) => {
+      const { text, format } = bodyFormat(request);
+      return service.validate(text, format);
+    });
+  });
+}

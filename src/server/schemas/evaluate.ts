@@ -1,0 +1,141 @@
+// Request and response schemas of the decision routes. Responses are serialized by
+// them (fast-json-stringify), requests validated by fastify's ajv.
+
+const stringList = (maxItems: number, maxLength: number) => ({ type: 'array', maxItems, items: { type: 'string', maxLength } }) as const;
+
+const attributes = { type: 'object', maxProperties: 256 } as const;
+
+export const subjectSchema = {
+  anyOf: [
+    { type: 'string', minLength: 1, maxLength: 512 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: {
+        id: { type: 'string', minLength: 1, maxLength: 512 },
+        roles: stringList(256, 256),
+        groups: stringList(256, 256),
+        attributes,
+      },
+    },
+  ],
+} as const;
+
+const inputProperties = {
+  subject: subjectSchema,
+  namespace: { type: 'string', maxLength: 8192 },
+  policy: { type: 'string', maxLength: 512 },
+  policies: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 100,
+    items: { anyOf: [{ type: 'object' }, { type: 'string', maxLength: 262144 }] },
+  },
+  resource: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      type: { type: 'string', maxLength: 256 },
+      id: { type: 'string', maxLength: 512 },
+      attributes,
+    },
+  },
+  context: attributes,
+  explain: { type: 'boolean' },
+  language: { type: 'string', maxLength: 64 },
+} as const;
+
+export const evaluateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['subject'],
+  properties: inputProperties,
+} as const;
+
+export const checkBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['subject'],
+  properties: {
+    ...inputProperties,
+    permission: { type: 'string', maxLength: 1100 },
+    permissions: { type: 'array', minItems: 1, maxItems: 256, items: { type: 'string', maxLength: 1100 } },
+  },
+} as const;
+
+const traceSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      document: { type: 'string' },
+      namespace: { type: 'string' },
+      disabled: { type: 'boolean' },
+      rules: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            rule: { type: 'string' },
+            subjectMatched: { type: 'boolean' },
+            applied: { type: 'boolean' },
+            effects: {
+              type: 'object',
+              properties: { grant: { type: 'array', items: { type: 'string' } }, revoke: { type: 'array', items: { type: 'string' } }, deny: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+export const evaluateResponse = {
+  type: 'object',
+  required: ['permissions', 'denied', 'default', 'namespaces', 'policies', 'cached', 'revision', 'exact'],
+  properties: {
+    permissions: strings,
+    denied: strings,
+    default: { type: 'boolean' },
+    namespaces: strings,
+    policies: strings,
+    cached: { type: 'boolean' },
+    revision: { type: 'string' },
+    exact: { type: 'boolean' },
+    stale: { type: 'boolean' },
+    trace: traceSchema,
+  },
+} as const;
+
+const reasonSchema = {
+  type: 'object',
+  properties: { text: { type: 'string' }, rule: { type: 'string' }, document: { type: 'string' } },
+} as const;
+
+export const checkResponse = {
+  type: 'object',
+  properties: {
+    allowed: { type: 'boolean' },
+    reason: reasonSchema,
+    results: { type: 'object', additionalProperties: { type: 'boolean' } },
+    reasons: { type: 'object', additionalProperties: reasonSchema },
+    cached: { type: 'boolean' },
+    revision: { type: 'string' },
+    stale: { type: 'boolean' },
+  },
+} as const;
+
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: {},
+    id: { type: 'string' },
+  },
+} as const;
