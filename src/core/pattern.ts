@@ -15,6 +15,8 @@ export interface Pattern {
   readonly text: string;
   readonly segs: readonly (string | null)[];
   readonly rest: boolean;
+  /** the first segment when it is a literal, '' when it is a wildcard (bucketing key) */
+  readonly head: string;
 }
 
 export type PatternError = 'empty' | 'too_many_segments' | 'bad_segment';
@@ -32,13 +34,24 @@ export function parsePattern(text: string): Pattern | PatternError {
   }
   const rest = segs[segs.length - 1] === null;
   if (rest) segs.pop();
-  return { text, segs, rest };
+  return { text, segs, rest, head: segs[0] ?? '' };
 }
+
+/**
+ * Interned patterns: equal texts give the same object across every compiled document,
+ * so evaluation can tell duplicates by identity. Bounded; past the bound patterns are
+ * simply not shared.
+ */
+const interned = new Map<string, Pattern>();
+const MAX_INTERNED = 100_000;
 
 /** Parse a pattern that is known to be valid (schema-checked); throws otherwise. */
 export function mustParsePattern(text: string): Pattern {
+  const known = interned.get(text);
+  if (known) return known;
   const p = parsePattern(text);
   if (typeof p === 'string') throw new Error(`invalid permission pattern ${JSON.stringify(text)}: ${p}`);
+  if (interned.size < MAX_INTERNED) interned.set(text, p);
   return p;
 }
 
@@ -65,6 +78,7 @@ export function matches(p: Pattern, permission: string): boolean {
 
 /** Does `a` match every permission that `b` matches (a ⊇ b)? */
 export function contains(a: Pattern, b: Pattern): boolean {
+  if (a === b) return true;
   const na = a.segs.length;
   const nb = b.segs.length;
   if (b.rest) {

@@ -4,10 +4,9 @@
 
 import { parseNamespacePath, isValidKey, type NamespaceLimits } from '../core/namespace.js';
 import { isConcretePermission } from '../core/pattern.js';
-import { evaluatePolicies } from '../core/evaluate/evaluate.js';
+import { buildPlan, evaluatePlan, type PathPlan } from '../core/evaluate/plan.js';
 import { checkPermission } from '../core/evaluate/check.js';
 import type { CheckResult, Decision, DocumentTrace, Reason, Subject } from '../core/evaluate/types.js';
-import type { CompiledPolicy } from '../core/compile/types.js';
 import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
@@ -111,7 +110,7 @@ export class DecisionService {
     if (mode === 'policies') {
       const policies = compileInlinePolicies(req.policies!, this.options.parseLimits);
       const namespaces = [...new Set(policies.map((p) => p.namespace))];
-      const decision = evaluatePolicies(policies, { ...input, namespaces }, opts);
+      const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, opts);
       return { decision, namespaces, revision: 'inline', cached: false, stale: false };
     }
 
@@ -119,18 +118,18 @@ export class DecisionService {
     const stale = manager.isStale();
     let namespaces: readonly string[];
     let target: string;
-    let gather: () => readonly CompiledPolicy[];
+    let plan: () => PathPlan;
     if (mode === 'namespace') {
       const parsed = parseNamespacePath(req.namespace!, this.options.namespaceLimits);
       if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
       namespaces = parsed.namespaces;
       target = req.namespace!;
-      gather = () => {
-        const g = manager.gather(namespaces);
-        if (g.broken !== undefined) {
-          throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${g.broken} does not compile; fix or delete it`);
+      plan = () => {
+        const p = manager.plan(target, namespaces);
+        if (p.broken !== undefined) {
+          throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
         }
-        return g.policies;
+        return p.plan;
       };
     } else {
       const key = req.policy!;
@@ -140,7 +139,7 @@ export class DecisionService {
       if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
       namespaces = [p.namespace];
       target = key;
-      gather = () => [p];
+      plan = () => buildPlan([p]);
     }
 
     const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(subject));
@@ -148,7 +147,7 @@ export class DecisionService {
     const revision = manager.revision;
     if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit };
 
-    const decision = evaluatePolicies(gather(), { ...input, namespaces }, opts);
+    const decision = evaluatePlan(plan(), { ...input, namespaces }, opts);
     if (decision.default && stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy store is unreachable and this path has no known documents; refusing to answer with the default');
     }

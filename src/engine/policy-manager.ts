@@ -3,7 +3,9 @@
 // asked what changed every `pollIntervalMs`. Tells listeners which namespaces changed
 // so caches drop exactly what they must.
 
+import { LRUCache } from 'lru-cache';
 import { compilePolicy } from '../core/compile/compile-policy.js';
+import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
 import {
   isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
@@ -49,6 +51,8 @@ export class PolicyManager {
   /** namespace → keys whose stored document does not compile */
   private readonly broken = new Map<string, Set<string>>();
   private readonly listeners: Array<(changed: ChangedNamespaces) => void> = [];
+  /** path string → plan over the current state; dropped when one of its namespaces changes */
+  private readonly plans = new LRUCache<string, { plan: PathPlan; namespaces: readonly string[] }>({ max: 10_000 });
   private readonly now: () => number;
   /** the revision answers report: the newest change applied, from any source */
   private revisionValue = '';
@@ -223,6 +227,12 @@ export class PolicyManager {
   }
 
   private emit(changed: ChangedNamespaces): void {
+    if (changed === 'all') this.plans.clear();
+    else {
+      for (const [path, { namespaces }] of this.plans.entries()) {
+        if (namespaces.some((ns) => changed.has(ns))) this.plans.delete(path);
+      }
+    }
     for (const l of this.listeners) l(changed);
   }
 
@@ -239,6 +249,18 @@ export class PolicyManager {
       if (list) for (const p of list) out.push(p);
     }
     return { policies: out, broken };
+  }
+
+  /** The evaluation plan of a namespace path (`path` is its text, the plan cache's key). */
+  plan(path: string, namespaces: readonly string[]): { plan: PathPlan; broken?: string } {
+    // A path with a broken document is never cached, so a cached plan is a good one.
+    const known = this.plans.get(path);
+    if (known) return { plan: known.plan };
+    const g = this.gather(namespaces);
+    if (g.broken !== undefined) return { plan: buildPlan(g.policies), broken: g.broken };
+    const plan = buildPlan(g.policies);
+    this.plans.set(path, { plan, namespaces });
+    return { plan };
   }
 
   /** The compiled policy of one key (undefined when absent), or 'broken'. */

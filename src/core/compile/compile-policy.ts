@@ -23,7 +23,7 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   return { any, ids, roles, groups };
 }
 
-function compileRule(rule: PolicyRule, index: number, errors: DocumentError[]): CompiledRule {
+function compileRule(rule: PolicyRule, index: number, key: string, errors: DocumentError[]): CompiledRule {
   const path = `rules[${index}]`;
   if (rule.when !== undefined) {
     // Fail closed until conditions exist: a rule must never apply while ignoring its condition.
@@ -32,6 +32,7 @@ function compileRule(rule: PolicyRule, index: number, errors: DocumentError[]): 
   return {
     id: rule.id ?? `#${index}`,
     index,
+    policy: key,
     subjects: compileSubjects(rule.subjects, `${path}.subjects`, errors),
     grant: (rule.grant ?? []).map(mustParsePattern),
     revoke: (rule.revoke ?? []).map(mustParsePattern),
@@ -51,7 +52,7 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
     if (ids.has(r.id)) errors.push({ path: `rules[${i}].id`, message: `duplicate rule id ${JSON.stringify(r.id)}` });
     ids.add(r.id);
   });
-  const rules = doc.rules.map((r, i) => compileRule(r, i, errors));
+  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, errors));
   if (errors.length > 0 || !ns.ok) return { ok: false, errors };
   return {
     ok: true,

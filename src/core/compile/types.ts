@@ -16,6 +16,8 @@ export interface CompiledRule {
   /** the rule's id, or `#<index>` when it has none */
   readonly id: string;
   readonly index: number;
+  /** the key of the document the rule belongs to */
+  readonly policy: string;
   readonly subjects: SubjectMatcher;
   readonly grant: readonly Pattern[];
   readonly revoke: readonly Pattern[];

@@ -1,7 +1,8 @@
 // The exact meaning of a decision for one concrete permission (SPEC §2): replay the
-// applied effects in order. `POST /v1/check` answers this, not the summary lists.
+// applied rules' effects in order. `POST /v1/check` answers this, not the summary lists.
 
 import { matchSegments, mustParsePattern } from '../pattern.js';
+import type { CompiledRule } from '../compile/types.js';
 import type { CheckResult, Decision } from './types.js';
 
 export function checkPermission(decision: Decision, permission: string): CheckResult {
@@ -12,20 +13,22 @@ export function checkPermission(decision: Decision, permission: string): CheckRe
   }
   let allowed = false;
   let blocked = false;
-  let decisive: Decision['effects'][number] | undefined;
-  for (const e of decision.effects) {
-    if (!matchSegments(e.pattern, segs)) continue;
-    if (e.kind === 'grant') {
-      if (!blocked) {
-        allowed = true;
-        decisive = e;
-      }
-    } else {
+  let decisive: CompiledRule | undefined;
+  for (const rule of decision.applied) {
+    if (!blocked && rule.grant.some((p) => matchSegments(p, segs))) {
+      allowed = true;
+      decisive = rule;
+    }
+    if (rule.revoke.some((p) => matchSegments(p, segs))) {
       allowed = false;
-      decisive = e;
-      if (e.kind === 'deny') blocked = true;
+      decisive = rule;
+    }
+    if (rule.deny.some((p) => matchSegments(p, segs))) {
+      allowed = false;
+      blocked = true;
+      decisive = rule;
     }
   }
-  if (allowed || !decisive || decisive.rule.message === undefined) return { allowed };
-  return { allowed, reason: { text: decisive.rule.message, rule: decisive.rule.id, document: decisive.policy.key } };
+  if (allowed || !decisive || decisive.message === undefined) return { allowed };
+  return { allowed, reason: { text: decisive.message, rule: decisive.id, document: decisive.policy } };
 }

@@ -1,7 +1,6 @@
 // Inputs and outputs of one evaluation.
 
-import type { Pattern } from '../pattern.js';
-import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
+import type { CompiledRule } from '../compile/types.js';
 
 export interface Subject {
   readonly id: string;
@@ -22,16 +21,6 @@ export interface EvaluationInput {
   readonly context?: Readonly<Record<string, unknown>>;
   /** the whole namespace path being evaluated (empty in `policies` mode) */
   readonly namespaces: readonly string[];
-}
-
-export type EffectKind = 'grant' | 'revoke' | 'deny';
-
-/** One effect a matching rule applied, in run order: what `check` replays. */
-export interface AppliedEffect {
-  readonly kind: EffectKind;
-  readonly pattern: Pattern;
-  readonly policy: CompiledPolicy;
-  readonly rule: CompiledRule;
 }
 
 export interface RuleTrace {
@@ -59,7 +48,8 @@ export interface Decision {
   default: boolean;
   /** keys of the documents run, in order (disabled ones left out) */
   policies: string[];
-  effects: AppliedEffect[];
+  /** the rules that applied, in run order: what `checkPermission` replays */
+  applied: CompiledRule[];
   trace?: DocumentTrace[];
 }
 

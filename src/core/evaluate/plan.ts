@@ -1,0 +1,88 @@
+// A namespace path compiled for evaluation: every rule of its enabled documents in run
+// order, indexed by the subject tokens that can match it (id, role, group, anyone).
+// Built once per path and policy state; an evaluation then visits only the rules the
+// subject can match instead of testing every matcher.
+
+import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
+import type { Decision, EvaluationInput, Subject } from './types.js';
+import { Summary } from './summary.js';
+import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
+
+export interface PathPlan {
+  /** every gathered document in run order, disabled ones included (the default counts them) */
+  readonly policies: readonly CompiledPolicy[];
+  /** keys of the documents that run */
+  readonly keys: readonly string[];
+  readonly rules: readonly CompiledRule[];
+  /** token (`i:<id>`, `r:<role>`, `g:<group>`) → positions in `rules`, ascending */
+  readonly index: ReadonlyMap<string, readonly number[]>;
+  /** positions of rules that match anyone */
+  readonly anyone: readonly number[];
+}
+
+function add(index: Map<string, number[]>, token: string, position: number): void {
+  const list = index.get(token);
+  if (!list) index.set(token, [position]);
+  else if (list[list.length - 1] !== position) list.push(position);
+}
+
+export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
+  const rules: CompiledRule[] = [];
+  const keys: string[] = [];
+  const index = new Map<string, number[]>();
+  const anyone: number[] = [];
+  for (const policy of policies) {
+    if (policy.disabled) continue;
+    keys.push(policy.key);
+    for (const rule of policy.rules) {
+      const at = rules.length;
+      rules.push(rule);
+      const m = rule.subjects;
+      if (m.any) {
+        anyone.push(at);
+        continue;
+      }
+      for (const id of m.ids) add(index, `i:${id}`, at);
+      for (const role of m.roles) add(index, `r:${role}`, at);
+      for (const group of m.groups) add(index, `g:${group}`, at);
+    }
+  }
+  return { policies, keys, rules, index, anyone };
+}
+
+/** Scratch marks, reused across calls (evaluation is synchronous). */
+let marks = new Uint8Array(256);
+
+function mark(list: readonly number[] | undefined): void {
+  if (list) for (let i = 0; i < list.length; i++) marks[list[i]!] = 1;
+}
+
+/** Evaluate a plan. With `explain`, the full walk of evaluatePolicies builds the trace. */
+export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: EvaluateOptions): Decision {
+  if (options.explain === true || plan.policies.length === 0) return evaluatePolicies(plan.policies, input, options);
+  const n = plan.rules.length;
+  if (marks.length < n) marks = new Uint8Array(Math.max(n, marks.length * 2));
+  const s: Subject = input.subject;
+  const index = plan.index;
+  mark(plan.anyone);
+  if (index.size > 0) {
+    mark(index.get(`i:${s.id}`));
+    for (let i = 0; i < s.roles.length; i++) mark(index.get(`r:${s.roles[i]}`));
+    for (let i = 0; i < s.groups.length; i++) mark(index.get(`g:${s.groups[i]}`));
+  }
+  const summary = new Summary();
+  const applied: CompiledRule[] = [];
+  const rules = plan.rules;
+  for (let i = 0; i < n; i++) {
+    if (marks[i] === 0) continue;
+    marks[i] = 0;
+    const rule = rules[i]!;
+    const { grant, revoke, deny } = rule;
+    for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
+    for (let j = 0; j < revoke.length; j++) summary.revoke(revoke[j]!);
+    for (let j = 0; j < deny.length; j++) summary.deny(deny[j]!);
+    applied.push(rule);
+  }
+  const { permissions, denied } = summary.lists();
+  return { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
+}
