@@ -9,8 +9,6 @@ import { DecisionService } from './engine/decision-service.js';
 import { PolicyManager } from './engine/policy-manager.js';
 import { PolicyService } from './engine/policy-service.js';
 import type { PolicyStore } from './store/store.js';
-import { FileStore } from './store/file/file-store.js';
-import { MongoStore } from './store/mongo/mongo-store.js';
 
 export interface Services {
   store?: PolicyStore;
@@ -21,21 +19,26 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createStore(config: Config, logger: Logger): PolicyStore | undefined {
+/** The configured store; each is imported only when chosen (the file store never loads the driver). */
+export async function createStore(config: Config, logger: Logger): Promise<PolicyStore | undefined> {
   switch (config.store) {
     case 'none':
       return undefined;
-    case 'file':
+    case 'file': {
+      const { FileStore } = await import('./store/file/file-store.js');
       return new FileStore({ dir: config.policyDir, logger });
-    case 'mongo':
+    }
+    case 'mongo': {
+      const { MongoStore } = await import('./store/mongo/mongo-store.js');
       return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+    }
   }
 }
 
 /** Build every service around a store (the configured one unless given). */
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore): Promise<Services> {
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
-  const store = storeOverride ?? createStore(config, logger);
+  const store = storeOverride ?? (await createStore(config, logger));
   const cache = new DecisionCache({ max: config.cacheMax, ttlMs: config.cacheTtlMs });
   let manager: PolicyManager | undefined;
   if (store) {

@@ -1,7 +1,7 @@
 // The policy REST API's logic (SPEC §5), apart from HTTP: validate before anything is
 // written, write through the store, and apply the change to this replica at once.
 
-import { loadDocument, loadDocuments, type LoadedDocument } from '../core/compile/load-document.js';
+import { loadDocument, loadDocuments, type FailureStage, type LoadedDocument } from '../core/compile/load-document.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
@@ -18,7 +18,10 @@ export interface PolicyServiceOptions {
   parseLimits: ParseLimits;
 }
 
-function invalid(errors: DocumentError[]): PolicyEngineError {
+function invalid(errors: DocumentError[], stage: FailureStage = 'document'): PolicyEngineError {
+  if (stage === 'parse') {
+    return new PolicyEngineError('BODY_MALFORMED', `the body is not a well-formed document: ${errors[0]?.message ?? 'parse error'}`, errors);
+  }
   return new PolicyEngineError('POLICY_INVALID', `the policy document is invalid (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors);
 }
 
@@ -59,7 +62,7 @@ export class PolicyService {
   async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
     assertKey(key);
     const r = loadDocument(text, format, this.options.parseLimits);
-    if (!r.ok) throw invalid(r.errors);
+    if (!r.ok) throw invalid(r.errors, r.stage);
     if (r.loaded.policy.key !== key) {
       throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
     }
@@ -94,7 +97,7 @@ export class PolicyService {
   /** Bulk import: every document validated before any is written. */
   async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
     const r = loadDocuments(text, format, this.options.parseLimits);
-    if (!r.ok) throw invalid(r.errors);
+    if (!r.ok) throw invalid(r.errors, r.stage);
     const policies = r.loaded.map(toNewPolicy);
     const result = await storeCall(() => this.options.store.putMany(policies));
     // Subscribable stores have sent their events already; pollable ones are asked now,

@@ -15,7 +15,10 @@ export interface LoadedDocument {
   format: DocumentFormat;
 }
 
-export type LoadResult = { ok: true; loaded: LoadedDocument } | { ok: false; errors: DocumentError[] };
+/** `parse`: the text is not well-formed JSON/YAML or breaks a parser limit; `document`: schema or compile errors. */
+export type FailureStage = 'parse' | 'document';
+
+export type LoadResult = { ok: true; loaded: LoadedDocument } | { ok: false; errors: DocumentError[]; stage: FailureStage };
 
 function keyOf(value: unknown): string | undefined {
   const key = (value as { key?: unknown } | null)?.key;
@@ -31,24 +34,24 @@ function finish(errors: DocumentError[], key: string | undefined): DocumentError
 export function loadParsed(parsed: ParsedText, format: DocumentFormat): LoadResult {
   const key = keyOf(parsed.value);
   const valid = validatePolicyDocument(parsed.value);
-  if (!valid.ok) return { ok: false, errors: finish(positionErrors(valid.errors, parsed.positions), key) };
+  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
   const compiled = compilePolicy(valid.document);
-  if (!compiled.ok) return { ok: false, errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
+  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
   return { ok: true, loaded: { document: valid.document, policy: compiled.policy, text: parsed.text, format } };
 }
 
 /** Parse, validate and compile one document from text. */
 export function loadDocument(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LoadResult {
   const parsed = parseText(text, format, limits, false);
-  if (!parsed.ok) return { ok: false, errors: finish(parsed.errors, undefined) };
+  if (!parsed.ok) return { ok: false, stage: 'parse', errors: finish(parsed.errors, undefined) };
   return loadParsed(parsed.documents[0]!, format);
 }
 
 /** Parse a stream (JSON array or multi-document YAML); every document is checked. */
 export function loadDocuments(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS):
-  { ok: true; loaded: LoadedDocument[] } | { ok: false; errors: DocumentError[] } {
+  { ok: true; loaded: LoadedDocument[] } | { ok: false; errors: DocumentError[]; stage: FailureStage } {
   const parsed = parseText(text, format, limits, true);
-  if (!parsed.ok) return { ok: false, errors: finish(parsed.errors, undefined) };
+  if (!parsed.ok) return { ok: false, stage: 'parse', errors: finish(parsed.errors, undefined) };
   const loaded: LoadedDocument[] = [];
   const errors: DocumentError[] = [];
   const seen = new Set<string>();
@@ -65,6 +68,6 @@ export function loadDocuments(text: string, format: DocumentFormat, limits: Pars
     loaded.push(r.loaded);
   });
   if (parsed.documents.length === 0) errors.push({ path: '', message: 'no documents to import' });
-  if (errors.length > 0) return { ok: false, errors: sortErrors(errors).slice(0, MAX_REPORTED_ERRORS) };
+  if (errors.length > 0) return { ok: false, stage: 'document', errors: sortErrors(errors).slice(0, MAX_REPORTED_ERRORS) };
   return { ok: true, loaded };
 }

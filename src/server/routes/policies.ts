@@ -95,14 +95,15 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
           properties: {
             namespace: { type: 'string', maxLength: 4096 },
             cursor: { type: 'string', maxLength: 1024 },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+            // Bodies are never type-coerced, so numbers in the query arrive as strings.
+            limit: { type: 'string', pattern: '^(?:[1-9]\\d{0,1}|[1-4]\\d{2}|500)$' },
           },
         },
         response: { 200: { type: 'object', properties: { items: { type: 'array', items: summary }, cursor: { type: ['string', 'null'] } } }, ...errors },
       },
     }, async (request) => {
-      const q = request.query as { namespace?: string; cursor?: string; limit: number };
-      const page = await service.list(q.namespace, q.cursor, q.limit);
+      const q = request.query as { namespace?: string; cursor?: string; limit?: string };
+      const page = await service.list(q.namespace, q.cursor, q.limit === undefined ? 50 : Number(q.limit));
       return {
         items: page.records.map((r) => ({
           key: r.key, namespace: r.namespace, ordinal: r.ordinal, disabled: r.disabled, format: r.format,

@@ -1,0 +1,286 @@
+#!/usr/bin/env node
+// `npm test`: runs the tap suite against a test database and ends with one
+// plain line `N passed, N failed`.
+//
+//   npm test                          all of test/**/*.test.ts
+//   npm test -- test/store            only test files under test/store
+//   npm test -- cache engine          test files whose path contains "cache" or "engine"
+//   npm test -- path/to/x.test.ts --grep=foo   (options starting with "-" go to tap;
+//                                               give their values with "=")
+//
+// Database: if MONGO_URL is set, the tests use that server (may be a real
+// MongoDB). Otherwise this script builds FerretDB (scripts/build-ferretdb.sh),
+// starts one server for the whole run (test/helpers/ferretdb.ts, loaded with
+// tsx) and exports MONGO_URL=mongodb://127.0.0.1:PORT/ to the tests; every
+// testMongo() call then gets its own database on it. The server is stopped at
+// the end, and on SIGINT/SIGTERM.
+//
+// Counting. tap runs with its raw TAP reporter (what tap prints when colours
+// are off); the stream is copied to stdout unchanged and parsed with
+// tap-parser, following every subtest. The final line counts TEST POINTS THAT
+// ARE ASSERTIONS, i.e. leaf `ok` / `not ok` lines (t.ok, t.equal, t.rejects,
+// ... and the failures tap itself reports inside a test, such as a thrown
+// error or a timeout). Subtest summary lines are not counted, except that a
+// subtest that fails without any failing assertion inside it (test file exited
+// non-zero or was killed, plan mismatch, ...) counts as one failure. Test points
+// marked # SKIP or # TODO are in neither number (a line before the last one
+// reports them). A test file that defines no test at all (tap: "# SKIP no
+// tests found") counts as one failure. The run is also a failure (counted as
+// one) when a file filter matches nothing, no assertion ran, tap exits non-zero without a counted failure, the
+// TAP stream is broken, or the run is interrupted. Exit status: 0 only when
+// failed is 0.
+
+import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const TEST_DIR = path.join(ROOT, 'test')
+process.chdir(ROOT)
+// `npm test | head` must not crash the runner with EPIPE
+process.stdout.on('error', () => {})
+
+let passed = 0
+let failed = 0
+let skipped = 0
+let todo = 0
+const problems = [] // harness-level failures, each counted as one failure
+
+function finish(code) {
+  if (skipped || todo) process.stdout.write(`# skipped: ${skipped}, todo: ${todo}\n`)
+  for (const p of problems) process.stdout.write(`# FAILED: ${p}\n`)
+  process.stdout.write(`${passed} passed, ${failed} failed\n`)
+  process.exitCode = code ?? (failed > 0 ? 1 : 0)
+}
+
+function harnessFailure(msg) {
+  problems.push(msg)
+  failed++
+}
+
+// ---------------------------------------------------------------------------
+// test files
+
+function listTestFiles(dir) {
+  if (!fs.existsSync(dir)) return []
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(e => e.isFile() && e.name.endsWith('.test.ts'))
+    .map(e => path.relative(ROOT, path.join(e.parentPath ?? e.path, e.name)))
+    .filter(f => !f.split(path.sep).includes('node_modules'))
+    .sort()
+}
+
+function selectFiles(args) {
+  const all = listTestFiles(TEST_DIR)
+  const tapArgs = []
+  const filters = []
+  let rawTap = false
+  for (const a of args) {
+    if (rawTap) tapArgs.push(a)
+    else if (a === '--') rawTap = true
+    else if (a.startsWith('-')) tapArgs.push(a)
+    else filters.push(a)
+  }
+  if (filters.length === 0) return { files: all, tapArgs, unmatched: [] }
+  const files = new Set()
+  const unmatched = []
+  for (const f of filters) {
+    const abs = path.resolve(f)
+    let stat
+    try {
+      stat = fs.statSync(abs)
+    } catch {}
+    let hits
+    if (stat && path.relative(ROOT, abs).startsWith('..')) {
+      // tap resolves 'tap' from the test file and saves results under .tap/ by relative path
+      process.stderr.write(`run-tests: ${f} is outside the repository\n`)
+      hits = []
+    } else if (stat?.isFile()) hits = [path.relative(ROOT, abs)]
+    else if (stat?.isDirectory()) hits = listTestFiles(abs)
+    else hits = all.filter(x => x.includes(f))
+    if (hits.length === 0) unmatched.push(f)
+    hits.forEach(h => files.add(h))
+  }
+  return { files: [...files].sort(), tapArgs, unmatched }
+}
+
+// tap options that would change the output format we parse are dropped
+function dropReporterArgs(tapArgs) {
+  const out = []
+  for (let i = 0; i < tapArgs.length; i++) {
+    const a = tapArgs[i]
+    if (/^(--reporter|-R)($|=)/.test(a) || /^-R./.test(a)) {
+      process.stderr.write(`run-tests: ignoring ${a} (the raw TAP reporter is needed for counting)\n`)
+      if (a === '--reporter' || a === '-R') i++
+      continue
+    }
+    out.push(a)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------
+// TAP counting
+
+function loadParser() {
+  // tap-parser is tap's own parser (a dependency of tap); resolve it from there.
+  const req = createRequire(path.join(ROOT, 'package.json'))
+  let from = ROOT
+  try {
+    from = path.dirname(req.resolve('@tapjs/core/package.json'))
+  } catch {}
+  return createRequire(path.join(from, 'package.json'))('tap-parser').Parser
+}
+
+function countTap(Parser) {
+  const root = new Parser()
+  const rootNode = { parent: null, fails: 0, lastChild: null }
+  const fail = node => {
+    failed++
+    for (let n = node; n; n = n.parent) n.fails++
+  }
+  const attach = (parser, node) => {
+    parser.on('child', childParser => {
+      const childNode = { parent: node, fails: 0, lastChild: null }
+      node.lastChild = childNode
+      attach(childParser, childNode)
+    })
+    parser.on('assert', res => {
+      if (res.closingTestPoint) {
+        // summary line of a subtest: its assertions were counted already
+        const child = node.lastChild
+        node.lastChild = null
+        if (node === rootNode && res.skip && /no tests found/i.test(String(res.skip))) {
+          // a whole test file without a single test: never a silent skip
+          problems.push(`${res.name}: no tests found in this test file`)
+          fail(node)
+        } else if (res.skip) skipped++
+        else if (res.todo) todo++
+        else if (!res.ok && !(child && child.fails > 0)) fail(node)
+        return
+      }
+      if (res.skip) skipped++
+      else if (res.todo) todo++
+      else if (res.ok) passed++
+      else fail(node)
+    })
+  }
+  attach(root, rootNode)
+  const complete = new Promise(resolve => root.on('complete', resolve))
+  return { parser: root, complete }
+}
+
+// ---------------------------------------------------------------------------
+// test database
+
+async function startDatabase() {
+  const build = spawnSync('bash', [path.join(ROOT, 'scripts', 'build-ferretdb.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'], // progress and errors are on stderr
+  })
+  if (build.status !== 0) {
+    throw new Error(
+      `scripts/build-ferretdb.sh failed (${build.error?.message ?? (build.signal ? `killed by ${build.signal}` : `exit code ${build.status}`)}); ` +
+        'see the messages above, or set MONGO_URL to use an existing MongoDB',
+    )
+  }
+  const { tsImport } = await import('tsx/esm/api')
+  const { startFerretDB } = await tsImport('../test/helpers/ferretdb.ts', import.meta.url)
+  return startFerretDB()
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const { files, tapArgs, unmatched } = selectFiles(process.argv.slice(2))
+  for (const u of unmatched) harnessFailure(`no test file matches "${u}"`)
+  if (files.length === 0) {
+    if (unmatched.length === 0) harnessFailure('no test files found (test/**/*.test.ts)')
+    return finish(1)
+  }
+
+  let server
+  let interrupted = null
+  let tap = null
+  const onSignal = sig => {
+    if (interrupted) {
+      // second signal: give up at once (the FerretDB child also stops when our stdin pipe to it closes)
+      tap?.kill('SIGKILL')
+      process.exit(130)
+    }
+    interrupted = sig
+    process.stderr.write(`\nrun-tests: ${sig}, stopping tap and the test database...\n`)
+    tap?.kill(sig)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const env = { ...process.env }
+  if (!env.MONGO_URL) {
+    try {
+      server = await startDatabase()
+    } catch (err) {
+      process.stderr.write(`run-tests: cannot start the test database: ${err?.message ?? err}\n`)
+      harnessFailure('test database (FerretDB) did not start')
+      return finish(1)
+    }
+    env.MONGO_URL = server.url
+    process.stdout.write(`# test database: FerretDB at ${server.url} (data dir ${server.dir})\n`)
+  } else {
+    process.stdout.write(`# test database: MONGO_URL=${env.MONGO_URL.replace(/\/\/[^@/]*@/, '//***@')}\n`)
+  }
+  if (interrupted) {
+    await server?.stop()
+    harnessFailure(`interrupted by ${interrupted}`)
+    return finish(130)
+  }
+
+  let Parser
+  try {
+    Parser = loadParser()
+  } catch (err) {
+    await server?.stop()
+    process.stderr.write(`run-tests: cannot load tap-parser: ${err?.message ?? err}\n`)
+    harnessFailure('tap-parser not found')
+    return finish(1)
+  }
+  const { parser, complete } = countTap(Parser)
+
+  // same as `npx tap ...`, without npm in between
+  const tapBin = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')
+  const args = [tapBin, ...dropReporterArgs(tapArgs), '--reporter=tap', ...files]
+  tap = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  tap.stdout.on('data', chunk => {
+    process.stdout.write(chunk)
+    parser.write(chunk)
+  })
+  const [code, signal] = await new Promise(resolve => {
+    tap.once('error', err => {
+      process.stderr.write(`run-tests: cannot run tap: ${err.message}\n`)
+      resolve([null, null])
+    })
+    tap.once('close', (c, s) => resolve([c, s]))
+  })
+  parser.end()
+  const results = await complete
+
+  await server?.stop()
+
+  if (interrupted) harnessFailure(`interrupted by ${interrupted}`)
+  else if (signal) harnessFailure(`tap was killed by ${signal}`)
+  else if (code !== 0 && failed === 0) harnessFailure(`tap exited with code ${code} but no failing test was counted`)
+  if (!results.ok && failed === 0) {
+    const why = results.bailout ? `bail out: ${results.bailout}` : results.failures.map(f => f.tapError ?? f.name).join('; ')
+    harnessFailure(`the TAP stream is not ok (${why || 'unknown reason'})`)
+  }
+  if (passed + failed === 0) harnessFailure('no assertion ran')
+  return finish(interrupted ? 130 : undefined)
+}
+
+main().catch(err => {
+  process.stderr.write(`run-tests: ${err?.stack ?? err}\n`)
+  harnessFailure(`runner crashed: ${err?.message ?? err}`)
+  finish(1)
+})

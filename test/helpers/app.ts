@@ -1,0 +1,52 @@
+// A fully wired service around a given store, for inject() tests: the same
+// composition as main.ts, with a silent logger and test-friendly intervals.
+
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createServices, type Services } from '../../src/compose.js';
+import { buildApp } from '../../src/server/app.js';
+import type { PolicyStore } from '../../src/store/store.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  config: Config;
+}
+
+export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; config?: Partial<Config>; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const config: Config = {
+    ...loadConfig({ POLL_INTERVAL_MS: '100', ...(options.env ?? {}) }),
+    ...(options.store === 'none' ? { store: 'none' as const } : {}),
+    ...(options.config ?? {}),
+  };
+  const logger = pino({ level: 'silent' });
+  const store = options.store === 'none' ? undefined : (options.store ?? new MemoryStore());
+  const services = await createServices(config, logger, store);
+  const app = await buildApp({
+    decisions: services.decisions,
+    policies: services.policies,
+    manager: services.manager,
+    auth: { adminToken: config.adminToken, loopbackOnly: true },
+    bodyLimit: config.bodyLimit,
+  });
+  t.teardown(async () => {
+    await app.close();
+    await services.close();
+  });
+  return { app, services, config };
+}
+
+/** PUT a YAML policy and expect success. */
+export async function putYaml(t: Test, app: FastifyInstance, key: string, yamlText: string, headers: Record<string, string> = {}): Promise<string> {
+  const r = await app.inject({ method: 'PUT', url: `/v1/policies/${key}`, headers: { 'content-type': 'application/yaml', ...headers }, payload: yamlText });
+  t.ok(r.statusCode === 200 || r.statusCode === 201, `PUT ${key}: ${r.statusCode} ${r.body.slice(0, 300)}`);
+  return String(r.headers.etag);
+}
+
+export async function evaluate(app: FastifyInstance, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
+  const r = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: body });
+  return { status: r.statusCode, json: r.json() as Record<string, unknown> };
+}
