@@ -59,6 +59,8 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     defaultPermissions: config.defaultPermissions,
     namespaceLimits: { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength },
     parseLimits,
+    timeBucketMs: config.timeBucketMs,
+    clock: Date.now,
   });
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits }) : undefined;
   return {

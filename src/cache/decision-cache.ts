@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
 import type { ChangedNamespaces } from '../engine/policy-manager.js';
+import type { ConditionReads } from '../core/condition/dependencies.js';
 
 export interface CachedDecision {
   decision: Decision;
@@ -29,14 +30,52 @@ export function escapeKeyPart(part: string): string {
   return part.replace(/%/g, '%25').replace(/-/g, '%2D');
 }
 
+/** JSON with sorted object keys, so equal values give equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) out[k] = (v as Record<string, unknown>)[k];
+    return out;
+  });
+}
+
+function lookup(root: unknown, parts: readonly string[]): unknown {
+  let cur = root;
+  for (const p of parts) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+export interface IdentityInputs {
+  subject: Subject;
+  resource?: unknown;
+  context?: unknown;
+}
+
 /**
- * A stable digest of the request identity beyond the subject id that the result can
- * depend on (roles and groups; order does not matter). Undefined when there is none.
+ * A stable digest of everything beyond the subject id that the result can depend on:
+ * roles and groups (order does not matter), and, when the path's conditions read them,
+ * exactly the attributes, context keys and resource fields they read, and the time
+ * bucket of `now`. Undefined when there is nothing.
  */
-export function identityDigest(subject: Subject): string | undefined {
-  if (subject.roles.length === 0 && subject.groups.length === 0) return undefined;
-  const canonical = JSON.stringify([[...subject.roles].sort(), [...subject.groups].sort()]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number): string | undefined {
+  const { subject } = inputs;
+  const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now);
+  if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
+  const parts: unknown[] = [[...subject.roles].sort(), [...subject.groups].sort()];
+  if (hasReads) {
+    const roots = { subject: { id: subject.id, roles: subject.roles, groups: subject.groups, attributes: subject.attributes }, context: inputs.context ?? {}, resource: inputs.resource ?? {} };
+    for (const path of [...reads.paths].sort()) {
+      const [root, ...rest] = path.split('.');
+      if (root === 'ns') continue; // fixed by the path, already in the key
+      parts.push(path, lookup((roots as Record<string, unknown>)[root!], rest) ?? null);
+    }
+    if (reads.now) parts.push('now', timeBucket);
+  }
+  return createHash('sha256').update(canonical(parts)).digest('base64url').slice(0, 22);
 }
 
 /** `perm-<subject>-<namespace path>[-<digest>]`; `pol-…` for a single stored document. */
@@ -64,8 +103,10 @@ export class DecisionCache {
     return v;
   }
 
-  set(key: string, value: CachedDecision): void {
-    this.lru.set(key, value);
+  /** `ttlMs` bounds one entry's life (a result that depends on the time of day). */
+  set(key: string, value: CachedDecision, ttlMs?: number): void {
+    if (ttlMs !== undefined) this.lru.set(key, value, { ttl: Math.max(1, ttlMs) });
+    else this.lru.set(key, value);
   }
 
   get size(): number {

@@ -20,6 +20,7 @@ export interface Config {
   resyncIntervalMs: number;
   cacheMax: number;
   cacheTtlMs: number;
+  timeBucketMs: number;
   bodyLimit: number;
   maxNamespaceDepth: number;
   maxNamespaceLength: number;

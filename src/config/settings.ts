@@ -32,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'resyncIntervalMs', env: 'RESYNC_INTERVAL_MS', flag: '--resync-interval-ms', kind: 'int', default: '300000', min: 0, max: 86400000, description: 'full reload from the store as a safety net (0 = never)' },
   { name: 'cacheMax', env: 'CACHE_MAX', flag: '--cache-max', kind: 'int', default: '10000', min: 0, max: 10000000, description: 'most decisions held in the in-process cache (0 disables it)' },
   { name: 'cacheTtlMs', env: 'CACHE_TTL_MS', flag: '--cache-ttl-ms', kind: 'int', default: '0', min: 0, max: 86400000, description: 'optional age bound for cached decisions (0 = none; invalidation keeps them correct)' },
+  { name: 'timeBucketMs', env: 'TIME_BUCKET_MS', flag: '--time-bucket-ms', kind: 'int', default: '60000', min: 1000, max: 86400000, description: 'a decision whose conditions read `now` is cached within one bucket of this length (aligned to the clock)' },
   { name: 'bodyLimit', env: 'BODY_LIMIT', flag: '--body-limit', kind: 'int', default: '1048576', min: 1024, max: 67108864, description: 'largest request body in bytes' },
   { name: 'maxNamespaceDepth', env: 'MAX_NAMESPACE_DEPTH', flag: '--max-namespace-depth', kind: 'int', default: '32', min: 1, max: 1024, description: 'most namespaces in a path' },
   { name: 'maxNamespaceLength', env: 'MAX_NAMESPACE_LENGTH', flag: '--max-namespace-length', kind: 'int', default: '128', min: 1, max: 4096, description: 'longest namespace' },

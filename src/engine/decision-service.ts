@@ -60,6 +60,10 @@ export interface DecisionServiceOptions {
   defaultPermissions: readonly string[];
   namespaceLimits: NamespaceLimits;
   parseLimits: ParseLimits;
+  /** results that read `now` are cached within one bucket of this many ms */
+  timeBucketMs: number;
+  /** ms since the epoch; injectable for tests */
+  clock: () => number;
 }
 
 interface Outcome {
@@ -110,7 +114,7 @@ export class DecisionService {
     if (mode === 'policies') {
       const policies = compileInlinePolicies(req.policies!, this.options.parseLimits);
       const namespaces = [...new Set(policies.map((p) => p.namespace))];
-      const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, opts);
+      const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
       return { decision, namespaces, revision: 'inline', cached: false, stale: false };
     }
 
@@ -118,40 +122,42 @@ export class DecisionService {
     const stale = manager.isStale();
     let namespaces: readonly string[];
     let target: string;
-    let plan: () => PathPlan;
+    let plan: PathPlan;
     if (mode === 'namespace') {
       const parsed = parseNamespacePath(req.namespace!, this.options.namespaceLimits);
       if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
       namespaces = parsed.namespaces;
       target = req.namespace!;
-      plan = () => {
-        const p = manager.plan(target, namespaces);
-        if (p.broken !== undefined) {
-          throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
-        }
-        return p.plan;
-      };
+      const p = manager.plan(target, namespaces);
+      if (p.broken !== undefined) {
+        throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
+      }
+      plan = p.plan;
     } else {
       const key = req.policy!;
       if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}`);
-      const p = manager.policyByKey(key);
+      const p = manager.policyPlan(key);
       if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
       if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
-      namespaces = [p.namespace];
+      namespaces = p.namespaces;
       target = key;
-      plan = () => buildPlan([p]);
+      plan = p.plan;
     }
 
-    const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(subject));
+    const nowMs = this.options.clock();
+    const bucketMs = this.options.timeBucketMs;
+    const bucket = Math.floor(nowMs / bucketMs);
+    const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(input, plan.reads, bucket));
     const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
     const revision = manager.revision;
     if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit };
 
-    const decision = evaluatePlan(plan(), { ...input, namespaces }, opts);
+    const decision = evaluatePlan(plan, { ...input, namespaces }, { ...opts, now: new Date(nowMs) });
     if (decision.default && stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy store is unreachable and this path has no known documents; refusing to answer with the default');
     }
-    if (cacheKey !== undefined) this.options.cache.set(cacheKey, { decision, namespaces, revision });
+    // A result that read the clock lives no longer than its time bucket.
+    if (cacheKey !== undefined) this.options.cache.set(cacheKey, { decision, namespaces, revision }, plan.reads?.now ? (bucket + 1) * bucketMs - nowMs : undefined);
     return { decision, namespaces, revision, cached: false, stale };
   }
 

@@ -263,6 +263,18 @@ export class PolicyManager {
     return { plan };
   }
 
+  /** The plan of a single stored document (the `policy` mode). */
+  policyPlan(key: string): { plan: PathPlan; namespaces: readonly string[] } | 'broken' | undefined {
+    const cacheKey = `#${key}`;
+    const known = this.plans.get(cacheKey);
+    if (known) return known;
+    const p = this.policyByKey(key);
+    if (p === undefined || p === 'broken') return p;
+    const entry = { plan: buildPlan([p]), namespaces: [p.namespace] };
+    this.plans.set(cacheKey, entry);
+    return entry;
+  }
+
   /** The compiled policy of one key (undefined when absent), or 'broken'. */
   policyByKey(key: string): CompiledPolicy | 'broken' | undefined {
     const e = this.entries.get(key);

@@ -4,6 +4,9 @@ import { mustParsePattern } from '../pattern.js';
 import { resolveDocumentNamespace } from '../namespace.js';
 import type { DocumentError, PolicyDocument, PolicyRule } from '../document/types.js';
 import type { CompiledPolicy, CompiledRule, SubjectMatcher } from './types.js';
+import { compileCondition, type CompiledCondition } from '../condition/compile-condition.js';
+import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
+import { compilePredicates, exprPosition } from './compile-predicates.js';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
@@ -23,13 +26,16 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   return { any, ids, roles, groups };
 }
 
-function compileRule(rule: PolicyRule, index: number, key: string, errors: DocumentError[]): CompiledRule {
+function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[]): CompiledRule {
   const path = `rules[${index}]`;
+  let condition: CompiledCondition | undefined;
   if (rule.when !== undefined) {
-    // Fail closed until conditions exist: a rule must never apply while ignoring its condition.
-    errors.push({ path: `${path}.when`, message: 'conditions (when) are not supported by this server version' });
+    const r = compileCondition(rule.when, predicateNames);
+    if (r.ok) condition = r.condition;
+    else errors.push({ path: `${path}.when`, message: r.error.message + exprPosition(r.error) });
   }
   return {
+    ...(condition ? { condition } : {}),
     id: rule.id ?? `#${index}`,
     index,
     policy: key,
@@ -52,7 +58,15 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
     if (ids.has(r.id)) errors.push({ path: `rules[${i}].id`, message: `duplicate rule id ${JSON.stringify(r.id)}` });
     ids.add(r.id);
   });
-  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, errors));
+  const predicates = compilePredicates(doc.predicates, errors);
+  const predicateNames = Object.keys(doc.predicates ?? {});
+  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors));
+  let reads: ConditionReads | undefined;
+  for (const c of [...predicates.values(), ...rules.map((r) => r.condition)]) {
+    if (!c) continue;
+    reads ??= emptyReads();
+    mergeReads(reads, c.reads);
+  }
   if (errors.length > 0 || !ns.ok) return { ok: false, errors };
   return {
     ok: true,
@@ -62,6 +76,8 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
       ordinal: doc.ordinal,
       disabled: doc.disabled === true,
       rules,
+      predicates,
+      reads,
       document: doc,
     },
   };

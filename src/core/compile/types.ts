@@ -2,6 +2,8 @@
 // the evaluator on every request, never mutated.
 
 import type { Pattern } from '../pattern.js';
+import type { CompiledCondition } from '../condition/compile-condition.js';
+import type { ConditionReads } from '../condition/dependencies.js';
 import type { PolicyDocument } from '../document/types.js';
 
 /** Who a rule applies to, split by matcher kind so matching is a few array scans. */
@@ -23,6 +25,8 @@ export interface CompiledRule {
   readonly revoke: readonly Pattern[];
   readonly deny: readonly Pattern[];
   readonly message: string | undefined;
+  /** the `when` condition, when the rule has one */
+  readonly condition?: CompiledCondition;
 }
 
 export interface CompiledPolicy {
@@ -32,6 +36,10 @@ export interface CompiledPolicy {
   readonly ordinal: number | undefined;
   readonly disabled: boolean;
   readonly rules: readonly CompiledRule[];
+  /** named predicates of the document, usable in its rules' conditions */
+  readonly predicates: ReadonlyMap<string, CompiledCondition>;
+  /** everything the document's conditions read (predicates included); undefined when it has none */
+  readonly reads: ConditionReads | undefined;
   readonly document: PolicyDocument;
 }
 

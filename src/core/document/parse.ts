@@ -162,7 +162,8 @@ function parseYaml(text: string, limits: ParseLimits, multi: boolean): ParseResu
   let values: unknown[];
   let events: yaml.Event[];
   try {
-    events = yaml.parseEvents(text, { maxDepth: limits.maxDepth });
+    // js-yaml counts the document itself as a level: +1 keeps the limit equal to JSON's.
+    events = yaml.parseEvents(text, { maxDepth: limits.maxDepth + 1 });
     // CORE schema: no custom or !!js tags (unknown tags throw); no aliases at all, which
     // policies never need and which is the only way to build an expansion bomb.
     values = yaml.constructFromEvents(events, { source: text, schema: yaml.CORE_SCHEMA, maxAliases: 0, maxTotalMergeKeys: 0 });
@@ -180,7 +181,7 @@ function parseYaml(text: string, limits: ParseLimits, multi: boolean): ParseResu
     if (multi && (value === null || value === undefined)) return; // empty documents between `---`
     const idx = indexed[i];
     // Keep the whole text for a single document (comments included); slice a stream per document.
-    const own = !multi || !idx || idx.start < 0 ? text : text.slice(lineStart(text, idx.start), idx.end);
+    const own = !multi || !idx || idx.start < 0 ? text : sliceDocument(text, idx.start);
     documents.push({ value, text: own, positions: idx?.positions });
   });
   if (!multi && documents.length !== 1) {
@@ -189,9 +190,26 @@ function parseYaml(text: string, limits: ParseLimits, multi: boolean): ParseResu
   return { ok: true, documents };
 }
 
-function lineStart(text: string, offset: number): number {
-  const i = text.lastIndexOf('\n', offset - 1);
-  return i < 0 ? 0 : i + 1;
+const MARKER = /^(?:---|\.\.\.)(?=\s|$).*$/gm;
+
+/**
+ * The text of the document whose content starts at `offset` in a stream: from just after
+ * the `---` line opening it (comments above its content included) to the next marker.
+ */
+function sliceDocument(text: string, offset: number): string {
+  let from = 0;
+  let to = text.length;
+  MARKER.lastIndex = 0;
+  for (let m = MARKER.exec(text); m; m = MARKER.exec(text)) {
+    const lineEnd = m.index + m[0].length;
+    if (lineEnd < offset) from = lineEnd + 1; // a marker line before the content
+    else if (m.index <= offset) from = m.index + 3; // content on the marker line (`--- key: x`)
+    else {
+      to = m.index;
+      break;
+    }
+  }
+  return text.slice(from, to);
 }
 
 /**

@@ -26,6 +26,12 @@ export const policyDocumentSchema = {
     ordinal: { type: 'number', minimum: -1e9, maximum: 1e9 },
     description: { type: 'string', maxLength: 4096 },
     disabled: { type: 'boolean' },
+    predicates: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { pattern: '^[a-z_][a-z0-9_]{0,63}$' },
+      additionalProperties: { type: 'string', minLength: 1, maxLength: 4096 },
+    },
     rules: {
       type: 'array',
       maxItems: 1000,
@@ -90,6 +96,8 @@ function describe(e: ErrorObject): DocumentError | undefined {
     }
     case 'format':
       return { path, message: FORMAT_MESSAGES[(e.params as { format: string }).format] ?? e.message ?? 'is invalid' };
+    case 'propertyNames':
+      return { path, message: `predicate name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be lower_snake_case (a-z, 0-9, _)` };
     case 'anyOf':
       return { path, message: 'a rule needs at least one of grant, revoke or deny' };
     case 'const':

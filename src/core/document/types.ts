@@ -20,6 +20,8 @@ export interface PolicyDocument {
   ordinal?: number;
   description?: string;
   disabled?: boolean;
+  /** named conditions the rules' `when` may refer to */
+  predicates?: Record<string, string>;
   rules: PolicyRule[];
 }
 

@@ -14,10 +14,15 @@ export function checkPermission(decision: Decision, permission: string): CheckRe
   let allowed = false;
   let blocked = false;
   let decisive: CompiledRule | undefined;
+  /** the deny that blocked the permission: it stays the reason whatever follows */
+  let blocker: CompiledRule | undefined;
   for (const rule of decision.applied) {
-    if (!blocked && rule.grant.some((p) => matchSegments(p, segs))) {
-      allowed = true;
-      decisive = rule;
+    if (rule.grant.some((p) => matchSegments(p, segs))) {
+      if (blocked) decisive = blocker;
+      else {
+        allowed = true;
+        decisive = rule;
+      }
     }
     if (rule.revoke.some((p) => matchSegments(p, segs))) {
       allowed = false;
@@ -27,6 +32,7 @@ export function checkPermission(decision: Decision, permission: string): CheckRe
       allowed = false;
       blocked = true;
       decisive = rule;
+      blocker = rule;
     }
   }
   if (allowed || !decisive || decisive.message === undefined) return { allowed };

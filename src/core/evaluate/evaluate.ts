@@ -5,10 +5,13 @@
 
 import { Summary } from './summary.js';
 import type { CompiledPolicy, CompiledRule, SubjectMatcher } from '../compile/types.js';
-import type { Decision, DocumentTrace, EvaluationInput, RuleTrace, Subject } from './types.js';
+import type { ConditionFailure, Decision, DocumentTrace, EvaluationInput, RuleTrace, Subject } from './types.js';
+import { ConditionRunner, type ConditionOutcome } from './conditions.js';
 
 export interface EvaluateOptions {
   explain?: boolean;
+  /** the clock conditions see as `now` (defaults to the current time) */
+  now?: Date;
   /** the answer when `policies` is empty (SPEC: `["*"]` unless configured) */
   defaultPermissions: readonly string[];
 }
@@ -34,9 +37,10 @@ function applyRule(rule: CompiledRule, summary: Summary): void {
   for (let i = 0; i < deny.length; i++) summary.deny(deny[i]!);
 }
 
-function traceRule(rule: CompiledRule, matched: boolean): RuleTrace {
-  const t: RuleTrace = { rule: rule.id, subjectMatched: matched, applied: matched };
-  if (matched) {
+function traceRule(rule: CompiledRule, matched: boolean, outcome: ConditionOutcome | undefined, applied: boolean): RuleTrace {
+  const t: RuleTrace = { rule: rule.id, subjectMatched: matched, applied };
+  if (outcome && rule.condition) t.condition = outcome;
+  if (applied) {
     t.effects = {};
     if (rule.grant.length) t.effects.grant = rule.grant.map((p) => p.text);
     if (rule.revoke.length) t.effects.revoke = rule.revoke.map((p) => p.text);
@@ -67,6 +71,8 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
   const keys: string[] = [];
   const trace: DocumentTrace[] | undefined = explain ? [] : undefined;
   const subject = input.subject;
+  let runner: ConditionRunner | undefined;
+  let failures: ConditionFailure[] | undefined;
   for (const policy of policies) {
     if (policy.disabled) {
       trace?.push({ document: policy.key, namespace: policy.namespace, disabled: true, rules: [] });
@@ -78,16 +84,34 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       const matched = subjectMatches(rule.subjects, subject);
-      if (matched) {
+      let outcome: ConditionOutcome | undefined;
+      if (matched && rule.condition) {
+        runner ??= new ConditionRunner(input, options.now ?? new Date());
+        outcome = runner.holds(policy, rule);
+        if ('error' in outcome) (failures ??= []).push({ document: policy.key, rule: rule.id, error: outcome.error });
+      }
+      const applies = matched && (outcome === undefined || ('value' in outcome && outcome.value));
+      if (applies) {
         applyRule(rule, summary);
         applied.push(rule);
       }
-      docTrace?.rules.push(traceRule(rule, matched));
+      docTrace?.rules.push(traceRule(rule, matched, outcome, applies));
     }
-    if (docTrace) trace!.push(docTrace);
+    if (docTrace) {
+      if (runner && policy.predicates.size > 0) {
+        const values: NonNullable<DocumentTrace['predicates']> = {};
+        for (const name of policy.predicates.keys()) {
+          const v = runner.predicateValues.get(`${policy.key}/${name}`);
+          if (v) values[name] = v;
+        }
+        if (Object.keys(values).length > 0) docTrace.predicates = values;
+      }
+      trace!.push(docTrace);
+    }
   }
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: keys, applied };
+  if (failures) decision.conditionErrors = failures;
   if (trace) decision.trace = trace;
   return decision;
 }

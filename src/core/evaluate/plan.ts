@@ -4,7 +4,9 @@
 // subject can match instead of testing every matcher.
 
 import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
-import type { Decision, EvaluationInput, Subject } from './types.js';
+import type { ConditionFailure, Decision, EvaluationInput, Subject } from './types.js';
+import { ConditionRunner } from './conditions.js';
+import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
 import { Summary } from './summary.js';
 import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
 
@@ -14,10 +16,14 @@ export interface PathPlan {
   /** keys of the documents that run */
   readonly keys: readonly string[];
   readonly rules: readonly CompiledRule[];
+  /** the document of each rule (conditions run in their document's activation) */
+  readonly owners: readonly CompiledPolicy[];
   /** token (`i:<id>`, `r:<role>`, `g:<group>`) → positions in `rules`, ascending */
   readonly index: ReadonlyMap<string, readonly number[]>;
   /** positions of rules that match anyone */
   readonly anyone: readonly number[];
+  /** what the path's conditions read (the cache identity must include it); undefined when none */
+  readonly reads: ConditionReads | undefined;
 }
 
 function add(index: Map<string, number[]>, token: string, position: number): void {
@@ -28,15 +34,19 @@ function add(index: Map<string, number[]>, token: string, position: number): voi
 
 export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
   const rules: CompiledRule[] = [];
+  const owners: CompiledPolicy[] = [];
+  let reads: ConditionReads | undefined;
   const keys: string[] = [];
   const index = new Map<string, number[]>();
   const anyone: number[] = [];
   for (const policy of policies) {
     if (policy.disabled) continue;
     keys.push(policy.key);
+    if (policy.reads) mergeReads((reads ??= emptyReads()), policy.reads);
     for (const rule of policy.rules) {
       const at = rules.length;
       rules.push(rule);
+      owners.push(policy);
       const m = rule.subjects;
       if (m.any) {
         anyone.push(at);
@@ -47,7 +57,7 @@ export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
       for (const group of m.groups) add(index, `g:${group}`, at);
     }
   }
-  return { policies, keys, rules, index, anyone };
+  return { policies, keys, rules, owners, index, anyone, reads };
 }
 
 /** Scratch marks, reused across calls (evaluation is synchronous). */
@@ -73,10 +83,22 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
   const summary = new Summary();
   const applied: CompiledRule[] = [];
   const rules = plan.rules;
+  let runner: ConditionRunner | undefined;
+  let failures: ConditionFailure[] | undefined;
   for (let i = 0; i < n; i++) {
     if (marks[i] === 0) continue;
     marks[i] = 0;
     const rule = rules[i]!;
+    if (rule.condition) {
+      runner ??= new ConditionRunner(input, options.now ?? new Date());
+      const owner = plan.owners[i]!;
+      const outcome = runner.holds(owner, rule);
+      if ('error' in outcome) {
+        (failures ??= []).push({ document: owner.key, rule: rule.id, error: outcome.error });
+        continue;
+      }
+      if (!outcome.value) continue;
+    }
     const { grant, revoke, deny } = rule;
     for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
     for (let j = 0; j < revoke.length; j++) summary.revoke(revoke[j]!);
@@ -84,5 +106,7 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
     applied.push(rule);
   }
   const { permissions, denied } = summary.lists();
-  return { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
+  const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
+  if (failures) decision.conditionErrors = failures;
+  return decision;
 }

@@ -26,6 +26,8 @@ export interface EvaluationInput {
 export interface RuleTrace {
   rule: string;
   subjectMatched: boolean;
+  /** the condition's value, or the error that made the rule not apply */
+  condition?: { value: boolean } | { error: string };
   applied: boolean;
   effects?: { grant?: string[]; revoke?: string[]; deny?: string[] };
 }
@@ -34,7 +36,16 @@ export interface DocumentTrace {
   document: string;
   namespace: string;
   disabled?: boolean;
+  /** values of the named predicates the document's conditions evaluated */
+  predicates?: Record<string, { value: boolean } | { error: string }>;
   rules: RuleTrace[];
+}
+
+/** A condition that failed at run time: its rule did not apply. */
+export interface ConditionFailure {
+  document: string;
+  rule: string;
+  error: string;
 }
 
 export interface Decision {
@@ -50,6 +61,8 @@ export interface Decision {
   policies: string[];
   /** the rules that applied, in run order: what `checkPermission` replays */
   applied: CompiledRule[];
+  /** conditions that errored (their rules did not apply); absent when none did */
+  conditionErrors?: ConditionFailure[];
   trace?: DocumentTrace[];
 }
 

@@ -1,0 +1,42 @@
+// Named predicates of a document: each compiled as a condition that may use the
+// others by name; references must exist and never form a cycle.
+
+import { compileCondition, RESERVED_NAMES, type CompiledCondition } from '../condition/compile-condition.js';
+import type { DocumentError } from '../document/types.js';
+
+function exprPosition(e: { line: number; column: number }): string {
+  return ` (expression line ${e.line}, column ${e.column})`;
+}
+
+export function compilePredicates(predicates: Record<string, string> | undefined, errors: DocumentError[]): Map<string, CompiledCondition> {
+  const out = new Map<string, CompiledCondition>();
+  if (!predicates) return out;
+  const names = Object.keys(predicates);
+  for (const name of names) {
+    if (RESERVED_NAMES.has(name)) {
+      errors.push({ path: `predicates.${name}`, message: `${name} is a reserved name` });
+      continue;
+    }
+    const r = compileCondition(predicates[name]!, names);
+    if (!r.ok) errors.push({ path: `predicates.${name}`, message: r.error.message + exprPosition(r.error) });
+    else out.set(name, r.condition);
+  }
+  // Cycle check over the references (a predicate naming itself included).
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    const s = state.get(name);
+    if (s === 'done') return;
+    if (s === 'visiting') {
+      const cycle = [...trail.slice(trail.indexOf(name)), name].join(' → ');
+      errors.push({ path: `predicates.${trail[0]}`, message: `predicates refer to each other in a cycle: ${cycle}` });
+      return;
+    }
+    state.set(name, 'visiting');
+    for (const next of out.get(name)?.reads.predicates ?? []) visit(next, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of out.keys()) if (!state.has(name)) visit(name, []);
+  return out;
+}
+
+export { exprPosition };

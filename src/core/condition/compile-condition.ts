@@ -1,0 +1,66 @@
+// A `when` expression → a checked, compiled condition (once per document version).
+// Errors carry the position in the expression; nothing here runs user input.
+
+import { conditionEnvironment, ROOT_VARIABLES } from './environment.js';
+import { analyseCondition, type ConditionReads } from './dependencies.js';
+
+export interface CompiledCondition {
+  readonly source: string;
+  /** evaluate against an activation; true/false, or throws (the caller fails closed) */
+  readonly run: (activation: object) => unknown;
+  readonly reads: ConditionReads;
+}
+
+export interface ConditionError {
+  message: string;
+  /** 1-based, inside the expression */
+  line: number;
+  column: number;
+}
+
+export const MAX_MACRO_NESTING = 1;
+
+function positionOf(source: string, offset: number | undefined): { line: number; column: number } {
+  if (offset === undefined || offset < 0) return { line: 1, column: 1 };
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < offset && i < source.length; i++) {
+    if (source[i] === '\n') {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return { line, column: col };
+}
+
+function describe(source: string, err: unknown): ConditionError {
+  const e = err as { summary?: string; message?: string; range?: { start?: number } };
+  const message = (e.summary ?? e.message ?? String(err)).split('\n')[0]!.slice(0, 300);
+  return { message, ...positionOf(source, e.range?.start) };
+}
+
+export const RESERVED_NAMES: ReadonlySet<string> = new Set<string>([...ROOT_VARIABLES, 'namespace', 'true', 'false', 'null', 'in', 'has']);
+
+/**
+ * Compile an expression that must yield a bool. `predicateNames` are the named
+ * predicates it may refer to (as boolean variables).
+ */
+export function compileCondition(source: string, predicateNames: readonly string[]): { ok: true; condition: CompiledCondition } | { ok: false; error: ConditionError } {
+  const env = conditionEnvironment(predicateNames);
+  let parsed;
+  try {
+    parsed = env.parse(source);
+  } catch (err) {
+    return { ok: false, error: describe(source, err) };
+  }
+  const checked = parsed.check();
+  if (!checked.valid) return { ok: false, error: describe(source, checked.error) };
+  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+    return { ok: false, error: { message: `a condition must be a bool, this is ${checked.type}`, line: 1, column: 1 } };
+  }
+  const { reads, macroDepth } = analyseCondition(parsed.ast, new Set(predicateNames));
+  if (macroDepth > MAX_MACRO_NESTING) {
+    return { ok: false, error: { message: 'comprehensions (all, exists, map, filter…) may not be nested: their cost would grow with the square of the input', line: 1, column: 1 } };
+  }
+  return { ok: true, condition: { source, run: parsed as unknown as (a: object) => unknown, reads } };
+}

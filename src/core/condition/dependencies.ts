@@ -1,0 +1,107 @@
+// What a condition reads, found by walking its syntax tree: attribute paths under the
+// root variables (so the decision cache keys exactly those), `now`, the predicates it
+// names, and the nesting of comprehensions (bounded to keep the cost linear).
+
+export interface ConditionReads {
+  /** dotted paths read, e.g. `subject.attributes.mfa`, `context.hour`; a root alone = all of it */
+  paths: Set<string>;
+  now: boolean;
+  predicates: Set<string>;
+}
+
+export function emptyReads(): ConditionReads {
+  return { paths: new Set(), now: false, predicates: new Set() };
+}
+
+export function mergeReads(into: ConditionReads, from: ConditionReads): void {
+  for (const p of from.paths) into.paths.add(p);
+  for (const p of from.predicates) into.predicates.add(p);
+  if (from.now) into.now = true;
+}
+
+interface Node {
+  op: string;
+  args: unknown;
+  start?: number;
+}
+
+const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+const ROOTS = new Set(['subject', 'context', 'resource', 'ns']);
+
+function isNode(v: unknown): v is Node {
+  return typeof v === 'object' && v !== null && typeof (v as Node).op === 'string';
+}
+
+/** `subject.attributes.mfa` for a chain of literal accesses ending in a root variable. */
+function accessPath(node: Node): string[] | undefined {
+  const parts: string[] = [];
+  let cur: Node = node;
+  for (;;) {
+    if (cur.op === 'id') {
+      parts.unshift(String(cur.args));
+      return parts;
+    }
+    const args = cur.args as unknown[];
+    if (cur.op === '.' || cur.op === '.?') parts.unshift(String(args[1]));
+    else if ((cur.op === '[]' || cur.op === '[?]') && isNode(args[1]) && args[1].op === 'value' && typeof args[1].args === 'string') parts.unshift(args[1].args);
+    else return undefined;
+    if (!isNode(args[0])) return undefined;
+    cur = args[0];
+  }
+}
+
+export interface WalkResult {
+  reads: ConditionReads;
+  /** deepest nesting of comprehension macros */
+  macroDepth: number;
+}
+
+export function analyseCondition(ast: unknown, predicateNames: ReadonlySet<string>): WalkResult {
+  const reads = emptyReads();
+  let macroDepth = 0;
+  const bound = new Set<string>();
+  const visit = (v: unknown, depth: number): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth);
+      return;
+    }
+    if (!isNode(v)) return;
+    if (v.op === '.' || v.op === '.?' || v.op === '[]' || v.op === '[?]') {
+      const path = accessPath(v);
+      if (path && ROOTS.has(path[0]!) && !bound.has(path[0]!)) {
+        // subject.attributes.x / context.x / resource.attributes.x are tracked to the key
+        // that matters; deeper parts of the value are part of that value.
+        const cut = path[0] === 'context' ? 2 : 3;
+        reads.paths.add(path.slice(0, cut).join('.'));
+        return;
+      }
+    }
+    if (v.op === 'id') {
+      const name = String(v.args);
+      if (bound.has(name)) return;
+      if (name === 'now') reads.now = true;
+      else if (ROOTS.has(name)) reads.paths.add(name);
+      else if (predicateNames.has(name)) reads.predicates.add(name);
+      return;
+    }
+    if (v.op === 'rcall') {
+      const [name, target, args] = v.args as [string, unknown, unknown[]];
+      visit(target, depth);
+      if (MACROS.has(name) && Array.isArray(args) && isNode(args[0]) && args[0].op === 'id') {
+        const variable = String(args[0].args);
+        const nested = depth + 1;
+        if (nested > macroDepth) macroDepth = nested;
+        const shadowed = bound.has(variable);
+        bound.add(variable);
+        visit(args.slice(1), nested);
+        if (!shadowed) bound.delete(variable);
+        return;
+      }
+      visit(args, depth);
+      return;
+    }
+    visit(v.args, depth);
+  };
+  visit(ast, 0);
+  return { reads, macroDepth };
+}

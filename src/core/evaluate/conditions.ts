@@ -1,0 +1,108 @@
+// Running conditions during one evaluation: one activation per request (inputs with
+// integers as CEL ints), one per document (its namespace, its predicates evaluated at
+// most once). A condition that errors makes its rule not apply — never a grant.
+
+import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
+import type { EvaluationInput } from './types.js';
+
+const MAX_INPUT_NODES = 20_000;
+const MAX_INPUT_DEPTH = 16;
+
+export type ConditionOutcome = { value: boolean } | { error: string };
+
+/** JSON numbers that are integers become BigInt (CEL `int`), so `context.hour == 9` holds. */
+function toCel(value: unknown, budget: { nodes: number }, depth: number): unknown {
+  if (--budget.nodes < 0) throw new Error(`request inputs are larger than ${MAX_INPUT_NODES} values`);
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_INPUT_DEPTH) throw new Error(`request inputs nest deeper than ${MAX_INPUT_DEPTH} levels`);
+  if (Array.isArray(value)) return value.map((v) => toCel(v, budget, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = toCel(v, budget, depth + 1);
+  return out;
+}
+
+function errorText(err: unknown): string {
+  const e = err as { summary?: string; message?: string };
+  return (e.summary ?? e.message ?? String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+export class ConditionRunner {
+  private base: object | undefined;
+  private inputError: string | undefined;
+  private readonly perDocument = new Map<CompiledPolicy, object>();
+  /** predicate results of the last traced document, for explain */
+  readonly predicateValues = new Map<string, ConditionOutcome>();
+
+  constructor(private readonly input: EvaluationInput, private readonly now: Date) {}
+
+  private baseActivation(): object | undefined {
+    if (this.base || this.inputError) return this.base;
+    try {
+      const budget = { nodes: MAX_INPUT_NODES };
+      const s = this.input.subject;
+      const r = this.input.resource;
+      this.base = {
+        subject: { id: s.id, roles: [...s.roles], groups: [...s.groups], attributes: toCel(s.attributes ?? {}, budget, 0) },
+        context: toCel(this.input.context ?? {}, budget, 0),
+        resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: toCel(r.attributes ?? {}, budget, 0) } : {},
+        now: this.now,
+      };
+    } catch (err) {
+      this.inputError = errorText(err);
+    }
+    return this.base;
+  }
+
+  private activation(policy: CompiledPolicy): object | undefined {
+    const known = this.perDocument.get(policy);
+    if (known) return known;
+    const base = this.baseActivation();
+    if (!base) return undefined;
+    const act: Record<string, unknown> = Object.create(base);
+    act.ns = { name: policy.namespace, path: [...this.input.namespaces] };
+    const cache = new Map<string, ConditionOutcome>();
+    const inProgress = new Set<string>();
+    for (const [name, predicate] of policy.predicates) {
+      Object.defineProperty(act, name, {
+        enumerable: true,
+        get: () => {
+          let outcome = cache.get(name);
+          if (!outcome) {
+            // Cycles are refused at write time; this guard only keeps a bug from looping.
+            if (inProgress.has(name)) throw new Error(`predicate ${name} refers to itself`);
+            inProgress.add(name);
+            try {
+              const v = predicate.run(act);
+              outcome = typeof v === 'boolean' ? { value: v } : { error: `predicate ${name} is not a bool` };
+            } catch (err) {
+              outcome = { error: `predicate ${name}: ${errorText(err)}` };
+            } finally {
+              inProgress.delete(name);
+            }
+            cache.set(name, outcome);
+            this.predicateValues.set(`${policy.key}/${name}`, outcome);
+          }
+          if ('error' in outcome) throw new Error(outcome.error);
+          return outcome.value;
+        },
+      });
+    }
+    this.perDocument.set(policy, act);
+    return act;
+  }
+
+  /** Does the rule's condition hold? Rules without one always do. */
+  holds(policy: CompiledPolicy, rule: CompiledRule): ConditionOutcome {
+    const condition = rule.condition;
+    if (!condition) return { value: true };
+    const act = this.activation(policy);
+    if (!act) return { error: this.inputError ?? 'invalid request inputs' };
+    try {
+      const v = condition.run(act);
+      return typeof v === 'boolean' ? { value: v } : { error: 'the condition did not yield a bool' };
+    } catch (err) {
+      return { error: errorText(err) };
+    }
+  }
+}
