@@ -6,7 +6,7 @@ import type { DocumentError, PolicyDocument, PolicyRule } from '../document/type
 import type { CompiledPolicy, CompiledRule, SubjectMatcher } from './types.js';
 import { compileCondition, type CompiledCondition } from '../condition/compile-condition.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
-import { compilePredicates, exprPosition } from './compile-predicates.js';
+import { compilePredicates, exprPosition, usablePredicateNames } from './compile-predicates.js';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
@@ -59,7 +59,7 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
     ids.add(r.id);
   });
   const predicates = compilePredicates(doc.predicates, errors);
-  const predicateNames = Object.keys(doc.predicates ?? {});
+  const predicateNames = usablePredicateNames(doc.predicates);
   const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors));
   let reads: ConditionReads | undefined;
   for (const c of [...predicates.values(), ...rules.map((r) => r.condition)]) {

@@ -8,11 +8,16 @@ function exprPosition(e: { line: number; column: number }): string {
   return ` (expression line ${e.line}, column ${e.column})`;
 }
 
+/** The predicate names rules may use: the declared ones minus reserved words (reported separately). */
+export function usablePredicateNames(predicates: Record<string, string> | undefined): string[] {
+  return Object.keys(predicates ?? {}).filter((n) => !RESERVED_NAMES.has(n));
+}
+
 export function compilePredicates(predicates: Record<string, string> | undefined, errors: DocumentError[]): Map<string, CompiledCondition> {
   const out = new Map<string, CompiledCondition>();
   if (!predicates) return out;
-  const names = Object.keys(predicates);
-  for (const name of names) {
+  const names = usablePredicateNames(predicates);
+  for (const name of Object.keys(predicates)) {
     if (RESERVED_NAMES.has(name)) {
       errors.push({ path: `predicates.${name}`, message: `${name} is a reserved name` });
       continue;
