@@ -1,0 +1,335 @@
+// The file store (SPEC §6): a directory of `.json` / `.yaml` / `.yml` policy files,
+// watched so an edited, added or removed file takes effect without a restart, and
+// written atomically through the API. Also reads a Kubernetes ConfigMap volume
+// (top-level symlinks into a `..data` directory that is swapped on update).
+//
+// How changes are found: any watcher event marks the directory dirty and schedules a
+// re-scan ~50 ms later; the re-scan diffs the keys and etags it finds against what it
+// knew and emits put/delete events. Reading the whole directory (cheap: files whose
+// stat is unchanged are not re-read) is what makes editors' atomic saves and ConfigMap
+// swaps, which arrive as odd sequences of rename events, come out right.
+
+import { watch, type FSWatcher } from 'chokidar';
+import { mkdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareKeys, pageOf } from '../list-page.js';
+import { checkPreconditions } from '../preconditions.js';
+import { Subscribers } from '../subscribers.js';
+import {
+  StoreUnavailableError, recordOf,
+  type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PutResult,
+  type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
+} from '../store.js';
+import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import { fileNameOf, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
+
+export interface FileStoreLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface FileStoreOptions {
+  dir: string;
+  logger?: FileStoreLogger;
+  /** how long after a change on disk the directory is re-read, in ms (default 50) */
+  settleMs?: number;
+}
+
+const DEFAULT_SETTLE_MS = 50;
+
+function fsFailure(what: string, err: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+export class FileStore implements SubscribableStore {
+  readonly kind = 'file' as const;
+  readonly dir: string;
+  private readonly logger: FileStoreLogger;
+  private readonly settleMs: number;
+  private readonly subscribers: Subscribers;
+  /** key → the file that defines it, as last seen (or written by us) */
+  private byKey = new Map<string, PolicyFile>();
+  /** key → every file holding it; a write or delete of the key takes care of them all */
+  private filesByKey = new Map<string, string[]>();
+  private problemList: FileProblem[] = [];
+  /** problems already logged, so a re-scan does not repeat a warning every time */
+  private logged = new Set<string>();
+  private cache: LoadCache = new Map();
+  private counter = 0;
+  /** re-scans and writes run one at a time, in order (a promise chain as the lock) */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** the disk may have changed since the last scan */
+  private dirty = true;
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | undefined;
+  private opened = false;
+  private closed = false;
+  private backgroundFailing = false;
+
+  constructor(options: FileStoreOptions) {
+    this.dir = options.dir;
+    this.logger = options.logger ?? { warn: () => {} };
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    this.subscribers = new Subscribers((err) => this.logger.warn({ err }, 'policy store subscriber failed'));
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (err) {
+      throw fsFailure(`cannot create the policy directory ${this.dir}`, err);
+    }
+    // Watch before the first scan, so a change made while scanning is not lost.
+    const watcher = watch(this.dir, {
+      ignoreInitial: true,
+      // Only the directory's own entries: subdirectories are ignored, and `..data` swaps
+      // show up as events on the top-level entries.
+      depth: 0,
+      // Follow the top-level symlinks so edits of a symlinked file's target are seen too.
+      followSymlinks: true,
+      // The re-scan debounce does this job for every kind of write, atomic or not.
+      awaitWriteFinish: false,
+    });
+    this.watcher = watcher;
+    watcher.on('all', () => this.diskChanged());
+    // Raw events too: a rename of `..data` over itself is not always a chokidar event.
+    watcher.on('raw', () => this.diskChanged());
+    watcher.on('error', (err) => this.logger.warn({ err, dir: this.dir }, 'policy directory watcher failed'));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await this.serial(() => this.settle());
+    this.opened = true;
+  }
+
+  async loadAll(): Promise<Snapshot> {
+    return this.whenOpen(async () => ({ records: [...this.byKey.values()].map((f) => f.record), revision: this.revision() }));
+  }
+
+  async get(key: string): Promise<PolicyRecord | undefined> {
+    return this.whenOpen(async () => this.byKey.get(key)?.record);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    return this.whenOpen(async () => pageOf([...this.byKey.values()].map((f) => f.record), query));
+  }
+
+  async put(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
+    return this.whenOpen(() => this.write(policy, options));
+  }
+
+  /** Written in order; a failure midway leaves the earlier files written (the caller validated all first). */
+  async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
+    return this.whenOpen(async () => {
+      let created = 0;
+      for (const p of policies) {
+        if ((await this.write(p, undefined)).created) created++;
+      }
+      return { revision: this.revision(), created, replaced: policies.length - created };
+    });
+  }
+
+  async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
+    return this.whenOpen(async () => {
+      const current = this.byKey.get(key);
+      checkPreconditions(key, current?.record.etag, options);
+      if (current === undefined) return false;
+      const files = this.filesByKey.get(key) ?? [current.file];
+      try {
+        // Every file holding the key, or a shadowed duplicate would take its place.
+        for (const f of files) await unlinkIfPresent(join(this.dir, f));
+        await syncDirectory(this.dir);
+      } catch (err) {
+        throw fsFailure(`cannot delete policy ${key}`, err);
+      }
+      this.byKey.delete(key);
+      this.filesByKey.delete(key);
+      this.problemList = this.problemList.filter((p) => !files.includes(p.file));
+      const revision = this.nextRevision();
+      this.subscribers.emit({ type: 'delete', key, namespace: current.record.namespace, revision });
+      return { revision };
+    });
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    return this.subscribers.add(listener);
+  }
+
+  /** Files that failed to load, or are ignored because an earlier file defines their key. */
+  problems(): Array<{ file: string; errors: FileProblem['errors'] }> {
+    return this.problemList.map((p) => ({ file: p.file, errors: [...p.errors] }));
+  }
+
+  async ping(): Promise<void> {
+    let isDir: boolean;
+    try {
+      isDir = (await stat(this.dir)).isDirectory();
+    } catch (err) {
+      throw fsFailure(`policy directory ${this.dir} is not reachable`, err);
+    }
+    if (!isDir) throw new StoreUnavailableError(`policy directory ${this.dir} is not a directory`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.subscribers.clear();
+    await this.watcher?.close();
+    await this.queue;
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Run `task` in turn, on a view brought up to date with the disk first. */
+  private whenOpen<T>(task: () => Promise<T>): Promise<T> {
+    if (!this.opened || this.closed) {
+      return Promise.reject(new Error(`FileStore: the store is ${this.closed ? 'closed' : 'not open (call open() first)'}`));
+    }
+    return this.serial(async () => {
+      await this.settle();
+      return task();
+    });
+  }
+
+  /** A watcher event: re-scan soon. Not re-armed by later events, so a storm cannot postpone it. */
+  private diskChanged(): void {
+    this.dirty = true;
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.serial(() => this.settle()).then(
+        () => { this.backgroundFailing = false; },
+        (err: unknown) => {
+          if (!this.backgroundFailing) this.logger.warn({ err, dir: this.dir }, 'cannot re-read the policy directory; keeping the last policies');
+          this.backgroundFailing = true;
+        },
+      );
+    }, this.settleMs);
+    this.timer.unref();
+  }
+
+  /** Bring the in-memory view up to date with the disk (only when something changed). */
+  private async settle(): Promise<void> {
+    if (!this.dirty) return;
+    // Cleared first: an event during the scan marks it dirty again and gets its own scan.
+    this.dirty = false;
+    try {
+      await this.rescan();
+    } catch (err) {
+      this.dirty = true;
+      throw fsFailure(`cannot read the policy directory ${this.dir}`, err);
+    }
+  }
+
+  private async rescan(): Promise<void> {
+    const scan = await scanPolicyDir(this.dir, this.cache);
+    this.cache = scan.cache;
+    const next = new Map(scan.byKey);
+    const kept = new Map<string, string>();
+    for (const [key, prev] of this.byKey) {
+      if (!scan.failed.has(prev.file)) continue;
+      // The file that defined this key is now broken (half-written, or a bad edit). Keep
+      // its last good version: dropping the key could leave a namespace path with no
+      // document at all, which answers with the default grant; and a shadowed duplicate
+      // taking over mid-edit would be a surprise too.
+      const shadowed = scan.filesByKey.get(key) ?? [];
+      const taker = shadowed[0];
+      if (taker !== undefined && !scan.problems.some((p) => p.file === taker)) {
+        scan.problems.push({
+          file: taker,
+          errors: [{ document: key, path: 'key', message: `key ${key} is kept from ${prev.file} (its last good version); this file is ignored` }],
+        });
+      }
+      next.set(key, prev);
+      scan.filesByKey.set(key, [prev.file, ...shadowed]);
+      kept.set(prev.file, key);
+    }
+    scan.problems.sort((a, b) => compareKeys(a.file, b.file));
+    this.logNewProblems(scan.problems, kept);
+    this.problemList = scan.problems;
+
+    const events: StoreEvent[] = [];
+    for (const [key, found] of next) {
+      const prev = this.byKey.get(key);
+      if (prev !== undefined && prev.record.etag === found.record.etag) {
+        // Same content (perhaps our own write coming back): no event, keep its updatedAt.
+        next.set(key, { file: found.file, record: prev.record });
+      } else if (this.opened) {
+        events.push({ type: 'put', record: found.record, revision: this.nextRevision() });
+      }
+    }
+    for (const [key, prev] of this.byKey) {
+      if (!next.has(key) && this.opened) {
+        events.push({ type: 'delete', key, namespace: prev.record.namespace, revision: this.nextRevision() });
+      }
+    }
+    this.byKey = next;
+    this.filesByKey = scan.filesByKey;
+    for (const e of events) this.subscribers.emit(e);
+  }
+
+  private logNewProblems(problems: FileProblem[], kept: Map<string, string>): void {
+    const now = new Set<string>();
+    for (const p of problems) {
+      const id = `${p.file}\0${JSON.stringify(p.errors)}`;
+      now.add(id);
+      if (this.logged.has(id)) continue;
+      const keeping = kept.get(p.file);
+      this.logger.warn(
+        { dir: this.dir, file: p.file, errors: p.errors, ...(keeping !== undefined ? { keeping } : {}) },
+        keeping !== undefined
+          ? 'policy file does not load; keeping the last good version of its policy'
+          : 'policy file skipped',
+      );
+    }
+    this.logged = now;
+  }
+
+  private async write(policy: NewPolicy, options: WriteOptions | undefined): Promise<PutResult> {
+    const current = this.byKey.get(policy.key);
+    checkPreconditions(policy.key, current?.record.etag, options);
+    const file = fileNameOf(policy.key, policy.format);
+    for (const [other, files] of this.filesByKey) {
+      // Someone named a file after this key but put another policy in it: never clobber it.
+      if (other !== policy.key && files.includes(file)) {
+        throw new Error(`cannot write policy ${policy.key}: ${file} in ${this.dir} holds policy ${other}; rename that file`);
+      }
+    }
+    const stale = (this.filesByKey.get(policy.key) ?? []).filter((f) => f !== file);
+    try {
+      await writeFileAtomic(this.dir, file, policy.text, policy.key);
+      // The key's other files: the old format's, a differently named one, shadowed duplicates.
+      for (const f of stale) await unlinkIfPresent(join(this.dir, f));
+      if (stale.length > 0) await syncDirectory(this.dir);
+    } catch (err) {
+      throw fsFailure(`cannot write policy ${policy.key}`, err);
+    }
+    const record = recordOf(policy);
+    this.byKey.set(policy.key, { file, record });
+    this.filesByKey.set(policy.key, [file]);
+    this.problemList = this.problemList.filter((p) => p.file !== file && !stale.includes(p.file));
+    const revision = this.nextRevision();
+    this.subscribers.emit({ type: 'put', record, revision });
+    return { record, created: current === undefined, revision };
+  }
+
+  private revision(): string {
+    return String(this.counter);
+  }
+
+  private nextRevision(): string {
+    this.counter++;
+    return this.revision();
+  }
+}

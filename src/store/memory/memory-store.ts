@@ -1,0 +1,97 @@
+// The in-process store: nothing survives a restart. The reference implementation of
+// the store contract (the conformance suite runs against it like any other store) and
+// the store for tests and single-process demos.
+
+import { pageOf } from '../list-page.js';
+import { checkPreconditions } from '../preconditions.js';
+import { Subscribers } from '../subscribers.js';
+import {
+  recordOf,
+  type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PutResult,
+  type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
+} from '../store.js';
+
+/** Freeze a record and everything in it: callers share the stored object, never mutate it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export class MemoryStore implements SubscribableStore {
+  readonly kind = 'memory' as const;
+  private readonly records = new Map<string, PolicyRecord>();
+  private readonly subscribers = new Subscribers();
+  private counter = 0;
+
+  async open(): Promise<void> {}
+
+  async loadAll(): Promise<Snapshot> {
+    return { records: [...this.records.values()], revision: this.revision() };
+  }
+
+  async get(key: string): Promise<PolicyRecord | undefined> {
+    return this.records.get(key);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    return pageOf(this.records.values(), query);
+  }
+
+  // Every write below runs to completion without awaiting, so concurrent callers are
+  // serialised by the event loop: a precondition cannot go stale between check and write.
+
+  async put(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
+    return this.putNow(policy, options);
+  }
+
+  async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
+    let created = 0;
+    for (const p of policies) {
+      if (this.putNow(p, undefined).created) created++;
+    }
+    return { revision: this.revision(), created, replaced: policies.length - created };
+  }
+
+  async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
+    const current = this.records.get(key);
+    checkPreconditions(key, current?.etag, options);
+    if (current === undefined) return false;
+    this.records.delete(key);
+    const revision = this.nextRevision();
+    this.subscribers.emit({ type: 'delete', key, namespace: current.namespace, revision });
+    return { revision };
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    return this.subscribers.add(listener);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.subscribers.clear();
+  }
+
+  private putNow(policy: NewPolicy, options: WriteOptions | undefined): PutResult {
+    const current = this.records.get(policy.key);
+    checkPreconditions(policy.key, current?.etag, options);
+    // A private copy: the caller may go on using (and mutating) what it passed in.
+    const record = deepFreeze(recordOf(structuredClone(policy)));
+    this.records.set(record.key, record);
+    const revision = this.nextRevision();
+    this.subscribers.emit({ type: 'put', record, revision });
+    return { record, created: current === undefined, revision };
+  }
+
+  private revision(): string {
+    return String(this.counter);
+  }
+
+  private nextRevision(): string {
+    this.counter++;
+    return this.revision();
+  }
+}
