@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   NAMESPACE_INVALID: { status: 400, description: 'A namespace path breaks the namespace grammar or limits.' },
   KEY_INVALID: { status: 400, description: 'A policy key breaks the key grammar.' },
   PERMISSION_INVALID: { status: 400, description: 'A permission to check is not a concrete permission.' },
+  ATTRIBUTE_INVALID: { status: 400, description: 'A subject, context or resource attribute breaks the attribute registry (type, required, limits); details names each.' },
+  REGISTRY_CONFLICT: { status: 409, description: 'Another attribute registry is already stored; there is one per deployment.' },
   SUBJECT_INVALID: { status: 400, description: 'The subject is missing or malformed.' },
   POLICY_INVALID: { status: 422, description: 'A policy document failed validation; details lists every error.' },
   POLICY_KEY_MISMATCH: { status: 422, description: "The document's key differs from the key in the URL." },

@@ -11,6 +11,7 @@ import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } 
 import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { compileInlinePolicies } from './inline-policies.js';
+import { typeInputs } from './typed-inputs.js';
 import type { ParseLimits } from '../core/document/parse.js';
 
 export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
@@ -108,11 +109,12 @@ export class DecisionService {
     const mode = modeOf(req);
     const subject = toSubject(req.subject);
     const explain = req.explain === true;
-    const input = { subject, resource: req.resource, context: req.context };
+    const registry = this.options.manager?.registry;
+    const input = typeInputs(registry, { subject, resource: req.resource, context: req.context });
     const opts = { explain, defaultPermissions: this.options.defaultPermissions };
 
     if (mode === 'policies') {
-      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits);
+      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits, registry);
       const namespaces = [...new Set(policies.map((p) => p.namespace))];
       const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
       return { decision, namespaces, revision: 'inline', cached: false, stale: false };
@@ -161,17 +163,20 @@ export class DecisionService {
     return { decision, namespaces, revision, cached: false, stale };
   }
 
-  /** The response object, and for a fresh cache hit the already-serialized body. */
-  evaluate(req: EvaluateRequest): { response: EvaluateResponse; body?: string } {
+  /**
+   * The response object, and for a fresh cache hit the already-serialized body; the
+   * decision itself for observers (decision log, metrics).
+   */
+  evaluate(req: EvaluateRequest): { response: EvaluateResponse; body?: string; decision: Decision } {
     const o = this.run(req);
     if (o.decision.default && o.stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }
     if (o.entry && !o.stale) {
       o.entry.body ??= JSON.stringify(this.response(o));
-      return { response: this.response(o), body: o.entry.body };
+      return { response: this.response(o), body: o.entry.body, decision: o.decision };
     }
-    return { response: this.response(o) };
+    return { response: this.response(o), decision: o.decision };
   }
 
   private response(o: Outcome): EvaluateResponse {
@@ -192,6 +197,11 @@ export class DecisionService {
   }
 
   check(req: CheckRequest): CheckResponse {
+    return this.checkDetailed(req).response;
+  }
+
+  /** `check`, with the decision it was answered from (for observers). */
+  checkDetailed(req: CheckRequest): { response: CheckResponse; decision: Decision } {
     const single = req.permission !== undefined;
     if (single === (req.permissions !== undefined)) {
       throw new PolicyEngineError('REQUEST_INVALID', 'name exactly one of permission or permissions');
@@ -209,7 +219,7 @@ export class DecisionService {
     const base: CheckResponse = { cached: o.cached, revision: o.revision, ...(o.stale ? { stale: true } : {}) };
     if (single) {
       const r: CheckResult = checkPermission(o.decision, req.permission!);
-      return { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base };
+      return { response: { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base }, decision: o.decision };
     }
     const results: Record<string, boolean> = {};
     const reasons: Record<string, Reason> = {};
@@ -218,6 +228,6 @@ export class DecisionService {
       results[p] = r.allowed;
       if (r.reason) reasons[p] = r.reason;
     }
-    return { results, ...(Object.keys(reasons).length > 0 ? { reasons } : {}), ...base };
+    return { response: { results, ...(Object.keys(reasons).length > 0 ? { reasons } : {}), ...base }, decision: o.decision };
   }
 }

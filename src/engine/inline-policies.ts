@@ -6,15 +6,18 @@ import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError } from '../core/document/types.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import { PolicyEngineError } from '../errors.js';
+import type { CompiledRegistry } from '../core/registry/types.js';
 
-export function compileInlinePolicies(items: ReadonlyArray<Record<string, unknown> | string>, limits: ParseLimits): CompiledPolicy[] {
+export function compileInlinePolicies(items: ReadonlyArray<Record<string, unknown> | string>, limits: ParseLimits, registry?: CompiledRegistry): CompiledPolicy[] {
   const errors: DocumentError[] = [];
   const policies: CompiledPolicy[] = [];
   items.forEach((item, i) => {
     const r = typeof item === 'string'
-      ? loadDocument(item, 'yaml', limits)
-      : loadParsed({ value: item, text: '' }, 'json');
-    if (r.ok) policies.push(r.loaded.policy);
+      ? loadDocument(item, 'yaml', limits, { registry })
+      : loadParsed({ value: item, text: '' }, 'json', { registry });
+    // Only policies run; a registry sent inline is not taken (the stored one types conditions).
+    if (r.ok && r.loaded.policy.kind === 'policy') policies.push(r.loaded.policy);
+    else if (r.ok) errors.push({ path: `policies[${i}]`, message: 'only policy documents run in the policies mode' });
     else errors.push(...r.errors.map((e) => ({ ...e, path: `policies[${i}]${e.path === '' ? '' : '.' + e.path}` })));
   });
   if (errors.length > 0) throw new PolicyEngineError('POLICY_INVALID', `${errors.length} error(s) in the policies sent`, errors);

@@ -4,7 +4,8 @@
 // so caches drop exactly what they must.
 
 import { LRUCache } from 'lru-cache';
-import { compilePolicy } from '../core/compile/compile-policy.js';
+import { compileDocument } from '../core/compile/load-document.js';
+import type { CompiledRegistry } from '../core/registry/types.js';
 import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
 import {
@@ -56,6 +57,8 @@ export class PolicyManager {
   private readonly now: () => number;
   /** the revision answers report: the newest change applied, from any source */
   private revisionValue = '';
+  /** the attribute registry in force (conditions of every policy are typed against it) */
+  private registryValue: CompiledRegistry | undefined;
   /** where polling continues: only what a poll or full load has seen (local writes may skip ahead) */
   private cursor = '';
   private loaded = false;
@@ -154,22 +157,38 @@ export class PolicyManager {
 
   private replaceAll(records: PolicyRecord[], revision: string): void {
     this.entries.clear();
-    this.byNamespace.clear();
-    this.broken.clear();
-    const namespaces = new Set<string>();
-    for (const r of records) {
-      this.entries.set(r.key, { record: r, policy: this.compile(r) });
-      namespaces.add(r.namespace);
-    }
-    for (const ns of namespaces) this.rebuild(ns);
+    for (const r of records) this.entries.set(r.key, { record: r, policy: undefined });
+    this.recompileAll();
     this.revisionValue = revision;
     this.cursor = revision;
     this.loaded = true;
     this.emit('all');
   }
 
+  /** Find the registry, then compile every entry against it and rebuild every namespace. */
+  private recompileAll(): void {
+    const registries = [...this.entries.values()].filter((e) => e.record.document.kind === 'registry').sort((a, b) => (a.record.key < b.record.key ? -1 : 1));
+    if (registries.length > 1) this.options.logger.warn({ keys: registries.map((e) => e.record.key) }, 'several attribute registries are stored; the first by key is used');
+    const first = registries[0];
+    const compiledRegistry = first ? this.compile(first.record) : undefined;
+    this.registryValue = compiledRegistry?.registry;
+    this.byNamespace.clear();
+    this.broken.clear();
+    const namespaces = new Set<string>();
+    for (const e of this.entries.values()) {
+      e.policy = e === first ? compiledRegistry : this.compile(e.record);
+      namespaces.add(e.record.namespace);
+    }
+    for (const ns of namespaces) this.rebuild(ns);
+  }
+
+  /** The attribute registry in force, if any. */
+  get registry(): CompiledRegistry | undefined {
+    return this.registryValue;
+  }
+
   private compile(record: PolicyRecord): CompiledPolicy | undefined {
-    const result = compilePolicy(record.document);
+    const result = compileDocument(record.document, { registry: this.registryValue });
     if (result.ok) return result.policy;
     // Fail closed: the namespace answers 503 until the document is fixed, since running
     // the path without it could drop a deny.
@@ -182,8 +201,8 @@ export class PolicyManager {
     const broken = new Set<string>();
     for (const { record, policy } of this.entries.values()) {
       if (record.namespace !== ns) continue;
-      if (policy) list.push(policy);
-      else broken.add(record.key);
+      if (!policy) broken.add(record.key);
+      else if (policy.kind === 'policy') list.push(policy);
     }
     list.sort(comparePolicies);
     if (list.length > 0) this.byNamespace.set(ns, list);
@@ -195,6 +214,7 @@ export class PolicyManager {
   /** Apply store events (from a subscription, a poll, or a write this process made). */
   apply(events: readonly StoreEvent[]): void {
     const changed = new Set<string>();
+    let registryChanged = false;
     for (const e of events) {
       if (e.type === 'reset') {
         void this.sync(true);
@@ -204,15 +224,23 @@ export class PolicyManager {
         const prev = this.entries.get(e.record.key);
         if (prev && prev.record.etag === e.record.etag && prev.record.namespace === e.record.namespace) continue;
         if (prev) changed.add(prev.record.namespace);
-        this.entries.set(e.record.key, { record: e.record, policy: this.compile(e.record) });
+        if (e.record.document.kind === 'registry' || prev?.record.document.kind === 'registry') registryChanged = true;
+        this.entries.set(e.record.key, { record: e.record, policy: registryChanged ? undefined : this.compile(e.record) });
         changed.add(e.record.namespace);
       } else {
         const prev = this.entries.get(e.key);
         if (!prev) continue;
+        if (prev.record.document.kind === 'registry') registryChanged = true;
         this.entries.delete(e.key);
         changed.add(prev.record.namespace);
       }
       this.noteRevision(e.revision);
+    }
+    if (registryChanged) {
+      // Every condition is typed against the registry: recompile everything.
+      this.recompileAll();
+      this.emit('all');
+      return;
     }
     for (const ns of changed) this.rebuild(ns);
     if (changed.size > 0) this.emit(changed);
@@ -275,11 +303,17 @@ export class PolicyManager {
     return entry;
   }
 
-  /** The compiled policy of one key (undefined when absent), or 'broken'. */
+  /** The compiled policy of one key (undefined when absent or not a policy), or 'broken'. */
   policyByKey(key: string): CompiledPolicy | 'broken' | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    return e.policy ?? 'broken';
+    if (!e.policy) return 'broken';
+    return e.policy.kind === 'policy' ? e.policy : undefined;
+  }
+
+  /** Every stored policy document (not the registry), for checks that span them all. */
+  policyDocuments(): Array<{ key: string; record: PolicyRecord }> {
+    return [...this.entries.values()].filter((e) => e.record.document.kind !== 'registry').map((e) => ({ key: e.record.key, record: e.record }));
   }
 
   isLoaded(): boolean {

@@ -1,7 +1,8 @@
 // The policy REST API's logic (SPEC §5), apart from HTTP: validate before anything is
 // written, write through the store, and apply the change to this replica at once.
 
-import { loadDocument, loadDocuments, type FailureStage, type LoadedDocument } from '../core/compile/load-document.js';
+import { compileDocument, loadDocument, loadDocuments, type FailureStage, type LoadedDocument } from '../core/compile/load-document.js';
+import type { CompiledRegistry } from '../core/registry/types.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
@@ -59,13 +60,38 @@ export function assertKey(key: string): void {
 export class PolicyService {
   constructor(private readonly options: PolicyServiceOptions) {}
 
+  private get registry(): CompiledRegistry | undefined {
+    return this.options.manager.registry;
+  }
+
+  /**
+   * A new registry must keep every stored policy valid (their conditions are re-typed
+   * against it), and there is one registry per deployment.
+   */
+  private checkRegistry(registry: CompiledRegistry, incoming: ReadonlySet<string>): void {
+    const current = this.registry;
+    if (current && current.key !== registry.key && !incoming.has(current.key)) {
+      throw new PolicyEngineError('REGISTRY_CONFLICT', `the attribute registry is ${current.key}; replace or delete it instead of adding ${registry.key}`);
+    }
+    const errors: DocumentError[] = [];
+    for (const { key, record } of this.options.manager.policyDocuments()) {
+      if (incoming.has(key)) continue;
+      const r = compileDocument(record.document, { registry });
+      if (!r.ok) errors.push(...r.errors.map((e) => ({ ...e, document: key })));
+    }
+    if (errors.length > 0) {
+      throw new PolicyEngineError('POLICY_INVALID', `the registry would make ${new Set(errors.map((e) => e.document)).size} stored document(s) invalid`, errors.slice(0, 50));
+    }
+  }
+
   async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
     assertKey(key);
-    const r = loadDocument(text, format, this.options.parseLimits);
+    const r = loadDocument(text, format, this.options.parseLimits, { registry: this.registry });
     if (!r.ok) throw invalid(r.errors, r.stage);
     if (r.loaded.policy.key !== key) {
       throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
     }
+    if (r.loaded.policy.registry) this.checkRegistry(r.loaded.policy.registry, new Set([key]));
     const result = await storeCall(() => this.options.store.put(toNewPolicy(r.loaded), opts));
     this.options.manager.apply([{ type: 'put', record: result.record, revision: result.revision }]);
     return result;
@@ -96,8 +122,11 @@ export class PolicyService {
 
   /** Bulk import: every document validated before any is written. */
   async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
-    const r = loadDocuments(text, format, this.options.parseLimits);
+    const r = loadDocuments(text, format, this.options.parseLimits, { registry: this.registry });
     if (!r.ok) throw invalid(r.errors, r.stage);
+    const registries = r.loaded.filter((l) => l.policy.registry);
+    if (registries.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'an import may hold at most one attribute registry');
+    if (registries[0]) this.checkRegistry(registries[0].policy.registry!, new Set(r.loaded.map((l) => l.policy.key)));
     const policies = r.loaded.map(toNewPolicy);
     const result = await storeCall(() => this.options.store.putMany(policies));
     // Subscribable stores have sent their events already; pollable ones are asked now,
@@ -111,10 +140,10 @@ export class PolicyService {
     const trimmed = text.trimStart();
     const multi = format === 'yaml' ? /^---|\n---/.test(text) : trimmed.startsWith('[');
     if (multi) {
-      const r = loadDocuments(text, format, this.options.parseLimits);
+      const r = loadDocuments(text, format, this.options.parseLimits, { registry: this.registry });
       return r.ok ? { valid: true, errors: [], documents: r.loaded.length } : { valid: false, errors: r.errors, documents: 0 };
     }
-    const r = loadDocument(text, format, this.options.parseLimits);
+    const r = loadDocument(text, format, this.options.parseLimits, { registry: this.registry });
     return r.ok ? { valid: true, errors: [], documents: 1 } : { valid: false, errors: r.errors, documents: 0 };
   }
 }

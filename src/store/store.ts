@@ -4,6 +4,10 @@
 
 import { createHash } from 'node:crypto';
 import type { DocumentFormat, PolicyDocument } from '../core/document/types.js';
+import type { RegistryDocument } from '../core/registry/types.js';
+
+/** Any document a store holds: a policy, or the attribute registry. */
+export type StoredDocument = PolicyDocument | RegistryDocument;
 
 /** A policy as stored: the parsed form beside the original text. */
 export interface PolicyRecord {
@@ -15,7 +19,7 @@ export interface PolicyRecord {
   format: DocumentFormat;
   /** the text exactly as written */
   text: string;
-  document: PolicyDocument;
+  document: StoredDocument;
   /** strong entity tag, quoted (`"…"`), changes with every stored version */
   etag: string;
   /** ISO-8601 time of the last write */

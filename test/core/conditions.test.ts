@@ -128,7 +128,7 @@ t.test('hostile inputs to conditions fail closed', async (t) => {
 const perm = fc.constantFrom('a:read', 'a:write', 'b:read', 'b:x:y');
 const pattern = fc.constantFrom('a:read', 'a:*', 'b:*', '*', 'b:x:*', 'a:write');
 const ruleArb = fc.record({
-  subjects: fc.constant(['*']),
+  subjects: fc.constant<string[]>(['*']),
   grant: fc.array(pattern, { maxLength: 2 }),
   revoke: fc.array(pattern, { maxLength: 1 }),
   deny: fc.array(pattern, { maxLength: 1 }),

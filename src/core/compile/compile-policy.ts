@@ -4,6 +4,7 @@ import { mustParsePattern } from '../pattern.js';
 import { resolveDocumentNamespace } from '../namespace.js';
 import type { DocumentError, PolicyDocument, PolicyRule } from '../document/types.js';
 import type { CompiledPolicy, CompiledRule, SubjectMatcher } from './types.js';
+import type { CompiledRegistry } from '../registry/types.js';
 import { compileCondition, type CompiledCondition } from '../condition/compile-condition.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
 import { compilePredicates, exprPosition, usablePredicateNames } from './compile-predicates.js';
@@ -26,11 +27,11 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   return { any, ids, roles, groups };
 }
 
-function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[]): CompiledRule {
+function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[], registry: CompiledRegistry | undefined): CompiledRule {
   const path = `rules[${index}]`;
   let condition: CompiledCondition | undefined;
   if (rule.when !== undefined) {
-    const r = compileCondition(rule.when, predicateNames);
+    const r = compileCondition(rule.when, predicateNames, registry);
     if (r.ok) condition = r.condition;
     else errors.push({ path: `${path}.when`, message: r.error.message + exprPosition(r.error) });
   }
@@ -47,8 +48,14 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
   };
 }
 
+export interface CompileOptions {
+  /** the attribute registry conditions are typed against (untyped without one) */
+  registry?: CompiledRegistry;
+}
+
 /** Compile a schema-valid document. */
-export function compilePolicy(doc: PolicyDocument): CompileResult {
+export function compilePolicy(doc: PolicyDocument, options: CompileOptions = {}): CompileResult {
+  const registry = options.registry;
   const errors: DocumentError[] = [];
   const ns = resolveDocumentNamespace(doc.key, doc.namespace);
   if (!ns.ok) errors.push({ path: doc.namespace !== undefined ? 'namespace' : 'key', message: ns.reason });
@@ -58,9 +65,9 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
     if (ids.has(r.id)) errors.push({ path: `rules[${i}].id`, message: `duplicate rule id ${JSON.stringify(r.id)}` });
     ids.add(r.id);
   });
-  const predicates = compilePredicates(doc.predicates, errors);
+  const predicates = compilePredicates(doc.predicates, errors, registry);
   const predicateNames = usablePredicateNames(doc.predicates);
-  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors));
+  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors, registry));
   let reads: ConditionReads | undefined;
   for (const c of [...predicates.values(), ...rules.map((r) => r.condition)]) {
     if (!c) continue;
@@ -71,6 +78,7 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
   return {
     ok: true,
     policy: {
+      kind: 'policy',
       key: doc.key,
       namespace: ns.namespace,
       ordinal: doc.ordinal,
@@ -78,6 +86,7 @@ export function compilePolicy(doc: PolicyDocument): CompileResult {
       rules,
       predicates,
       reads,
+      typed: registry !== undefined,
       document: doc,
     },
   };

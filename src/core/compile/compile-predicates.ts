@@ -3,6 +3,7 @@
 
 import { compileCondition, RESERVED_NAMES, type CompiledCondition } from '../condition/compile-condition.js';
 import type { DocumentError } from '../document/types.js';
+import type { CompiledRegistry } from '../registry/types.js';
 
 function exprPosition(e: { line: number; column: number }): string {
   return ` (expression line ${e.line}, column ${e.column})`;
@@ -13,7 +14,7 @@ export function usablePredicateNames(predicates: Record<string, string> | undefi
   return Object.keys(predicates ?? {}).filter((n) => !RESERVED_NAMES.has(n));
 }
 
-export function compilePredicates(predicates: Record<string, string> | undefined, errors: DocumentError[]): Map<string, CompiledCondition> {
+export function compilePredicates(predicates: Record<string, string> | undefined, errors: DocumentError[], registry?: CompiledRegistry): Map<string, CompiledCondition> {
   const out = new Map<string, CompiledCondition>();
   if (!predicates) return out;
   const names = usablePredicateNames(predicates);
@@ -22,7 +23,7 @@ export function compilePredicates(predicates: Record<string, string> | undefined
       errors.push({ path: `predicates.${name}`, message: `${name} is a reserved name` });
       continue;
     }
-    const r = compileCondition(predicates[name]!, names);
+    const r = compileCondition(predicates[name]!, names, registry);
     if (!r.ok) errors.push({ path: `predicates.${name}`, message: r.error.message + exprPosition(r.error) });
     else out.set(name, r.condition);
   }

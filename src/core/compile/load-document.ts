@@ -2,13 +2,15 @@
 // compile. Used by the REST API, the file store, bulk import and `validate`.
 
 import { parseText, positionErrors, type ParseLimits, DEFAULT_PARSE_LIMITS, type ParsedText } from '../document/parse.js';
-import { validatePolicyDocument } from '../document/schema.js';
+import { kindOf, validatePolicyDocument, validateRegistryDocument } from '../document/schema.js';
+import { compileRegistry, REGISTRY_NAMESPACE } from '../registry/compile-registry.js';
+import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
 import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type PolicyDocument } from '../document/types.js';
-import { compilePolicy } from './compile-policy.js';
+import { compilePolicy, type CompileOptions } from './compile-policy.js';
 import type { CompiledPolicy } from './types.js';
 
 export interface LoadedDocument {
-  document: PolicyDocument;
+  document: PolicyDocument | RegistryDocument;
   policy: CompiledPolicy;
   /** the text as written (YAML comments included) */
   text: string;
@@ -30,33 +32,71 @@ function finish(errors: DocumentError[], key: string | undefined): DocumentError
   return sortErrors(withKey).slice(0, MAX_REPORTED_ERRORS);
 }
 
+/** A registry as a (never-run) compiled document of the global namespace. */
+function registryAsPolicy(doc: RegistryDocument): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
+  const compiled = compileRegistry(doc);
+  if (!compiled.ok) return compiled;
+  return {
+    ok: true,
+    policy: {
+      kind: 'registry', key: doc.key, namespace: REGISTRY_NAMESPACE, ordinal: undefined, disabled: false, rules: [],
+      predicates: new Map(), reads: undefined, typed: false, registry: compiled.registry, document: doc,
+    },
+  };
+}
+
+/** Compile an already-validated stored document of either kind. */
+export function compileDocument(doc: PolicyDocument | RegistryDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
+  return doc.kind === 'registry' ? registryAsPolicy(doc) : compilePolicy(doc, options);
+}
+
+function loadRegistry(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
+  const valid = validateRegistryDocument(parsed.value);
+  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
+  const compiled = registryAsPolicy(valid.document);
+  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
+  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
+}
+
 /** Validate and compile an already-parsed value. */
-export function loadParsed(parsed: ParsedText, format: DocumentFormat): LoadResult {
+export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: CompileOptions = {}): LoadResult {
   const key = keyOf(parsed.value);
+  const kind = kindOf(parsed.value);
+  if (kind === 'registry') return loadRegistry(parsed, format, key);
   const valid = validatePolicyDocument(parsed.value);
   if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = compilePolicy(valid.document);
+  const compiled = compilePolicy(valid.document, options);
   if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
   return { ok: true, loaded: { document: valid.document, policy: compiled.policy, text: parsed.text, format } };
 }
 
 /** Parse, validate and compile one document from text. */
-export function loadDocument(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS): LoadResult {
+export function loadDocument(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS, options: CompileOptions = {}): LoadResult {
   const parsed = parseText(text, format, limits, false);
   if (!parsed.ok) return { ok: false, stage: 'parse', errors: finish(parsed.errors, undefined) };
-  return loadParsed(parsed.documents[0]!, format);
+  return loadParsed(parsed.documents[0]!, format, options);
 }
 
 /** Parse a stream (JSON array or multi-document YAML); every document is checked. */
-export function loadDocuments(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS):
+/**
+ * Parse a stream (JSON array or multi-document YAML); every document is checked. A
+ * registry in the stream types the stream's policies; otherwise `options.registry` does.
+ */
+export function loadDocuments(text: string, format: DocumentFormat, limits: ParseLimits = DEFAULT_PARSE_LIMITS, options: CompileOptions = {}):
   { ok: true; loaded: LoadedDocument[] } | { ok: false; errors: DocumentError[]; stage: FailureStage } {
   const parsed = parseText(text, format, limits, true);
   if (!parsed.ok) return { ok: false, stage: 'parse', errors: finish(parsed.errors, undefined) };
   const loaded: LoadedDocument[] = [];
   const errors: DocumentError[] = [];
   const seen = new Set<string>();
-  parsed.documents.forEach((p, i) => {
+  let registry: CompiledRegistry | undefined = options.registry;
+  for (const p of parsed.documents) {
+    if (kindOf(p.value) !== 'registry') continue;
     const r = loadParsed(p, format);
+    if (r.ok) registry = r.loaded.policy.registry;
+  }
+  parsed.documents.forEach((p, i) => {
+    const r = loadParsed(p, format, { ...options, registry });
     if (!r.ok) {
       errors.push(...r.errors.map((e) => ({ ...e, path: `[${i}]${e.path === '' ? '' : '.' + e.path}` })));
       return;

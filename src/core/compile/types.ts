@@ -4,6 +4,7 @@
 import type { Pattern } from '../pattern.js';
 import type { CompiledCondition } from '../condition/compile-condition.js';
 import type { ConditionReads } from '../condition/dependencies.js';
+import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
 import type { PolicyDocument } from '../document/types.js';
 
 /** Who a rule applies to, split by matcher kind so matching is a few array scans. */
@@ -30,6 +31,8 @@ export interface CompiledRule {
 }
 
 export interface CompiledPolicy {
+  /** 'policy' documents run; a 'registry' document only declares attributes (it never runs) */
+  readonly kind: 'policy' | 'registry';
   readonly key: string;
   readonly namespace: string;
   /** undefined sorts after every number */
@@ -40,7 +43,11 @@ export interface CompiledPolicy {
   readonly predicates: ReadonlyMap<string, CompiledCondition>;
   /** everything the document's conditions read (predicates included); undefined when it has none */
   readonly reads: ConditionReads | undefined;
-  readonly document: PolicyDocument;
+  /** conditions were typed against a registry: inputs reach them validated, not converted */
+  readonly typed: boolean;
+  /** the compiled attribute registry, for kind 'registry' */
+  readonly registry?: CompiledRegistry;
+  readonly document: PolicyDocument | RegistryDocument;
 }
 
 /** Run order inside a namespace: ordinal (absent last), then key. */

@@ -3,6 +3,7 @@
 
 import { conditionEnvironment, ROOT_VARIABLES } from './environment.js';
 import { analyseCondition, type ConditionReads } from './dependencies.js';
+import type { CompiledRegistry } from '../registry/types.js';
 
 export interface CompiledCondition {
   readonly source: string;
@@ -45,8 +46,8 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set<string>([...ROOT_VARI
  * Compile an expression that must yield a bool. `predicateNames` are the named
  * predicates it may refer to (as boolean variables).
  */
-export function compileCondition(source: string, predicateNames: readonly string[]): { ok: true; condition: CompiledCondition } | { ok: false; error: ConditionError } {
-  const env = conditionEnvironment(predicateNames);
+export function compileCondition(source: string, predicateNames: readonly string[], registry?: CompiledRegistry): { ok: true; condition: CompiledCondition } | { ok: false; error: ConditionError } {
+  const env = conditionEnvironment(predicateNames, registry);
   let parsed;
   try {
     parsed = env.parse(source);

@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parsePattern } from '../pattern.js';
 import { isValidKey, isValidNamespace } from '../namespace.js';
 import type { DocumentError, PolicyDocument } from './types.js';
+import type { RegistryDocument } from '../registry/types.js';
 
 const patternList = {
   type: 'array',
@@ -64,7 +65,46 @@ ajv.addFormat('permission-pattern', { type: 'string', validate: (v: string) => t
 ajv.addFormat('policy-key', { type: 'string', validate: isValidKey });
 ajv.addFormat('namespace', { type: 'string', validate: (v: string) => isValidNamespace(v) });
 
+const attributeDeclaration = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: ['bool', 'string', 'string_list', 'number', 'ip', 'cidr', 'datetime'] },
+    required: { type: 'boolean' },
+    description: { type: 'string', maxLength: 1024 },
+    maxLength: { type: 'integer', minimum: 1, maximum: 1048576 },
+    maxItems: { type: 'integer', minimum: 1, maximum: 10000 },
+  },
+} as const;
+
+const attributeMap = {
+  type: 'object',
+  maxProperties: 256,
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' },
+  additionalProperties: attributeDeclaration,
+} as const;
+
+export const registryDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/registry-document.json',
+  title: 'Attribute registry',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'kind'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'registry' },
+    description: { type: 'string', maxLength: 4096 },
+    subject: attributeMap,
+    context: attributeMap,
+    resource: attributeMap,
+  },
+} as const;
+
 const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+const validateRegistry = ajv.compile<RegistryDocument>(registryDocumentSchema);
 
 const FORMAT_MESSAGES: Record<string, string> = {
   'permission-pattern': 'must be a permission pattern (segments of [A-Za-z0-9_./-] or *, joined by :)',
@@ -97,6 +137,9 @@ function describe(e: ErrorObject): DocumentError | undefined {
     case 'format':
       return { path, message: FORMAT_MESSAGES[(e.params as { format: string }).format] ?? e.message ?? 'is invalid' };
     case 'propertyNames':
+      if (path.startsWith('subject') || path.startsWith('context') || path.startsWith('resource')) {
+        return { path, message: `attribute name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be [A-Za-z_][A-Za-z0-9_]*` };
+      }
       return { path, message: `predicate name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be lower_snake_case (a-z, 0-9, _)` };
     case 'anyOf':
       return { path, message: 'a rule needs at least one of grant, revoke or deny' };
@@ -107,12 +150,10 @@ function describe(e: ErrorObject): DocumentError | undefined {
   }
 }
 
-/** Validate a parsed value against the document schema; every error, with field paths. */
-export function validatePolicyDocument(value: unknown): { ok: true; document: PolicyDocument } | { ok: false; errors: DocumentError[] } {
-  if (validatePolicy(value)) return { ok: true, document: value };
+function collect(raw: ErrorObject[] | null | undefined): DocumentError[] {
   const errors: DocumentError[] = [];
   const seen = new Set<string>();
-  for (const e of validatePolicy.errors ?? []) {
+  for (const e of raw ?? []) {
     // anyOf reports each failed branch as `required` too; the anyOf message says it all.
     if (e.keyword === 'required' && e.schemaPath.includes('/anyOf/')) continue;
     const d = describe(e);
@@ -123,5 +164,22 @@ export function validatePolicyDocument(value: unknown): { ok: true; document: Po
       errors.push(d);
     }
   }
-  return { ok: false, errors };
+  return errors;
+}
+
+/** Validate a parsed value against the policy document schema; every error, with field paths. */
+export function validatePolicyDocument(value: unknown): { ok: true; document: PolicyDocument } | { ok: false; errors: DocumentError[] } {
+  if (validatePolicy(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validatePolicy.errors) };
+}
+
+export function validateRegistryDocument(value: unknown): { ok: true; document: RegistryDocument } | { ok: false; errors: DocumentError[] } {
+  if (validateRegistry(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validateRegistry.errors) };
+}
+
+/** The kind a parsed value declares ('policy' when it names none). */
+export function kindOf(value: unknown): string {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return kind === undefined ? 'policy' : typeof kind === 'string' ? kind : '';
 }

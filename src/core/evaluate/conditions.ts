@@ -40,12 +40,14 @@ export class ConditionRunner {
     if (this.base || this.inputError) return this.base;
     try {
       const budget = { nodes: MAX_INPUT_NODES };
+      // Registry-typed inputs arrive validated and converted; untyped ones get CEL ints.
+      const convert = this.input.typedInputs ? (v: unknown) => v : (v: unknown) => toCel(v, budget, 0);
       const s = this.input.subject;
       const r = this.input.resource;
       this.base = {
-        subject: { id: s.id, roles: [...s.roles], groups: [...s.groups], attributes: toCel(s.attributes ?? {}, budget, 0) },
-        context: toCel(this.input.context ?? {}, budget, 0),
-        resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: toCel(r.attributes ?? {}, budget, 0) } : {},
+        subject: { id: s.id, roles: [...s.roles], groups: [...s.groups], attributes: convert(s.attributes ?? {}) },
+        context: convert(this.input.context ?? {}),
+        resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: convert(r.attributes ?? {}) } : { attributes: {} },
         now: this.now,
       };
     } catch (err) {

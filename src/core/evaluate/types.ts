@@ -21,6 +21,8 @@ export interface EvaluationInput {
   readonly context?: Readonly<Record<string, unknown>>;
   /** the whole namespace path being evaluated (empty in `policies` mode) */
   readonly namespaces: readonly string[];
+  /** inputs were validated and converted against the attribute registry (typed conditions) */
+  readonly typedInputs?: boolean;
 }
 
 export interface RuleTrace {
