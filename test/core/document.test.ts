@@ -5,7 +5,7 @@ import t from 'tap';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PARSE_LIMITS, parseText } from '../../src/core/document/parse.js';
 import { validatePolicyDocument } from '../../src/core/document/schema.js';
-import { MAX_REPORTED_ERRORS, formatError, sortErrors, type DocumentError } from '../../src/core/document/types.js';
+import { MAX_REPORTED_ERRORS, formatError, sortErrors, type DocumentError, type PolicyDocument } from '../../src/core/document/types.js';
 import { loadDocument, loadDocuments } from '../../src/core/compile/load-document.js';
 
 const UUID = '57af7f6d-f6f7-4af1-b182-3a30440fa781';
@@ -149,7 +149,7 @@ t.test('yaml: the text is kept as written, comments included', async (t) => {
   t.equal(r.loaded.format, 'yaml');
   t.equal(r.loaded.policy.namespace, 'org');
   t.equal(r.loaded.policy.ordinal, 20);
-  t.strictSame(r.loaded.document.rules[0]!.deny, ['document:purge']);
+  t.strictSame((r.loaded.document as PolicyDocument).rules[0]!.deny, ['document:purge']);
 });
 
 t.test('yaml: schema errors carry line and column', async (t) => {
@@ -220,7 +220,7 @@ t.test('yaml: CORE schema, so yes/no/on/off are strings, not booleans', async (t
   t.strictSame(brief(loadErrors('key: global-a\ndisabled: yes\nrules: []\n', 'yaml')), ['disabled: must be boolean']);
   const r = loadDocument('key: global-a\nrules:\n  - subjects: [on, no]\n    grant: [y]\n', 'yaml');
   t.ok(r.ok);
-  if (r.ok) t.strictSame(r.loaded.document.rules[0]!.subjects, ['on', 'no']);
+  if (r.ok) t.strictSame((r.loaded.document as PolicyDocument).rules[0]!.subjects, ['on', 'no']);
 });
 
 t.test('yaml: duplicate mapping keys are refused', async (t) => {
@@ -294,7 +294,7 @@ t.test('yaml stream: loadDocuments skips empty documents and keeps order', async
   t.ok(r.ok, r.ok ? '' : JSON.stringify(r.errors));
   if (!r.ok) return;
   t.strictSame(r.loaded.map((l) => l.policy.key), ['global-base', 'global-editors']);
-  t.strictSame(r.loaded[1]!.document.rules[0]!.grant, ['document:write', 'document:*']);
+  t.strictSame((r.loaded[1]!.document as PolicyDocument).rules[0]!.grant, ['document:write', 'document:*']);
 });
 
 // The stored text of a document imported from a stream is what GET returns as YAML,
