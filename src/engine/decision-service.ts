@@ -42,6 +42,9 @@ export interface EvaluateResponse {
   exact: boolean;
   stale?: boolean;
   trace?: DocumentTrace[];
+  grantedBy?: Record<string, { document: string; rule: string }>;
+  /** conditions that failed at run time (their rules did not apply) */
+  conditionErrors?: Array<{ document: string; rule: string; error: string }>;
 }
 
 export interface CheckResponse {
@@ -193,6 +196,8 @@ export class DecisionService {
     };
     if (o.stale) r.stale = true;
     if (d.trace) r.trace = d.trace;
+    if (d.grantedBy) r.grantedBy = d.grantedBy;
+    if (d.conditionErrors) r.conditionErrors = d.conditionErrors;
     return r;
   }
 

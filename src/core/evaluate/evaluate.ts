@@ -49,6 +49,21 @@ function traceRule(rule: CompiledRule, matched: boolean, outcome: ConditionOutco
   return t;
 }
 
+/** For each final permission, the last applied rule granting exactly that pattern. */
+function grantedBy(permissions: readonly string[], applied: readonly CompiledRule[]): Record<string, { document: string; rule: string }> {
+  const out: Record<string, { document: string; rule: string }> = {};
+  for (const p of permissions) {
+    for (let i = applied.length - 1; i >= 0; i--) {
+      const rule = applied[i]!;
+      if (rule.grant.some((g) => g.text === p)) {
+        out[p] = { document: rule.policy, rule: rule.id };
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Run `policies` (already in run order; disabled ones included, they are skipped but
  * count as present for the default) for one subject.
@@ -112,6 +127,9 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: keys, applied };
   if (failures) decision.conditionErrors = failures;
-  if (trace) decision.trace = trace;
+  if (trace) {
+    decision.trace = trace;
+    decision.grantedBy = grantedBy(permissions, applied);
+  }
   return decision;
 }

@@ -66,6 +66,8 @@ export interface Decision {
   /** conditions that errored (their rules did not apply); absent when none did */
   conditionErrors?: ConditionFailure[];
   trace?: DocumentTrace[];
+  /** with explain: for each permission, the rule whose grant put it in the list */
+  grantedBy?: Record<string, { document: string; rule: string }>;
 }
 
 export interface Reason {

@@ -64,6 +64,11 @@ export const checkBody = {
   },
 } as const;
 
+const outcomeSchema = {
+  type: 'object',
+  properties: { value: { type: 'boolean' }, error: { type: 'string' } },
+} as const;
+
 const traceSchema = {
   type: 'array',
   items: {
@@ -72,6 +77,7 @@ const traceSchema = {
       document: { type: 'string' },
       namespace: { type: 'string' },
       disabled: { type: 'boolean' },
+      predicates: { type: 'object', additionalProperties: outcomeSchema },
       rules: {
         type: 'array',
         items: {
@@ -79,6 +85,7 @@ const traceSchema = {
           properties: {
             rule: { type: 'string' },
             subjectMatched: { type: 'boolean' },
+            condition: outcomeSchema,
             applied: { type: 'boolean' },
             effects: {
               type: 'object',
@@ -107,6 +114,14 @@ export const evaluateResponse = {
     exact: { type: 'boolean' },
     stale: { type: 'boolean' },
     trace: traceSchema,
+    grantedBy: {
+      type: 'object',
+      additionalProperties: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' } } },
+    },
+    conditionErrors: {
+      type: 'array',
+      items: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
+    },
   },
 } as const;
 
