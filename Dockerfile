@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# policy-engine: the authorization sidecar as a small, non-root, read-only-root image.
+#   docker build -t policy-engine:0.1.0 .
+# Both stages use the same pinned base; pin it by digest too (node:20.20-bookworm-slim@sha256:…)
+# where builds must be reproducible. Debian slim rather than Alpine: the mongodb driver
+# and Node's own binaries are built and tested against glibc.
+
+# ---- build: all dependencies, TypeScript → dist/ ----
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: nothing the compiler needs runs an install script
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies and the compiled code only ----
+FROM node:20.20-bookworm-slim AS runtime
+# HOST=0.0.0.0: a container's loopback is its own, so the port must listen on every
+# interface to be published. Beyond loopback the server refuses writes unless
+# ADMIN_TOKEN is set (docs/deploy.md). The k8s sidecar sets HOST=127.0.0.1 instead.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    POLICY_DIR=/policies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force \
+ && mkdir -p /policies \
+ && chown 10001:10001 /policies
+COPY --from=build /app/dist ./dist
+# A numeric user with no passwd entry: runAsNonRoot can verify it, and it owns nothing
+# but /policies (the file store's directory; a volume or ConfigMap usually replaces it).
+# Nothing else is written at run time except /tmp, so `--read-only --tmpfs /tmp` works.
+USER 10001:10001
+EXPOSE 8080
+# Node itself (slim images have no curl). Liveness only; readiness is /readyz.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Exec form: node is PID 1 and gets SIGTERM itself (src/main.ts closes gracefully).
+ENTRYPOINT ["node", "dist/main.js"]
