@@ -4,19 +4,35 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
+import { initLua } from './core/lua/sandbox.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
 import { PolicyManager } from './engine/policy-manager.js';
 import { PolicyService } from './engine/policy-service.js';
+import type { DecisionLogOptions } from './observability/decision-log.js';
+import { InstrumentedStore } from './observability/instrumented-store.js';
+import { Metrics } from './observability/metrics.js';
 import type { PolicyStore } from './store/store.js';
 
 export interface Services {
+  /** the store every service uses: the configured one, wrapped to time its calls */
   store?: PolicyStore;
   manager?: PolicyManager;
   cache: DecisionCache;
   decisions: DecisionService;
   policies?: PolicyService;
+  /** this service's own registry: several services in one process never share series */
+  metrics: Metrics;
   close(): Promise<void>;
+}
+
+export function decisionLogOptions(config: Config): DecisionLogOptions {
+  return {
+    enabled: config.decisionLog,
+    sample: config.decisionLogSample,
+    redact: config.decisionLogRedact,
+    attributes: config.decisionLogAttributes,
+  };
 }
 
 /** The configured store; each is imported only when chosen (the file store never loads the driver). */
@@ -38,8 +54,14 @@ export async function createStore(config: Config, logger: Logger): Promise<Polic
 /** Build every service around a store (the configured one unless given). */
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore): Promise<Services> {
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
-  const store = storeOverride ?? (await createStore(config, logger));
+  const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
+  // The Lua WebAssembly module loads once, before any document is compiled.
+  await initLua();
+  const metrics = new Metrics();
+  const raw = storeOverride ?? (await createStore(config, logger));
+  const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
   const cache = new DecisionCache({ max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  metrics.watchCache(cache);
   let manager: PolicyManager | undefined;
   if (store) {
     await store.open();
@@ -49,8 +71,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       staleAfterMs: config.staleAfterMs,
       resyncIntervalMs: config.resyncIntervalMs,
       logger,
+      luaBudgets,
     });
     manager.onChange((changed) => cache.invalidate(changed));
+    metrics.watchPolicies(manager);
     await manager.start();
   }
   const decisions = new DecisionService({
@@ -61,14 +85,16 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     parseLimits,
     timeBucketMs: config.timeBucketMs,
     clock: Date.now,
+    luaBudgets,
   });
-  const policies = store && manager ? new PolicyService({ store, manager, parseLimits }) : undefined;
+  const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets }) : undefined;
   return {
     store,
     manager,
     cache,
     decisions,
     policies,
+    metrics,
     async close() {
       manager?.stop();
       await store?.close();

@@ -1,8 +1,8 @@
 // Composition root: configuration, logger, services, HTTP listener, graceful shutdown.
 
-import { pino } from 'pino';
 import { ConfigError, isLoopback, loadConfig } from './config/config.js';
-import { createServices } from './compose.js';
+import { createServices, decisionLogOptions } from './compose.js';
+import { createLogger } from './observability/logger.js';
 import { buildApp } from './server/app.js';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -16,12 +16,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization', 'adminToken'] });
+  const logger = createLogger(config.logLevel);
   const loopbackOnly = isLoopback(config.host);
   if (!loopbackOnly && config.adminToken === undefined) {
     logger.warn({ host: config.host }, 'listening beyond loopback without ADMIN_TOKEN: write routes are refused');
   }
   const services = await createServices(config, logger);
+  services.metrics.collectProcessMetrics();
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
@@ -29,6 +30,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     auth: { adminToken: config.adminToken, loopbackOnly },
     bodyLimit: config.bodyLimit,
     logger,
+    metrics: services.metrics,
+    decisionLog: decisionLogOptions(config),
   });
   await app.listen({ port: config.port, host: config.host });
 

@@ -21,11 +21,18 @@ export interface Config {
   cacheMax: number;
   cacheTtlMs: number;
   timeBucketMs: number;
+  luaInstructions: number;
+  luaTimeMs: number;
+  luaMemoryBytes: number;
   bodyLimit: number;
   maxNamespaceDepth: number;
   maxNamespaceLength: number;
   storeTimeoutMs: number;
   shutdownTimeoutMs: number;
+  decisionLog: boolean;
+  decisionLogSample: number;
+  decisionLogRedact: string[];
+  decisionLogAttributes: boolean;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +52,16 @@ function parseValue(s: Setting, raw: string, source: string, problems: string[])
       }
       return n;
     }
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || (s.min !== undefined && n < s.min) || (s.max !== undefined && n > s.max)) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be a number from ${s.min} to ${s.max}`);
+        return undefined;
+      }
+      return n;
+    }
+    case 'list':
+      return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
     case 'enum':
       if (!s.values!.includes(raw)) {
         problems.push(`${source}=${JSON.stringify(raw)}: must be one of ${s.values!.join(', ')}`);
@@ -65,11 +82,11 @@ function parseValue(s: Setting, raw: string, source: string, problems: string[])
       return v;
     }
     case 'bool':
-      if (!['true', 'false', '1', '0'].includes(raw)) {
-        problems.push(`${source}=${JSON.stringify(raw)}: must be true or false`);
+      if (!['true', 'false', '1', '0', 'on', 'off'].includes(raw)) {
+        problems.push(`${source}=${JSON.stringify(raw)}: must be true or false (or on / off)`);
         return undefined;
       }
-      return raw === 'true' || raw === '1';
+      return raw === 'true' || raw === '1' || raw === 'on';
     default:
       return raw;
   }

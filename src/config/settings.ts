@@ -1,7 +1,8 @@
 // Every setting the service reads: environment variable, CLI flag, default, meaning.
 // One table, so the README's configuration table, `--help` and validation agree.
 
-export type SettingKind = 'int' | 'string' | 'enum' | 'json-string-array' | 'bool';
+/** `number` is a decimal within min..max; `list` is comma-separated (blanks dropped). */
+export type SettingKind = 'int' | 'number' | 'string' | 'enum' | 'json-string-array' | 'bool' | 'list';
 
 export interface Setting {
   /** property name in Config */
@@ -33,9 +34,16 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'cacheMax', env: 'CACHE_MAX', flag: '--cache-max', kind: 'int', default: '10000', min: 0, max: 10000000, description: 'most decisions held in the in-process cache (0 disables it)' },
   { name: 'cacheTtlMs', env: 'CACHE_TTL_MS', flag: '--cache-ttl-ms', kind: 'int', default: '0', min: 0, max: 86400000, description: 'optional age bound for cached decisions (0 = none; invalidation keeps them correct)' },
   { name: 'timeBucketMs', env: 'TIME_BUCKET_MS', flag: '--time-bucket-ms', kind: 'int', default: '60000', min: 1000, max: 86400000, description: 'a decision whose conditions read `now` is cached within one bucket of this length (aligned to the clock)' },
+  { name: 'luaInstructions', env: 'LUA_INSTRUCTIONS', flag: '--lua-instructions', kind: 'int', default: '200000', min: 1000, max: 100000000, description: 'Lua instruction budget per call (counted in steps of 1,000)' },
+  { name: 'luaTimeMs', env: 'LUA_TIME_MS', flag: '--lua-time-ms', kind: 'int', default: '20', min: 1, max: 10000, description: 'Lua wall-clock budget per call, in ms' },
+  { name: 'luaMemoryBytes', env: 'LUA_MEMORY_BYTES', flag: '--lua-memory-bytes', kind: 'int', default: '4194304', min: 65536, max: 1073741824, description: 'Lua memory a script document may use beyond its loaded code' },
   { name: 'bodyLimit', env: 'BODY_LIMIT', flag: '--body-limit', kind: 'int', default: '1048576', min: 1024, max: 67108864, description: 'largest request body in bytes' },
   { name: 'maxNamespaceDepth', env: 'MAX_NAMESPACE_DEPTH', flag: '--max-namespace-depth', kind: 'int', default: '32', min: 1, max: 1024, description: 'most namespaces in a path' },
   { name: 'maxNamespaceLength', env: 'MAX_NAMESPACE_LENGTH', flag: '--max-namespace-length', kind: 'int', default: '128', min: 1, max: 4096, description: 'longest namespace' },
   { name: 'storeTimeoutMs', env: 'STORE_TIMEOUT_MS', flag: '--store-timeout-ms', kind: 'int', default: '2000', min: 100, max: 60000, description: 'MongoDB server selection / operation timeout' },
+  { name: 'decisionLog', env: 'DECISION_LOG', flag: '--decision-log', kind: 'bool', default: 'true', description: 'write one decision-log line (pino, `name: "decision"`, level info) per evaluate / check' },
+  { name: 'decisionLogSample', env: 'DECISION_LOG_SAMPLE', flag: '--decision-log-sample', kind: 'number', default: '1', min: 0, max: 1, description: 'fraction of decisions logged, 0 to 1 (decided before the line is built)' },
+  { name: 'decisionLogRedact', env: 'DECISION_LOG_REDACT', flag: '--decision-log-redact', kind: 'list', default: '', description: 'comma-separated keys (any depth, case-insensitive) of subject/resource attributes and context whose values decision-log lines replace with `[redacted]`' },
+  { name: 'decisionLogAttributes', env: 'DECISION_LOG_ATTRIBUTES', flag: '--decision-log-attributes', kind: 'bool', default: 'true', description: 'include subject/resource attributes and the context in decision-log lines (false drops them)' },
   { name: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'int', default: '10000', min: 100, max: 600000, description: 'on SIGTERM, longest wait for in-flight requests before exiting' },
 ];

@@ -12,6 +12,8 @@ import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { compileInlinePolicies } from './inline-policies.js';
 import { typeInputs } from './typed-inputs.js';
+import type { LuaBudgets } from '../core/lua/sandbox.js';
+import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { ParseLimits } from '../core/document/parse.js';
 
 export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
@@ -68,6 +70,7 @@ export interface DecisionServiceOptions {
   timeBucketMs: number;
   /** ms since the epoch; injectable for tests */
   clock: () => number;
+  luaBudgets?: LuaBudgets;
 }
 
 interface Outcome {
@@ -114,10 +117,10 @@ export class DecisionService {
     const explain = req.explain === true;
     const registry = this.options.manager?.registry;
     const input = typeInputs(registry, { subject, resource: req.resource, context: req.context });
-    const opts = { explain, defaultPermissions: this.options.defaultPermissions };
+    const opts = { explain, defaultPermissions: this.options.defaultPermissions, registry: this.options.manager?.registry };
 
     if (mode === 'policies') {
-      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits, registry);
+      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits, { registry, luaBudgets: this.options.luaBudgets });
       const namespaces = [...new Set(policies.map((p) => p.namespace))];
       const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
       return { decision, namespaces, revision: 'inline', cached: false, stale: false };
@@ -205,8 +208,43 @@ export class DecisionService {
     return this.checkDetailed(req).response;
   }
 
+  /**
+   * `POST /v1/check` with `policy` and no permission (SPEC §8): run that script
+   * document's can_execute and answer its boolean. A failure never allows.
+   */
+  private checkScript(req: CheckRequest): { response: CheckResponse; decision: Decision } {
+    const manager = this.requireManager();
+    const key = req.policy!;
+    if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}`);
+    const p = manager.policyByKey(key);
+    if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+    if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
+    const rule = p.rules[0];
+    if (p.kind !== 'lua' || !rule?.script) {
+      throw new PolicyEngineError('REQUEST_INVALID', `${key} is not a script document: name a permission to check`);
+    }
+    const registry = manager.registry;
+    const input = { ...typeInputs(registry, { subject: toSubject(req.subject), resource: req.resource, context: req.context }), namespaces: [p.namespace] };
+    const base = { cached: false, revision: manager.revision, ...(manager.isStale() ? { stale: true } : {}) };
+    const decision: Decision = { permissions: [], denied: [], exact: true, default: false, policies: [key], applied: [] };
+    const deny = (text: string) => ({ response: { allowed: false, reason: { text, rule: rule.id, document: key }, ...base }, decision });
+    if (p.disabled) return deny(`policy ${key} is disabled`);
+    const r = new ConditionRunner(input, new Date(this.options.clock()), registry).runScript(p, rule);
+    if ('error' in r) {
+      decision.conditionErrors = [{ document: key, rule: rule.id, error: r.error }];
+      return deny(`the script failed: ${r.error}`);
+    }
+    if (typeof r.value !== 'boolean') {
+      throw new PolicyEngineError('SCRIPT_RESULT_INVALID', `can_execute of ${key} returned an effects table, not a boolean`);
+    }
+    return { response: { allowed: r.value, ...base }, decision };
+  }
+
   /** `check`, with the decision it was answered from (for observers). */
   checkDetailed(req: CheckRequest): { response: CheckResponse; decision: Decision } {
+    if (req.permission === undefined && req.permissions === undefined && req.policy !== undefined && req.namespace === undefined && req.policies === undefined) {
+      return this.checkScript(req);
+    }
     const single = req.permission !== undefined;
     if (single === (req.permissions !== undefined)) {
       throw new PolicyEngineError('REQUEST_INVALID', 'name exactly one of permission or permissions');

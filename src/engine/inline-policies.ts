@@ -6,17 +6,17 @@ import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError } from '../core/document/types.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import { PolicyEngineError } from '../errors.js';
-import type { CompiledRegistry } from '../core/registry/types.js';
+import type { CompileOptions } from '../core/compile/compile-policy.js';
 
-export function compileInlinePolicies(items: ReadonlyArray<Record<string, unknown> | string>, limits: ParseLimits, registry?: CompiledRegistry): CompiledPolicy[] {
+export function compileInlinePolicies(items: ReadonlyArray<Record<string, unknown> | string>, limits: ParseLimits, options: CompileOptions = {}): CompiledPolicy[] {
   const errors: DocumentError[] = [];
   const policies: CompiledPolicy[] = [];
   items.forEach((item, i) => {
     const r = typeof item === 'string'
-      ? loadDocument(item, 'yaml', limits, { registry })
-      : loadParsed({ value: item, text: '' }, 'json', { registry });
+      ? loadDocument(item, 'yaml', limits, options)
+      : loadParsed({ value: item, text: '' }, 'json', options);
     // Only policies run; a registry sent inline is not taken (the stored one types conditions).
-    if (r.ok && r.loaded.policy.kind === 'policy') policies.push(r.loaded.policy);
+    if (r.ok && r.loaded.policy.kind !== 'registry') policies.push(r.loaded.policy);
     else if (r.ok) errors.push({ path: `policies[${i}]`, message: 'only policy documents run in the policies mode' });
     else errors.push(...r.errors.map((e) => ({ ...e, path: `policies[${i}]${e.path === '' ? '' : '.' + e.path}` })));
   });

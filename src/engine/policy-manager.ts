@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import { compileDocument } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
+import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
 import {
@@ -28,6 +29,8 @@ export interface PolicyManagerOptions {
   resyncIntervalMs: number;
   logger: ManagerLogger;
   now?: () => number;
+  /** budgets of Lua chunks compiled from stored documents */
+  luaBudgets?: LuaBudgets;
 }
 
 export type ChangedNamespaces = ReadonlySet<string> | 'all';
@@ -188,7 +191,7 @@ export class PolicyManager {
   }
 
   private compile(record: PolicyRecord): CompiledPolicy | undefined {
-    const result = compileDocument(record.document, { registry: this.registryValue });
+    const result = compileDocument(record.document, { registry: this.registryValue, luaBudgets: this.options.luaBudgets });
     if (result.ok) return result.policy;
     // Fail closed: the namespace answers 503 until the document is fixed, since running
     // the path without it could drop a deny.
@@ -202,7 +205,7 @@ export class PolicyManager {
     for (const { record, policy } of this.entries.values()) {
       if (record.namespace !== ns) continue;
       if (!policy) broken.add(record.key);
-      else if (policy.kind === 'policy') list.push(policy);
+      else if (policy.kind !== 'registry') list.push(policy);
     }
     list.sort(comparePolicies);
     if (list.length > 0) this.byNamespace.set(ns, list);
@@ -308,7 +311,7 @@ export class PolicyManager {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (!e.policy) return 'broken';
-    return e.policy.kind === 'policy' ? e.policy : undefined;
+    return e.policy.kind !== 'registry' ? e.policy : undefined;
   }
 
   /** Every stored policy document (not the registry), for checks that span them all. */

@@ -3,6 +3,7 @@
 
 import { compileDocument, loadDocument, loadDocuments, type FailureStage, type LoadedDocument } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
+import type { LuaBudgets } from '../core/lua/sandbox.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
@@ -17,6 +18,7 @@ export interface PolicyServiceOptions {
   store: PolicyStore;
   manager: PolicyManager;
   parseLimits: ParseLimits;
+  luaBudgets?: LuaBudgets;
 }
 
 function invalid(errors: DocumentError[], stage: FailureStage = 'document'): PolicyEngineError {
@@ -64,6 +66,10 @@ export class PolicyService {
     return this.options.manager.registry;
   }
 
+  private compileOptions(): { registry?: CompiledRegistry; luaBudgets?: LuaBudgets } {
+    return { registry: this.registry, luaBudgets: this.options.luaBudgets };
+  }
+
   /**
    * A new registry must keep every stored policy valid (their conditions are re-typed
    * against it), and there is one registry per deployment.
@@ -76,7 +82,7 @@ export class PolicyService {
     const errors: DocumentError[] = [];
     for (const { key, record } of this.options.manager.policyDocuments()) {
       if (incoming.has(key)) continue;
-      const r = compileDocument(record.document, { registry });
+      const r = compileDocument(record.document, { registry, luaBudgets: this.options.luaBudgets });
       if (!r.ok) errors.push(...r.errors.map((e) => ({ ...e, document: key })));
     }
     if (errors.length > 0) {
@@ -86,7 +92,7 @@ export class PolicyService {
 
   async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
     assertKey(key);
-    const r = loadDocument(text, format, this.options.parseLimits, { registry: this.registry });
+    const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
     if (!r.ok) throw invalid(r.errors, r.stage);
     if (r.loaded.policy.key !== key) {
       throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
@@ -122,7 +128,7 @@ export class PolicyService {
 
   /** Bulk import: every document validated before any is written. */
   async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
-    const r = loadDocuments(text, format, this.options.parseLimits, { registry: this.registry });
+    const r = loadDocuments(text, format, this.options.parseLimits, this.compileOptions());
     if (!r.ok) throw invalid(r.errors, r.stage);
     const registries = r.loaded.filter((l) => l.policy.registry);
     if (registries.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'an import may hold at most one attribute registry');
@@ -140,10 +146,10 @@ export class PolicyService {
     const trimmed = text.trimStart();
     const multi = format === 'yaml' ? /^---|\n---/.test(text) : trimmed.startsWith('[');
     if (multi) {
-      const r = loadDocuments(text, format, this.options.parseLimits, { registry: this.registry });
+      const r = loadDocuments(text, format, this.options.parseLimits, this.compileOptions());
       return r.ok ? { valid: true, errors: [], documents: r.loaded.length } : { valid: false, errors: r.errors, documents: 0 };
     }
-    const r = loadDocument(text, format, this.options.parseLimits, { registry: this.registry });
+    const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
     return r.ok ? { valid: true, errors: [], documents: 1 } : { valid: false, errors: r.errors, documents: 0 };
   }
 }

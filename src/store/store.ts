@@ -3,11 +3,11 @@
 // in-memory snapshot and learns about changes through events or polling.
 
 import { createHash } from 'node:crypto';
-import type { DocumentFormat, PolicyDocument } from '../core/document/types.js';
+import type { DocumentFormat, LuaDocument, PolicyDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 
-/** Any document a store holds: a policy, or the attribute registry. */
-export type StoredDocument = PolicyDocument | RegistryDocument;
+/** Any document a store holds: a policy, a Lua policy, or the attribute registry. */
+export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument;
 
 /** A policy as stored: the parsed form beside the original text. */
 export interface PolicyRecord {

@@ -1,11 +1,11 @@
 // A fully wired service around a given store, for inject() tests: the same
 // composition as main.ts, with a silent logger and test-friendly intervals.
 
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createServices, type Services } from '../../src/compose.js';
+import { createServices, decisionLogOptions, type Services } from '../../src/compose.js';
 import { buildApp } from '../../src/server/app.js';
 import type { PolicyStore } from '../../src/store/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
@@ -16,13 +16,13 @@ export interface TestApp {
   config: Config;
 }
 
-export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; config?: Partial<Config>; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; config?: Partial<Config>; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestApp> {
   const config: Config = {
     ...loadConfig({ POLL_INTERVAL_MS: '100', ...(options.env ?? {}) }),
     ...(options.store === 'none' ? { store: 'none' as const } : {}),
     ...(options.config ?? {}),
   };
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const store = options.store === 'none' ? undefined : (options.store ?? new MemoryStore());
   const services = await createServices(config, logger, store);
   const app = await buildApp({
@@ -31,6 +31,9 @@ export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; 
     manager: services.manager,
     auth: { adminToken: config.adminToken, loopbackOnly: true },
     bodyLimit: config.bodyLimit,
+    metrics: services.metrics,
+    decisionLog: decisionLogOptions(config),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   t.teardown(async () => {
     await app.close();

@@ -1,6 +1,7 @@
 // The memory store against the shared store conformance suite.
 
 import t from 'tap';
+import type { PolicyDocument } from '../../src/core/document/types.js';
 import { samplePolicy, storeConformance } from '../../src/store/conformance.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 
@@ -11,9 +12,11 @@ t.test('records handed out cannot be changed behind the store\'s back', async (t
   await store.open();
   const input = samplePolicy('org-a');
   const { record } = await store.put(input);
-  input.document.rules.length = 0;
-  t.equal((await store.get('org-a'))?.document.rules.length, 1, 'the store kept its own copy');
+  // samplePolicy builds policy documents (not registries).
+  const rulesOf = (doc: unknown) => (doc as PolicyDocument).rules;
+  rulesOf(input.document).length = 0;
+  t.equal(rulesOf((await store.get('org-a'))?.document).length, 1, 'the store kept its own copy');
   t.throws(() => {
-    (record.document.rules as unknown[]).push({});
+    (rulesOf(record.document) as unknown[]).push({});
   }, TypeError, 'stored records are frozen');
 });

@@ -146,6 +146,15 @@ t.test('a writer that dies between logging and materialising a change', async (t
   t.equal((await log.findOne({ _id: 2 }))?.applied, true);
   const next = await a.put(samplePolicy('org-a', { grant: ['after:orphan'] }), { ifMatch: etagOf('json', orphan.text) });
   t.equal(next.revision, '3');
+
+  // A change left unapplied although newer ones were written after it: finishing it late
+  // must not roll the key back.
+  await a.put(samplePolicy('org-b', { grant: ['b:1'] }));
+  const newest = await a.put(samplePolicy('org-b', { grant: ['b:2'] }));
+  await log.updateOne({ key: 'org-b', version: 1 }, { $set: { applied: false, updatedAt: new Date(Date.now() - 60_000) } });
+  t.equal((await b.loadAll()).records.find((r) => r.key === 'org-b')?.etag, newest.record.etag, 'loadAll keeps the newer version');
+  t.equal((await a.get('org-b'))?.etag, newest.record.etag, 'and so does the policies collection');
+  t.equal((await log.findOne({ key: 'org-b', version: 1 }))?.applied, true, 'the old change is marked done');
 });
 
 t.test('changesSince answers reset when it cannot replay', async (t) => {
@@ -157,6 +166,26 @@ t.test('changesSince answers reset when it cannot replay', async (t) => {
   await client.db(dbName).collection('policies_changes').drop();
   await client.db(dbName).collection('policies').drop();
   t.equal(await a.changesSince(put.revision), 'reset', 'the log is behind the caller (dropped or restored)');
+});
+
+t.test('the change log is pruned; a poller left behind is told to reload', async (t) => {
+  const { url, client, dbName } = await testMongo(t);
+  const store = new MongoStore({ url, changeRetentionMs: 0 });
+  t.teardown(() => store.close());
+  await store.open();
+  for (let i = 0; i < 5; i++) await store.put(samplePolicy(`org-k${i}`));
+  const last = await store.put(samplePolicy('org-last'));
+  await new Promise((r) => setTimeout(r, 5));
+  const del = await store.delete('org-k0');
+  const log = await client.db(dbName).collection<ChangeDoc>('policies_changes').find().toArray();
+  t.same(log.map((c) => c._id), [7], 'only the newest change stays');
+  t.equal(await store.changesSince('1'), 'reset', 'a poller behind the log reloads');
+  const changes = await store.changesSince(last.revision);
+  t.same(changes !== 'reset' && changes.events.map((e) => e.revision), [del !== false ? del.revision : ''], 'one just behind still replays');
+  const snap = await store.loadAll();
+  t.equal(snap.records.length, 5);
+  t.equal(snap.revision, '7');
+  t.equal((await store.put(samplePolicy('org-next'))).revision, '8', 'and the sequence carries on');
 });
 
 t.test('change hints: never crash, quiet where there are no change streams', async (t) => {

@@ -3,7 +3,9 @@
 import { mustParsePattern } from '../pattern.js';
 import { resolveDocumentNamespace } from '../namespace.js';
 import type { DocumentError, PolicyDocument, PolicyRule } from '../document/types.js';
-import type { CompiledPolicy, CompiledRule, SubjectMatcher } from './types.js';
+import type { CompiledPolicy, CompiledRule, LuaRef, SubjectMatcher } from './types.js';
+import { compileRuleChunks, LUA_RULE_READS } from './compile-lua.js';
+import type { LuaBudgets } from '../lua/sandbox.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { compileCondition, type CompiledCondition } from '../condition/compile-condition.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
@@ -27,7 +29,7 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   return { any, ids, roles, groups };
 }
 
-function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[], registry: CompiledRegistry | undefined): CompiledRule {
+function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[], registry: CompiledRegistry | undefined, lua: LuaRef | undefined): CompiledRule {
   const path = `rules[${index}]`;
   let condition: CompiledCondition | undefined;
   if (rule.when !== undefined) {
@@ -37,6 +39,7 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
   }
   return {
     ...(condition ? { condition } : {}),
+    ...(lua ? { lua } : {}),
     id: rule.id ?? `#${index}`,
     index,
     policy: key,
@@ -51,6 +54,8 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
 export interface CompileOptions {
   /** the attribute registry conditions are typed against (untyped without one) */
   registry?: CompiledRegistry;
+  /** budgets of Lua chunks (defaults when absent) */
+  luaBudgets?: LuaBudgets;
 }
 
 /** Compile a schema-valid document. */
@@ -67,13 +72,15 @@ export function compilePolicy(doc: PolicyDocument, options: CompileOptions = {})
   });
   const predicates = compilePredicates(doc.predicates, errors, registry);
   const predicateNames = usablePredicateNames(doc.predicates);
-  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors, registry));
+  const luaRefs = compileRuleChunks(doc, options.luaBudgets, errors);
+  const rules = doc.rules.map((r, i) => compileRule(r, i, doc.key, predicateNames, errors, registry, luaRefs.get(i)));
   let reads: ConditionReads | undefined;
   for (const c of [...predicates.values(), ...rules.map((r) => r.condition)]) {
     if (!c) continue;
     reads ??= emptyReads();
     mergeReads(reads, c.reads);
   }
+  if (luaRefs.size > 0) mergeReads((reads ??= emptyReads()), LUA_RULE_READS);
   if (errors.length > 0 || !ns.ok) return { ok: false, errors };
   return {
     ok: true,

@@ -2,15 +2,16 @@
 // compile. Used by the REST API, the file store, bulk import and `validate`.
 
 import { parseText, positionErrors, type ParseLimits, DEFAULT_PARSE_LIMITS, type ParsedText } from '../document/parse.js';
-import { kindOf, validatePolicyDocument, validateRegistryDocument } from '../document/schema.js';
+import { kindOf, validateLuaDocument, validatePolicyDocument, validateRegistryDocument } from '../document/schema.js';
+import { compileLuaDocument } from './compile-lua.js';
 import { compileRegistry, REGISTRY_NAMESPACE } from '../registry/compile-registry.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type PolicyDocument } from '../document/types.js';
+import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type LuaDocument, type PolicyDocument } from '../document/types.js';
 import { compilePolicy, type CompileOptions } from './compile-policy.js';
 import type { CompiledPolicy } from './types.js';
 
 export interface LoadedDocument {
-  document: PolicyDocument | RegistryDocument;
+  document: PolicyDocument | RegistryDocument | LuaDocument;
   policy: CompiledPolicy;
   /** the text as written (YAML comments included) */
   text: string;
@@ -46,8 +47,18 @@ function registryAsPolicy(doc: RegistryDocument): { ok: true; policy: CompiledPo
 }
 
 /** Compile an already-validated stored document of either kind. */
-export function compileDocument(doc: PolicyDocument | RegistryDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
-  return doc.kind === 'registry' ? registryAsPolicy(doc) : compilePolicy(doc, options);
+export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
+  if (doc.kind === 'registry') return registryAsPolicy(doc);
+  if (doc.kind === 'lua') return compileLuaDocument(doc, options.luaBudgets);
+  return compilePolicy(doc, options);
+}
+
+function loadLua(parsed: ParsedText, format: DocumentFormat, key: string | undefined, options: CompileOptions): LoadResult {
+  const valid = validateLuaDocument(parsed.value);
+  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
+  const compiled = compileLuaDocument(valid.document, options.luaBudgets);
+  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
+  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
 }
 
 function loadRegistry(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
@@ -63,6 +74,7 @@ export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: 
   const key = keyOf(parsed.value);
   const kind = kindOf(parsed.value);
   if (kind === 'registry') return loadRegistry(parsed, format, key);
+  if (kind === 'lua') return loadLua(parsed, format, key, options);
   const valid = validatePolicyDocument(parsed.value);
   if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
   const compiled = compilePolicy(valid.document, options);

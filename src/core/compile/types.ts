@@ -5,7 +5,8 @@ import type { Pattern } from '../pattern.js';
 import type { CompiledCondition } from '../condition/compile-condition.js';
 import type { ConditionReads } from '../condition/dependencies.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import type { PolicyDocument } from '../document/types.js';
+import type { LuaDocument, PolicyDocument } from '../document/types.js';
+import type { LuaSandbox } from '../lua/sandbox.js';
 
 /** Who a rule applies to, split by matcher kind so matching is a few array scans. */
 export interface SubjectMatcher {
@@ -28,11 +29,25 @@ export interface CompiledRule {
   readonly message: string | undefined;
   /** the `when` condition, when the rule has one */
   readonly condition?: CompiledCondition;
+  /** a `lua:` chunk that must also return true for the rule to apply */
+  readonly lua?: LuaRef;
+  /** for `kind: lua` documents: the script whose result gives the effects */
+  readonly script?: LuaRef;
+}
+
+/** A chunk loaded in a document's sandbox: a chunk id, or a global function by name. */
+export interface LuaRef {
+  readonly sandbox: LuaSandbox;
+  readonly id: number;
+  /** '' for a rule chunk; the global function to call for a script document */
+  readonly entry: string;
+  /** the document declared that it reads the clock (`policy.now()` is allowed) */
+  readonly declaredNow: boolean;
 }
 
 export interface CompiledPolicy {
   /** 'policy' documents run; a 'registry' document only declares attributes (it never runs) */
-  readonly kind: 'policy' | 'registry';
+  readonly kind: 'policy' | 'registry' | 'lua';
   readonly key: string;
   readonly namespace: string;
   /** undefined sorts after every number */
@@ -47,7 +62,9 @@ export interface CompiledPolicy {
   readonly typed: boolean;
   /** the compiled attribute registry, for kind 'registry' */
   readonly registry?: CompiledRegistry;
-  readonly document: PolicyDocument | RegistryDocument;
+  /** for kind 'lua': what a failing script does */
+  readonly onError?: 'deny' | 'skip';
+  readonly document: PolicyDocument | RegistryDocument | LuaDocument;
 }
 
 /** Run order inside a namespace: ordinal (absent last), then key. */

@@ -15,7 +15,7 @@ export const CONDITION_LIMITS = {
   maxCallArguments: 8,
 };
 
-export const ROOT_VARIABLES = ['subject', 'context', 'resource', 'ns', 'now'] as const;
+export const ROOT_VARIABLES = ['subject', 'context', 'resource', 'ns', 'facts', 'now'] as const;
 
 const TIMESTAMP = 'google.protobuf.Timestamp';
 
@@ -40,6 +40,7 @@ function untypedEnvironment(): Environment {
     .registerVariable('context', 'map', { description: 'the request context' })
     .registerVariable('resource', 'map', { description: 'type, id, attributes' })
     .registerVariable('ns', 'map', { description: 'the namespace being run: name (of the document) and path (list); CEL reserves the word namespace' })
+    .registerVariable('facts', 'map', { description: 'facts emitted by Lua scripts run earlier in the path' })
     .registerVariable('now', TIMESTAMP, { description: 'the time of the evaluation' }));
   return untyped;
 }
@@ -56,12 +57,13 @@ const typed = new WeakMap<CompiledRegistry, Environment>();
 function typedEnvironment(registry: CompiledRegistry): Environment {
   let env = typed.get(registry);
   if (env) return env;
-  const { subject, context, resource } = registry.scopes;
+  const { subject, context, resource, facts } = registry.scopes;
   env = helpers(new Environment(OPTIONS)
     .registerVariable({ name: 'subject', schema: { id: 'string', roles: 'list<string>', groups: 'list<string>', attributes: schemaOf(subject) } })
     .registerVariable({ name: 'context', schema: schemaOf(context) })
     .registerVariable({ name: 'resource', schema: { type: 'string', id: 'string', attributes: schemaOf(resource) } })
     .registerVariable({ name: 'ns', schema: { name: 'string', path: 'list<string>' } })
+    .registerVariable({ name: 'facts', schema: schemaOf(facts) })
     .registerVariable('now', TIMESTAMP, { description: 'the time of the evaluation' }));
   typed.set(registry, env);
   return env;

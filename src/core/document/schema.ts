@@ -4,7 +4,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parsePattern } from '../pattern.js';
 import { isValidKey, isValidNamespace } from '../namespace.js';
-import type { DocumentError, PolicyDocument } from './types.js';
+import type { DocumentError, LuaDocument, PolicyDocument } from './types.js';
 import type { RegistryDocument } from '../registry/types.js';
 
 const patternList = {
@@ -50,6 +50,7 @@ export const policyDocumentSchema = {
             items: { type: 'string', minLength: 1, maxLength: 512 },
           },
           when: { type: 'string', minLength: 1, maxLength: 4096 },
+          lua: { type: 'string', minLength: 1, maxLength: 16384 },
           grant: patternList,
           revoke: patternList,
           deny: patternList,
@@ -100,10 +101,32 @@ export const registryDocumentSchema = {
     subject: attributeMap,
     context: attributeMap,
     resource: attributeMap,
+    facts: attributeMap,
+  },
+} as const;
+
+export const luaDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/lua-document.json',
+  title: 'Lua policy document',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'kind', 'script'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'lua' },
+    ordinal: { type: 'number', minimum: -1e9, maximum: 1e9 },
+    description: { type: 'string', maxLength: 4096 },
+    disabled: { type: 'boolean' },
+    script: { type: 'string', minLength: 1, maxLength: 65536 },
+    reads: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^(now|(subject|context|resource)(\\.[A-Za-z_][A-Za-z0-9_]*){0,2})$' } },
+    onError: { enum: ['deny', 'skip'] },
   },
 } as const;
 
 const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+const validateLua = ajv.compile<LuaDocument>(luaDocumentSchema);
 const validateRegistry = ajv.compile<RegistryDocument>(registryDocumentSchema);
 
 const FORMAT_MESSAGES: Record<string, string> = {
@@ -137,7 +160,7 @@ function describe(e: ErrorObject): DocumentError | undefined {
     case 'format':
       return { path, message: FORMAT_MESSAGES[(e.params as { format: string }).format] ?? e.message ?? 'is invalid' };
     case 'propertyNames':
-      if (path.startsWith('subject') || path.startsWith('context') || path.startsWith('resource')) {
+      if (/^(subject|context|resource|facts)/.test(path)) {
         return { path, message: `attribute name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be [A-Za-z_][A-Za-z0-9_]*` };
       }
       return { path, message: `predicate name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be lower_snake_case (a-z, 0-9, _)` };
@@ -171,6 +194,11 @@ function collect(raw: ErrorObject[] | null | undefined): DocumentError[] {
 export function validatePolicyDocument(value: unknown): { ok: true; document: PolicyDocument } | { ok: false; errors: DocumentError[] } {
   if (validatePolicy(value)) return { ok: true, document: value };
   return { ok: false, errors: collect(validatePolicy.errors) };
+}
+
+export function validateLuaDocument(value: unknown): { ok: true; document: LuaDocument } | { ok: false; errors: DocumentError[] } {
+  if (validateLua(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validateLua.errors) };
 }
 
 export function validateRegistryDocument(value: unknown): { ok: true; document: RegistryDocument } | { ok: false; errors: DocumentError[] } {

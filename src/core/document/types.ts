@@ -6,10 +6,28 @@ export interface PolicyRule {
   id?: string;
   subjects: string[];
   when?: string;
+  /** a Lua chunk that must return true for the rule to apply (beside or instead of `when`) */
+  lua?: string;
   grant?: string[];
   revoke?: string[];
   deny?: string[];
   message?: string;
+}
+
+/** A document whose script decides: `can_execute(subject, resource, context)`. */
+export interface LuaDocument {
+  $schema?: string;
+  key: string;
+  namespace?: string;
+  kind: 'lua';
+  ordinal?: number;
+  description?: string;
+  disabled?: boolean;
+  script: string;
+  /** what the script reads (`subject.attributes.x`, `context.y`, `resource.z`, `now`); default: all inputs, not the clock */
+  reads?: string[];
+  /** on a failure: `deny` (default) blocks every permission for the rest of the path; `skip` applies nothing */
+  onError?: 'deny' | 'skip';
 }
 
 export interface PolicyDocument {

@@ -4,6 +4,8 @@
 
 import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { EvaluationInput } from './types.js';
+import type { CompiledRegistry } from '../registry/types.js';
+import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
 
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
@@ -34,7 +36,23 @@ export class ConditionRunner {
   /** predicate results of the last traced document, for explain */
   readonly predicateValues = new Map<string, ConditionOutcome>();
 
-  constructor(private readonly input: EvaluationInput, private readonly now: Date) {}
+  private lua: LuaRunner | undefined;
+
+  constructor(private readonly input: EvaluationInput, private readonly now: Date, private readonly registry?: CompiledRegistry) {}
+
+  private luaRunner(): LuaRunner {
+    this.lua ??= new LuaRunner(this.input, this.now, this.registry);
+    return this.lua;
+  }
+
+  /** Facts emitted by scripts so far (shared with the CEL activation as `facts`). */
+  get facts(): Record<string, unknown> {
+    return this.luaRunner().facts;
+  }
+
+  runScript(policy: CompiledPolicy, rule: CompiledRule): ScriptOutcome {
+    return this.luaRunner().runScript(policy, rule);
+  }
 
   private baseActivation(): object | undefined {
     if (this.base || this.inputError) return this.base;
@@ -48,6 +66,7 @@ export class ConditionRunner {
         subject: { id: s.id, roles: [...s.roles], groups: [...s.groups], attributes: convert(s.attributes ?? {}) },
         context: convert(this.input.context ?? {}),
         resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: convert(r.attributes ?? {}) } : { attributes: {} },
+        facts: this.facts,
         now: this.now,
       };
     } catch (err) {
@@ -94,17 +113,21 @@ export class ConditionRunner {
     return act;
   }
 
-  /** Does the rule's condition hold? Rules without one always do. */
+  /** Does the rule's condition hold (its `when`, then its `lua:` chunk)? Rules without either always do. */
   holds(policy: CompiledPolicy, rule: CompiledRule): ConditionOutcome {
     const condition = rule.condition;
-    if (!condition) return { value: true };
-    const act = this.activation(policy);
-    if (!act) return { error: this.inputError ?? 'invalid request inputs' };
-    try {
-      const v = condition.run(act);
-      return typeof v === 'boolean' ? { value: v } : { error: 'the condition did not yield a bool' };
-    } catch (err) {
-      return { error: errorText(err) };
+    if (condition) {
+      const act = this.activation(policy);
+      if (!act) return { error: this.inputError ?? 'invalid request inputs' };
+      try {
+        const v = condition.run(act);
+        if (typeof v !== 'boolean') return { error: 'the condition did not yield a bool' };
+        if (!v) return { value: false };
+      } catch (err) {
+        return { error: errorText(err) };
+      }
     }
+    if (rule.lua) return this.luaRunner().ruleHolds(policy, rule);
+    return { value: true };
   }
 }

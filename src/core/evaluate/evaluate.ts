@@ -5,11 +5,15 @@
 
 import { Summary } from './summary.js';
 import type { CompiledPolicy, CompiledRule, SubjectMatcher } from '../compile/types.js';
-import type { ConditionFailure, Decision, DocumentTrace, EvaluationInput, RuleTrace, Subject } from './types.js';
-import { ConditionRunner, type ConditionOutcome } from './conditions.js';
+import type { Decision, DocumentTrace, EvaluationInput, RuleTrace, Subject } from './types.js';
+import type { ConditionOutcome } from './conditions.js';
+import { applyMatchedRule, type RuleContext } from './apply-rule.js';
+import type { CompiledRegistry } from '../registry/types.js';
 
 export interface EvaluateOptions {
   explain?: boolean;
+  /** the attribute registry in force (facts emitted by scripts are checked against it) */
+  registry?: CompiledRegistry;
   /** the clock conditions see as `now` (defaults to the current time) */
   now?: Date;
   /** the answer when `policies` is empty (SPEC: `["*"]` unless configured) */
@@ -30,12 +34,6 @@ export function subjectMatches(m: SubjectMatcher, s: Subject): boolean {
   );
 }
 
-function applyRule(rule: CompiledRule, summary: Summary): void {
-  const { grant, revoke, deny } = rule;
-  for (let i = 0; i < grant.length; i++) summary.grant(grant[i]!);
-  for (let i = 0; i < revoke.length; i++) summary.revoke(revoke[i]!);
-  for (let i = 0; i < deny.length; i++) summary.deny(deny[i]!);
-}
 
 function traceRule(rule: CompiledRule, matched: boolean, outcome: ConditionOutcome | undefined, applied: boolean): RuleTrace {
   const t: RuleTrace = { rule: rule.id, subjectMatched: matched, applied };
@@ -81,13 +79,10 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
       ...(explain ? { trace: [] } : {}),
     };
   }
-  const summary = new Summary();
-  const applied: CompiledRule[] = [];
+  const ctx: RuleContext = { input, now: options.now ?? new Date(), registry: options.registry, summary: new Summary(), applied: [] };
   const keys: string[] = [];
   const trace: DocumentTrace[] | undefined = explain ? [] : undefined;
   const subject = input.subject;
-  let runner: ConditionRunner | undefined;
-  let failures: ConditionFailure[] | undefined;
   for (const policy of policies) {
     if (policy.disabled) {
       trace?.push({ document: policy.key, namespace: policy.namespace, disabled: true, rules: [] });
@@ -99,24 +94,14 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       const matched = subjectMatches(rule.subjects, subject);
-      let outcome: ConditionOutcome | undefined;
-      if (matched && rule.condition) {
-        runner ??= new ConditionRunner(input, options.now ?? new Date());
-        outcome = runner.holds(policy, rule);
-        if ('error' in outcome) (failures ??= []).push({ document: policy.key, rule: rule.id, error: outcome.error });
-      }
-      const applies = matched && (outcome === undefined || ('value' in outcome && outcome.value));
-      if (applies) {
-        applyRule(rule, summary);
-        applied.push(rule);
-      }
-      docTrace?.rules.push(traceRule(rule, matched, outcome, applies));
+      const r = matched ? applyMatchedRule(policy, rule, ctx) : { applied: false };
+      docTrace?.rules.push(traceRule(rule, matched, r.outcome, r.applied));
     }
     if (docTrace) {
-      if (runner && policy.predicates.size > 0) {
+      if (ctx.runner && policy.predicates.size > 0) {
         const values: NonNullable<DocumentTrace['predicates']> = {};
         for (const name of policy.predicates.keys()) {
-          const v = runner.predicateValues.get(`${policy.key}/${name}`);
+          const v = ctx.runner.predicateValues.get(`${policy.key}/${name}`);
           if (v) values[name] = v;
         }
         if (Object.keys(values).length > 0) docTrace.predicates = values;
@@ -124,6 +109,7 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
       trace!.push(docTrace);
     }
   }
+  const { summary, applied, failures } = ctx;
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: keys, applied };
   if (failures) decision.conditionErrors = failures;

@@ -4,8 +4,8 @@
 // subject can match instead of testing every matcher.
 
 import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
-import type { ConditionFailure, Decision, EvaluationInput, Subject } from './types.js';
-import { ConditionRunner } from './conditions.js';
+import type { Decision, EvaluationInput, Subject } from './types.js';
+import { applyMatchedRule, type RuleContext } from './apply-rule.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
 import { Summary } from './summary.js';
 import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
@@ -80,31 +80,24 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
     for (let i = 0; i < s.roles.length; i++) mark(index.get(`r:${s.roles[i]}`));
     for (let i = 0; i < s.groups.length; i++) mark(index.get(`g:${s.groups[i]}`));
   }
-  const summary = new Summary();
-  const applied: CompiledRule[] = [];
+  const ctx: RuleContext = { input, now: options.now ?? new Date(), registry: options.registry, summary: new Summary(), applied: [] };
   const rules = plan.rules;
-  let runner: ConditionRunner | undefined;
-  let failures: ConditionFailure[] | undefined;
   for (let i = 0; i < n; i++) {
     if (marks[i] === 0) continue;
     marks[i] = 0;
     const rule = rules[i]!;
-    if (rule.condition) {
-      runner ??= new ConditionRunner(input, options.now ?? new Date());
-      const owner = plan.owners[i]!;
-      const outcome = runner.holds(owner, rule);
-      if ('error' in outcome) {
-        (failures ??= []).push({ document: owner.key, rule: rule.id, error: outcome.error });
-        continue;
-      }
-      if (!outcome.value) continue;
+    if (rule.condition || rule.lua || rule.script) {
+      applyMatchedRule(plan.owners[i]!, rule, ctx);
+      continue;
     }
     const { grant, revoke, deny } = rule;
+    const summary = ctx.summary;
     for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
     for (let j = 0; j < revoke.length; j++) summary.revoke(revoke[j]!);
     for (let j = 0; j < deny.length; j++) summary.deny(deny[j]!);
-    applied.push(rule);
+    ctx.applied.push(rule);
   }
+  const { summary, applied, failures } = ctx;
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
   if (failures) decision.conditionErrors = failures;

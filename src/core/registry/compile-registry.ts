@@ -13,7 +13,7 @@ export function compileRegistry(doc: RegistryDocument): { ok: true; registry: Co
   if (ns !== REGISTRY_NAMESPACE || !doc.key.startsWith(`${REGISTRY_NAMESPACE}-`)) {
     errors.push({ path: 'key', message: `an attribute registry belongs to the ${REGISTRY_NAMESPACE} namespace (key '${REGISTRY_NAMESPACE}-…')` });
   }
-  for (const scope of ['subject', 'context', 'resource'] as const) {
+  for (const scope of ['subject', 'context', 'resource', 'facts'] as const) {
     for (const [name, decl] of Object.entries(doc[scope] ?? {})) {
       if ((decl.maxItems !== undefined) && decl.type !== 'string_list') errors.push({ path: `${scope}.${name}.maxItems`, message: 'only a string_list has items' });
       if ((decl.maxLength !== undefined) && decl.type !== 'string' && decl.type !== 'string_list') errors.push({ path: `${scope}.${name}.maxLength`, message: 'only strings have a length' });
@@ -21,6 +21,6 @@ export function compileRegistry(doc: RegistryDocument): { ok: true; registry: Co
   }
   if (errors.length > 0) return { ok: false, errors };
   const scopes = {} as Record<AttributeScope, Map<string, RegistryDocument['subject'] extends Record<string, infer D> | undefined ? D : never>>;
-  for (const scope of ['subject', 'context', 'resource'] as const) scopes[scope] = new Map(Object.entries(doc[scope] ?? {}));
+  for (const scope of ['subject', 'context', 'resource', 'facts'] as const) scopes[scope] = new Map(Object.entries(doc[scope] ?? {}));
   return { ok: true, registry: { key: doc.key, document: doc, scopes } };
 }

@@ -24,9 +24,11 @@ export interface RegistryDocument {
   subject?: Record<string, AttributeDeclaration>;
   context?: Record<string, AttributeDeclaration>;
   resource?: Record<string, AttributeDeclaration>;
+  /** facts Lua scripts may emit with policy.emit(name, value); rules read them as facts.<name> */
+  facts?: Record<string, AttributeDeclaration>;
 }
 
-export type AttributeScope = 'subject' | 'context' | 'resource';
+export type AttributeScope = 'subject' | 'context' | 'resource' | 'facts';
 
 export interface CompiledRegistry {
   readonly key: string;

@@ -13,7 +13,7 @@ export interface InputProblem {
 
 const CIDR = /^([^/]+)\/(\d{1,3})$/;
 
-function check(value: unknown, decl: AttributeDeclaration): string | undefined {
+export function checkAttribute(value: unknown, decl: AttributeDeclaration): string | undefined {
   switch (decl.type) {
     case 'bool':
       return typeof value === 'boolean' ? undefined : 'must be a boolean';
@@ -60,7 +60,7 @@ export function validateScope(
       delete out[name];
       continue;
     }
-    const problem = check(values![name], decl);
+    const problem = checkAttribute(values![name], decl);
     if (problem) problems.push({ attribute: `${prefix}.${name}`, message: problem });
     else out[name] = convert(values![name], decl);
   }

@@ -3,9 +3,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { PolicyManager } from '../../engine/policy-manager.js';
 
+const tags = ['operations'];
+const readiness = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unready'] },
+    store: { type: 'string' },
+    loaded: { type: 'boolean' },
+    stale: { type: 'boolean' },
+    revision: { type: 'string' },
+    documents: { type: 'integer' },
+    brokenDocuments: { type: 'integer' },
+    lastError: { type: 'string' },
+  },
+} as const;
+
 export function healthRoutes(app: FastifyInstance, manager: PolicyManager | undefined): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', {
+    schema: { tags, summary: 'Liveness: the process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
+  }, async () => ({ status: 'ok' }));
+  app.get('/readyz', {
+    schema: { tags, summary: 'Readiness: policies loaded from a reachable store and fresh (503 otherwise)', response: { 200: readiness, 503: readiness } },
+  }, async (_request, reply) => {
     if (!manager) return { status: 'ready', store: 'none' };
     const s = manager.status();
     const ready = s.loaded && !s.stale;

@@ -10,6 +10,9 @@ import { errorResponse } from '../schemas/evaluate.js';
 import { PolicyEngineError } from '../../errors.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
+const tags = ['policies'];
+/** OpenAPI only: write routes take the admin bearer token when ADMIN_TOKEN is set. */
+const adminSecurity = [{ adminToken: [] }];
 const keyParams = { type: 'object', required: ['key'], properties: { key: { type: 'string', maxLength: 1024 } } } as const;
 const writeHeaders = {
   type: 'object',
@@ -64,7 +67,12 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
 
     scope.put('/v1/policies/:key', {
       preHandler: guardWrite,
-      schema: { params: keyParams, headers: writeHeaders, response: { 200: writeResult, 201: writeResult, ...errors } },
+      schema: {
+        tags, security: adminSecurity,
+        summary: 'Create or replace a policy document',
+        description: 'Body `application/json` or `application/yaml` (the text is stored as sent). 201 created, 200 replaced; `If-Match` → 412 on a stale version; 422 lists every validation error.',
+        params: keyParams, headers: writeHeaders, response: { 200: writeResult, 201: writeResult, ...errors },
+      },
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
       const { text, format } = bodyFormat(request);
@@ -75,7 +83,12 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
     });
 
     scope.get('/v1/policies/:key', {
-      schema: { params: keyParams, response: { ...errors } },
+      schema: {
+        tags, summary: 'Read a policy document',
+        description: '`Accept: application/yaml` gives YAML (the original text when it was written in YAML); `If-None-Match` → 304.',
+        produces: ['application/json', 'application/yaml'],
+        params: keyParams, response: { 200: { description: 'the document', type: 'string' }, ...errors },
+      },
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
       const format = acceptedFormat(request.headers.accept);
@@ -89,6 +102,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
 
     scope.get('/v1/policies', {
       schema: {
+        tags, summary: 'List policy documents, by key, paginated',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -115,7 +129,10 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
 
     scope.delete('/v1/policies/:key', {
       preHandler: guardWrite,
-      schema: { params: keyParams, headers: writeHeaders, response: { ...errors } },
+      schema: {
+        tags, security: adminSecurity, summary: 'Delete a policy document',
+        params: keyParams, headers: writeHeaders, response: { 204: { description: 'deleted', type: 'null' }, ...errors },
+      },
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
       await service.delete(key, writeOptions(request));
@@ -125,6 +142,9 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
     scope.post('/v1/policies', {
       preHandler: guardWrite,
       schema: {
+        tags, security: adminSecurity,
+        summary: 'Bulk import policy documents',
+        description: 'A JSON array or a multi-document YAML stream; every document is validated before any is written.',
         response: {
           200: { type: 'object', properties: { created: { type: 'integer' }, replaced: { type: 'integer' }, keys: { type: 'array', items: { type: 'string' } }, revision: { type: 'string' } } },
           ...errors,
@@ -137,6 +157,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
 
     scope.post('/v1/validate', {
       schema: {
+        tags, summary: 'Validate and compile documents without storing them',
         response: {
           200: {
             type: 'object',

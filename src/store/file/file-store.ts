@@ -104,7 +104,13 @@ export class FileStore implements SubscribableStore {
     watcher.on('raw', () => this.diskChanged());
     watcher.on('error', (err) => this.logger.warn({ err, dir: this.dir }, 'policy directory watcher failed'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    await this.serial(() => this.settle());
+    try {
+      await this.serial(() => this.settle());
+    } catch (err) {
+      this.watcher = undefined;
+      await watcher.close();
+      throw err;
+    }
     this.opened = true;
   }
 

@@ -20,7 +20,8 @@ export function watchForChanges<T extends Document>(collection: Collection<T>, l
     if (stopped) return;
     let s: ChangeStream<T>;
     try {
-      s = collection.watch([], { batchSize: 1 });
+      // Inserts only: each write inserts one change; marking it applied and pruning are noise.
+      s = collection.watch([{ $match: { operationType: 'insert' } }], { batchSize: 1 });
     } catch {
       return; // refused before any I/O (e.g. the client is closed): nothing to watch
     }

@@ -1,42 +1,27 @@
-// The MongoDB store (SPEC §6), safe on FerretDB v1 as well as on MongoDB: it needs no
-// transactions, no change streams and no atomic read-modify-write, only unique indexes.
+// The MongoDB store (SPEC §6), safe on FerretDB v1 as well as on MongoDB. Two
+// collections (see mongo-documents.ts): `policies`, one document per key, and the
+// insert-only change log `policies_changes`, whose unique indexes decide concurrent
+// writers (the protocol is in change-log.ts).
 //
-// A write: read the key's current version v from `policies` and check If-Match /
-// If-None-Match against it; read the highest sequence number m in the change log;
-// insert the change `{_id: m + 1, key, version: v + 1, …}` into the log. The log's two
-// unique indexes make that insert the single point where concurrent writers are decided:
-// two writers of the same key from the same version collide on `{key, version}`, two
-// writers of any keys that read the same m collide on `_id`. The loser re-reads (no
-// precondition) or gets StoreConflictError (a precondition). The winner then copies the
-// change into `policies` ("materialises" it) and marks it applied.
-//
-// Because the log is insert-only, sequence numbers are never reused or overwritten: a
-// change becomes visible only after every smaller one, so a poller that has read up to
-// revision r misses nothing by asking for `_id > r`. (A sequence kept on the per-key
-// documents alone would not give that: rewriting a key frees its old number, and a
-// writer that read the maximum before that rewrite could land below what pollers saw.)
+// `loadAll` and `changesSince` read the log where it matters, so they never miss a
+// change; `get` and `list` read the policies collection, where a change shows up once
+// its writer has materialised it (right after the insert; a writer that died in
+// between is finished by the next write of that key or the next `loadAll`).
 //
 // Deletes are changes too (`deleted: true`); the policies document of a deleted key
 // stays as a tombstone holding its version, so a key deleted and put again keeps
 // counting. `revision` is the sequence number of the newest change, in decimal.
-//
-// Not provided: pruning of the change log (one small document per write; policy writes
-// are rare) — pruning would have to be paired with `changesSince` answering 'reset'
-// below the oldest entry, which it already does for any gap.
 
 import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
-import { checkPreconditions, hasPreconditions } from '../preconditions.js';
 import {
-  StoreConflictError, StoreUnavailableError,
+  StoreUnavailableError,
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PollableStore, type PutResult,
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
 import { watchForChanges } from './change-hint.js';
-import {
-  changeOfDelete, changeOfPut, etagOfState, eventOfChange, policyDocOf, recordOfChange, recordOfPolicyDoc,
-  type ChangeDoc, type PolicyDoc,
-} from './mongo-documents.js';
-import { isDuplicateKey, mapErrors } from './mongo-errors.js';
+import { ChangeLog, type WriteOutcome } from './change-log.js';
+import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
+import { mapErrors } from './mongo-errors.js';
 
 export interface MongoStoreOptions {
   url: string;
@@ -48,14 +33,11 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMS?: number;
   /** a client to share (the store then leaves closing it to the owner) */
   client?: MongoClient;
+  /** how long applied changes stay in the log for pollers to read, in ms (default 10 minutes) */
+  changeRetentionMs?: number;
 }
 
-/** Lost races a write retries before giving up (each round, at least one writer wins). */
-const MAX_WRITE_ATTEMPTS = 50;
-/** A logged change still not materialised after this long lost its writer; others finish it. */
-const STALE_CHANGE_MS = 5000;
-/** Beyond this many changes to replay, a poller is told to reload instead. */
-const MAX_REPLAY = 1000;
+const DEFAULT_CHANGE_RETENTION_MS = 10 * 60_000;
 
 /** The database named in a connection string's path, if any. */
 export function databaseOfUrl(url: string): string | undefined {
@@ -63,14 +45,6 @@ export function databaseOfUrl(url: string): string | undefined {
   const name = m?.[1] === undefined ? '' : decodeURIComponent(m[1]);
   return name === '' ? undefined : name;
 }
-
-/** Random, growing pause between attempts so racing writers spread out. */
-function backoff(attempt: number): Promise<void> {
-  const ms = Math.random() * Math.min(100, 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-type WriteOutcome = { change: ChangeDoc; created: boolean };
 
 export class MongoStore implements PollableStore {
   readonly kind = 'mongo' as const;
@@ -81,6 +55,7 @@ export class MongoStore implements PollableStore {
   private readonly changes: Collection<ChangeDoc>;
   private connecting: Promise<void> | undefined;
   private indexes: Promise<void> | undefined;
+  private readonly log: ChangeLog;
   private readonly hints = new Set<() => void>();
   private closed = false;
 
@@ -97,6 +72,7 @@ export class MongoStore implements PollableStore {
     const name = options.collection ?? 'policies';
     this.policies = this.db.collection<PolicyDoc>(name);
     this.changes = this.db.collection<ChangeDoc>(`${name}_changes`);
+    this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
   }
 
   async open(): Promise<void> {
@@ -108,8 +84,8 @@ export class MongoStore implements PollableStore {
       // In this order, so that nothing is missed: every change up to `max` is either
       // already applied when `pending` is read (so the policies read after show it) or
       // found pending. Changes after `max` reach the caller by polling from `max`.
-      const max = await this.maxSeq();
-      const pending = await this.changes.find({ applied: false, _id: { $lte: max } }).sort({ _id: 1 }).toArray();
+      const max = await this.log.newest();
+      const pending = await this.log.pending(max);
       const docs = await this.policies.find({ deleted: false }).toArray();
       const records = new Map<string, PolicyRecord>();
       const versions = new Map<string, number>();
@@ -128,7 +104,7 @@ export class MongoStore implements PollableStore {
           if (r === undefined) records.delete(c.key);
           else records.set(c.key, r);
         }
-        await this.finishAbandoned(pending);
+        await this.log.finishAbandoned(pending);
       }
       return { records: [...records.values()], revision: String(max) };
     });
@@ -177,13 +153,14 @@ export class MongoStore implements PollableStore {
         if (outcome.created) created++;
         revision = String(outcome.change._id);
       }
-      return { revision: revision ?? String(await this.maxSeq()), created, replaced: policies.length - created };
+      return { revision: revision ?? String(await this.log.newest()), created, replaced: policies.length - created };
     });
   }
 
   async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
     return this.run(`delete policy ${key}`, async () => {
-      const outcome = await this.write(key, undefined, options);
+      await this.ensureIndexes();
+      const outcome = await this.log.write(key, undefined, options);
       return outcome === false ? false : { revision: String(outcome.change._id) };
     });
   }
@@ -192,21 +169,8 @@ export class MongoStore implements PollableStore {
     if (!/^\d{1,15}$/.test(revision)) return 'reset';
     const from = Number(revision);
     return this.run('read policy changes', async () => {
-      const batch = await this.changes.find({ _id: { $gt: from } }).sort({ _id: 1 }).limit(MAX_REPLAY + 1).toArray();
-      if (batch.length > MAX_REPLAY) return 'reset';
-      // Nothing newer, but the log is behind the caller: the collection was dropped or restored.
-      if (batch.length === 0) return (await this.maxSeq()) < from ? 'reset' : { events: [], revision };
-      const events: StoreEvent[] = [];
-      let last = from;
-      for (const c of batch) {
-        // Numbers have no gaps, so a gap is a change this read did not see yet: stop before it.
-        if (c._id !== last + 1) break;
-        events.push(eventOfChange(c));
-        last = c._id;
-      }
-      // The very next change is missing (or the log was pruned past it): reload instead.
-      if (events.length === 0) return 'reset';
-      return { events, revision: String(last) };
+      const changes = await this.log.since(from);
+      return changes === 'reset' ? 'reset' : { events: changes.events, revision: String(changes.last) };
     });
   }
 
@@ -277,78 +241,10 @@ export class MongoStore implements PollableStore {
   }
 
   private async putOne(policy: NewPolicy, options: WriteOptions | undefined): Promise<WriteOutcome> {
-    const outcome = await this.write(policy.key, policy, options);
+    await this.ensureIndexes();
+    const outcome = await this.log.write(policy.key, policy, options);
     // Only a delete of a missing key returns false.
     if (outcome === false) throw new Error(`unreachable: put of ${policy.key} wrote nothing`);
     return outcome;
-  }
-
-  /** Put (`policy` given) or delete one key; false when deleting a key that does not exist. */
-  private async write(key: string, policy: NewPolicy | undefined, options: WriteOptions | undefined): Promise<WriteOutcome | false> {
-    await this.ensureIndexes();
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-      const current = await this.policies.findOne({ _id: key });
-      const version = current?.version ?? 0;
-      const currentEtag = etagOfState(current);
-      checkPreconditions(key, currentEtag, options);
-      if (policy === undefined && currentEtag === undefined) return false;
-      const seq = (await this.maxSeq()) + 1;
-      const now = new Date();
-      const change = policy !== undefined
-        ? changeOfPut(seq, version + 1, policy, now)
-        // A tombstone keeps the namespace, so pollers can tell caches what to drop.
-        : changeOfDelete(seq, version + 1, key, current?.namespace ?? '', now);
-      try {
-        await this.changes.insertOne(change);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        const rival = await this.changes.findOne({ key, version: version + 1 });
-        if (rival !== null) {
-          // This key was written after we read it.
-          if (!rival.applied && Date.now() - rival.updatedAt.getTime() > STALE_CHANGE_MS) {
-            // …by a writer that died before materialising it: finish its write, look again.
-            await this.materialize(rival);
-            continue;
-          }
-          if (hasPreconditions(options)) throw new StoreConflictError(key, etagOfState(rival));
-        }
-        await backoff(attempt);
-        continue;
-      }
-      await this.materialize(change);
-      return { change, created: currentEtag === undefined };
-    }
-    throw new StoreUnavailableError(`write of policy ${key} gave up after ${MAX_WRITE_ATTEMPTS} lost races with other writers`);
-  }
-
-  /** Copy a logged change into the policies collection (idempotent), then mark it applied. */
-  private async materialize(change: ChangeDoc): Promise<void> {
-    const { _id, ...fields } = policyDocOf(change);
-    try {
-      // Only over an older version: a late helper must never roll a key back.
-      await this.policies.updateOne({ _id, version: { $lt: change.version } }, { $set: fields }, { upsert: true });
-    } catch (err) {
-      // The upsert found the key at this version or newer: already materialised.
-      if (!isDuplicateKey(err)) throw err;
-    }
-    await this.changes.updateOne({ _id: change._id }, { $set: { applied: true } });
-  }
-
-  /** Best effort: materialise changes whose writers gave up (crashed) long ago. */
-  private async finishAbandoned(pending: ChangeDoc[]): Promise<void> {
-    const now = Date.now();
-    for (const c of pending) {
-      if (now - c.updatedAt.getTime() <= STALE_CHANGE_MS) continue;
-      try {
-        await this.materialize(c);
-      } catch {
-        // The snapshot already includes the change; the next load or write tries again.
-      }
-    }
-  }
-
-  private async maxSeq(): Promise<number> {
-    const last = await this.changes.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?._id ?? 0;
   }
 }

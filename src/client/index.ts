@@ -1,0 +1,25 @@
+// The client package: a typed HTTP client for the engine, and route guards for fastify
+// and Express built on it.
+
+export {
+  PolicyEngineClient,
+  type CallOptions,
+  type DocumentFormat,
+  type ImportResult,
+  type PolicyEngineClientOptions,
+  type PolicyInput,
+  type PolicyPage,
+  type PolicySummary,
+  type PutPolicyResult,
+  type ReadyStatus,
+  type StoredPolicy,
+  type ValidationResult,
+  type WriteOptions,
+} from './client.js';
+export { PolicyEngineClientError, TRANSPORT_CODES, type PolicyEngineClientErrorInit } from './errors.js';
+export { decidePermission, type GuardOptions, type GuardRefusal, type GuardRefusalCode, type GuardVerdict } from './guard.js';
+export { fastifyPolicyGuard, fastifyRequirePermission, type FastifyGuardOptions, type FastifyGuardPluginOptions } from './fastify-guard.js';
+export { createExpressGuard, expressRequirePermission, type ExpressGuardConfig, type ExpressGuardOptions } from './express-guard.js';
+export type {
+  CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse, SubjectInput,
+} from '../engine/decision-service.js';

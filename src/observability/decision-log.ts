@@ -1,0 +1,166 @@
+// Decision logs (SPEC §7): one pino line per evaluate / check, for audit and debugging,
+// sampled and redacted as configured. The caller asks `sampled()` first, so a request
+// that is not logged costs one random number and nothing is built for it.
+
+import type { Decision } from '../core/evaluate/types.js';
+import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../engine/decision-service.js';
+
+export interface DecisionLogOptions {
+  enabled: boolean;
+  /** fraction of decisions logged, 0..1 */
+  sample: number;
+  /** keys (any depth, case-insensitive) of attributes and context whose values are replaced */
+  redact: readonly string[];
+  /** false drops subject / resource attributes and the context from the line */
+  attributes: boolean;
+  /** longest list (permissions, denied, policies, roles…) written in one line */
+  maxItems?: number;
+  /** a number in [0, 1); injectable for tests */
+  random?: () => number;
+}
+
+/** The part of a pino logger this needs. */
+export interface DecisionLogSink {
+  child(bindings: Record<string, unknown>): DecisionLogSink;
+  info(obj: object, msg: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+export interface DecisionEvent {
+  endpoint: 'evaluate' | 'check';
+  requestId: string;
+  /** the request body as validated by the route schema */
+  request: CheckRequest;
+  decision?: Decision;
+  response?: EvaluateResponse | CheckResponse;
+  error?: unknown;
+  latencyUs: number;
+}
+
+export interface DecisionLog {
+  /** Is this request logged? Ask before doing any work for the line. */
+  sampled(): boolean;
+  write(event: DecisionEvent): void;
+}
+
+export const REDACTED = '[redacted]';
+const DEFAULT_MAX_ITEMS = 20;
+// Attributes and context are copied into the line within these bounds, so a line stays
+// small whatever a request carries (bodies may be up to BODY_LIMIT, and deep).
+const MAX_DEPTH = 8;
+const MAX_ENTRIES = 50;
+const MAX_STRING = 512;
+
+function first<T>(list: readonly T[], max: number): T[] {
+  return list.length <= max ? list.slice() : list.slice(0, max);
+}
+
+/** A bounded copy of a JSON value, with the values of `keys` (lower-cased) replaced. */
+function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: number): unknown {
+  if (typeof value === 'string') return value.length <= MAX_STRING ? value : `${value.slice(0, MAX_STRING)}…`;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) {
+    const out = value.slice(0, MAX_ENTRIES).map((v) => boundedCopy(v, keys, depth + 1));
+    if (value.length > MAX_ENTRIES) out.push(`[${value.length - MAX_ENTRIES} more]`);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  let n = 0;
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    if (n++ === MAX_ENTRIES) {
+      out['…'] = `[${Object.keys(value).length - MAX_ENTRIES} more keys]`;
+      break;
+    }
+    out[k] = keys.has(k.toLowerCase()) ? REDACTED : boundedCopy((value as Record<string, unknown>)[k], keys, depth + 1);
+  }
+  return out;
+}
+
+function targetOf(req: CheckRequest): { mode: string; target?: string } {
+  const modes = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
+  if (modes.length !== 1) return { mode: 'invalid' };
+  if (modes[0] === 'namespace') return { mode: 'namespace', target: req.namespace };
+  if (modes[0] === 'policy') return { mode: 'policy', target: req.policy };
+  return { mode: 'policies', target: 'inline' };
+}
+
+function errorOf(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : 'INTERNAL';
+  const message = typeof e?.message === 'string' ? e.message.slice(0, 300) : String(err).slice(0, 300);
+  return { code, message };
+}
+
+export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions): DecisionLog | undefined {
+  if (!options.enabled || !(options.sample > 0)) return undefined;
+  if (typeof logger.isLevelEnabled === 'function' && !logger.isLevelEnabled('info')) return undefined;
+  const log = logger.child({ name: 'decision' });
+  const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
+  const redactKeys = new Set(options.redact.map((k) => k.toLowerCase()));
+  const random = options.random ?? Math.random;
+  const sample = options.sample;
+  const clean = (v: unknown): unknown => boundedCopy(v, redactKeys, 0);
+
+  const subjectOf = (s: SubjectInput): Record<string, unknown> => {
+    if (typeof s === 'string') return { id: s };
+    const out: Record<string, unknown> = { id: s.id };
+    if (s.roles && s.roles.length > 0) out.roles = first(s.roles, max);
+    if (s.groups && s.groups.length > 0) out.groups = first(s.groups, max);
+    if (options.attributes && s.attributes !== undefined) out.attributes = clean(s.attributes);
+    return out;
+  };
+
+  const summaryOf = (e: DecisionEvent): Record<string, unknown> => {
+    const d = e.decision!;
+    const out: Record<string, unknown> = {
+      permissionCount: d.permissions.length,
+      permissions: first(d.permissions, max),
+      denied: first(d.denied, max),
+      default: d.default,
+      exact: d.exact,
+      cached: e.response?.cached ?? false,
+      stale: e.response?.stale === true,
+      policies: first(d.policies, max),
+      conditionErrors: d.conditionErrors?.length ?? 0,
+    };
+    if (d.conditionErrors) {
+      out.conditionFailures = first(d.conditionErrors, max).map((f) => ({ document: f.document, rule: f.rule, error: f.error.slice(0, 200) }));
+    }
+    if (e.endpoint === 'check') {
+      const r = e.response as CheckResponse;
+      if (r.allowed !== undefined) {
+        out.allowed = r.allowed;
+        if (r.reason) out.reason = { rule: r.reason.rule, document: r.reason.document };
+      } else if (r.results) {
+        const entries = Object.entries(r.results);
+        out.allowedCount = entries.filter(([, v]) => v).length;
+        out.results = Object.fromEntries(first(entries, max));
+      }
+    }
+    return out;
+  };
+
+  return {
+    sampled: sample >= 1 ? () => true : () => random() < sample,
+    write(e) {
+      const req = e.request;
+      const line: Record<string, unknown> = { reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
+      if (req.subject !== undefined) line.subject = subjectOf(req.subject);
+      if (req.resource !== undefined) {
+        const { type, id, attributes } = req.resource;
+        line.resource = { type, id, ...(options.attributes && attributes !== undefined ? { attributes: clean(attributes) } : {}) };
+      }
+      if (options.attributes && req.context !== undefined) line.context = clean(req.context);
+      if (e.endpoint === 'check') {
+        if (req.permission !== undefined) line.permission = req.permission;
+        else if (req.permissions !== undefined) line.permissions = first(req.permissions, max);
+      }
+      if (e.decision !== undefined) line.decision = summaryOf(e);
+      if (e.error !== undefined) line.error = errorOf(e.error);
+      line.latencyUs = e.latencyUs;
+      log.info(line, 'decision');
+    },
+  };
+}

@@ -1,0 +1,158 @@
+// Prometheus metrics (SPEC §7), one prom-client Registry per service so tests can build
+// many apps. The request path only bumps plain fields (hot-metrics.ts); everything that
+// can be read from a component's own state (cache counts, policy status) is read at
+// scrape time instead. Labels never carry user input: routes are patterns, modes and
+// outcomes are fixed sets.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram, registerDerivedCounter } from './hot-metrics.js';
+
+export type DecisionEndpoint = 'evaluate' | 'check';
+export type DecisionMode = 'namespace' | 'policy' | 'policies' | 'invalid';
+/**
+ * evaluate: `granted` (some permission), `none` (no permission), `default` (no document on the path);
+ * check: `allowed` / `denied` (all / none of the permissions asked), `partial`; both: `error`.
+ */
+export type DecisionOutcome = 'granted' | 'none' | 'default' | 'allowed' | 'denied' | 'partial' | 'error';
+
+/** What the cache exposes; read at scrape time, never counted twice on the hot path. */
+export interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+  readonly size: number;
+}
+
+/** What the policy manager exposes (its `status()`); read at scrape time. */
+export interface PolicyStatusSource {
+  status(): { loaded: boolean; stale: boolean; documents: number; brokenDocuments: number; lastSyncAt: number };
+}
+
+export interface MetricsOptions {
+  /** ms since the epoch; injectable for tests */
+  now?: () => number;
+}
+
+const PREFIX = 'policy_engine_';
+// Decisions are answered in tens of µs from the cache: the buckets start well below 1 ms.
+const HTTP_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly httpDuration: HotHistogram<'method' | 'route' | 'status_code'>;
+  private readonly evaluations: HotCounter<'endpoint' | 'mode' | 'outcome'>;
+  private readonly conditionErrors: HotCounter<'endpoint'>;
+  private readonly storeDuration: Histogram<'operation'>;
+  private readonly storeErrors: Counter<'operation'>;
+
+  constructor(options: MetricsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    const registers = [this.registry];
+    this.httpDuration = new HotHistogram(this.registry, `${PREFIX}http_request_duration_seconds`,
+      'time from receiving a request to sending its response, by method, route pattern and status code', HTTP_BUCKETS);
+    registerDerivedCounter(this.registry, `${PREFIX}http_requests_total`, 'HTTP requests answered, by method, route pattern and status code',
+      () => this.httpDuration.counts());
+    this.evaluations = new HotCounter(this.registry, `${PREFIX}evaluations_total`, 'evaluate and check requests answered, by endpoint, mode and outcome');
+    this.conditionErrors = new HotCounter(this.registry, `${PREFIX}condition_errors_total`,
+      'answers in which at least one rule condition failed at run time (its rule did not apply)');
+    this.storeDuration = new Histogram({
+      name: `${PREFIX}store_operation_duration_seconds`, help: 'policy store calls, by operation (failed ones included)',
+      labelNames: ['operation'], buckets: STORE_BUCKETS, registers,
+    });
+    this.storeErrors = new Counter({
+      name: `${PREFIX}store_operation_errors_total`, help: 'policy store calls that failed, by operation',
+      labelNames: ['operation'], registers,
+    });
+  }
+
+  /** Node.js process metrics (CPU, memory, event-loop lag, GC): for the real server, once per process. */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One answered HTTP request; `route` is the matched pattern (never the raw URL). */
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const series = this.httpDuration.series(`${method} ${statusCode} ${route}`, { method, route, status_code: String(statusCode) });
+    this.httpDuration.observe(series, seconds);
+  }
+
+  countDecision(endpoint: DecisionEndpoint, mode: DecisionMode, outcome: DecisionOutcome, conditionErrors: boolean): void {
+    this.evaluations.series(`${endpoint} ${mode} ${outcome}`, { endpoint, mode, outcome }).value++;
+    if (conditionErrors) this.conditionErrors.series(endpoint, { endpoint }).value++;
+  }
+
+  /** One store call: its duration, and whether it failed. */
+  observeStoreCall(operation: string, seconds: number, failed: boolean): void {
+    this.storeDuration.labels({ operation }).observe(seconds);
+    if (failed) this.storeErrors.labels({ operation }).inc();
+  }
+
+  /** Export the decision cache's own counters (hits and misses only grow). */
+  watchCache(cache: CacheCounts): void {
+    const registers = [this.registry];
+    let hitsSeen = 0;
+    let missesSeen = 0;
+    new Counter({
+      name: `${PREFIX}decision_cache_hits_total`, help: 'decision cache lookups that found an entry', registers,
+      collect() {
+        const hits = cache.hits;
+        this.inc(Math.max(0, hits - hitsSeen));
+        hitsSeen = hits;
+      },
+    });
+    new Counter({
+      name: `${PREFIX}decision_cache_misses_total`, help: 'decision cache lookups that found none', registers,
+      collect() {
+        const misses = cache.misses;
+        this.inc(Math.max(0, misses - missesSeen));
+        missesSeen = misses;
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}decision_cache_entries`, help: 'decisions held in the cache', registers,
+      collect() { this.set(cache.size); },
+    });
+  }
+
+  /** Export the policy state: documents, freshness, stale mode. */
+  watchPolicies(source: PolicyStatusSource): void {
+    const registers = [this.registry];
+    const now = this.now;
+    const startedAt = this.startedAt;
+    new Gauge({
+      name: `${PREFIX}policy_documents`, help: 'policy documents held in memory (disabled and broken ones included)', registers,
+      collect() { this.set(source.status().documents); },
+    });
+    new Gauge({
+      name: `${PREFIX}policy_documents_broken`, help: 'stored documents that do not compile (their namespaces answer 503)', registers,
+      collect() { this.set(source.status().brokenDocuments); },
+    });
+    new Gauge({
+      name: `${PREFIX}policy_sync_age_seconds`,
+      help: 'seconds since the last successful sync with the store (since start while none has succeeded)', registers,
+      collect() {
+        const last = source.status().lastSyncAt;
+        this.set(Math.max(0, (now() - (last > 0 ? last : startedAt)) / 1000));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}policy_stale`, help: '1 while answers come from policy state older than STALE_AFTER_MS (or none is loaded)', registers,
+      collect() { this.set(source.status().stale ? 1 : 0); },
+    });
+    new Gauge({
+      name: `${PREFIX}policy_loaded`, help: '1 once policies have been loaded from the store', registers,
+      collect() { this.set(source.status().loaded ? 1 : 0); },
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

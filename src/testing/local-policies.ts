@@ -1,0 +1,25 @@
+// A set of compiled documents gathered by namespace path exactly as the service gathers
+// stored ones (SPEC §2): namespaces left to right, inside one by ordinal, then key.
+// What suites and `policy-engine eval` run against, with no store involved.
+
+import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+
+export class LocalPolicies {
+  private readonly byNamespace = new Map<string, CompiledPolicy[]>();
+
+  constructor(policies: readonly CompiledPolicy[]) {
+    for (const p of policies) {
+      // An attribute registry declares inputs; it never runs and does not count as present.
+      if (p.kind === 'registry') continue;
+      const list = this.byNamespace.get(p.namespace);
+      if (list) list.push(p);
+      else this.byNamespace.set(p.namespace, [p]);
+    }
+    for (const list of this.byNamespace.values()) list.sort(comparePolicies);
+  }
+
+  /** The documents a path gathers, in run order (disabled ones included: they count as present). */
+  gather(namespaces: readonly string[]): CompiledPolicy[] {
+    return namespaces.flatMap((ns) => this.byNamespace.get(ns) ?? []);
+  }
+}

@@ -1,0 +1,130 @@
+// Running suites: every case evaluated as the service would (documents gathered by
+// path, conditions with the suite's clock, `check` for single permissions), compared
+// with what it expects. Pure and synchronous; failing cases keep a diff and the trace.
+
+import { checkPermission } from '../core/evaluate/check.js';
+import { evaluatePolicies } from '../core/evaluate/evaluate.js';
+import type { Decision, Subject } from '../core/evaluate/types.js';
+import type { CompiledRegistry } from '../core/registry/types.js';
+import { typeInputs } from '../engine/typed-inputs.js';
+import { PolicyEngineError } from '../errors.js';
+import { listDiff, sameMembers } from './diff.js';
+import { LocalPolicies } from './local-policies.js';
+import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, RunResult, SubjectSpec, SuiteProblem, SuiteResult } from './types.js';
+
+export interface RunOptions {
+  /** the clock for cases whose suite names no `now` */
+  clock?: () => Date;
+  /** the answer for a path with no document (the service's DEFAULT_PERMISSIONS) */
+  defaultPermissions?: readonly string[];
+}
+
+export function toSubject(s: SubjectSpec): Subject {
+  if (typeof s === 'string') return { id: s, roles: [], groups: [], attributes: {} };
+  return { id: s.id, roles: s.roles ?? [], groups: s.groups ?? [], attributes: s.attributes ?? {} };
+}
+
+function describeCheck(o: CheckOutcome): string {
+  if (o.allowed) return 'allowed';
+  return o.reason ? `refused: "${o.reason.text}" (rule ${o.reason.rule} of ${o.reason.document})` : 'refused';
+}
+
+/** What differs between the expectation and the decision, as diff lines; empty when it passes. */
+function compare(c: ReadyCase, actual: ActualDecision): string[] {
+  const want = c.spec.expect;
+  const lines: string[] = [];
+  if (want.permissions && !sameMembers(want.permissions, actual.permissions)) lines.push(...listDiff('permissions', want.permissions, actual.permissions));
+  if (want.denied && !sameMembers(want.denied, actual.denied)) lines.push(...listDiff('denied', want.denied, actual.denied));
+  if (want.default !== undefined && want.default !== actual.default) lines.push('default:', `  - ${want.default}`, `  + ${actual.default}`);
+  if (want.exact !== undefined && want.exact !== actual.exact) lines.push('exact:', `  - ${want.exact}`, `  + ${actual.exact}`);
+  if (want.policies && JSON.stringify(want.policies) !== JSON.stringify(actual.policies)) {
+    lines.push('policies (in run order):', `  - ${want.policies.join(', ') || '(none)'}`, `  + ${actual.policies.join(', ') || '(none)'}`);
+  }
+  const wrong = (heading: string, perms: string[]) => {
+    if (perms.length === 0) return;
+    lines.push(`${heading}:`);
+    for (const p of perms) lines.push(`  - ${p}: ${heading === 'allowed' ? 'allowed' : 'refused'}`, `  + ${p}: ${describeCheck(actual.checks[p]!)}`);
+  };
+  wrong('allowed', (want.allowed ?? []).filter((p) => !actual.checks[p]!.allowed));
+  wrong('disallowed', (want.disallowed ?? []).filter((p) => actual.checks[p]!.allowed));
+  const reasons = Object.entries(want.reasons ?? {}).filter(([p, text]) => {
+    const o = actual.checks[p]!;
+    return o.allowed || o.reason?.text !== text;
+  });
+  if (reasons.length > 0) {
+    lines.push('reasons:');
+    for (const [p, text] of reasons) lines.push(`  - ${p}: refused: "${text}"`, `  + ${p}: ${describeCheck(actual.checks[p]!)}`);
+  }
+  return lines;
+}
+
+function checksOf(decision: Decision, c: ReadyCase): Record<string, CheckOutcome> {
+  const want = c.spec.expect;
+  const perms = new Set([...(want.allowed ?? []), ...(want.disallowed ?? []), ...Object.keys(want.reasons ?? {})]);
+  const out: Record<string, CheckOutcome> = {};
+  for (const p of [...perms].sort()) out[p] = checkPermission(decision, p);
+  return out;
+}
+
+export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptions = {}, registry?: CompiledRegistry): CaseResult {
+  const started = performance.now();
+  const { spec } = c;
+  let input: ReturnType<typeof typeInputs>;
+  try {
+    // With a registry the service checks and converts the inputs first (400 ATTRIBUTE_INVALID).
+    input = typeInputs(registry, { subject: toSubject(spec.subject), resource: spec.resource, context: spec.context });
+  } catch (err) {
+    if (!(err instanceof PolicyEngineError)) throw err;
+    return { name: spec.name, passed: false, durationMs: performance.now() - started, diff: ['inputs:', '  - accepted', `  + refused (${err.code}): ${err.message}`] };
+  }
+  const decision = evaluatePolicies(
+    policies.gather(c.namespaces),
+    { ...input, namespaces: c.namespaces },
+    { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now: c.now ?? options.clock?.() ?? new Date() },
+  );
+  const actual: ActualDecision = {
+    permissions: decision.permissions,
+    denied: decision.denied,
+    default: decision.default,
+    exact: decision.exact,
+    policies: decision.policies,
+    checks: checksOf(decision, c),
+  };
+  const diff = compare(c, actual);
+  const result: CaseResult = { name: spec.name, passed: diff.length === 0, durationMs: performance.now() - started };
+  if (decision.conditionErrors) result.conditionErrors = decision.conditionErrors;
+  if (!result.passed) Object.assign(result, { diff, actual, trace: decision.trace ?? [] });
+  return result;
+}
+
+export function runSuite(suite: CompiledSuite, options: RunOptions = {}): SuiteResult {
+  const started = performance.now();
+  const policies = new LocalPolicies(suite.policies);
+  const cases = suite.cases.map((c) => runCase(c, policies, options, suite.registry));
+  const failed = cases.filter((c) => !c.passed).length;
+  const result: SuiteResult = {
+    name: suite.name,
+    passed: failed === 0,
+    cases,
+    counts: { passed: cases.length - failed, failed },
+    durationMs: performance.now() - started,
+  };
+  if (suite.file !== undefined) result.file = suite.file;
+  return result;
+}
+
+/** The result of a suite that could not be loaded: it fails, and no case ran. */
+export function brokenSuite(name: string, file: string | undefined, problems: SuiteProblem[]): SuiteResult {
+  return { name, ...(file !== undefined ? { file } : {}), passed: false, problems, cases: [], counts: { passed: 0, failed: 0 }, durationMs: 0 };
+}
+
+export function summarize(suites: SuiteResult[], durationMs: number): RunResult {
+  const counts = { suites: suites.length, cases: 0, passed: 0, failed: 0, broken: 0 };
+  for (const s of suites) {
+    counts.cases += s.cases.length;
+    counts.passed += s.counts.passed;
+    counts.failed += s.counts.failed;
+    if (s.problems) counts.broken++;
+  }
+  return { passed: counts.failed === 0 && counts.broken === 0 && suites.length > 0, suites, counts, durationMs };
+}

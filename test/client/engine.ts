@@ -1,0 +1,51 @@
+// A real policy engine on a loopback port for the client tests, and ports that answer
+// nothing (refused) or never answer (hang).
+
+import { createServer as createNetServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import type { Test } from 'tap';
+import type { Logger } from 'pino';
+import { testApp, type TestApp } from '../helpers/app.js';
+
+export const ADMIN_TOKEN = 'client-test-admin-token-0123';
+
+export const DOCS_POLICY = `# who may do what with documents
+key: global-docs
+rules:
+  - id: readers
+    subjects: ["*"]
+    grant: ["document:read"]
+  - id: editors
+    subjects: ["role:editor"]
+    grant: ["document:*"]
+    deny: ["document:purge"]
+    message: Purging documents needs an admin
+`;
+
+/** testApp, listening on 127.0.0.1, with an admin token; closed at teardown. */
+export async function runningEngine(t: Test, options: { logger?: Logger } = {}): Promise<TestApp & { url: string }> {
+  const engine = await testApp(t, { env: { ADMIN_TOKEN }, ...options });
+  const url = await engine.app.listen({ port: 0, host: '127.0.0.1' });
+  return { ...engine, url };
+}
+
+/** A loopback URL where nothing listens (connections are refused). */
+export async function refusedUrl(): Promise<string> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A loopback URL that accepts connections and never answers; closed at teardown. */
+export async function hangingUrl(t: Test): Promise<string> {
+  const server = createHttpServer(() => { /* never answers */ });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  return `http://127.0.0.1:${port}`;
+}
