@@ -8,14 +8,15 @@ import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { ConditionRunner, type ConditionOutcome } from './conditions.js';
 import { failedScriptEffects } from './lua-runner.js';
-import type { Summary } from './summary.js';
+import type { PermissionSummary } from './summary.js';
 import type { ConditionFailure, EvaluationInput } from './types.js';
 
 export interface RuleContext {
   input: EvaluationInput;
-  now: Date;
+  /** the clock conditions see; the current time when absent (read only if a condition runs) */
+  now: Date | undefined;
   registry: CompiledRegistry | undefined;
-  summary: Summary;
+  summary: PermissionSummary;
   applied: CompiledRule[];
   runner?: ConditionRunner;
   failures?: ConditionFailure[];
@@ -43,7 +44,7 @@ export function applyMatchedRule(policy: CompiledPolicy, rule: CompiledRule, ctx
     apply(rule, ctx);
     return { applied: true };
   }
-  ctx.runner ??= new ConditionRunner(ctx.input, ctx.now, ctx.registry);
+  ctx.runner ??= new ConditionRunner(ctx.input, ctx.now ?? new Date(), ctx.registry);
   if (rule.script) {
     const r = ctx.runner.runScript(policy, rule);
     if ('error' in r) {

@@ -79,7 +79,7 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
       ...(explain ? { trace: [] } : {}),
     };
   }
-  const ctx: RuleContext = { input, now: options.now ?? new Date(), registry: options.registry, summary: new Summary(), applied: [] };
+  const ctx: RuleContext = { input, now: options.now, registry: options.registry, summary: new Summary(), applied: [] };
   const keys: string[] = [];
   const trace: DocumentTrace[] | undefined = explain ? [] : undefined;
   const subject = input.subject;

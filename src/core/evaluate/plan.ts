@@ -8,6 +8,9 @@ import type { Decision, EvaluationInput, Subject } from './types.js';
 import { applyMatchedRule, type RuleContext } from './apply-rule.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
 import { Summary } from './summary.js';
+import { BitSummary } from './bit-summary.js';
+import { buildPatternTable, type PatternTable } from './pattern-table.js';
+import type { Pattern } from '../pattern.js';
 import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
 
 export interface PathPlan {
@@ -18,12 +21,18 @@ export interface PathPlan {
   readonly rules: readonly CompiledRule[];
   /** the document of each rule (conditions run in their document's activation) */
   readonly owners: readonly CompiledPolicy[];
-  /** token (`i:<id>`, `r:<role>`, `g:<group>`) → positions in `rules`, ascending */
-  readonly index: ReadonlyMap<string, readonly number[]>;
+  /** subject id / role / group → positions in `rules`, ascending */
+  readonly byId: ReadonlyMap<string, readonly number[]>;
+  readonly byRole: ReadonlyMap<string, readonly number[]>;
+  readonly byGroup: ReadonlyMap<string, readonly number[]>;
   /** positions of rules that match anyone */
   readonly anyone: readonly number[];
   /** what the path's conditions read (the cache identity must include it); undefined when none */
   readonly reads: ConditionReads | undefined;
+  /** the path's patterns with precomputed relations, when every effect is static and they are few */
+  readonly table: PatternTable | undefined;
+  /** with a table: each rule's grant, revoke and deny as pattern ids */
+  readonly ids: ReadonlyArray<{ grant: Int32Array; revoke: Int32Array; deny: Int32Array }> | undefined;
 }
 
 function add(index: Map<string, number[]>, token: string, position: number): void {
@@ -37,7 +46,9 @@ export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
   const owners: CompiledPolicy[] = [];
   let reads: ConditionReads | undefined;
   const keys: string[] = [];
-  const index = new Map<string, number[]>();
+  const byId = new Map<string, number[]>();
+  const byRole = new Map<string, number[]>();
+  const byGroup = new Map<string, number[]>();
   const anyone: number[] = [];
   for (const policy of policies) {
     if (policy.disabled) continue;
@@ -52,12 +63,16 @@ export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
         anyone.push(at);
         continue;
       }
-      for (const id of m.ids) add(index, `i:${id}`, at);
-      for (const role of m.roles) add(index, `r:${role}`, at);
-      for (const group of m.groups) add(index, `g:${group}`, at);
+      for (const id of m.ids) add(byId, id, at);
+      for (const role of m.roles) add(byRole, role, at);
+      for (const group of m.groups) add(byGroup, group, at);
     }
   }
-  return { policies, keys, rules, owners, index, anyone, reads };
+  // Script documents produce patterns at run time: such paths use the generic summary.
+  const table = rules.some((r) => r.script) ? undefined : buildPatternTable(rules.flatMap((r) => [...r.grant, ...r.revoke, ...r.deny]));
+  const idsOf = (list: readonly Pattern[]) => Int32Array.from(list, (p) => table!.idOf.get(p)!);
+  const ids = table ? rules.map((r) => ({ grant: idsOf(r.grant), revoke: idsOf(r.revoke), deny: idsOf(r.deny) })) : undefined;
+  return { policies, keys, rules, owners, byId, byRole, byGroup, anyone, reads, table, ids };
 }
 
 /** Scratch marks, reused across calls (evaluation is synchronous). */
@@ -73,15 +88,15 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
   const n = plan.rules.length;
   if (marks.length < n) marks = new Uint8Array(Math.max(n, marks.length * 2));
   const s: Subject = input.subject;
-  const index = plan.index;
   mark(plan.anyone);
-  if (index.size > 0) {
-    mark(index.get(`i:${s.id}`));
-    for (let i = 0; i < s.roles.length; i++) mark(index.get(`r:${s.roles[i]}`));
-    for (let i = 0; i < s.groups.length; i++) mark(index.get(`g:${s.groups[i]}`));
-  }
-  const ctx: RuleContext = { input, now: options.now ?? new Date(), registry: options.registry, summary: new Summary(), applied: [] };
+  if (plan.byId.size > 0) mark(plan.byId.get(s.id));
+  if (plan.byRole.size > 0) for (let i = 0; i < s.roles.length; i++) mark(plan.byRole.get(s.roles[i]!));
+  if (plan.byGroup.size > 0) for (let i = 0; i < s.groups.length; i++) mark(plan.byGroup.get(s.groups[i]!));
+  const bits = plan.table ? new BitSummary(plan.table) : undefined;
+  const summary = bits ?? new Summary();
+  const ctx: RuleContext = { input, now: options.now, registry: options.registry, summary, applied: [] };
   const rules = plan.rules;
+  const ids = plan.ids;
   for (let i = 0; i < n; i++) {
     if (marks[i] === 0) continue;
     marks[i] = 0;
@@ -90,14 +105,20 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
       applyMatchedRule(plan.owners[i]!, rule, ctx);
       continue;
     }
-    const { grant, revoke, deny } = rule;
-    const summary = ctx.summary;
-    for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
-    for (let j = 0; j < revoke.length; j++) summary.revoke(revoke[j]!);
-    for (let j = 0; j < deny.length; j++) summary.deny(deny[j]!);
+    if (bits) {
+      const { grant, revoke, deny } = ids![i]!;
+      for (let j = 0; j < grant.length; j++) bits.grantId(grant[j]!);
+      for (let j = 0; j < revoke.length; j++) bits.revokeId(revoke[j]!);
+      for (let j = 0; j < deny.length; j++) bits.denyId(deny[j]!);
+    } else {
+      const { grant, revoke, deny } = rule;
+      for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
+      for (let j = 0; j < revoke.length; j++) summary.revoke(revoke[j]!);
+      for (let j = 0; j < deny.length; j++) summary.deny(deny[j]!);
+    }
     ctx.applied.push(rule);
   }
-  const { summary, applied, failures } = ctx;
+  const { applied, failures } = ctx;
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
   if (failures) decision.conditionErrors = failures;

@@ -12,7 +12,16 @@ function byText(a: Pattern, b: Pattern): number {
   return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
 }
 
-export class Summary {
+/** What evaluation needs from a summary: Summary (any patterns) or BitSummary (a plan's table). */
+export interface PermissionSummary {
+  exact: boolean;
+  grant(p: Pattern): void;
+  revoke(p: Pattern): void;
+  deny(p: Pattern): void;
+  lists(): { permissions: string[]; denied: string[] };
+}
+
+export class Summary implements PermissionSummary {
   /** head → minimal granted patterns with that head ('' = wildcard head) */
   private readonly granted = new Map<string, Pattern[]>();
   /** the patterns currently in `granted`, by identity (patterns are interned) */
