@@ -41,7 +41,7 @@ t.test('a first push: the plan, then the writes', async (t) => {
   t.equal(stored, readFileSync(join(src, 'org-editors.yaml'), 'utf8'), 'stored as written, comments included');
 });
 
-t.test('changes: replaced with a diff, created, unchanged, pruned', async (t) => {
+t.test('changes: replaced with a diff, created, unchanged, pruned; invalid files refused', async (t) => {
   // One edit, one new file; a policy only the service holds.
   const editors = join(src, 'org-editors.yaml');
   writeFileSync(editors, readFileSync(editors, 'utf8').replace('grant: ["billing:*"]', 'grant: ["billing:*", "report:read"]'));
@@ -52,10 +52,17 @@ t.test('changes: replaced with a diff, created, unchanged, pruned', async (t) =>
   });
   t.equal(put.status, 201);
 
-  const [keep, dry] = await Promise.all([
+  // An invalid directory is refused before the service is asked: it runs alongside.
+  const bad = join(dir, 'bad');
+  cpSync(src, bad, { recursive: true });
+  writeFileSync(join(bad, 'global-bad.yaml'), 'key: global-bad\nrules:\n  - { subjects: ["*"], grant: ["a::b"] }\n');
+  const [keep, dry, invalid] = await Promise.all([
     runCli(['push', src, '--url', url, '--dry-run']),
     runCli(['push', src, '--url', url, '--dry-run', '--prune']),
+    runCli(['push', bad, '--url', url, '--prune'], { env: auth }),
   ]);
+  t.equal(invalid.code, 1, 'invalid files: nothing is pushed');
+  t.match(invalid.stderr, /nothing pushed, the files are invalid:\n\s+.*global-bad\.yaml:3:33: global-bad: rules\[0\]\.grant\[0\]: must be a permission pattern/);
   t.match(keep.stdout, /1 created, 1 replaced, 2 unchanged, 0 deleted; 1 stored policy not in the files \(kept; --prune deletes them\)/);
   t.equal(dry.code, 0, dry.stderr);
   t.match(dry.stdout, /^replace\s+org-editors\s+\(.*org-editors\.yaml\)\n\s+@@\n(\s+ .*\n)*\s+- \s+grant: \["billing:\*"\]\n\s+\+ \s+grant: \["billing:\*", "report:read"\]/m, 'the diff of the stored text');
@@ -68,16 +75,6 @@ t.test('changes: replaced with a diff, created, unchanged, pruned', async (t) =>
   t.equal(real.code, 0, real.stderr);
   t.match(real.stdout, /pushed: 1 created, 1 replaced, 2 unchanged, 1 deleted/);
   t.same(await keys(), [ACME, 'global-base', 'global-support', 'org-editors'].sort());
-});
-
-t.test('invalid files: nothing is pushed', async (t) => {
-  const bad = join(dir, 'bad');
-  cpSync(src, bad, { recursive: true });
-  writeFileSync(join(bad, 'global-bad.yaml'), 'key: global-bad\nrules:\n  - { subjects: ["*"], grant: ["a::b"] }\n');
-  const r = await runCli(['push', bad, '--url', url, '--prune'], { env: auth });
-  t.equal(r.code, 1);
-  t.match(r.stderr, /nothing pushed, the files are invalid:\n\s+.*global-bad\.yaml:3:33: global-bad: rules\[0\]\.grant\[0\]: must be a permission pattern/);
-  t.same(await keys(), [ACME, 'global-base', 'global-support', 'org-editors'].sort(), 'the service is untouched');
 });
 
 t.test('export, then push the export back: nothing changes', async (t) => {

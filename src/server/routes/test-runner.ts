@@ -11,7 +11,7 @@ import { parseSuite, validateSuiteValue, type ParsedSuite } from '../../testing/
 import { runSuite } from '../../testing/run-suite.js';
 import type { SuiteProblem } from '../../testing/types.js';
 import { YAML_CONTENT_TYPES } from '../content.js';
-import { errorResponse } from '../schemas/evaluate.js';
+import { conditionErrorsSchema, errorResponse, reasonSchema, traceSchema } from '../schemas/evaluate.js';
 
 export interface TestRunnerDeps {
   bodyLimit: number;
@@ -20,8 +20,7 @@ export interface TestRunnerDeps {
 }
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
-const outcome = { type: 'object', properties: { value: { type: 'boolean' }, error: { type: 'string' } } } as const;
-const reason = { type: 'object', properties: { text: { type: 'string' }, rule: { type: 'string' }, document: { type: 'string' } } } as const;
+const reason = reasonSchema;
 
 const caseResult = {
   type: 'object',
@@ -38,35 +37,8 @@ const caseResult = {
         checks: { type: 'object', additionalProperties: { type: 'object', properties: { allowed: { type: 'boolean' }, reason } } },
       },
     },
-    trace: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          document: { type: 'string' },
-          namespace: { type: 'string' },
-          disabled: { type: 'boolean' },
-          predicates: { type: 'object', additionalProperties: outcome },
-          rules: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                rule: { type: 'string' },
-                subjectMatched: { type: 'boolean' },
-                condition: outcome,
-                applied: { type: 'boolean' },
-                effects: { type: 'object', properties: { grant: strings, revoke: strings, deny: strings } },
-              },
-            },
-          },
-        },
-      },
-    },
-    conditionErrors: {
-      type: 'array',
-      items: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
-    },
+    trace: traceSchema,
+    conditionErrors: conditionErrorsSchema,
   },
 } as const;
 

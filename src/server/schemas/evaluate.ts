@@ -64,12 +64,13 @@ export const checkBody = {
   },
 } as const;
 
-const outcomeSchema = {
+export const outcomeSchema = {
   type: 'object',
   properties: { value: { type: 'boolean' }, error: { type: 'string' } },
 } as const;
 
-const traceSchema = {
+/** The explain trace (SPEC §3), shared by evaluate and the test runner's results. */
+export const traceSchema = {
   type: 'array',
   items: {
     type: 'object',
@@ -100,6 +101,11 @@ const traceSchema = {
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
+export const conditionErrorsSchema = {
+  type: 'array',
+  items: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
+} as const;
+
 export const evaluateResponse = {
   type: 'object',
   required: ['permissions', 'denied', 'default', 'namespaces', 'policies', 'cached', 'revision', 'exact'],
@@ -118,14 +124,11 @@ export const evaluateResponse = {
       type: 'object',
       additionalProperties: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' } } },
     },
-    conditionErrors: {
-      type: 'array',
-      items: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
-    },
+    conditionErrors: conditionErrorsSchema,
   },
 } as const;
 
-const reasonSchema = {
+export const reasonSchema = {
   type: 'object',
   properties: { text: { type: 'string' }, rule: { type: 'string' }, document: { type: 'string' } },
 } as const;
