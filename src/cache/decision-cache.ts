@@ -75,8 +75,13 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
     }
     if (reads.now) parts.push('now', timeBucket);
   }
-  return createHash('sha256').update(canonical(parts)).digest('base64url').slice(0, 22);
+  const text = canonical(parts);
+  // Short identities join the key as they are (cheaper than hashing, still injective: the
+  // subject and target parts before them are escaped, and JSON never looks like base64url).
+  return text.length <= MAX_INLINE_IDENTITY ? text : createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
+
+const MAX_INLINE_IDENTITY = 160;
 
 /** `perm-<subject>-<namespace path>[-<digest>]`; `pol-…` for a single stored document. */
 export function decisionKey(kind: 'perm' | 'pol', subjectId: string, target: string, digest: string | undefined): string {
