@@ -29,7 +29,7 @@ export class Summary implements PermissionSummary {
   /** revoked patterns that overlapped a grant when applied; a later covering grant lifts them */
   private revoked: Pattern[] = [];
   /** denied patterns: they block for the rest of the evaluation */
-  private readonly blocked: Pattern[] = [];
+  private blocked: Pattern[] = [];
   exact = true;
 
   private bucket(head: string): Pattern[] {
@@ -106,12 +106,24 @@ export class Summary implements PermissionSummary {
   }
 
   revoke(p: Pattern): void {
-    if (this.cut(p, true)) this.revoked.push(p);
+    if (this.cut(p, true)) this.revoked = Summary.addMinimal(this.revoked, p);
   }
 
   deny(p: Pattern): void {
     this.cut(p, false);
-    this.blocked.push(p);
+    this.blocked = Summary.addMinimal(this.blocked, p);
+  }
+
+  /**
+   * Add to a union of patterns, keeping it minimal: nothing inside a member is added,
+   * members inside the new one go. Without this, repeated denies grow the list and
+   * every later grant scans it (quadratic in long paths).
+   */
+  private static addMinimal(list: Pattern[], p: Pattern): Pattern[] {
+    for (let i = 0; i < list.length; i++) if (contains(list[i]!, p)) return list;
+    const out = list.filter((q) => !contains(p, q));
+    out.push(p);
+    return out;
   }
 
   lists(): { permissions: string[]; denied: string[] } {
