@@ -51,6 +51,8 @@ const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
 
 export class PolicyManager {
   private readonly entries = new Map<string, Entry>();
+  /** namespace → keys of its entries, so a change rebuilds one namespace without a full scan */
+  private readonly keysByNamespace = new Map<string, Set<string>>();
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
   /** namespace → keys whose stored document does not compile */
   private readonly broken = new Map<string, Set<string>>();
@@ -160,7 +162,8 @@ export class PolicyManager {
 
   private replaceAll(records: PolicyRecord[], revision: string): void {
     this.entries.clear();
-    for (const r of records) this.entries.set(r.key, { record: r, policy: undefined });
+    this.keysByNamespace.clear();
+    for (const r of records) this.setEntry({ record: r, policy: undefined });
     this.recompileAll();
     this.revisionValue = revision;
     this.cursor = revision;
@@ -199,11 +202,27 @@ export class PolicyManager {
     return undefined;
   }
 
+  private setEntry(entry: Entry): void {
+    const { key, namespace } = entry.record;
+    this.entries.set(key, entry);
+    let keys = this.keysByNamespace.get(namespace);
+    if (!keys) this.keysByNamespace.set(namespace, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private deleteEntry(entry: Entry): void {
+    const { key, namespace } = entry.record;
+    this.entries.delete(key);
+    const keys = this.keysByNamespace.get(namespace);
+    keys?.delete(key);
+    if (keys?.size === 0) this.keysByNamespace.delete(namespace);
+  }
+
   private rebuild(ns: string): void {
     const list: CompiledPolicy[] = [];
     const broken = new Set<string>();
-    for (const { record, policy } of this.entries.values()) {
-      if (record.namespace !== ns) continue;
+    for (const key of this.keysByNamespace.get(ns) ?? []) {
+      const { record, policy } = this.entries.get(key)!;
       if (!policy) broken.add(record.key);
       else if (policy.kind !== 'registry') list.push(policy);
     }
@@ -228,13 +247,14 @@ export class PolicyManager {
         if (prev && prev.record.etag === e.record.etag && prev.record.namespace === e.record.namespace) continue;
         if (prev) changed.add(prev.record.namespace);
         if (e.record.document.kind === 'registry' || prev?.record.document.kind === 'registry') registryChanged = true;
-        this.entries.set(e.record.key, { record: e.record, policy: registryChanged ? undefined : this.compile(e.record) });
+        if (prev) this.deleteEntry(prev);
+        this.setEntry({ record: e.record, policy: registryChanged ? undefined : this.compile(e.record) });
         changed.add(e.record.namespace);
       } else {
         const prev = this.entries.get(e.key);
         if (!prev) continue;
         if (prev.record.document.kind === 'registry') registryChanged = true;
-        this.entries.delete(e.key);
+        this.deleteEntry(prev);
         changed.add(prev.record.namespace);
       }
       this.noteRevision(e.revision);
