@@ -8,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
 import type { ChangedNamespaces } from '../engine/policy-manager.js';
 import type { ConditionReads } from '../core/condition/dependencies.js';
+import { relationsRevision } from '../core/condition/related.js';
 
 export interface CachedDecision {
   decision: Decision;
@@ -63,7 +64,7 @@ export interface IdentityInputs {
  */
 export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number): string | undefined {
   const { subject } = inputs;
-  const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now);
+  const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now || reads.relations);
   if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
   const parts: unknown[] = [[...subject.roles].sort(), [...subject.groups].sort()];
   if (hasReads) {
@@ -74,6 +75,8 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
       parts.push(path, lookup((roots as Record<string, unknown>)[root!], rest) ?? null);
     }
     if (reads.now) parts.push('now', timeBucket);
+    // related() answers from the relationship graph: a new revision is a new entry.
+    if (reads.relations) parts.push('relations', relationsRevision());
   }
   const text = canonical(parts);
   // Short identities join the key as they are (cheaper than hashing, still injective: the
@@ -94,7 +97,11 @@ export class DecisionCache {
   hits = 0;
   misses = 0;
 
+  /** CACHE_MAX=0 turns caching off: nothing is stored, every lookup misses */
+  private readonly enabled: boolean;
+
   constructor(options: DecisionCacheOptions) {
+    this.enabled = options.max > 0;
     this.lru = new LRUCache<string, CachedDecision>({
       max: Math.max(1, options.max),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
@@ -102,7 +109,7 @@ export class DecisionCache {
   }
 
   get(key: string): CachedDecision | undefined {
-    const v = this.lru.get(key);
+    const v = this.enabled ? this.lru.get(key) : undefined;
     if (v) this.hits++;
     else this.misses++;
     return v;
@@ -110,6 +117,7 @@ export class DecisionCache {
 
   /** `ttlMs` bounds one entry's life (a result that depends on the time of day). */
   set(key: string, value: CachedDecision, ttlMs?: number): void {
+    if (!this.enabled) return;
     if (ttlMs !== undefined) this.lru.set(key, value, { ttl: Math.max(1, ttlMs) });
     else this.lru.set(key, value);
   }

@@ -52,4 +52,7 @@ t.test('invalidation drops exactly the entries of changed namespaces', async (t)
   const bounded = new DecisionCache({ max: 3, ttlMs: 0 });
   for (let i = 0; i < 10; i++) bounded.set(`k${i}`, { decision, namespaces: ['x'], revision: '1' });
   t.equal(bounded.size, 3, 'the cache is bounded');
+  const off = new DecisionCache({ max: 0, ttlMs: 0 });
+  off.set('k', { decision, namespaces: ['x'], revision: '1' });
+  t.equal(off.get('k'), undefined, 'CACHE_MAX=0 disables the cache');
 });
