@@ -130,7 +130,24 @@ export class MongoStore implements PollableStore {
     });
   }
 
+  /**
+   * Writes from this process go one at a time: they would otherwise race each other for
+   * the change log's next sequence number and mostly lose and retry (16 concurrent
+   * writers on FerretDB fell to 0.5 writes/s). Other processes still race, and retry.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writing.then(fn, fn);
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
   async put(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
+    return this.serialized(() => this.putNow(policy, options));
+  }
+
+  private putNow(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
     return this.run(`write policy ${policy.key}`, async () => {
       const { change, created } = await this.putOne(policy, options);
       const record = recordOfChange(change);
@@ -145,7 +162,7 @@ export class MongoStore implements PollableStore {
    * so what remains to fail is the database itself, and a retry converges.
    */
   async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
-    return this.run('import policies', async () => {
+    return this.serialized(() => this.run('import policies', async () => {
       let created = 0;
       let revision: string | undefined;
       for (const p of policies) {
@@ -154,15 +171,15 @@ export class MongoStore implements PollableStore {
         revision = String(outcome.change._id);
       }
       return { revision: revision ?? String(await this.log.newest()), created, replaced: policies.length - created };
-    });
+    }));
   }
 
   async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
-    return this.run(`delete policy ${key}`, async () => {
+    return this.serialized(() => this.run(`delete policy ${key}`, async () => {
       await this.ensureIndexes();
       const outcome = await this.log.write(key, undefined, options);
       return outcome === false ? false : { revision: String(outcome.change._id) };
-    });
+    }));
   }
 
   async changesSince(revision: string): Promise<{ events: StoreEvent[]; revision: string } | 'reset'> {
