@@ -12,7 +12,9 @@ import { PolicyService } from './engine/policy-service.js';
 import type { DecisionLogOptions } from './observability/decision-log.js';
 import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
-import type { PolicyStore } from './store/store.js';
+import { createRelationServices } from './relations/compose-relations.js';
+import type { RelationService } from './relations/relation-service.js';
+import { StoreUnavailableError, type PolicyStore } from './store/store.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -23,6 +25,8 @@ export interface Services {
   policies?: PolicyService;
   /** this service's own registry: several services in one process never share series */
   metrics: Metrics;
+  /** relationships (SPEC §9); absent with STORE=none */
+  relations?: RelationService;
   close(): Promise<void>;
 }
 
@@ -64,7 +68,14 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   metrics.watchCache(cache);
   let manager: PolicyManager | undefined;
   if (store) {
-    await store.open();
+    try {
+      await store.open();
+    } catch (err) {
+      // The database may be down at start-up: serve NOT_READY and let the manager's
+      // background sync pick it up, instead of exiting.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      logger.warn({ err: (err as Error).message }, 'policy store unreachable at start-up; retrying in the background');
+    }
     manager = new PolicyManager({
       store,
       pollIntervalMs: config.pollIntervalMs,
@@ -86,8 +97,11 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     timeBucketMs: config.timeBucketMs,
     clock: Date.now,
     luaBudgets,
+    languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
   });
-  const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets }) : undefined;
+  const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
+  const relations = await createRelationServices(config, logger, raw?.kind, parseLimits);
+  const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
   return {
     store,
     manager,
@@ -95,8 +109,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     decisions,
     policies,
     metrics,
+    relations: relations?.service,
     async close() {
       manager?.stop();
+      await relations?.close();
       await store?.close();
     },
   };

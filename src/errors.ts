@@ -29,6 +29,16 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { status: 503, description: 'The policy store cannot be reached, or the policy state is too stale to give the default.' },
   POLICY_STATE_BROKEN: { status: 503, description: 'A stored document in the path could not be compiled; answering without it could grant too much.' },
   NOT_READY: { status: 503, description: 'Policies have not been loaded yet.' },
+  RELATION_INVALID: { status: 400, description: 'A relationship tuple, object, subject, cursor or revision is malformed (`resource#relation@subject`, `type:id`).' },
+  RELATION_UNKNOWN: { status: 400, description: 'A type, relation or permission that the relationship schema does not know (never answered as false).' },
+  RELATION_SCHEMA_INVALID: { status: 422, description: 'A relationship schema failed validation, or would orphan stored tuples; details lists every error with its place.' },
+  RELATION_SCHEMA_NOT_FOUND: { status: 404, description: 'No relationship schema is stored yet.' },
+  RELATION_TUPLE_INVALID: { status: 422, description: 'A tuple that the relationship schema does not allow, or a batch that contradicts itself; details lists each.' },
+  RELATION_PRECONDITION_FAILED: { status: 409, description: 'A mustExist / mustNotExist precondition of a relationship write did not hold; nothing was written.' },
+  RELATION_LIMIT_EXCEEDED: { status: 422, description: 'A relationship check or lookup went deeper (depth limit) or wider (fan-out limit) than allowed.' },
+  RELATION_DEADLINE_EXCEEDED: { status: 503, description: 'A relationship check or lookup ran past its deadline.' },
+  RELATIONS_STALE: { status: 503, description: 'The relationship state of this replica is older than the consistency asked for, and did not catch up in time.' },
+  RELATIONS_DISABLED: { status: 400, description: 'The server runs without a relationship store (STORE=none).' },
   INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

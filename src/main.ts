@@ -26,6 +26,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
+    relations: services.relations,
     manager: services.manager,
     auth: { adminToken: config.adminToken, loopbackOnly },
     bodyLimit: config.bodyLimit,

@@ -9,6 +9,7 @@ import { CliError } from './cli-error.js';
 import { addEvalCommand } from './commands/eval.js';
 import { addExportCommand } from './commands/export.js';
 import { addPushCommand } from './commands/push.js';
+import { addRelCommand } from './commands/rel.js';
 import { addServeCommand } from './commands/serve.js';
 import { addTestCommand } from './commands/test.js';
 import { addValidateCommand } from './commands/validate.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   addEvalCommand(program);
   addPushCommand(program);
   addExportCommand(program);
+  addRelCommand(program);
   return program;
 }
 

@@ -84,6 +84,8 @@ export interface ValidationResult {
   valid: boolean;
   documents: number;
   errors: Array<{ document?: string; path?: string; message: string; line?: number; column?: number }>;
+  /** message problems that do not make the documents invalid (missing translations, unfilled placeholders, unused entries) */
+  warnings?: Array<{ type: string; document: string; path: string; message: string }>;
 }
 
 export interface ReadyStatus {

@@ -3,6 +3,7 @@
 
 import { SETTINGS, type Setting } from './settings.js';
 import { parsePattern } from '../core/pattern.js';
+import { isLanguageTag } from '../core/messages/language.js';
 
 export interface Config {
   port: number;
@@ -15,6 +16,9 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   defaultPermissions: string[];
   defaultLanguage: string;
+  languageAttribute: string;
+  /** languages validate expects every message key in (empty: the default language) */
+  messageLanguages: string[];
   pollIntervalMs: number;
   staleAfterMs: number;
   resyncIntervalMs: number;
@@ -132,6 +136,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (values.store === 'mongo' && values.mongoUrl === undefined) problems.push('STORE=mongo needs MONGO_URL');
   if (typeof values.mongoUrl === 'string' && !/^mongodb(\+srv)?:\/\//.test(values.mongoUrl)) {
     problems.push('MONGO_URL must start with mongodb:// or mongodb+srv://');
+  }
+  for (const tag of [values.defaultLanguage, ...((values.messageLanguages as string[] | undefined) ?? [])]) {
+    if (typeof tag === 'string' && !isLanguageTag(tag)) problems.push(`${JSON.stringify(tag)} is not a BCP 47 language tag (DEFAULT_LANGUAGE, MESSAGE_LANGUAGES: e.g. en, pt-BR)`);
   }
   if (typeof values.adminToken === 'string' && values.adminToken.length < 16) {
     problems.push('ADMIN_TOKEN must be at least 16 characters');

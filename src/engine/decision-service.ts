@@ -9,8 +9,12 @@ import { checkPermission } from '../core/evaluate/check.js';
 import type { CheckResult, Decision, DocumentTrace, Reason, Subject } from '../core/evaluate/types.js';
 import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
+import { inputBoundsProblem } from '../core/evaluate/conditions.js';
 import type { PolicyManager } from './policy-manager.js';
-import { compileInlinePolicies } from './inline-policies.js';
+import { compileInlineDocuments } from './inline-policies.js';
+import { LanguageNegotiator, RequestReasons, type LanguageSettings } from './request-reasons.js';
+import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
+import { REGISTRY_NAMESPACE } from '../core/registry/compile-registry.js';
 import { typeInputs } from './typed-inputs.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { ConditionRunner } from '../core/evaluate/conditions.js';
@@ -26,6 +30,14 @@ export interface EvaluateRequest {
   resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
   context?: Record<string, unknown>;
   explain?: boolean;
+  /** the language of reasons (a BCP 47 tag); before Accept-Language and the subject attribute */
+  language?: string;
+}
+
+/** What the transport adds to a request. */
+export interface RequestMeta {
+  /** the Accept-Language header */
+  acceptLanguage?: string;
 }
 
 export interface CheckRequest extends EvaluateRequest {
@@ -47,6 +59,8 @@ export interface EvaluateResponse {
   grantedBy?: Record<string, { document: string; rule: string }>;
   /** conditions that failed at run time (their rules did not apply) */
   conditionErrors?: Array<{ document: string; rule: string; error: string }>;
+  /** each denied pattern whose deciding rule has a message, rendered for this request */
+  messages?: Record<string, Reason>;
 }
 
 export interface CheckResponse {
@@ -71,6 +85,8 @@ export interface DecisionServiceOptions {
   /** ms since the epoch; injectable for tests */
   clock: () => number;
   luaBudgets?: LuaBudgets;
+  /** how reasons pick their language (default: en, attribute `language`) */
+  languages?: LanguageSettings;
 }
 
 interface Outcome {
@@ -80,7 +96,15 @@ interface Outcome {
   cached: boolean;
   stale: boolean;
   entry?: CachedDecision;
+  /** the request's values, as conditions saw them, and where message texts come from */
+  input: EvaluationInputs;
+  catalogues: CatalogueLookup | undefined;
+  messageNamespaces: readonly string[];
 }
+
+type EvaluationInputs = ReturnType<typeof typeInputs>;
+
+const DEFAULT_LANGUAGES: LanguageSettings = { defaultLanguage: 'en', languageAttribute: 'language' };
 
 export function toSubject(input: SubjectInput): Subject {
   if (typeof input === 'string') {
@@ -101,8 +125,23 @@ function modeOf(req: EvaluateRequest): 'namespace' | 'policy' | 'policies' {
   return given[0]!;
 }
 
+/**
+ * Inputs that conditions read must be within the bounds conditions accept: beyond them,
+ * every condition would fail (its grants silently dropped) and the cache-key digest would
+ * overflow the stack on deep nesting. A 400 says so instead.
+ */
+function checkInputBounds(plan: PathPlan, subject: Subject, req: EvaluateRequest): void {
+  if (plan.reads === undefined || plan.reads.paths.size === 0) return;
+  const problem = inputBoundsProblem([subject.attributes, req.context ?? {}, req.resource?.attributes ?? {}]);
+  if (problem !== undefined) throw new PolicyEngineError('REQUEST_INVALID', problem);
+}
+
 export class DecisionService {
-  constructor(private readonly options: DecisionServiceOptions) {}
+  private readonly negotiator: LanguageNegotiator;
+
+  constructor(private readonly options: DecisionServiceOptions) {
+    this.negotiator = new LanguageNegotiator(options.languages ?? DEFAULT_LANGUAGES);
+  }
 
   private requireManager(): PolicyManager {
     const m = this.options.manager;
@@ -120,10 +159,14 @@ export class DecisionService {
     const opts = { explain, defaultPermissions: this.options.defaultPermissions, registry: this.options.manager?.registry };
 
     if (mode === 'policies') {
-      const policies = compileInlinePolicies(req.policies!, this.options.parseLimits, { registry, luaBudgets: this.options.luaBudgets });
-      const namespaces = [...new Set(policies.map((p) => p.namespace))];
-      const decision = evaluatePlan(buildPlan(policies), { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
-      return { decision, namespaces, revision: 'inline', cached: false, stale: false };
+      const inline = compileInlineDocuments(req.policies!, this.options.parseLimits, { registry, luaBudgets: this.options.luaBudgets });
+      const namespaces = [...new Set(inline.policies.map((p) => p.namespace))];
+      const inlinePlan = buildPlan(inline.policies);
+      checkInputBounds(inlinePlan, subject, req);
+      const decision = evaluatePlan(inlinePlan, { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
+      // Only catalogues sent along count (this mode never reads stored state), along the namespaces in the order sent.
+      const catalogues = inline.catalogues.length > 0 ? new CatalogueIndex(inline.catalogues) : undefined;
+      return { decision, namespaces, revision: 'inline', cached: false, stale: false, input, catalogues, messageNamespaces: inline.namespaces };
     }
 
     const manager = this.requireManager();
@@ -131,10 +174,12 @@ export class DecisionService {
     let namespaces: readonly string[];
     let target: string;
     let plan: PathPlan;
+    let messageNamespaces: readonly string[];
     if (mode === 'namespace') {
       const parsed = parseNamespacePath(req.namespace!, this.options.namespaceLimits);
       if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
       namespaces = parsed.namespaces;
+      messageNamespaces = namespaces;
       target = req.namespace!;
       const p = manager.plan(target, namespaces);
       if (p.broken !== undefined) {
@@ -148,17 +193,21 @@ export class DecisionService {
       if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
       if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
       namespaces = p.namespaces;
+      // One document has no path: its own namespace's texts over the global ones.
+      messageNamespaces = [...new Set([REGISTRY_NAMESPACE, ...namespaces])];
       target = key;
       plan = p.plan;
     }
+    const catalogues = manager.catalogues;
 
+    checkInputBounds(plan, subject, req);
     const nowMs = this.options.clock();
     const bucketMs = this.options.timeBucketMs;
     const bucket = Math.floor(nowMs / bucketMs);
     const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(input, plan.reads, bucket));
     const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
     const revision = manager.revision;
-    if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit };
+    if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit, input, catalogues, messageNamespaces };
 
     const decision = evaluatePlan(plan, { ...input, namespaces }, { ...opts, now: new Date(nowMs) });
     if (decision.default && stale) {
@@ -166,23 +215,40 @@ export class DecisionService {
     }
     // A result that read the clock lives no longer than its time bucket.
     if (cacheKey !== undefined) this.options.cache.set(cacheKey, { decision, namespaces, revision }, plan.reads?.now ? (bucket + 1) * bucketMs - nowMs : undefined);
-    return { decision, namespaces, revision, cached: false, stale };
+    return { decision, namespaces, revision, cached: false, stale, input, catalogues, messageNamespaces };
+  }
+
+  /** The reasons of this request's answer (rendered lazily, at response time). */
+  private reasons(req: EvaluateRequest, meta: RequestMeta, o: Outcome): RequestReasons {
+    const subject = req.subject;
+    return new RequestReasons(this.negotiator, {
+      language: req.language,
+      acceptLanguage: meta.acceptLanguage,
+      subjectAttributes: typeof subject === 'string' ? undefined : subject.attributes,
+      inputs: o.input,
+      catalogues: o.catalogues,
+      namespaces: o.messageNamespaces,
+    });
   }
 
   /**
    * The response object, and for a fresh cache hit the already-serialized body; the
    * decision itself for observers (decision log, metrics).
    */
-  evaluate(req: EvaluateRequest): { response: EvaluateResponse; body?: string; decision: Decision } {
+  evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; decision: Decision } {
     const o = this.run(req);
     if (o.decision.default && o.stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }
-    if (o.entry && !o.stale) {
-      o.entry.body ??= JSON.stringify(this.response(o));
-      return { response: this.response(o), body: o.entry.body, decision: o.decision };
+    const response = this.response(o);
+    const rendered = this.reasons(req, meta, o).deniedMessages(o.decision);
+    if (rendered) response.messages = rendered.messages;
+    // A body holding texts rendered for this request (language, values) is never reused.
+    if (o.entry && !o.stale && !rendered?.localized) {
+      o.entry.body ??= JSON.stringify(response);
+      return { response, body: o.entry.body, decision: o.decision };
     }
-    return { response: this.response(o), decision: o.decision };
+    return { response, decision: o.decision };
   }
 
   private response(o: Outcome): EvaluateResponse {
@@ -204,8 +270,8 @@ export class DecisionService {
     return r;
   }
 
-  check(req: CheckRequest): CheckResponse {
-    return this.checkDetailed(req).response;
+  check(req: CheckRequest, meta: RequestMeta = {}): CheckResponse {
+    return this.checkDetailed(req, meta).response;
   }
 
   /**
@@ -241,7 +307,7 @@ export class DecisionService {
   }
 
   /** `check`, with the decision it was answered from (for observers). */
-  checkDetailed(req: CheckRequest): { response: CheckResponse; decision: Decision } {
+  checkDetailed(req: CheckRequest, meta: RequestMeta = {}): { response: CheckResponse; decision: Decision } {
     if (req.permission === undefined && req.permissions === undefined && req.policy !== undefined && req.namespace === undefined && req.policies === undefined) {
       return this.checkScript(req);
     }
@@ -260,17 +326,20 @@ export class DecisionService {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }
     const base: CheckResponse = { cached: o.cached, revision: o.revision, ...(o.stale ? { stale: true } : {}) };
+    // Reasons are rendered now, for this request, from the (possibly cached) decision.
+    const describe = this.reasons(req, meta, o).describer(o.decision);
     if (single) {
-      const r: CheckResult = checkPermission(o.decision, req.permission!);
+      const r: CheckResult = checkPermission(o.decision, req.permission!, describe);
       return { response: { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base }, decision: o.decision };
     }
-    const results: Record<string, boolean> = {};
-    const reasons: Record<string, Reason> = {};
+    const results: Array<[string, boolean]> = [];
+    const reasons: Array<[string, Reason]> = [];
     for (const p of wanted) {
-      const r = checkPermission(o.decision, p);
-      results[p] = r.allowed;
-      if (r.reason) reasons[p] = r.reason;
+      const r = checkPermission(o.decision, p, describe);
+      results.push([p, r.allowed]);
+      if (r.reason) reasons.push([p, r.reason]);
     }
-    return { response: { results, ...(Object.keys(reasons).length > 0 ? { reasons } : {}), ...base }, decision: o.decision };
+    // fromEntries defines own properties: a permission such as `__proto__` stays a plain key.
+    return { response: { results: Object.fromEntries(results), ...(reasons.length > 0 ? { reasons: Object.fromEntries(reasons) } : {}), ...base }, decision: o.decision };
   }
 }

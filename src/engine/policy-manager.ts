@@ -4,11 +4,13 @@
 // so caches drop exactly what they must.
 
 import { LRUCache } from 'lru-cache';
-import { compileDocument } from '../core/compile/load-document.js';
+import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
+import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
   isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
 } from '../store/store.js';
@@ -54,6 +56,8 @@ export class PolicyManager {
   /** namespace → keys of its entries, so a change rebuilds one namespace without a full scan */
   private readonly keysByNamespace = new Map<string, Set<string>>();
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
+  /** message catalogues by namespace and language: never run, never "present" */
+  private readonly catalogueIndex = new CatalogueIndex();
   /** namespace → keys whose stored document does not compile */
   private readonly broken = new Map<string, Set<string>>();
   private readonly listeners: Array<(changed: ChangedNamespaces) => void> = [];
@@ -179,6 +183,7 @@ export class PolicyManager {
     const compiledRegistry = first ? this.compile(first.record) : undefined;
     this.registryValue = compiledRegistry?.registry;
     this.byNamespace.clear();
+    this.catalogueIndex.clear();
     this.broken.clear();
     const namespaces = new Set<string>();
     for (const e of this.entries.values()) {
@@ -194,8 +199,17 @@ export class PolicyManager {
   }
 
   private compile(record: PolicyRecord): CompiledPolicy | undefined {
-    const result = compileDocument(record.document, { registry: this.registryValue, luaBudgets: this.options.luaBudgets });
-    if (result.ok) return result.policy;
+    // Schema first, as on every write: a field this version does not know (a newer
+    // version's document) must not be silently ignored.
+    let result: ReturnType<typeof loadParsed>;
+    try {
+      result = loadParsed({ value: record.document, text: record.text }, record.format, { registry: this.registryValue, luaBudgets: this.options.luaBudgets });
+    } catch (err) {
+      // A compiler that throws on what the schema let through: this document is broken,
+      // the rest of the state (and polling past it) is not.
+      result = { ok: false, stage: 'document', errors: [{ path: '', message: (err as Error).message }] };
+    }
+    if (result.ok) return result.loaded.policy;
     // Fail closed: the namespace answers 503 until the document is fixed, since running
     // the path without it could drop a deny.
     this.options.logger.error({ key: record.key, errors: result.errors }, 'stored policy does not compile');
@@ -220,12 +234,17 @@ export class PolicyManager {
 
   private rebuild(ns: string): void {
     const list: CompiledPolicy[] = [];
+    const catalogues: CompiledCatalogue[] = [];
     const broken = new Set<string>();
     for (const key of this.keysByNamespace.get(ns) ?? []) {
       const { record, policy } = this.entries.get(key)!;
-      if (!policy) broken.add(record.key);
+      // A catalogue that does not compile only loses its texts (fallbacks answer): it cannot drop a deny.
+      if (!policy) {
+        if (record.document.kind !== 'messages') broken.add(record.key);
+      } else if (policy.catalogue) catalogues.push(policy.catalogue);
       else if (policy.kind !== 'registry') list.push(policy);
     }
+    this.catalogueIndex.setNamespace(ns, catalogues);
     list.sort(comparePolicies);
     if (list.length > 0) this.byNamespace.set(ns, list);
     else this.byNamespace.delete(ns);
@@ -331,7 +350,17 @@ export class PolicyManager {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (!e.policy) return 'broken';
-    return e.policy.kind !== 'registry' ? e.policy : undefined;
+    return e.policy.kind !== 'registry' && e.policy.kind !== 'messages' ? e.policy : undefined;
+  }
+
+  /** The message catalogues of every namespace. */
+  get catalogues(): CatalogueLookup {
+    return this.catalogueIndex;
+  }
+
+  /** Every stored document that compiles, catalogues and the registry included. */
+  compiledDocuments(): CompiledPolicy[] {
+    return [...this.entries.values()].flatMap((e) => (e.policy ? [e.policy] : []));
   }
 
   /** Every stored policy document (not the registry), for checks that span them all. */

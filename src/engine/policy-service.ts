@@ -13,12 +13,15 @@ import {
   type ListPage, type NewPolicy, type PolicyRecord, type PolicyStore, type PutResult, type WriteOptions,
 } from '../store/store.js';
 import type { PolicyManager } from './policy-manager.js';
+import { lintMessages, type MessageWarning } from '../core/messages/lint.js';
 
 export interface PolicyServiceOptions {
   store: PolicyStore;
   manager: PolicyManager;
   parseLimits: ParseLimits;
   luaBudgets?: LuaBudgets;
+  /** languages every message key should have a catalogue text in (validate warns); default: en */
+  messageLanguages?: readonly string[];
 }
 
 function invalid(errors: DocumentError[], stage: FailureStage = 'document'): PolicyEngineError {
@@ -141,15 +144,31 @@ export class PolicyService {
     return { ...result, keys: policies.map((p) => p.key) };
   }
 
-  /** Compile without storing: one document, a JSON array or a YAML stream. */
-  validate(text: string, format: DocumentFormat): { valid: boolean; errors: DocumentError[]; documents: number } {
+  /**
+   * Compile without storing: one document, a JSON array or a YAML stream. Valid
+   * documents may still get warnings about their messages, checked together with the
+   * stored documents (a sent one replaces the stored one of its key).
+   */
+  validate(text: string, format: DocumentFormat): { valid: boolean; errors: DocumentError[]; documents: number; warnings: MessageWarning[] } {
     const trimmed = text.trimStart();
     const multi = format === 'yaml' ? /^---|\n---/.test(text) : trimmed.startsWith('[');
+    let loaded: LoadedDocument[];
     if (multi) {
       const r = loadDocuments(text, format, this.options.parseLimits, this.compileOptions());
-      return r.ok ? { valid: true, errors: [], documents: r.loaded.length } : { valid: false, errors: r.errors, documents: 0 };
+      if (!r.ok) return { valid: false, errors: r.errors, documents: 0, warnings: [] };
+      loaded = r.loaded;
+    } else {
+      const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
+      if (!r.ok) return { valid: false, errors: r.errors, documents: 0, warnings: [] };
+      loaded = [r.loaded];
     }
-    const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
-    return r.ok ? { valid: true, errors: [], documents: 1 } : { valid: false, errors: r.errors, documents: 0 };
+    return { valid: true, errors: [], documents: loaded.length, warnings: this.messageWarnings(loaded) };
+  }
+
+  private messageWarnings(loaded: readonly LoadedDocument[]): MessageWarning[] {
+    const sent = new Map(loaded.map((l) => [l.policy.key, l.policy]));
+    const stored = this.options.manager.compiledDocuments().filter((p) => !sent.has(p.key));
+    const warnings = lintMessages([...stored, ...sent.values()], this.options.messageLanguages ?? ['en']);
+    return warnings.filter((w) => sent.has(w.document));
   }
 }

@@ -2,7 +2,7 @@
 // sampled and redacted as configured. The caller asks `sampled()` first, so a request
 // that is not logged costs one random number and nothing is built for it.
 
-import type { Decision } from '../core/evaluate/types.js';
+import type { Decision, Reason } from '../core/evaluate/types.js';
 import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../engine/decision-service.js';
 
 export interface DecisionLogOptions {
@@ -78,6 +78,16 @@ function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: number): 
   return out;
 }
 
+/** What a line says about a reason: who decided and the message key, never the rendered text (it may carry request values). */
+function reasonOf(r: Reason): Record<string, string> {
+  return { rule: r.rule, document: r.document, ...(r.key !== undefined ? { key: r.key } : {}) };
+}
+
+function reasonsOf(reasons: Record<string, Reason> | undefined, max: number): Record<string, unknown> | undefined {
+  if (!reasons) return undefined;
+  return Object.fromEntries(first(Object.entries(reasons), max).map(([p, r]) => [p, reasonOf(r)]));
+}
+
 function targetOf(req: CheckRequest): { mode: string; target?: string } {
   const modes = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
   if (modes.length !== 1) return { mode: 'invalid' };
@@ -132,12 +142,16 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
       const r = e.response as CheckResponse;
       if (r.allowed !== undefined) {
         out.allowed = r.allowed;
-        if (r.reason) out.reason = { rule: r.reason.rule, document: r.reason.document };
+        if (r.reason) out.reason = reasonOf(r.reason);
       } else if (r.results) {
         const entries = Object.entries(r.results);
         out.allowedCount = entries.filter(([, v]) => v).length;
         out.results = Object.fromEntries(first(entries, max));
+        if (r.reasons) out.reasons = reasonsOf(r.reasons, max);
       }
+    } else {
+      const messages = reasonsOf((e.response as EvaluateResponse | undefined)?.messages, max);
+      if (messages) out.messages = messages;
     }
     return out;
   };

@@ -1,7 +1,7 @@
 // buildApp(deps): the fastify instance with every route, for `listen` and for tests'
 // `inject()`. Dependencies come in ready-made; nothing here reads configuration.
 
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { DecisionService } from '../engine/decision-service.js';
 import type { PolicyManager } from '../engine/policy-manager.js';
 import type { PolicyService } from '../engine/policy-service.js';
@@ -9,8 +9,10 @@ import { PolicyEngineError } from '../errors.js';
 import { createDecisionLog, type DecisionLogOptions } from '../observability/decision-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { metricsPlugin } from '../observability/metrics-plugin.js';
+import { relationRoutes } from '../relations/routes.js';
+import type { RelationService } from '../relations/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
-import { installErrorHandler } from './error-handler.js';
+import { errorBody, installErrorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { healthRoutes } from './routes/health.js';
@@ -21,6 +23,8 @@ export interface AppDeps {
   decisions: DecisionService;
   /** absent with STORE=none */
   policies?: PolicyService;
+  /** relationships (SPEC §9); absent: the relation routes answer RELATIONS_DISABLED */
+  relations?: RelationService;
   manager?: PolicyManager;
   auth: AdminAuthOptions;
   bodyLimit: number;
@@ -42,6 +46,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: true } },
     requestIdHeader: 'x-request-id',
+    // Router refusals (bad percent-encoding, a key beyond maxParamLength) carry our codes too.
+    frameworkErrors: (err, _request, reply) => {
+      const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'KEY_INVALID' : 'REQUEST_INVALID';
+      void (reply as unknown as FastifyReply).code(400).type('application/json').send(JSON.stringify(errorBody(code, err.message.slice(0, 200))));
+    },
+    // So do HTTP parser errors (header overflow, bad or conflicting Content-Length), which
+    // never reach the error handler.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const body = JSON.stringify(errorBody('REQUEST_INVALID', err.code === 'HPE_HEADER_OVERFLOW' ? 'the request headers are too large' : 'the HTTP request is malformed'));
+      if (socket.writable) socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+      socket.destroy(err);
+    },
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
   // Both see every route added after them: swagger documents it, the metrics hook times it.
@@ -55,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   healthRoutes(app, deps.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
+  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
   } else {

@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import type { DocumentFormat, LuaDocument, PolicyDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
+import type { MessagesDocument } from '../core/messages/types.js';
 
-/** Any document a store holds: a policy, a Lua policy, or the attribute registry. */
-export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument;
+/** Any document a store holds: a policy, a Lua policy, the attribute registry, or a message catalogue. */
+export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument;
 
 /** A policy as stored: the parsed form beside the original text. */
 export interface PolicyRecord {

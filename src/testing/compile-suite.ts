@@ -126,5 +126,6 @@ export function compileSuite(parsed: ParsedSuite, resolveInclude: IncludeResolve
       (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path));
     return { ok: false, stage: suiteProblems.length > 0 ? 'suite' : 'policies', problems };
   }
-  return { ok: true, suite: { name: spec.name, file, policies: documents.map((d) => d.loaded.policy), cases, ...(registry ? { registry } : {}) } };
+  const defaultLanguage = spec.defaultLanguage !== undefined ? { defaultLanguage: spec.defaultLanguage } : {};
+  return { ok: true, suite: { name: spec.name, file, policies: documents.map((d) => d.loaded.policy), cases, ...(registry ? { registry } : {}), ...defaultLanguage } };
 }

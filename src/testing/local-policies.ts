@@ -3,14 +3,18 @@
 // What suites and `policy-engine eval` run against, with no store involved.
 
 import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+import { CatalogueIndex } from '../core/messages/catalogue.js';
 
 export class LocalPolicies {
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
+  /** message catalogues, by namespace and language */
+  readonly catalogues: CatalogueIndex;
 
   constructor(policies: readonly CompiledPolicy[]) {
+    this.catalogues = new CatalogueIndex(policies.flatMap((p) => (p.catalogue ? [p.catalogue] : [])));
     for (const p of policies) {
-      // An attribute registry declares inputs; it never runs and does not count as present.
-      if (p.kind === 'registry') continue;
+      // A registry declares inputs and a catalogue holds texts: neither runs nor counts as present.
+      if (p.kind === 'registry' || p.kind === 'messages') continue;
       const list = this.byNamespace.get(p.namespace);
       if (list) list.push(p);
       else this.byNamespace.set(p.namespace, [p]);

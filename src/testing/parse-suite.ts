@@ -17,6 +17,7 @@ const validateSuite = ajv.compile<SuiteSpec>(suiteSchema);
 const PATTERN_MESSAGES: Record<string, string> = {
   '#/definitions/time/pattern': 'must be an ISO 8601 time with a zone, e.g. 2025-03-04T10:00:00Z',
   '#/definitions/permission/pattern': "must be a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')",
+  '#/definitions/language/pattern': 'must be a BCP 47 language tag, e.g. de or pt-BR',
 };
 
 function describe(e: ErrorObject): DocumentError | undefined {

@@ -10,14 +10,20 @@ import { typeInputs } from '../engine/typed-inputs.js';
 import { PolicyEngineError } from '../errors.js';
 import { listDiff, sameMembers } from './diff.js';
 import { LocalPolicies } from './local-policies.js';
-import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, RunResult, SubjectSpec, SuiteProblem, SuiteResult } from './types.js';
+import { LanguageNegotiator, RequestReasons } from '../engine/request-reasons.js';
+import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SubjectSpec, SuiteProblem, SuiteResult } from './types.js';
 
 export interface RunOptions {
   /** the clock for cases whose suite names no `now` */
   clock?: () => Date;
   /** the answer for a path with no document (the service's DEFAULT_PERMISSIONS) */
   defaultPermissions?: readonly string[];
+  /** the DEFAULT_LANGUAGE of suites that name none (default: en) */
+  defaultLanguage?: string;
 }
+
+/** The subject attribute that may name the language of reasons (LANGUAGE_ATTRIBUTE's default). */
+const LANGUAGE_ATTRIBUTE = 'language';
 
 export function toSubject(s: SubjectSpec): Subject {
   if (typeof s === 'string') return { id: s, roles: [], groups: [], attributes: {} };
@@ -26,7 +32,29 @@ export function toSubject(s: SubjectSpec): Subject {
 
 function describeCheck(o: CheckOutcome): string {
   if (o.allowed) return 'allowed';
-  return o.reason ? `refused: "${o.reason.text}" (rule ${o.reason.rule} of ${o.reason.document})` : 'refused';
+  if (!o.reason) return 'refused';
+  const { key, language } = o.reason;
+  const localized = key !== undefined ? ` [key ${key}, ${language !== undefined ? `language ${language}` : 'no catalogue text'}]` : '';
+  return `refused: "${o.reason.text}"${localized} (rule ${o.reason.rule} of ${o.reason.document})`;
+}
+
+function describeExpected(want: string | ReasonExpectation): string {
+  if (typeof want === 'string') return `refused: "${want}"`;
+  const parts = [
+    ...(want.text !== undefined ? [`"${want.text}"`] : []),
+    ...(want.key !== undefined ? [`key ${want.key}`] : []),
+    ...(want.language !== undefined ? [want.language === null ? 'no catalogue text' : `language ${want.language}`] : []),
+  ];
+  return `refused: ${parts.join(', ')}`;
+}
+
+/** Does a refusal meet the expected reason? Only the fields given are compared. */
+function reasonMatches(o: CheckOutcome, want: string | ReasonExpectation): boolean {
+  if (o.allowed || !o.reason) return false;
+  if (typeof want === 'string') return o.reason.text === want;
+  return (want.text === undefined || want.text === o.reason.text) &&
+    (want.key === undefined || want.key === o.reason.key) &&
+    (want.language === undefined || (want.language === null ? o.reason.language === undefined : want.language === o.reason.language));
 }
 
 /** What differs between the expectation and the decision, as diff lines; empty when it passes. */
@@ -47,26 +75,22 @@ function compare(c: ReadyCase, actual: ActualDecision): string[] {
   };
   wrong('allowed', (want.allowed ?? []).filter((p) => !actual.checks[p]!.allowed));
   wrong('disallowed', (want.disallowed ?? []).filter((p) => actual.checks[p]!.allowed));
-  const reasons = Object.entries(want.reasons ?? {}).filter(([p, text]) => {
-    const o = actual.checks[p]!;
-    return o.allowed || o.reason?.text !== text;
-  });
+  const reasons = Object.entries(want.reasons ?? {}).filter(([p, expected]) => !reasonMatches(actual.checks[p]!, expected));
   if (reasons.length > 0) {
     lines.push('reasons:');
-    for (const [p, text] of reasons) lines.push(`  - ${p}: refused: "${text}"`, `  + ${p}: ${describeCheck(actual.checks[p]!)}`);
+    for (const [p, expected] of reasons) lines.push(`  - ${p}: ${describeExpected(expected)}`, `  + ${p}: ${describeCheck(actual.checks[p]!)}`);
   }
   return lines;
 }
 
-function checksOf(decision: Decision, c: ReadyCase): Record<string, CheckOutcome> {
+function checksOf(decision: Decision, c: ReadyCase, reasons: RequestReasons): Record<string, CheckOutcome> {
   const want = c.spec.expect;
   const perms = new Set([...(want.allowed ?? []), ...(want.disallowed ?? []), ...Object.keys(want.reasons ?? {})]);
-  const out: Record<string, CheckOutcome> = {};
-  for (const p of [...perms].sort()) out[p] = checkPermission(decision, p);
-  return out;
+  const describe = reasons.describer(decision);
+  return Object.fromEntries([...perms].sort().map((p) => [p, checkPermission(decision, p, describe)]));
 }
 
-export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptions = {}, registry?: CompiledRegistry): CaseResult {
+export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptions = {}, registry?: CompiledRegistry, defaultLanguage?: string): CaseResult {
   const started = performance.now();
   const { spec } = c;
   let input: ReturnType<typeof typeInputs>;
@@ -88,7 +112,17 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
     default: decision.default,
     exact: decision.exact,
     policies: decision.policies,
-    checks: checksOf(decision, c),
+    checks: checksOf(decision, c, new RequestReasons(
+      new LanguageNegotiator({ defaultLanguage: defaultLanguage ?? options.defaultLanguage ?? 'en', languageAttribute: LANGUAGE_ATTRIBUTE }),
+      {
+        language: spec.language,
+        acceptLanguage: spec.acceptLanguage,
+        subjectAttributes: typeof spec.subject === 'string' ? undefined : spec.subject.attributes,
+        inputs: input,
+        catalogues: policies.catalogues,
+        namespaces: c.namespaces,
+      },
+    )),
   };
   const diff = compare(c, actual);
   const result: CaseResult = { name: spec.name, passed: diff.length === 0, durationMs: performance.now() - started };
@@ -100,7 +134,7 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
 export function runSuite(suite: CompiledSuite, options: RunOptions = {}): SuiteResult {
   const started = performance.now();
   const policies = new LocalPolicies(suite.policies);
-  const cases = suite.cases.map((c) => runCase(c, policies, options, suite.registry));
+  const cases = suite.cases.map((c) => runCase(c, policies, options, suite.registry, suite.defaultLanguage));
   const failed = cases.filter((c) => !c.passed).length;
   const result: SuiteResult = {
     name: suite.name,

@@ -7,12 +7,19 @@ import type { CompiledRegistry } from '../core/registry/types.js';
 
 export type SubjectSpec = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
 
+/** A refusal's reason as a case expects it: only the fields given are compared (`language: null`: none). */
+export interface ReasonExpectation {
+  key?: string;
+  text?: string;
+  language?: string | null;
+}
+
 export interface Expectation {
   permissions?: string[];
   denied?: string[];
   allowed?: string[];
   disallowed?: string[];
-  reasons?: Record<string, string>;
+  reasons?: Record<string, string | ReasonExpectation>;
   default?: boolean;
   exact?: boolean;
   policies?: string[];
@@ -25,6 +32,10 @@ export interface CaseSpec {
   context?: Record<string, unknown>;
   resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
   now?: string;
+  /** the request's `language` */
+  language?: string;
+  /** the request's Accept-Language header */
+  acceptLanguage?: string;
   expect: Expectation;
 }
 
@@ -37,6 +48,8 @@ export interface SuiteSpec {
   description?: string;
   now?: string;
   namespace?: string;
+  /** the DEFAULT_LANGUAGE of the cases (default: en) */
+  defaultLanguage?: string;
   policies: PolicyEntry[];
   cases: CaseSpec[];
 }
@@ -70,6 +83,8 @@ export interface CompiledSuite {
   cases: ReadyCase[];
   /** the suite's attribute registry: conditions were typed against it, inputs are checked by it */
   registry?: CompiledRegistry;
+  /** the DEFAULT_LANGUAGE of the cases (default: en) */
+  defaultLanguage?: string;
 }
 
 /** How one concrete permission fared under `check`. */

@@ -82,5 +82,5 @@ t.test('--url: the service runs the suite, with the same results', async (t) => 
   t.equal(failed.name, 'a wrong expectation <fails>');
   t.match(failed.diff, ['permissions:']);
   t.equal(passing.code, 0, `the examples pass on the service too: ${passing.stdout}${passing.stderr}`);
-  t.match(passing.stdout, /3 suites, \d+ cases: \d+ passed, 0 failed/);
+  t.match(passing.stdout, /\d+ suites, \d+ cases: \d+ passed, 0 failed/);
 });

@@ -28,6 +28,7 @@ export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; 
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
+    relations: services.relations,
     manager: services.manager,
     auth: { adminToken: config.adminToken, loopbackOnly: true },
     bodyLimit: config.bodyLimit,

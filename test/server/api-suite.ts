@@ -232,7 +232,7 @@ export function apiSuite(t: Test, send: Send): Promise<void> {
 
     await t.test('validate compiles without storing', async (t) => {
       const ok = await send({ method: 'POST', url: '/v1/validate', headers: yamlHeaders, payload: 'key: val-x\nrules: []\n' });
-      t.same(ok.json(), { valid: true, documents: 1, errors: [] });
+      t.same(ok.json(), { valid: true, documents: 1, errors: [], warnings: [] });
       const bad = await send({ method: 'POST', url: '/v1/validate', headers: yamlHeaders, payload: 'key: val-x\nrules:\n  - subjects: ["*"]\n' });
       t.equal(bad.status, 200);
       t.equal(bad.json().valid, false);

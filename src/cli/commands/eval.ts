@@ -14,6 +14,8 @@ import { toSubject } from '../../testing/run-suite.js';
 import type { CheckOutcome, SubjectSpec } from '../../testing/types.js';
 import { CliError, collect, isObject, jsonOption } from '../cli-error.js';
 import { prepareRuntime } from '../runtime.js';
+import { LanguageNegotiator, RequestReasons } from '../../engine/request-reasons.js';
+import { isLanguageTag } from '../../core/messages/language.js';
 
 const isSubject = (v: unknown): v is Exclude<SubjectSpec, string> => isObject(v) && typeof v.id === 'string' && v.id !== '';
 const list = (s: string | undefined) => (s === undefined ? [] : s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
@@ -33,6 +35,7 @@ export function addEvalCommand(program: Command): void {
     .option('--check <permission>', 'also check a concrete permission (repeatable)', collect, [] as string[])
     .option('--now <time>', 'the time conditions see (ISO 8601); default: now')
     .option('--explain', 'include the trace: every document and rule visited')
+    .option('--language <tag>', 'the language of reasons (BCP 47, e.g. de); default: the subject\'s `language` attribute, else en')
     .action(async (options) => {
       await prepareRuntime();
       const loaded = readPolicyPaths(options.policies);
@@ -57,6 +60,7 @@ export function addEvalCommand(program: Command): void {
       const now = options.now !== undefined ? new Date(options.now) : new Date();
       if (Number.isNaN(now.getTime())) throw new CliError('--now: not a time (use ISO 8601, e.g. 2025-03-04T10:00:00Z)', 2);
       for (const p of options.check) if (!isConcretePermission(p)) throw new CliError(`--check: ${p} is not a concrete permission`, 2);
+      if (options.language !== undefined && !isLanguageTag(options.language)) throw new CliError(`--language: ${options.language} is not a BCP 47 language tag`, 2);
 
       const policies = new LocalPolicies(loaded.files.flatMap((f) => f.documents.map((d) => d.policy)));
       const decision = evaluatePolicies(
@@ -64,8 +68,12 @@ export function addEvalCommand(program: Command): void {
         { subject: { ...subject, ...extra }, context, resource, namespaces: path.namespaces },
         { defaultPermissions: ['*'], explain: options.explain === true, now },
       );
+      const inputs = { subject: { ...subject, ...extra }, context, resource };
+      const describe = new RequestReasons(new LanguageNegotiator({ defaultLanguage: 'en', languageAttribute: 'language' }), {
+        language: options.language, subjectAttributes: extra.attributes, inputs, catalogues: policies.catalogues, namespaces: path.namespaces,
+      }).describer(decision);
       const checks: Record<string, CheckOutcome> = {};
-      for (const p of options.check) checks[p] = checkPermission(decision, p);
+      for (const p of options.check) checks[p] = checkPermission(decision, p, describe);
       const out = {
         permissions: decision.permissions,
         denied: decision.denied,

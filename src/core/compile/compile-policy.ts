@@ -10,6 +10,7 @@ import type { CompiledRegistry } from '../registry/types.js';
 import { compileCondition, type CompiledCondition } from '../condition/compile-condition.js';
 import { emptyReads, mergeReads, type ConditionReads } from '../condition/dependencies.js';
 import { compilePredicates, exprPosition, usablePredicateNames } from './compile-predicates.js';
+import { compileMessage } from '../messages/compile-message.js';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
@@ -47,7 +48,7 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
     grant: (rule.grant ?? []).map(mustParsePattern),
     revoke: (rule.revoke ?? []).map(mustParsePattern),
     deny: (rule.deny ?? []).map(mustParsePattern),
-    message: rule.message,
+    message: rule.message === undefined ? undefined : compileMessage(rule.message, `${path}.message`, errors),
   };
 }
 

@@ -7,6 +7,7 @@ import type { ConditionReads } from '../condition/dependencies.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
 import type { LuaDocument, PolicyDocument } from '../document/types.js';
 import type { LuaSandbox } from '../lua/sandbox.js';
+import type { CompiledCatalogue, MessagesDocument, RuleMessage } from '../messages/types.js';
 
 /** Who a rule applies to, split by matcher kind so matching is a few array scans. */
 export interface SubjectMatcher {
@@ -26,7 +27,8 @@ export interface CompiledRule {
   readonly grant: readonly Pattern[];
   readonly revoke: readonly Pattern[];
   readonly deny: readonly Pattern[];
-  readonly message: string | undefined;
+  /** the reason shown when this rule decides a denial: plain text or a catalogue reference */
+  readonly message: RuleMessage | undefined;
   /** the `when` condition, when the rule has one */
   readonly condition?: CompiledCondition;
   /** a `lua:` chunk that must also return true for the rule to apply */
@@ -46,8 +48,8 @@ export interface LuaRef {
 }
 
 export interface CompiledPolicy {
-  /** 'policy' documents run; a 'registry' document only declares attributes (it never runs) */
-  readonly kind: 'policy' | 'registry' | 'lua';
+  /** 'policy' and 'lua' documents run; a 'registry' declares attributes and 'messages' holds texts (neither runs) */
+  readonly kind: 'policy' | 'registry' | 'lua' | 'messages';
   readonly key: string;
   readonly namespace: string;
   /** undefined sorts after every number */
@@ -64,7 +66,9 @@ export interface CompiledPolicy {
   readonly registry?: CompiledRegistry;
   /** for kind 'lua': what a failing script does */
   readonly onError?: 'deny' | 'skip';
-  readonly document: PolicyDocument | RegistryDocument | LuaDocument;
+  /** the compiled catalogue, for kind 'messages' */
+  readonly catalogue?: CompiledCatalogue;
+  readonly document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument;
 }
 
 /** Run order inside a namespace: ordinal (absent last), then key. */

@@ -40,7 +40,9 @@ function describe(source: string, err: unknown): ConditionError {
   return { message, ...positionOf(source, e.range?.start) };
 }
 
-export const RESERVED_NAMES: ReadonlySet<string> = new Set<string>([...ROOT_VARIABLES, 'namespace', 'true', 'false', 'null', 'in', 'has']);
+// CEL's own reserved words too: cel-js refuses to declare them as variables.
+export const RESERVED_NAMES: ReadonlySet<string> = new Set<string>([...ROOT_VARIABLES, 'namespace', 'true', 'false', 'null', 'in', 'has',
+  'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'return', 'var', 'void', 'while', '__proto__', 'prototype']);
 
 /**
  * Compile an expression that must yield a bool. `predicateNames` are the named

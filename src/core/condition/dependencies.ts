@@ -7,16 +7,19 @@ export interface ConditionReads {
   paths: Set<string>;
   now: boolean;
   predicates: Set<string>;
+  /** the expression calls related(): its value depends on the relationship graph's revision (absent = false) */
+  relations?: boolean;
 }
 
 export function emptyReads(): ConditionReads {
-  return { paths: new Set(), now: false, predicates: new Set() };
+  return { paths: new Set(), now: false, predicates: new Set(), relations: false };
 }
 
 export function mergeReads(into: ConditionReads, from: ConditionReads): void {
   for (const p of from.paths) into.paths.add(p);
   for (const p of from.predicates) into.predicates.add(p);
   if (from.now) into.now = true;
+  if (from.relations) into.relations = true;
 }
 
 interface Node {
@@ -84,6 +87,7 @@ export function analyseCondition(ast: unknown, predicateNames: ReadonlySet<strin
       else if (predicateNames.has(name)) reads.predicates.add(name);
       return;
     }
+    if (v.op === 'call' && (v.args as unknown[])[0] === 'related') reads.relations = true;
     if (v.op === 'rcall') {
       const [name, target, args] = v.args as [string, unknown, unknown[]];
       visit(target, depth);

@@ -4,6 +4,7 @@
 
 import { Environment } from '@marcbachmann/cel-js';
 import { hasAll, hasAny, inCidr, inTimeWindow, isIpAddress, timeOfDay } from './helpers.js';
+import { registerRelated } from './related.js';
 import { celTypeOf, type AttributeDeclaration, type CompiledRegistry } from '../registry/types.js';
 
 /** Parse-time bounds on every expression: the cost of a condition is bounded by its shape. */
@@ -20,7 +21,7 @@ export const ROOT_VARIABLES = ['subject', 'context', 'resource', 'ns', 'facts', 
 const TIMESTAMP = 'google.protobuf.Timestamp';
 
 function helpers(env: Environment): Environment {
-  return env
+  return registerRelated(env)
     .registerFunction('inCidr(string, string): bool', inCidr, { description: 'is the IP address inside the CIDR block' })
     .registerFunction('isIp(string): bool', isIpAddress, { description: 'is the string an IPv4 or IPv6 address' })
     .registerFunction(`timeOfDay(${TIMESTAMP}, string): string`, timeOfDay, { description: '"HH:MM" in the IANA time zone' })

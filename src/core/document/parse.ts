@@ -39,16 +39,23 @@ export function formatOfContentType(contentType: string | undefined): DocumentFo
   return undefined;
 }
 
+/** Offsets where each line starts, built once per text (positions are asked for per node). */
+let lineStartsOf: { text: string; starts: number[] } | undefined;
 function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
+  if (lineStartsOf?.text !== text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+    lineStartsOf = { text, starts };
   }
-  return { line, column: offset - last };
+  const starts = lineStartsOf.starts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 function depthOf(value: unknown, limit: number): number {

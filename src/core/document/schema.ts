@@ -6,6 +6,10 @@ import { parsePattern } from '../pattern.js';
 import { isValidKey, isValidNamespace } from '../namespace.js';
 import type { DocumentError, LuaDocument, PolicyDocument } from './types.js';
 import type { RegistryDocument } from '../registry/types.js';
+import type { MessagesDocument } from '../messages/types.js';
+import { PARAM_PATH_HELP, isParamPath } from '../messages/params.js';
+import { MESSAGE_KEY_HELP, isMessageKey } from '../messages/compile-message.js';
+import { isLanguageTag } from '../messages/language.js';
 
 const patternList = {
   type: 'array',
@@ -54,7 +58,23 @@ export const policyDocumentSchema = {
           grant: patternList,
           revoke: patternList,
           deny: patternList,
-          message: { type: 'string', maxLength: 2048 },
+          // Plain text, or { key, fallback?, params? } (SPEC §10): the object keywords apply to objects only.
+          message: {
+            type: ['string', 'object'],
+            maxLength: 2048,
+            additionalProperties: false,
+            required: ['key'],
+            properties: {
+              key: { type: 'string', format: 'message-key' },
+              fallback: { type: 'string', maxLength: 2048 },
+              params: {
+                type: 'object',
+                maxProperties: 32,
+                propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' },
+                additionalProperties: { type: 'string', format: 'message-param' },
+              },
+            },
+          },
         },
       },
     },
@@ -65,6 +85,9 @@ const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allo
 ajv.addFormat('permission-pattern', { type: 'string', validate: (v: string) => typeof parsePattern(v) !== 'string' });
 ajv.addFormat('policy-key', { type: 'string', validate: isValidKey });
 ajv.addFormat('namespace', { type: 'string', validate: (v: string) => isValidNamespace(v) });
+ajv.addFormat('message-key', { type: 'string', validate: isMessageKey });
+ajv.addFormat('message-param', { type: 'string', validate: isParamPath });
+ajv.addFormat('language-tag', { type: 'string', validate: isLanguageTag });
 
 const attributeDeclaration = {
   type: 'object',
@@ -125,7 +148,30 @@ export const luaDocumentSchema = {
   },
 } as const;
 
+export const messagesDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/messages-document.json',
+  title: 'Message catalogue',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'kind', 'language', 'messages'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'messages' },
+    language: { type: 'string', format: 'language-tag' },
+    description: { type: 'string', maxLength: 4096 },
+    messages: {
+      type: 'object',
+      maxProperties: 5000,
+      propertyNames: { format: 'message-key' },
+      additionalProperties: { type: 'string', maxLength: 2048 },
+    },
+  },
+} as const;
+
 const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+const validateMessages = ajv.compile<MessagesDocument>(messagesDocumentSchema);
 const validateLua = ajv.compile<LuaDocument>(luaDocumentSchema);
 const validateRegistry = ajv.compile<RegistryDocument>(registryDocumentSchema);
 
@@ -133,6 +179,9 @@ const FORMAT_MESSAGES: Record<string, string> = {
   'permission-pattern': 'must be a permission pattern (segments of [A-Za-z0-9_./-] or *, joined by :)',
   'policy-key': "must be a key: 1-256 characters of [A-Za-z0-9_.:-], '<namespace>-<name>'",
   namespace: "must be a namespace: [A-Za-z0-9_:] and, after a ':', '-'",
+  'message-key': MESSAGE_KEY_HELP,
+  'message-param': PARAM_PATH_HELP,
+  'language-tag': 'must be a BCP 47 language tag (de, pt-BR)',
 };
 
 /** `/rules/2/grant/0` → `rules[2].grant[0]` */
@@ -160,12 +209,17 @@ function describe(e: ErrorObject): DocumentError | undefined {
     case 'format':
       return { path, message: FORMAT_MESSAGES[(e.params as { format: string }).format] ?? e.message ?? 'is invalid' };
     case 'propertyNames':
+      if (path === 'messages') return { path, message: `message key ${JSON.stringify((e.params as { propertyName: string }).propertyName)} ${MESSAGE_KEY_HELP.replace(/^must be a message key: /, 'must be ')}` };
+      if (path.endsWith('.params')) return { path, message: `parameter name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be [A-Za-z_][A-Za-z0-9_]*` };
       if (/^(subject|context|resource|facts)/.test(path)) {
         return { path, message: `attribute name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be [A-Za-z_][A-Za-z0-9_]*` };
       }
       return { path, message: `predicate name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be lower_snake_case (a-z, 0-9, _)` };
     case 'anyOf':
       return { path, message: 'a rule needs at least one of grant, revoke or deny' };
+    case 'type':
+      if (/\.message$/.test(path)) return { path, message: 'must be a text or a reference { key, fallback?, params? }' };
+      return { path, message: e.message ?? 'is invalid' };
     case 'const':
       return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
     default:
@@ -179,6 +233,8 @@ function collect(raw: ErrorObject[] | null | undefined): DocumentError[] {
   for (const e of raw ?? []) {
     // anyOf reports each failed branch as `required` too; the anyOf message says it all.
     if (e.keyword === 'required' && e.schemaPath.includes('/anyOf/')) continue;
+    // A bad property name is reported once, by its propertyNames error (which names it).
+    if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const d = describe(e);
     if (!d) continue;
     const id = `${d.path}\u0000${d.message}`;
@@ -199,6 +255,11 @@ export function validatePolicyDocument(value: unknown): { ok: true; document: Po
 export function validateLuaDocument(value: unknown): { ok: true; document: LuaDocument } | { ok: false; errors: DocumentError[] } {
   if (validateLua(value)) return { ok: true, document: value };
   return { ok: false, errors: collect(validateLua.errors) };
+}
+
+export function validateMessagesDocument(value: unknown): { ok: true; document: MessagesDocument } | { ok: false; errors: DocumentError[] } {
+  if (validateMessages(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validateMessages.errors) };
 }
 
 export function validateRegistryDocument(value: unknown): { ok: true; document: RegistryDocument } | { ok: false; errors: DocumentError[] } {

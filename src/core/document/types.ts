@@ -1,5 +1,7 @@
 // The policy document as written by users (SPEC §2), after parsing and schema checks.
 
+import type { RuleMessageDocument } from '../messages/types.js';
+
 export type DocumentFormat = 'json' | 'yaml';
 
 export interface PolicyRule {
@@ -11,7 +13,8 @@ export interface PolicyRule {
   grant?: string[];
   revoke?: string[];
   deny?: string[];
-  message?: string;
+  /** the reason shown on a denial: plain text, or a catalogue reference (SPEC §10) */
+  message?: RuleMessageDocument;
 }
 
 /** A document whose script decides: `can_execute(subject, resource, context)`. */

@@ -3,9 +3,23 @@
 
 import { matchSegments, mustParsePattern } from '../pattern.js';
 import type { CompiledRule } from '../compile/types.js';
-import type { CheckResult, Decision } from './types.js';
+import type { CheckResult, Decision, Reason } from './types.js';
+import type { RenderedMessage, RuleMessage } from '../messages/types.js';
+import { renderWithoutRequest } from '../messages/localize.js';
 
-export function checkPermission(decision: Decision, permission: string): CheckResult {
+/** Turns the rule that decided a denial into its reason (rendered for the request by the caller). */
+export type DescribeRule = (rule: CompiledRule, message: RuleMessage) => Reason;
+
+/** A rendered message as the reason of a rule; built field by field (an object spread costs more than rendering). */
+export function reasonOf(m: RenderedMessage, rule: string, document: string): Reason {
+  if (m.key === undefined) return { text: m.text, rule, document };
+  return m.language === undefined ? { key: m.key, text: m.text, rule, document } : { key: m.key, text: m.text, language: m.language, rule, document };
+}
+
+/** Without a request to render for: plain text as is, a reference as its fallback (placeholders as written). */
+export const describeWithoutRequest: DescribeRule = (rule, message) => reasonOf(renderWithoutRequest(message), rule.id, rule.policy);
+
+export function checkPermission(decision: Decision, permission: string, describe: DescribeRule = describeWithoutRequest): CheckResult {
   const segs = permission.split(':');
   if (decision.default) {
     // No document in the path: the configured default patterns decide.
@@ -36,5 +50,25 @@ export function checkPermission(decision: Decision, permission: string): CheckRe
     }
   }
   if (allowed || !decisive || decisive.message === undefined) return { allowed };
-  return { allowed, reason: { text: decisive.message, rule: decisive.id, document: decisive.policy } };
+  return { allowed, reason: describe(decisive, decisive.message) };
+}
+
+/**
+ * The rule that explains each pattern of `decision.denied`, when it carries a message:
+ * the first deny of exactly that pattern (it blocks for good), else its last revoke.
+ */
+export function deniedBy(decision: Decision): Array<[pattern: string, rule: CompiledRule]> {
+  const out: Array<[string, CompiledRule]> = [];
+  if (decision.denied.length === 0 || !decision.applied.some((r) => r.message !== undefined)) return out;
+  for (const pattern of decision.denied) {
+    let blocker: CompiledRule | undefined;
+    let revoker: CompiledRule | undefined;
+    for (const rule of decision.applied) {
+      if (!blocker && rule.deny.some((p) => p.text === pattern)) blocker = rule;
+      if (rule.revoke.some((p) => p.text === pattern)) revoker = rule;
+    }
+    const rule = blocker ?? revoker;
+    if (rule?.message !== undefined) out.push([pattern, rule]);
+  }
+  return out;
 }

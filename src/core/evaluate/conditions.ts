@@ -10,6 +10,20 @@ import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
 
+/** Why request inputs are beyond what conditions accept, or undefined (iterative: any depth is safe). */
+export function inputBoundsProblem(values: readonly unknown[]): string | undefined {
+  let nodes = 0;
+  const stack: Array<[unknown, number]> = values.map((v) => [v, 0]);
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (++nodes > MAX_INPUT_NODES) return `request inputs are larger than ${MAX_INPUT_NODES} values`;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_INPUT_DEPTH) return `request inputs nest deeper than ${MAX_INPUT_DEPTH} levels`;
+    for (const child of Object.values(v as object)) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
 export type ConditionOutcome = { value: boolean } | { error: string };
 
 /** JSON numbers that are integers become BigInt (CEL `int`), so `context.hour == 9` holds. */
@@ -48,6 +62,12 @@ export class ConditionRunner {
   /** Facts emitted by scripts so far (shared with the CEL activation as `facts`). */
   get facts(): Record<string, unknown> {
     return this.luaRunner().facts;
+  }
+
+  /** A copy of the facts scripts emitted, or undefined when none were (no Lua state is made for this). */
+  emittedFacts(): Record<string, unknown> | undefined {
+    const facts = this.lua?.facts;
+    return facts && Object.keys(facts).length > 0 ? { ...facts } : undefined;
   }
 
   runScript(policy: CompiledPolicy, rule: CompiledRule): ScriptOutcome {

@@ -38,6 +38,7 @@ export function subjectMatches(m: SubjectMatcher, s: Subject): boolean {
 function traceRule(rule: CompiledRule, matched: boolean, outcome: ConditionOutcome | undefined, applied: boolean): RuleTrace {
   const t: RuleTrace = { rule: rule.id, subjectMatched: matched, applied };
   if (outcome && rule.condition) t.condition = outcome;
+  if (rule.message !== undefined && typeof rule.message !== 'string') t.messageKey = rule.message.key;
   if (applied) {
     t.effects = {};
     if (rule.grant.length) t.effects.grant = rule.grant.map((p) => p.text);
@@ -113,6 +114,8 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: keys, applied };
   if (failures) decision.conditionErrors = failures;
+  const facts = ctx.runner?.emittedFacts();
+  if (facts) decision.facts = facts;
   if (trace) {
     decision.trace = trace;
     decision.grantedBy = grantedBy(permissions, applied);

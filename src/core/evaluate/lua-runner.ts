@@ -5,12 +5,12 @@ import { mustParsePattern, parsePattern, type Pattern } from '../pattern.js';
 import type { CompiledPolicy, CompiledRule, LuaRef } from '../compile/types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { checkAttribute } from '../registry/validate-input.js';
+import { compileScriptMessage } from '../messages/compile-message.js';
 import type { EvaluationInput } from './types.js';
 
 export type ScriptOutcome = { effects: CompiledRule | undefined; value: unknown } | { error: string };
 
 const MAX_EFFECT_PATTERNS = 256;
-const MAX_MESSAGE = 2048;
 
 /** Inputs as Lua sees them: plain data (dates as ISO strings); built once per evaluation. */
 function luaValue(v: unknown): unknown {
@@ -88,13 +88,13 @@ export class LuaRunner {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: `can_execute returned ${v === null ? 'nil' : typeof v}, not a boolean or an effects table` };
       const t = v as Record<string, unknown>;
       for (const k of Object.keys(t)) if (!['grant', 'revoke', 'deny', 'message'].includes(k)) throw new Error(`unknown field ${k} in the effects table`);
-      if (t.message !== undefined && typeof t.message !== 'string') throw new Error('message must be a string');
       const effects: CompiledRule = {
         ...rule,
         grant: patterns(t.grant, 'grant'),
         revoke: patterns(t.revoke, 'revoke'),
         deny: patterns(t.deny, 'deny'),
-        message: typeof t.message === 'string' ? t.message.slice(0, MAX_MESSAGE) : undefined,
+        // A string, or a table { key = …, fallback = …, params = { … } } (SPEC §10).
+        message: compileScriptMessage(t.message),
       };
       return { effects, value: v };
     } catch (err) {

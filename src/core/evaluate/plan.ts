@@ -122,5 +122,7 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
   const { permissions, denied } = summary.lists();
   const decision: Decision = { permissions, denied, exact: summary.exact, default: false, policies: plan.keys as string[], applied };
   if (failures) decision.conditionErrors = failures;
+  const facts = ctx.runner?.emittedFacts();
+  if (facts) decision.facts = facts;
   return decision;
 }

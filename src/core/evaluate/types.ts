@@ -32,6 +32,8 @@ export interface RuleTrace {
   condition?: { value: boolean } | { error: string };
   applied: boolean;
   effects?: { grant?: string[]; revoke?: string[]; deny?: string[] };
+  /** the catalogue key of the rule's message, when it is a reference (never rendered text) */
+  messageKey?: string;
 }
 
 export interface DocumentTrace {
@@ -66,12 +68,18 @@ export interface Decision {
   /** conditions that errored (their rules did not apply); absent when none did */
   conditionErrors?: ConditionFailure[];
   trace?: DocumentTrace[];
+  /** facts scripts emitted (messages may show them); absent when none were */
+  facts?: Readonly<Record<string, unknown>>;
   /** with explain: for each permission, the rule whose grant put it in the list */
   grantedBy?: Record<string, { document: string; rule: string }>;
 }
 
 export interface Reason {
+  /** the catalogue key, when the rule's message is a reference */
+  key?: string;
   text: string;
+  /** the language of the catalogue text used (absent for plain text and fallbacks) */
+  language?: string;
   rule: string;
   document: string;
 }

@@ -2,7 +2,7 @@
 // when sampled, written to the decision log; a cache hit still sends its stored bytes.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CheckRequest, CheckResponse, DecisionService, EvaluateRequest, EvaluateResponse } from '../../engine/decision-service.js';
+import type { CheckRequest, CheckResponse, DecisionService, EvaluateRequest, EvaluateResponse, RequestMeta } from '../../engine/decision-service.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
@@ -42,6 +42,12 @@ function checkOutcome(r: CheckResponse): DecisionOutcome {
 
 const micros = (start: number) => Math.round((performance.now() - start) * 1000);
 
+/** What the service needs from the headers: the language of reasons. */
+function metaOf(request: FastifyRequest): RequestMeta {
+  const acceptLanguage = request.headers['accept-language'];
+  return typeof acceptLanguage === 'string' ? { acceptLanguage } : {};
+}
+
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
   const { log, metrics } = observers;
   const tags = ['decisions'];
@@ -50,7 +56,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     schema: {
       tags,
       summary: 'Evaluate a subject against a namespace path, one stored policy or inline policies',
-      description: 'Exactly one of `namespace`, `policy` or `policies`. Answers the merged permission list (`permissions`, `denied`); `explain: true` adds a trace.',
+      description: 'Exactly one of `namespace`, `policy` or `policies`. Answers the merged permission list (`permissions`, `denied`); `explain: true` adds a trace. `messages` explains denied patterns, in the language of `language`, else `Accept-Language`, else the subject attribute, else the default.',
       body: evaluateBody,
       response: { 200: evaluateResponse, ...errors },
     },
@@ -61,7 +67,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['evaluate']>;
     try {
-      result = service.evaluate(req);
+      result = service.evaluate(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('evaluate', modeOf(req), 'error', false);
       if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, request: req, error: err, latencyUs: micros(start) });
@@ -81,7 +87,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     schema: {
       tags,
       summary: 'Check one or several concrete permissions',
-      description: 'The evaluate input plus `permission` (→ `allowed`, `reason`) or `permissions` (→ `results`, `reasons`).',
+      description: 'The evaluate input plus `permission` (→ `allowed`, `reason`) or `permissions` (→ `results`, `reasons`). Reasons are localized as for evaluate (`language`, `Accept-Language`).',
       body: checkBody,
       response: { 200: checkResponse, ...errors },
     },
@@ -91,7 +97,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['checkDetailed']>;
     try {
-      result = service.checkDetailed(req);
+      result = service.checkDetailed(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('check', modeOf(req), 'error', false);
       if (logged) log.write({ endpoint: 'check', requestId: request.id, request: req, error: err, latencyUs: micros(start) });

@@ -168,6 +168,11 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
                 type: 'array',
                 items: { type: 'object', properties: { document: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } },
               },
+              warnings: {
+                type: 'array',
+                description: 'not errors: message keys without a text in a MESSAGE_LANGUAGES language, placeholders no param fills, catalogue entries no rule uses',
+                items: { type: 'object', properties: { type: { type: 'string' }, document: { type: 'string' }, path: { type: 'string' }, message: { type: 'string' } } },
+              },
             },
           },
           ...errors,

@@ -43,7 +43,8 @@ const inputProperties = {
   },
   context: attributes,
   explain: { type: 'boolean' },
-  language: { type: 'string', maxLength: 64 },
+  // A BCP 47 tag (de, pt-BR): the language of reasons, before Accept-Language.
+  language: { type: 'string', maxLength: 35, pattern: '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$' },
 } as const;
 
 export const evaluateBody = {
@@ -92,6 +93,7 @@ export const traceSchema = {
               type: 'object',
               properties: { grant: { type: 'array', items: { type: 'string' } }, revoke: { type: 'array', items: { type: 'string' } }, deny: { type: 'array', items: { type: 'string' } } },
             },
+            messageKey: { type: 'string' },
           },
         },
       },
@@ -104,6 +106,12 @@ const strings = { type: 'array', items: { type: 'string' } } as const;
 export const conditionErrorsSchema = {
   type: 'array',
   items: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' }, error: { type: 'string' } } },
+} as const;
+
+/** Why a permission is refused: `key` and `language` only when the rule's message is a catalogue reference. */
+export const reasonSchema = {
+  type: 'object',
+  properties: { key: { type: 'string' }, text: { type: 'string' }, language: { type: 'string' }, rule: { type: 'string' }, document: { type: 'string' } },
 } as const;
 
 export const evaluateResponse = {
@@ -125,12 +133,8 @@ export const evaluateResponse = {
       additionalProperties: { type: 'object', properties: { document: { type: 'string' }, rule: { type: 'string' } } },
     },
     conditionErrors: conditionErrorsSchema,
+    messages: { type: 'object', additionalProperties: reasonSchema },
   },
-} as const;
-
-export const reasonSchema = {
-  type: 'object',
-  properties: { text: { type: 'string' }, rule: { type: 'string' }, document: { type: 'string' } },
 } as const;
 
 export const checkResponse = {

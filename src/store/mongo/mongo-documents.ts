@@ -84,28 +84,31 @@ function isLive(s: StoredState): s is LiveState {
   return !s.deleted && s.format !== null && s.text !== null && s.doc !== null && s.etag !== null;
 }
 
-function recordOfState(key: string, s: LiveState): PolicyRecord {
+function recordOfState(key: string, s: StoredState): PolicyRecord {
   return {
     key,
     namespace: s.namespace,
     ordinal: s.ordinal,
     disabled: s.disabled,
-    format: s.format,
-    text: s.text,
-    document: JSON.parse(s.doc) as PolicyRecord['document'],
-    etag: s.etag,
+    format: s.format ?? 'json',
+    text: s.text ?? '',
+    // A live state with a field missing was not written by this store: kept, as a
+    // document that fails validation, so its namespace fails closed (POLICY_STATE_BROKEN)
+    // instead of looking empty.
+    document: (isLive(s) ? JSON.parse(s.doc) : { key }) as PolicyRecord['document'],
+    etag: s.etag ?? '"incomplete"',
     updatedAt: s.updatedAt.toISOString(),
   };
 }
 
 /** The live record a policies document holds (undefined when deleted). */
 export function recordOfPolicyDoc(d: PolicyDoc): PolicyRecord | undefined {
-  return isLive(d) ? recordOfState(d._id, d) : undefined;
+  return d.deleted ? undefined : recordOfState(d._id, d);
 }
 
 /** The live record a change writes (undefined for a delete). */
 export function recordOfChange(c: ChangeDoc): PolicyRecord | undefined {
-  return isLive(c) ? recordOfState(c.key, c) : undefined;
+  return c.deleted ? undefined : recordOfState(c.key, c);
 }
 
 /** The current etag a stored state stands for; a deleted key has none (If-Match fails). */

@@ -67,6 +67,10 @@ export class MongoStore implements PollableStore {
     this.ownsClient = options.client === undefined;
     this.client = options.client ?? new MongoClient(options.url, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
+      // A hung server (connection open, no answer) fails writes and syncs instead of
+      // holding them: no bytes for this long on a connection, or no connection, is an error.
+      socketTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
+      connectTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
     });
     this.db = this.client.db(dbName);
     const name = options.collection ?? 'policies';
