@@ -28,10 +28,10 @@
 // FerretDB v1 filters in its own process and serves parallel queries slowly: every step is
 // one query over many ids (`$in`), never one query per tuple.
 
-import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
-import { databaseOfUrl } from '../../store/mongo/mongo-store.js';
-import { isDuplicateKey, mapErrors } from '../../store/mongo/mongo-errors.js';
+import { MongoConnection, type MongoConnectionOptions } from '../../store/mongo/mongo-connection.js';
+import { isDuplicateKey } from '../../store/mongo/mongo-errors.js';
 import { StoreUnavailableError } from '../../store/store.js';
 import { formatTuple, parseTuple, type ObjectRef, type SubjectRef, type TupleFilter } from '../tuple.js';
 import { changeOfDoc, docFilter, onlyDuplicates, tupleDocOf, tupleOfDoc, type ChangeDoc, type SchemaDoc, type TupleDoc } from './mongo-documents.js';
@@ -40,14 +40,9 @@ import {
   type ReadPage, type RelationChange, type RelationSnapshot, type RelationStore, type StoredSchema, type WriteBatch,
 } from './relation-store.js';
 
-export interface MongoRelationStoreOptions {
-  url: string;
-  dbName?: string;
+export interface MongoRelationStoreOptions extends MongoConnectionOptions {
   /** default 'relationships'; the log is `<collection>_changes`, the schema `<collection>_schema` */
   collection?: string;
-  serverSelectionTimeoutMS?: number;
-  /** a client to share (then the owner closes it) */
-  client?: MongoClient;
   /** how long copied changes stay in the log for pollers, in ms (default 10 minutes) */
   changeRetentionMs?: number;
 }
@@ -64,34 +59,22 @@ const backoff = (attempt: number) => sleep(Math.random() * Math.min(100, 2 ** at
 
 export class MongoRelationStore implements RelationStore {
   readonly kind = 'mongo' as const;
-  private readonly client: MongoClient;
-  private readonly ownsClient: boolean;
-  private readonly db: Db;
+  private readonly connection: MongoConnection;
   private readonly tuples: Collection<TupleDoc>;
   private readonly changes: Collection<ChangeDoc>;
   private readonly schemas: Collection<SchemaDoc>;
   private readonly retentionMs: number;
-  private connecting: Promise<void> | undefined;
   private indexes: Promise<void> | undefined;
   private lastPrune = 0;
-  private closed = false;
-  /**
-   * Batches from this process go one at a time: they would otherwise race each other for
-   * the log's next revision and mostly lose and retry (as the policy store found on
-   * FerretDB). Other processes still race, and retry.
-   */
-  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(options: MongoRelationStoreOptions) {
-    const dbName = options.dbName ?? databaseOfUrl(options.url);
-    if (dbName === undefined) throw new Error('MongoRelationStore: no database: name it in the connection string or set dbName');
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new MongoClient(options.url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000 });
-    this.db = this.client.db(dbName);
+    // Batches from this process go one at a time (connection.serialized), as policy writes do.
+    this.connection = new MongoConnection(options, 'MongoRelationStore');
+    const db = this.connection.db;
     const name = options.collection ?? 'relationships';
-    this.tuples = this.db.collection<TupleDoc>(name);
-    this.changes = this.db.collection<ChangeDoc>(`${name}_changes`);
-    this.schemas = this.db.collection<SchemaDoc>(`${name}_schema`);
+    this.tuples = db.collection<TupleDoc>(name);
+    this.changes = db.collection<ChangeDoc>(`${name}_changes`);
+    this.schemas = db.collection<SchemaDoc>(`${name}_schema`);
     this.retentionMs = options.changeRetentionMs ?? DEFAULT_RETENTION_MS;
   }
 
@@ -193,32 +176,20 @@ export class MongoRelationStore implements RelationStore {
 
   async ping(): Promise<void> {
     await this.run('ping MongoDB', async () => {
-      await this.db.command({ ping: 1 });
+      await this.connection.db.command({ ping: 1 });
     });
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ownsClient) await this.client.close();
+    await this.connection.close();
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.writing.then(fn, fn);
-    this.writing = next.catch(() => undefined);
-    return next;
+    return this.connection.serialized(fn);
   }
 
   private run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return mapErrors(what, async () => {
-      if (this.closed) throw new StoreUnavailableError(`${what}: the store is closed`);
-      this.connecting ??= this.client.connect().then(() => undefined, (err: unknown) => {
-        this.connecting = undefined; // try again on the next call
-        throw err;
-      });
-      await this.connecting;
-      return operation();
-    });
+    return this.connection.run(what, operation);
   }
 
   private ensureIndexes(): Promise<void> {

@@ -12,70 +12,42 @@
 // stays as a tombstone holding its version, so a key deleted and put again keeps
 // counting. `revision` is the sequence number of the newest change, in decimal.
 
-import { MongoClient, type Collection, type Db, type Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import {
-  StoreUnavailableError,
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PollableStore, type PutResult,
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
 import { watchForChanges } from './change-hint.js';
 import { ChangeLog, type WriteOutcome } from './change-log.js';
 import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
-import { mapErrors } from './mongo-errors.js';
+import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 
-export interface MongoStoreOptions {
-  url: string;
-  /** the database; default: the one named in the URL path */
-  dbName?: string;
+export interface MongoStoreOptions extends MongoConnectionOptions {
   /** default 'policies'; the change log is `<collection>_changes` */
   collection?: string;
-  /** how long an operation waits for a reachable server before failing (default 2000) */
-  serverSelectionTimeoutMS?: number;
-  /** a client to share (the store then leaves closing it to the owner) */
-  client?: MongoClient;
   /** how long applied changes stay in the log for pollers to read, in ms (default 10 minutes) */
   changeRetentionMs?: number;
 }
 
 const DEFAULT_CHANGE_RETENTION_MS = 10 * 60_000;
 
-/** The database named in a connection string's path, if any. */
-export function databaseOfUrl(url: string): string | undefined {
-  const m = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]*)/.exec(url.trim());
-  const name = m?.[1] === undefined ? '' : decodeURIComponent(m[1]);
-  return name === '' ? undefined : name;
-}
+export { databaseOfUrl } from './mongo-connection.js';
 
 export class MongoStore implements PollableStore {
   readonly kind = 'mongo' as const;
-  private readonly client: MongoClient;
-  private readonly ownsClient: boolean;
-  private readonly db: Db;
+  private readonly connection: MongoConnection;
   private readonly policies: Collection<PolicyDoc>;
   private readonly changes: Collection<ChangeDoc>;
-  private connecting: Promise<void> | undefined;
   private indexes: Promise<void> | undefined;
   private readonly log: ChangeLog;
   private readonly hints = new Set<() => void>();
-  private closed = false;
 
   constructor(options: MongoStoreOptions) {
-    const dbName = options.dbName ?? databaseOfUrl(options.url);
-    if (dbName === undefined) {
-      throw new Error('MongoStore: no database: name it in the connection string (mongodb://host/<database>) or set dbName');
-    }
-    this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new MongoClient(options.url, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
-      // A hung server (connection open, no answer) fails writes and syncs instead of
-      // holding them: no bytes for this long on a connection, or no connection, is an error.
-      socketTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
-      connectTimeoutMS: options.serverSelectionTimeoutMS ?? 2000,
-    });
-    this.db = this.client.db(dbName);
+    this.connection = new MongoConnection(options, 'MongoStore');
+    const db = this.connection.db;
     const name = options.collection ?? 'policies';
-    this.policies = this.db.collection<PolicyDoc>(name);
-    this.changes = this.db.collection<ChangeDoc>(`${name}_changes`);
+    this.policies = db.collection<PolicyDoc>(name);
+    this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
   }
 
@@ -134,21 +106,8 @@ export class MongoStore implements PollableStore {
     });
   }
 
-  /**
-   * Writes from this process go one at a time: they would otherwise race each other for
-   * the change log's next sequence number and mostly lose and retry (16 concurrent
-   * writers on FerretDB fell to 0.5 writes/s). Other processes still race, and retry.
-   */
-  private writing: Promise<unknown> = Promise.resolve();
-
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.writing.then(fn, fn);
-    this.writing = next.catch(() => undefined);
-    return next;
-  }
-
   async put(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
-    return this.serialized(() => this.putNow(policy, options));
+    return this.connection.serialized(() => this.putNow(policy, options));
   }
 
   private putNow(policy: NewPolicy, options?: WriteOptions): Promise<PutResult> {
@@ -166,7 +125,7 @@ export class MongoStore implements PollableStore {
    * so what remains to fail is the database itself, and a retry converges.
    */
   async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
-    return this.serialized(() => this.run('import policies', async () => {
+    return this.connection.serialized(() => this.run('import policies', async () => {
       let created = 0;
       let revision: string | undefined;
       for (const p of policies) {
@@ -179,7 +138,7 @@ export class MongoStore implements PollableStore {
   }
 
   async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
-    return this.serialized(() => this.run(`delete policy ${key}`, async () => {
+    return this.connection.serialized(() => this.run(`delete policy ${key}`, async () => {
       await this.ensureIndexes();
       const outcome = await this.log.write(key, undefined, options);
       return outcome === false ? false : { revision: String(outcome.change._id) };
@@ -201,7 +160,7 @@ export class MongoStore implements PollableStore {
    * function that stops watching.
    */
   onChangeHint(listener: () => void): () => void {
-    if (this.closed) return () => {};
+    if (this.connection.closed) return () => {};
     const stop = watchForChanges(this.changes, listener);
     this.hints.add(stop);
     return () => {
@@ -212,39 +171,18 @@ export class MongoStore implements PollableStore {
 
   async ping(): Promise<void> {
     await this.run('ping MongoDB', async () => {
-      await this.db.command({ ping: 1 });
+      await this.connection.db.command({ ping: 1 });
     });
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
     for (const stop of this.hints) stop();
     this.hints.clear();
-    if (this.ownsClient) await this.client.close();
+    await this.connection.close();
   }
 
-  /** Run a store operation on a connected client, mapping driver errors to domain errors. */
   private run<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return mapErrors(what, async () => {
-      if (this.closed) throw new StoreUnavailableError(`${what}: the store is closed`);
-      await this.connect();
-      return operation();
-    });
-  }
-
-  private connect(): Promise<void> {
-    // A connection attempt that fails leaves the driver's client closed for good ("Topology
-    // is closed") until connect() is called again: so the next operation tries again, and
-    // a server that was down when the process started is picked up when it comes back.
-    this.connecting ??= this.client.connect().then(
-      () => undefined,
-      (err: unknown) => {
-        this.connecting = undefined;
-        throw err;
-      },
-    );
-    return this.connecting;
+    return this.connection.run(what, operation);
   }
 
   private ensureIndexes(): Promise<void> {
