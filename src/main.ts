@@ -4,6 +4,7 @@ import { ConfigError, isLoopback, loadConfig } from './config/config.js';
 import { createServices, decisionLogOptions } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { buildApp } from './server/app.js';
+import { readFileSync } from 'node:fs';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
   let config;
@@ -33,6 +34,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     logger,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { tls: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
+      : {}),
   });
   await app.listen({ port: config.port, host: config.host });
 

@@ -1,6 +1,7 @@
 // Configuration: read once from the environment and CLI flags (flags win), validated
 // with every problem reported, then passed down. Nothing else reads process.env.
 
+import { existsSync } from 'node:fs';
 import { SETTINGS, type Setting } from './settings.js';
 import { parsePattern } from '../core/pattern.js';
 import { isLanguageTag } from '../core/messages/language.js';
@@ -13,6 +14,8 @@ export interface Config {
   mongoDb?: string;
   policyDir: string;
   adminToken?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   defaultPermissions: string[];
   defaultLanguage: string;
@@ -139,6 +142,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   }
   for (const tag of [values.defaultLanguage, ...((values.messageLanguages as string[] | undefined) ?? [])]) {
     if (typeof tag === 'string' && !isLanguageTag(tag)) problems.push(`${JSON.stringify(tag)} is not a BCP 47 language tag (DEFAULT_LANGUAGE, MESSAGE_LANGUAGES: e.g. en, pt-BR)`);
+  }
+  if ((values.tlsCertFile === undefined) !== (values.tlsKeyFile === undefined)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE go together');
+  }
+  for (const name of ['tlsCertFile', 'tlsKeyFile'] as const) {
+    const file = values[name];
+    if (typeof file === 'string' && !existsSync(file)) problems.push(`${name === 'tlsCertFile' ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}=${JSON.stringify(file)}: no such file`);
   }
   if (typeof values.adminToken === 'string' && values.adminToken.length < 16) {
     problems.push('ADMIN_TOKEN must be at least 16 characters');

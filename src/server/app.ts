@@ -33,10 +33,13 @@ export interface AppDeps {
   metrics?: Metrics;
   /** decision-log settings (used with a `logger` instance); absent: no decision log */
   decisionLog?: DecisionLogOptions;
+  /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
     ...(typeof deps.logger === 'object' ? { loggerInstance: deps.logger } : { logger: deps.logger ?? false }),
     bodyLimit: deps.bodyLimit,
     // Refuse, rather than strip, prototype-poisoning keys in JSON bodies.
