@@ -82,8 +82,9 @@ export class ConditionRunner {
       const convert = this.input.typedInputs ? (v: unknown) => v : (v: unknown) => toCel(v, budget, 0);
       const s = this.input.subject;
       const r = this.input.resource;
+      // Conditions only read: the request's arrays are shared, not copied.
       this.base = {
-        subject: { id: s.id, roles: [...s.roles], groups: [...s.groups], attributes: convert(s.attributes ?? {}) },
+        subject: { id: s.id, roles: s.roles, groups: s.groups, attributes: convert(s.attributes ?? {}) },
         context: convert(this.input.context ?? {}),
         resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: convert(r.attributes ?? {}) } : { attributes: {} },
         facts: this.facts,
@@ -95,13 +96,26 @@ export class ConditionRunner {
     return this.base;
   }
 
+  /** Documents without predicates share one plain activation per namespace. */
+  private readonly perNamespace = new Map<string, object>();
+
   private activation(policy: CompiledPolicy): object | undefined {
     const known = this.perDocument.get(policy);
     if (known) return known;
-    const base = this.baseActivation();
+    const base = this.baseActivation() as Record<string, unknown> | undefined;
     if (!base) return undefined;
+    if (policy.predicates.size === 0) {
+      let shared = this.perNamespace.get(policy.namespace);
+      if (!shared) {
+        // A fresh literal of a fixed shape: cheaper to build and to read than a prototype chain.
+        shared = { subject: base.subject, context: base.context, resource: base.resource, facts: base.facts, now: base.now, ns: { name: policy.namespace, path: this.input.namespaces } };
+        this.perNamespace.set(policy.namespace, shared);
+      }
+      this.perDocument.set(policy, shared);
+      return shared;
+    }
     const act: Record<string, unknown> = Object.create(base);
-    act.ns = { name: policy.namespace, path: [...this.input.namespaces] };
+    act.ns = { name: policy.namespace, path: this.input.namespaces };
     const cache = new Map<string, ConditionOutcome>();
     const inProgress = new Set<string>();
     for (const [name, predicate] of policy.predicates) {
