@@ -113,10 +113,15 @@ export function compileSuite(parsed: ParsedSuite, resolveInclude: IncludeResolve
     const at = `cases[${j}]`;
     if (names.has(c.name)) suiteProblems.push({ path: `${at}.name`, message: `two cases are named ${JSON.stringify(c.name)}` });
     names.add(c.name);
-    if (c.namespace === undefined && spec.namespace === undefined) {
+    if (c.policy !== undefined) {
+      if (!documents.some((d) => d.loaded.policy.key === c.policy && d.loaded.policy.kind === 'lua')) {
+        suiteProblems.push({ path: `${at}.policy`, message: `the suite has no script document (kind: lua) with key ${JSON.stringify(c.policy)}` });
+      }
+    } else if (c.namespace === undefined && spec.namespace === undefined) {
       suiteProblems.push({ path: `${at}.namespace`, message: 'is required (or give the suite a namespace)' });
     }
-    const namespaces = (c.namespace !== undefined ? pathOf(c.namespace, `${at}.namespace`) : suitePath) ?? [];
+    const policyNamespace = c.policy !== undefined ? documents.find((d) => d.loaded.policy.key === c.policy)?.loaded.policy.namespace : undefined;
+    const namespaces = policyNamespace !== undefined ? [policyNamespace] : (c.namespace !== undefined ? pathOf(c.namespace, `${at}.namespace`) : suitePath) ?? [];
     const now = c.now !== undefined ? timeOf(c.now, `${at}.now`) : suiteNow;
     cases.push({ spec: c, namespaces, now });
   });

@@ -10,7 +10,10 @@ export class LocalPolicies {
   /** message catalogues, by namespace and language */
   readonly catalogues: CatalogueIndex;
 
+  private readonly keyed = new Map<string, CompiledPolicy>();
+
   constructor(policies: readonly CompiledPolicy[]) {
+    for (const p of policies) this.keyed.set(p.key, p);
     this.catalogues = new CatalogueIndex(policies.flatMap((p) => (p.catalogue ? [p.catalogue] : [])));
     for (const p of policies) {
       // A registry declares inputs and a catalogue holds texts: neither runs nor counts as present.
@@ -20,6 +23,10 @@ export class LocalPolicies {
       else this.byNamespace.set(p.namespace, [p]);
     }
     for (const list of this.byNamespace.values()) list.sort(comparePolicies);
+  }
+
+  byKey(key: string): CompiledPolicy | undefined {
+    return this.keyed.get(key);
   }
 
   /** The documents a path gathers, in run order (disabled ones included: they count as present). */

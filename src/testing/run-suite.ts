@@ -5,6 +5,7 @@
 import { checkPermission } from '../core/evaluate/check.js';
 import { evaluatePolicies } from '../core/evaluate/evaluate.js';
 import type { Decision, Subject } from '../core/evaluate/types.js';
+import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import { typeInputs } from '../engine/typed-inputs.js';
 import { PolicyEngineError } from '../errors.js';
@@ -61,6 +62,14 @@ function reasonMatches(o: CheckOutcome, want: string | ReasonExpectation): boole
 function compare(c: ReadyCase, actual: ActualDecision): string[] {
   const want = c.spec.expect;
   const lines: string[] = [];
+  if (want.result !== undefined && want.result !== actual.result) {
+    const got = typeof actual.result === 'object' ? `error: ${actual.result.error}` : String(actual.result);
+    lines.push('result:', `  - ${want.result}`, `  + ${got}`);
+  }
+  for (const [name, value] of Object.entries(want.facts ?? {})) {
+    const got = actual.facts?.[name];
+    if (JSON.stringify(got) !== JSON.stringify(value)) lines.push(`facts.${name}:`, `  - ${JSON.stringify(value)}`, `  + ${got === undefined ? '(not emitted)' : JSON.stringify(got)}`);
+  }
   if (want.permissions && !sameMembers(want.permissions, actual.permissions)) lines.push(...listDiff('permissions', want.permissions, actual.permissions));
   if (want.denied && !sameMembers(want.denied, actual.denied)) lines.push(...listDiff('denied', want.denied, actual.denied));
   if (want.default !== undefined && want.default !== actual.default) lines.push('default:', `  - ${want.default}`, `  + ${actual.default}`);
@@ -101,12 +110,15 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
     if (!(err instanceof PolicyEngineError)) throw err;
     return { name: spec.name, passed: false, durationMs: performance.now() - started, diff: ['inputs:', '  - accepted', `  + refused (${err.code}): ${err.message}`] };
   }
+  const now = c.now ?? options.clock?.() ?? new Date();
+  if (spec.policy !== undefined) return runScriptCase(c, policies, input, now, registry, started);
   const decision = evaluatePolicies(
     policies.gather(c.namespaces),
     { ...input, namespaces: c.namespaces },
-    { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now: c.now ?? options.clock?.() ?? new Date() },
+    { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now, ...(registry ? { registry } : {}) },
   );
   const actual: ActualDecision = {
+    ...(decision.facts ? { facts: decision.facts } : {}),
     permissions: decision.permissions,
     denied: decision.denied,
     default: decision.default,
@@ -129,6 +141,21 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
   if (decision.conditionErrors) result.conditionErrors = decision.conditionErrors;
   if (!result.passed) Object.assign(result, { diff, actual, trace: decision.trace ?? [] });
   return result;
+}
+
+/** A `policy` case: the script document's can_execute, as POST /v1/check by key runs it. */
+function runScriptCase(c: ReadyCase, policies: LocalPolicies, input: ReturnType<typeof typeInputs>, now: Date, registry: CompiledRegistry | undefined, started: number): CaseResult {
+  const policy = policies.byKey(c.spec.policy!)!;
+  const runner = new ConditionRunner({ ...input, namespaces: c.namespaces }, now, registry);
+  const r = runner.runScript(policy, policy.rules[0]!);
+  const result = 'error' in r ? { error: r.error } : typeof r.value === 'boolean' ? r.value : { error: 'can_execute returned an effects table, not a boolean' };
+  const actual: ActualDecision = { result, facts: { ...runner.facts }, permissions: [], denied: [], default: false, exact: true, policies: [policy.key], checks: {} };
+  const diff = compare(c, actual);
+  // A script that fails is a failing case unless the case expects exactly that failure.
+  if (typeof result === 'object' && c.spec.expect.result !== undefined && diff.length === 0) diff.push('result:', `  + error: ${result.error}`);
+  const out: CaseResult = { name: c.spec.name, passed: diff.length === 0, durationMs: performance.now() - started };
+  if (!out.passed) Object.assign(out, { diff, actual });
+  return out;
 }
 
 export function runSuite(suite: CompiledSuite, options: RunOptions = {}): SuiteResult {

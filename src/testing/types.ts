@@ -15,6 +15,10 @@ export interface ReasonExpectation {
 }
 
 export interface Expectation {
+  /** a `policy` case: the boolean the script document's can_execute returns */
+  result?: boolean;
+  /** facts scripts emitted (only the names given are compared) */
+  facts?: Record<string, unknown>;
   permissions?: string[];
   denied?: string[];
   allowed?: string[];
@@ -29,6 +33,8 @@ export interface CaseSpec {
   name: string;
   subject: SubjectSpec;
   namespace?: string;
+  /** run this one script document (kind: lua) instead of a namespace path */
+  policy?: string;
   context?: Record<string, unknown>;
   resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
   now?: string;
@@ -95,6 +101,9 @@ export interface CheckOutcome {
 
 /** The parts of a decision a case can expect. */
 export interface ActualDecision {
+  /** a `policy` case: what can_execute returned, or its error */
+  result?: boolean | { error: string };
+  facts?: Record<string, unknown>;
   permissions: string[];
   denied: string[];
   default: boolean;

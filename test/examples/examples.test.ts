@@ -10,6 +10,7 @@ import { readPolicyPaths } from '../../src/testing/policy-files.js';
 import { formatCaseFailure, formatProblem } from '../../src/testing/report.js';
 import type { SuiteResult } from '../../src/testing/types.js';
 import { testApp } from '../helpers/app.js';
+import { initLua } from '../../src/core/lua/sandbox.js';
 import { ROOT, runCli } from '../cli/run-cli.js';
 
 const TESTS = join(ROOT, 'examples/tests');
@@ -26,6 +27,8 @@ t.test('the example policies are valid', async (t) => {
   t.ok(keys.some((k) => k.startsWith('org:57af7f6d-f6f7-4af1-b182-3a30440fa781-')), 'an org document with an explicit namespace');
 });
 
+// The suites include Lua documents: load the Lua runtime as the service and the CLI do.
+await initLua();
 const inProcess = runSuiteFiles([TESTS]);
 const byName = new Map(inProcess.suites.map((s) => [s.name, s]));
 
