@@ -43,14 +43,11 @@ function confirmPage(candidates: readonly string[], after: string | undefined, l
   return { ids };
 }
 
-export function lookupResources(
-  schema: CompiledSchema, index: RelationIndex, budget: Budget,
-  target: Definition, subject: SubjectEntry, limit: number, after: string | undefined,
-): LookupPage {
-  const candidates = new Set<string>();
+/** A breadth of object#name nodes to visit, each once, every visit paid from the budget. */
+function walk(budget: Budget): { queue: Array<{ object: ObjectEntry; def: Definition }>; reach: (object: ObjectEntry, def: Definition | undefined) => void } {
   const seen = new Set<string>();
   const queue: Array<{ object: ObjectEntry; def: Definition }> = [];
-  const reach = (object: ObjectEntry, def: Definition | undefined) => {
+  const reach = (object: ObjectEntry, def: Definition | undefined): void => {
     if (!def) return;
     const node = `${object.key}#${def.name}`;
     if (seen.has(node)) return;
@@ -58,6 +55,15 @@ export function lookupResources(
     seen.add(node);
     queue.push({ object, def });
   };
+  return { queue, reach };
+}
+
+export function lookupResources(
+  schema: CompiledSchema, index: RelationIndex, budget: Budget,
+  target: Definition, subject: SubjectEntry, limit: number, after: string | undefined,
+): LookupPage {
+  const candidates = new Set<string>();
+  const { queue, reach } = walk(budget);
   const starts = [index.naming(subject.subjectKey), subject.relation === undefined && subject.id !== WILDCARD ? index.naming(`${subject.type}:*`) : undefined];
   for (const sets of starts) for (const set of sets ?? []) reach(set.resource, definitionOf(schema, set.resource.type, set.relation));
   while (queue.length > 0) {
@@ -85,16 +91,7 @@ export function lookupSubjects(
 ): LookupPage {
   const ids = new Set<string>();
   let wildcard = false;
-  const seen = new Set<string>();
-  const queue: Array<{ object: ObjectEntry; def: Definition }> = [];
-  const reach = (object: ObjectEntry, def: Definition | undefined) => {
-    if (!def) return;
-    const node = `${object.key}#${def.name}`;
-    if (seen.has(node)) return;
-    budget.spend();
-    seen.add(node);
-    queue.push({ object, def });
-  };
+  const { queue, reach } = walk(budget);
   const positive = (object: ObjectEntry, r: Rewrite): void => {
     switch (r.op) {
       case 'ref':
