@@ -1,7 +1,7 @@
 // buildApp(deps): the fastify instance with every route, for `listen` and for tests'
 // `inject()`. Dependencies come in ready-made; nothing here reads configuration.
 
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyRequest, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { DecisionService } from '../engine/decision-service.js';
 import type { PolicyManager } from '../engine/policy-manager.js';
 import type { PolicyService } from '../engine/policy-service.js';
@@ -49,6 +49,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: true } },
     requestIdHeader: 'x-request-id',
+    // Two log lines per request would cost a sidecar more than its decisions: at info,
+    // evaluations and checks have the decision log and failures the error handler; at
+    // debug and trace every request is logged too.
+    logController: new LogController({
+      disableRequestLogging: (request: FastifyRequest) => !((request.log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled?.('debug') ?? false),
+    }),
     // Router refusals (bad percent-encoding, a key beyond maxParamLength) carry our codes too.
     frameworkErrors: (err, _request, reply) => {
       const code = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'KEY_INVALID' : 'REQUEST_INVALID';
