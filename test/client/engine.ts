@@ -6,21 +6,11 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Test } from 'tap';
 import type { Logger } from 'pino';
 import { testApp, type TestApp } from '../helpers/app.js';
+import { editorsPolicy } from '../helpers/policies.js';
 
 export const ADMIN_TOKEN = 'client-test-admin-token-0123';
 
-export const DOCS_POLICY = `# who may do what with documents
-key: global-docs
-rules:
-  - id: readers
-    subjects: ["*"]
-    grant: ["document:read"]
-  - id: editors
-    subjects: ["role:editor"]
-    grant: ["document:*"]
-    deny: ["document:purge"]
-    message: Purging documents needs an admin
-`;
+export const DOCS_POLICY = editorsPolicy({ key: 'global-docs', comment: 'who may do what with documents' });
 
 /** testApp, listening on 127.0.0.1, with an admin token; closed at teardown. */
 export async function runningEngine(t: Test, options: { logger?: Logger } = {}): Promise<TestApp & { url: string }> {

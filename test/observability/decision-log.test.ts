@@ -7,23 +7,12 @@ import { captureLog } from './log-capture.js';
 import { createDecisionLog, type DecisionLogSink } from '../../src/observability/decision-log.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { editorsPolicy } from '../helpers/policies.js';
 
 const NS = 'global.org';
-const POLICY = `key: global-base
-rules:
-  - id: readers
-    subjects: ["*"]
-    grant: ["document:read"]
-  - id: editors
-    subjects: ["role:editor"]
-    grant: ["document:*"]
-    deny: ["document:purge"]
-    message: Purging documents needs an admin
-  - id: night-shift
-    subjects: ["role:editor"]
-    when: 'context.shift.kind == "night"'
-    grant: ["report:read"]
-`;
+const POLICY = editorsPolicy({
+  extraRules: ['  - id: night-shift', '    subjects: ["role:editor"]', "    when: 'context.shift.kind == \"night\"'", '    grant: ["report:read"]', ''].join('\n'),
+});
 const editor = { id: 'user:alice', roles: ['editor'], attributes: { ssn: '123-45-6789', team: 'blue' } };
 
 t.test('one line per evaluate and check, with the decision summary', async (t) => {

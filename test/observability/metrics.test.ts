@@ -9,6 +9,7 @@ import { InstrumentedStore } from '../../src/observability/instrumented-store.js
 import { HotCounter, HotHistogram } from '../../src/observability/hot-metrics.js';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { editorsPolicy } from '../helpers/policies.js';
 import {
   StoreConflictError, StoreUnavailableError, isPollable, isSubscribable,
   type PollableStore, type StoreEvent,
@@ -34,16 +35,7 @@ async function scrape(app: FastifyInstance): Promise<string> {
 }
 
 const NS = 'global.org.org:57af7f6d-f6f7-4af1-b182-3a30440fa781';
-const POLICY = `key: global-base
-rules:
-  - id: readers
-    subjects: ["*"]
-    grant: ["document:read"]
-  - id: editors
-    subjects: ["role:editor"]
-    grant: ["document:*"]
-    deny: ["document:purge"]
-`;
+const POLICY = editorsPolicy({ message: false });
 
 t.test('requests, evaluations, cache, store calls and policy state', async (t) => {
   const { app } = await testApp(t);

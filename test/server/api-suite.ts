@@ -3,20 +3,9 @@
 
 import type { Test } from 'tap';
 import type { Send } from '../helpers/http.js';
+import { editorsPolicy } from '../helpers/policies.js';
 
-const BASE = `# Everyone reads documents; editors manage them but cannot purge
-key: global-base
-ordinal: 10
-rules:
-  - id: readers
-    subjects: ["*"]
-    grant: ["document:read"]
-  - id: editors
-    subjects: ["role:editor"]
-    grant: ["document:*"]
-    deny: ["document:purge"]
-    message: Purging documents needs an admin
-`;
+const BASE = editorsPolicy({ comment: 'Everyone reads documents; editors manage them but cannot purge', ordinal: 10 });
 
 const ORG = `key: org-admins
 rules:

@@ -9,6 +9,7 @@
 // stat is unchanged are not re-read) is what makes editors' atomic saves and ConfigMap
 // swaps, which arrive as odd sequences of rename events, come out right.
 
+import { RevisionCounter } from '../revision-counter.js';
 import { watch, type FSWatcher } from 'chokidar';
 import { mkdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ export class FileStore implements SubscribableStore {
   /** problems already logged, so a re-scan does not repeat a warning every time */
   private logged = new Set<string>();
   private cache: LoadCache = new Map();
-  private counter = 0;
+  private readonly revisions = new RevisionCounter();
   /** re-scans and writes run one at a time, in order (a promise chain as the lock) */
   private queue: Promise<unknown> = Promise.resolve();
   /** the disk may have changed since the last scan */
@@ -115,7 +116,7 @@ export class FileStore implements SubscribableStore {
   }
 
   async loadAll(): Promise<Snapshot> {
-    return this.whenOpen(async () => ({ records: [...this.byKey.values()].map((f) => f.record), revision: this.revision() }));
+    return this.whenOpen(async () => ({ records: [...this.byKey.values()].map((f) => f.record), revision: this.revisions.current() }));
   }
 
   async get(key: string): Promise<PolicyRecord | undefined> {
@@ -137,7 +138,7 @@ export class FileStore implements SubscribableStore {
       for (const p of policies) {
         if ((await this.write(p, undefined)).created) created++;
       }
-      return { revision: this.revision(), created, replaced: policies.length - created };
+      return { revision: this.revisions.current(), created, replaced: policies.length - created };
     });
   }
 
@@ -157,7 +158,7 @@ export class FileStore implements SubscribableStore {
       this.byKey.delete(key);
       this.filesByKey.delete(key);
       this.problemList = this.problemList.filter((p) => !files.includes(p.file));
-      const revision = this.nextRevision();
+      const revision = this.revisions.next();
       this.subscribers.emit({ type: 'delete', key, namespace: current.record.namespace, revision });
       return { revision };
     });
@@ -272,12 +273,12 @@ export class FileStore implements SubscribableStore {
         // Same content (perhaps our own write coming back): no event, keep its updatedAt.
         next.set(key, { file: found.file, record: prev.record });
       } else if (this.opened) {
-        events.push({ type: 'put', record: found.record, revision: this.nextRevision() });
+        events.push({ type: 'put', record: found.record, revision: this.revisions.next() });
       }
     }
     for (const [key, prev] of this.byKey) {
       if (!next.has(key) && this.opened) {
-        events.push({ type: 'delete', key, namespace: prev.record.namespace, revision: this.nextRevision() });
+        events.push({ type: 'delete', key, namespace: prev.record.namespace, revision: this.revisions.next() });
       }
     }
     this.byKey = next;
@@ -325,17 +326,8 @@ export class FileStore implements SubscribableStore {
     this.byKey.set(policy.key, { file, record });
     this.filesByKey.set(policy.key, [file]);
     this.problemList = this.problemList.filter((p) => p.file !== file && !stale.includes(p.file));
-    const revision = this.nextRevision();
+    const revision = this.revisions.next();
     this.subscribers.emit({ type: 'put', record, revision });
     return { record, created: current === undefined, revision };
-  }
-
-  private revision(): string {
-    return String(this.counter);
-  }
-
-  private nextRevision(): string {
-    this.counter++;
-    return this.revision();
   }
 }

@@ -2,6 +2,7 @@
 // the store contract (the conformance suite runs against it like any other store) and
 // the store for tests and single-process demos.
 
+import { RevisionCounter } from '../revision-counter.js';
 import { pageOf } from '../list-page.js';
 import { checkPreconditions } from '../preconditions.js';
 import { Subscribers } from '../subscribers.js';
@@ -24,12 +25,12 @@ export class MemoryStore implements SubscribableStore {
   readonly kind = 'memory' as const;
   private readonly records = new Map<string, PolicyRecord>();
   private readonly subscribers = new Subscribers();
-  private counter = 0;
+  private readonly revisions = new RevisionCounter();
 
   async open(): Promise<void> {}
 
   async loadAll(): Promise<Snapshot> {
-    return { records: [...this.records.values()], revision: this.revision() };
+    return { records: [...this.records.values()], revision: this.revisions.current() };
   }
 
   async get(key: string): Promise<PolicyRecord | undefined> {
@@ -52,7 +53,7 @@ export class MemoryStore implements SubscribableStore {
     for (const p of policies) {
       if (this.putNow(p, undefined).created) created++;
     }
-    return { revision: this.revision(), created, replaced: policies.length - created };
+    return { revision: this.revisions.current(), created, replaced: policies.length - created };
   }
 
   async delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false> {
@@ -60,7 +61,7 @@ export class MemoryStore implements SubscribableStore {
     checkPreconditions(key, current?.etag, options);
     if (current === undefined) return false;
     this.records.delete(key);
-    const revision = this.nextRevision();
+    const revision = this.revisions.next();
     this.subscribers.emit({ type: 'delete', key, namespace: current.namespace, revision });
     return { revision };
   }
@@ -81,17 +82,8 @@ export class MemoryStore implements SubscribableStore {
     // A private copy: the caller may go on using (and mutating) what it passed in.
     const record = deepFreeze(recordOf(structuredClone(policy)));
     this.records.set(record.key, record);
-    const revision = this.nextRevision();
+    const revision = this.revisions.next();
     this.subscribers.emit({ type: 'put', record, revision });
     return { record, created: current === undefined, revision };
-  }
-
-  private revision(): string {
-    return String(this.counter);
-  }
-
-  private nextRevision(): string {
-    this.counter++;
-    return this.revision();
   }
 }

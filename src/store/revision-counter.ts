@@ -1,0 +1,15 @@
+// Revisions of a store that lives in this process (memory, file): a counter that every
+// change moves forward, as a decimal string like the MongoDB store's sequence numbers.
+
+export class RevisionCounter {
+  private value = 0;
+
+  current(): string {
+    return String(this.value);
+  }
+
+  next(): string {
+    this.value++;
+    return this.current();
+  }
+}
