@@ -15,6 +15,8 @@ import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './relations/compose-relations.js';
 import type { RelationService } from './relations/relation-service.js';
 import { StoreUnavailableError, type PolicyStore } from './store/store.js';
+import { RequestSamples } from './engine/request-samples.js';
+import { ImpactPreview } from './engine/preview/impact-preview.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -27,6 +29,10 @@ export interface Services {
   metrics: Metrics;
   /** relationships (SPEC §9); absent with STORE=none */
   relations?: RelationService;
+  /** recent request inputs (SAMPLES_ENABLED); absent when disabled or with STORE=none */
+  samples?: RequestSamples;
+  /** POST /v1/preview; absent with STORE=none */
+  preview?: ImpactPreview;
   close(): Promise<void>;
 }
 
@@ -88,17 +94,30 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     metrics.watchPolicies(manager);
     await manager.start();
   }
+  const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
+  if (samples) metrics.watchSamples(samples);
+  const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
     cache,
     defaultPermissions: config.defaultPermissions,
-    namespaceLimits: { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength },
+    namespaceLimits,
     parseLimits,
     timeBucketMs: config.timeBucketMs,
     clock: Date.now,
     luaBudgets,
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
+    ...(samples ? { samples } : {}),
   });
+  const preview = manager ? new ImpactPreview({
+    manager,
+    ...(samples ? { samples: { samples: () => samples.list() } } : {}),
+    parseLimits,
+    luaBudgets,
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits },
+    defaultLanguage: config.defaultLanguage,
+    timeoutMs: config.previewTimeoutMs,
+  }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const relations = await createRelationServices(config, logger, raw?.kind, parseLimits);
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
@@ -110,6 +129,8 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     policies,
     metrics,
     relations: relations?.service,
+    samples,
+    preview,
     async close() {
       manager?.stop();
       await relations?.close();

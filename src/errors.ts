@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   RELATION_DEADLINE_EXCEEDED: { status: 503, description: 'A relationship check or lookup ran past its deadline.' },
   RELATIONS_STALE: { status: 503, description: 'The relationship state of this replica is older than the consistency asked for, and did not catch up in time.' },
   RELATIONS_DISABLED: { status: 400, description: 'The server runs without a relationship store (STORE=none).' },
+  PREVIEW_LIMIT_EXCEEDED: { status: 422, description: 'An impact preview names more changes or requests than its bounds allow; nothing was evaluated.' },
+  UI_NOT_BUILT: { status: 503, description: 'The playground page at /ui is enabled but its bundle was not built (`npm run build:ui`).' },
   INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

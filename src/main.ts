@@ -4,6 +4,7 @@ import { ConfigError, isLoopback, loadConfig } from './config/config.js';
 import { createServices, decisionLogOptions } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { buildApp } from './server/app.js';
+import { defaultUiDir } from './server/routes/ui.js';
 import { readFileSync } from 'node:fs';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -29,6 +30,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     policies: services.policies,
     relations: services.relations,
     manager: services.manager,
+    preview: services.preview,
+    ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, loopbackOnly },
     bodyLimit: config.bodyLimit,
     logger,

@@ -40,6 +40,12 @@ export interface Config {
   decisionLogSample: number;
   decisionLogRedact: string[];
   decisionLogAttributes: boolean;
+  /** serve the playground at /ui */
+  ui: boolean;
+  samples: boolean;
+  samplesMax: number;
+  samplesShared: boolean;
+  previewTimeoutMs: number;
 }
 
 export class ConfigError extends Error {

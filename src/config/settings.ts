@@ -49,5 +49,10 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'decisionLogSample', env: 'DECISION_LOG_SAMPLE', flag: '--decision-log-sample', kind: 'number', default: '1', min: 0, max: 1, description: 'fraction of decisions logged, 0 to 1 (decided before the line is built)' },
   { name: 'decisionLogRedact', env: 'DECISION_LOG_REDACT', flag: '--decision-log-redact', kind: 'list', default: '', description: 'comma-separated keys (any depth, case-insensitive) of subject/resource attributes and context whose values decision-log lines replace with `[redacted]`' },
   { name: 'decisionLogAttributes', env: 'DECISION_LOG_ATTRIBUTES', flag: '--decision-log-attributes', kind: 'bool', default: 'true', description: 'include subject/resource attributes and the context in decision-log lines (false drops them)' },
+  { name: 'ui', env: 'UI_ENABLED', flag: '--ui', kind: 'bool', default: 'true', description: 'serve the policy playground at /ui (behind the admin guard: loopback only, or ADMIN_TOKEN when set)' },
+  { name: 'samples', env: 'SAMPLES_ENABLED', flag: '--samples', kind: 'bool', default: 'true', description: 'keep a ring of distinct recent evaluate / check inputs (redacted as decision logs are) for impact previews' },
+  { name: 'samplesMax', env: 'SAMPLES_MAX', flag: '--samples-max', kind: 'int', default: '10000', min: 1, max: 100000, description: 'most request samples kept (the oldest is dropped first)' },
+  { name: 'samplesShared', env: 'SAMPLES_SHARED', flag: '--samples-shared', kind: 'bool', default: 'false', description: 'with the MongoDB store, also keep samples in the `request_samples` collection so every replica previews against all of them' },
+  { name: 'previewTimeoutMs', env: 'PREVIEW_TIMEOUT_MS', flag: '--preview-timeout-ms', kind: 'int', default: '10000', min: 100, max: 600000, description: 'an impact preview stops after this long and answers `complete: false` with what it evaluated' },
   { name: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', flag: '--shutdown-timeout-ms', kind: 'int', default: '10000', min: 100, max: 600000, description: 'on SIGTERM, longest wait for in-flight requests before exiting' },
 ];

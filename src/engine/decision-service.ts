@@ -19,6 +19,7 @@ import { typeInputs } from './typed-inputs.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { ParseLimits } from '../core/document/parse.js';
+import type { SampleRecorder } from './request-samples.js';
 
 export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
 
@@ -87,6 +88,8 @@ export interface DecisionServiceOptions {
   luaBudgets?: LuaBudgets;
   /** how reasons pick their language (default: en, attribute `language`) */
   languages?: LanguageSettings;
+  /** told of each computed (not cached) namespace-path decision's input, for impact previews */
+  samples?: SampleRecorder;
 }
 
 interface Outcome {
@@ -237,6 +240,7 @@ export class DecisionService {
    */
   evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; decision: Decision } {
     const o = this.run(req);
+    if (!o.cached) this.options.samples?.record('evaluate', req);
     if (o.decision.default && o.stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }
@@ -322,6 +326,9 @@ export class DecisionService {
       }
     }
     const o = this.run(req);
+    // Checks are sampled on hits too: the permission asked is part of the sample, and a
+    // hit may come from an evaluate of the same input.
+    this.options.samples?.record('check', req);
     if (o.decision.default && o.stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }

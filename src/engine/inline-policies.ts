@@ -31,7 +31,7 @@ export function compileInlineDocuments(items: ReadonlyArray<Record<string, unkno
     // Only policies run; a registry sent inline is not taken (the stored one types conditions).
     if (r.ok) namespaces.add(r.loaded.policy.namespace);
     if (r.ok && r.loaded.policy.catalogue) catalogues.push(r.loaded.policy.catalogue);
-    else if (r.ok && r.loaded.policy.kind !== 'registry') policies.push(r.loaded.policy);
+    else if (r.ok && (r.loaded.policy.kind === 'policy' || r.loaded.policy.kind === 'lua')) policies.push(r.loaded.policy);
     else if (r.ok) errors.push({ path: `policies[${i}]`, message: 'only policy documents run in the policies mode' });
     else errors.push(...r.errors.map((e) => ({ ...e, path: `policies[${i}]${e.path === '' ? '' : '.' + e.path}` })));
   });

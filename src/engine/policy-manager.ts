@@ -8,7 +8,7 @@ import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
-import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
@@ -238,11 +238,12 @@ export class PolicyManager {
     const broken = new Set<string>();
     for (const key of this.keysByNamespace.get(ns) ?? []) {
       const { record, policy } = this.entries.get(key)!;
-      // A catalogue that does not compile only loses its texts (fallbacks answer): it cannot drop a deny.
+      // A catalogue that does not compile only loses its texts (fallbacks answer), and a
+      // stored suite only its cases: neither can drop a deny.
       if (!policy) {
-        if (record.document.kind !== 'messages') broken.add(record.key);
+        if (record.document.kind !== 'messages' && record.document.kind !== 'tests') broken.add(record.key);
       } else if (policy.catalogue) catalogues.push(policy.catalogue);
-      else if (policy.kind !== 'registry') list.push(policy);
+      else if (runsAsPolicy(policy)) list.push(policy);
     }
     this.catalogueIndex.setNamespace(ns, catalogues);
     list.sort(comparePolicies);
@@ -350,7 +351,7 @@ export class PolicyManager {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (!e.policy) return 'broken';
-    return e.policy.kind !== 'registry' && e.policy.kind !== 'messages' ? e.policy : undefined;
+    return runsAsPolicy(e.policy) ? e.policy : undefined;
   }
 
   /** The message catalogues of every namespace. */
@@ -361,6 +362,11 @@ export class PolicyManager {
   /** Every stored document that compiles, catalogues and the registry included. */
   compiledDocuments(): CompiledPolicy[] {
     return [...this.entries.values()].flatMap((e) => (e.policy ? [e.policy] : []));
+  }
+
+  /** Keys of stored documents that do not compile, by namespace (their paths answer 503). */
+  brokenDocuments(): ReadonlyMap<string, ReadonlySet<string>> {
+    return new Map([...this.broken].map(([ns, keys]) => [ns, new Set(keys)]));
   }
 
   /** Every stored policy document (not the registry), for checks that span them all. */

@@ -56,7 +56,7 @@ function first<T>(list: readonly T[], max: number): T[] {
 }
 
 /** A bounded copy of a JSON value, with the values of `keys` (lower-cased) replaced. */
-function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: number): unknown {
+export function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: number): unknown {
   if (typeof value === 'string') return value.length <= MAX_STRING ? value : `${value.slice(0, MAX_STRING)}…`;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[too deep]';

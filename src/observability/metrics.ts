@@ -118,6 +118,13 @@ export class Metrics {
   }
 
   /** Export the policy state: documents, freshness, stale mode. */
+  /** The request samples impact previews re-evaluate (issue 11). */
+  watchSamples(source: { readonly size: number; readonly max: number }): void {
+    const registers = [this.registry];
+    new Gauge({ name: `${PREFIX}request_samples`, help: 'distinct recent request inputs kept for impact previews', registers, collect() { this.set(source.size); } });
+    new Gauge({ name: `${PREFIX}request_samples_max`, help: 'most request samples kept (SAMPLES_MAX)', registers, collect() { this.set(source.max); } });
+  }
+
   watchPolicies(source: PolicyStatusSource): void {
     const registers = [this.registry];
     const now = this.now;

@@ -18,6 +18,9 @@ import { decisionRoutes } from './routes/decisions.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
 import { testRunnerRoutes } from './routes/test-runner.js';
+import { uiRoutes } from './routes/ui.js';
+import { previewRoutes } from './routes/preview.js';
+import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -33,6 +36,10 @@ export interface AppDeps {
   metrics?: Metrics;
   /** decision-log settings (used with a `logger` instance); absent: no decision log */
   decisionLog?: DecisionLogOptions;
+  /** POST /v1/preview; absent with STORE=none */
+  preview?: ImpactPreview;
+  /** the playground page (GET /ui) from this bundle directory; absent: no page */
+  ui?: { assetsDir: string };
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -84,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
+    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth), bodyLimit: deps.bodyLimit });
   } else {
     const disabled = async () => {
       throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none)');
@@ -92,7 +100,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const hidden = { schema: { hide: true } };
     for (const url of ['/v1/policies', '/v1/policies/*']) app.all(url, hidden, disabled);
     app.post('/v1/validate', hidden, disabled);
+    app.post('/v1/preview', hidden, disabled);
   }
+  if (deps.ui) uiRoutes(app, { assetsDir: deps.ui.assetsDir, guard: makeWriteGuard(deps.auth) });
   await app.ready();
   return app;
 }

@@ -3,12 +3,12 @@
 // in-memory snapshot and learns about changes through events or polling.
 
 import { createHash } from 'node:crypto';
-import type { DocumentFormat, LuaDocument, PolicyDocument } from '../core/document/types.js';
+import type { DocumentFormat, LuaDocument, PolicyDocument, TestsDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 import type { MessagesDocument } from '../core/messages/types.js';
 
-/** Any document a store holds: a policy, a Lua policy, the attribute registry, or a message catalogue. */
-export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument;
+/** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, or a test suite. */
+export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
 
 /** A policy as stored: the parsed form beside the original text. */
 export interface PolicyRecord {

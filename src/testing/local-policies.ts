@@ -2,7 +2,7 @@
 // stored ones (SPEC §2): namespaces left to right, inside one by ordinal, then key.
 // What suites and `policy-engine eval` run against, with no store involved.
 
-import { comparePolicies, type CompiledPolicy } from '../core/compile/types.js';
+import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
 import { CatalogueIndex } from '../core/messages/catalogue.js';
 
 export class LocalPolicies {
@@ -16,8 +16,8 @@ export class LocalPolicies {
     for (const p of policies) this.keyed.set(p.key, p);
     this.catalogues = new CatalogueIndex(policies.flatMap((p) => (p.catalogue ? [p.catalogue] : [])));
     for (const p of policies) {
-      // A registry declares inputs and a catalogue holds texts: neither runs nor counts as present.
-      if (p.kind === 'registry' || p.kind === 'messages') continue;
+      // A registry declares inputs, a catalogue holds texts, a stored suite holds cases: none runs nor counts as present.
+      if (!runsAsPolicy(p)) continue;
       const list = this.byNamespace.get(p.namespace);
       if (list) list.push(p);
       else this.byNamespace.set(p.namespace, [p]);

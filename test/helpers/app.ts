@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createServices, decisionLogOptions, type Services } from '../../src/compose.js';
 import { buildApp } from '../../src/server/app.js';
+import { defaultUiDir } from '../../src/server/routes/ui.js';
 import type { PolicyStore } from '../../src/store/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 
@@ -30,6 +31,8 @@ export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; 
     policies: services.policies,
     relations: services.relations,
     manager: services.manager,
+    preview: services.preview,
+    ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, loopbackOnly: true },
     bodyLimit: config.bodyLimit,
     metrics: services.metrics,

@@ -2,18 +2,19 @@
 // compile. Used by the REST API, the file store, bulk import and `validate`.
 
 import { parseText, positionErrors, type ParseLimits, DEFAULT_PARSE_LIMITS, type ParsedText } from '../document/parse.js';
-import { kindOf, validateLuaDocument, validateMessagesDocument, validatePolicyDocument, validateRegistryDocument } from '../document/schema.js';
+import { kindOf, validateLuaDocument, validateMessagesDocument, validatePolicyDocument, validateRegistryDocument, validateTestsDocument } from '../document/schema.js';
+import { testsAsPolicy } from './compile-tests.js';
 import { compileLuaDocument } from './compile-lua.js';
 import { compileRegistry, REGISTRY_NAMESPACE } from '../registry/compile-registry.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type LuaDocument, type PolicyDocument } from '../document/types.js';
+import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type LuaDocument, type PolicyDocument, type TestsDocument } from '../document/types.js';
 import { compilePolicy, type CompileOptions } from './compile-policy.js';
 import type { CompiledPolicy } from './types.js';
 import { compileCatalogue } from '../messages/catalogue.js';
 import type { MessagesDocument } from '../messages/types.js';
 
 export interface LoadedDocument {
-  document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument;
+  document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
   policy: CompiledPolicy;
   /** the text as written (YAML comments included) */
   text: string;
@@ -62,9 +63,10 @@ function catalogueAsPolicy(doc: MessagesDocument): { ok: true; policy: CompiledP
 }
 
 /** Compile an already-validated stored document of any kind. */
-export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
+export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
   if (doc.kind === 'registry') return registryAsPolicy(doc);
   if (doc.kind === 'messages') return catalogueAsPolicy(doc);
+  if (doc.kind === 'tests') return testsAsPolicy(doc);
   if (doc.kind === 'lua') return compileLuaDocument(doc, options.luaBudgets);
   return compilePolicy(doc, options);
 }
@@ -93,6 +95,14 @@ function loadMessages(parsed: ParsedText, format: DocumentFormat, key: string | 
   return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
 }
 
+function loadTests(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
+  const valid = validateTestsDocument(parsed.value);
+  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
+  const compiled = testsAsPolicy(valid.document);
+  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
+  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
+}
+
 /** Validate and compile an already-parsed value. */
 export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: CompileOptions = {}): LoadResult {
   const key = keyOf(parsed.value);
@@ -100,6 +110,7 @@ export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: 
   if (kind === 'registry') return loadRegistry(parsed, format, key);
   if (kind === 'lua') return loadLua(parsed, format, key, options);
   if (kind === 'messages') return loadMessages(parsed, format, key);
+  if (kind === 'tests') return loadTests(parsed, format, key);
   const valid = validatePolicyDocument(parsed.value);
   if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
   const compiled = compilePolicy(valid.document, options);

@@ -5,7 +5,8 @@ import type { Pattern } from '../pattern.js';
 import type { CompiledCondition } from '../condition/compile-condition.js';
 import type { ConditionReads } from '../condition/dependencies.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import type { LuaDocument, PolicyDocument } from '../document/types.js';
+import type { LuaDocument, PolicyDocument, TestsDocument } from '../document/types.js';
+import type { CaseSpec } from '../../testing/types.js';
 import type { LuaSandbox } from '../lua/sandbox.js';
 import type { CompiledCatalogue, MessagesDocument, RuleMessage } from '../messages/types.js';
 
@@ -48,8 +49,8 @@ export interface LuaRef {
 }
 
 export interface CompiledPolicy {
-  /** 'policy' and 'lua' documents run; a 'registry' declares attributes and 'messages' holds texts (neither runs) */
-  readonly kind: 'policy' | 'registry' | 'lua' | 'messages';
+  /** 'policy' and 'lua' documents run; a 'registry' declares attributes, 'messages' holds texts and 'tests' test cases (none of them runs) */
+  readonly kind: 'policy' | 'registry' | 'lua' | 'messages' | 'tests';
   readonly key: string;
   readonly namespace: string;
   /** undefined sorts after every number */
@@ -68,7 +69,21 @@ export interface CompiledPolicy {
   readonly onError?: 'deny' | 'skip';
   /** the compiled catalogue, for kind 'messages' */
   readonly catalogue?: CompiledCatalogue;
-  readonly document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument;
+  /** the cases, for kind 'tests' */
+  readonly tests?: CompiledTests;
+  readonly document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
+}
+
+/** A stored test suite's cases, ready to run against a policy state. */
+export interface CompiledTests {
+  readonly name: string;
+  readonly cases: ReadonlyArray<{ spec: CaseSpec; namespaces: string[]; now: Date | undefined }>;
+  readonly defaultLanguage?: string;
+}
+
+/** Documents that never run (and never count as present on a path). */
+export function runsAsPolicy(p: CompiledPolicy): boolean {
+  return p.kind === 'policy' || p.kind === 'lua';
 }
 
 /** Run order inside a namespace: ordinal (absent last), then key. */

@@ -10,6 +10,9 @@ import type { MessagesDocument } from '../messages/types.js';
 import { PARAM_PATH_HELP, isParamPath } from '../messages/params.js';
 import { MESSAGE_KEY_HELP, isMessageKey } from '../messages/compile-message.js';
 import { isLanguageTag } from '../messages/language.js';
+import type { TestsDocument } from './types.js';
+// Stored test suites share the case format of *.test.yaml files: one schema for both.
+import suiteSchema from '../../testing/suite.schema.json' with { type: 'json' };
 
 const patternList = {
   type: 'array',
@@ -170,7 +173,30 @@ export const messagesDocumentSchema = {
   },
 } as const;
 
+/** A test suite stored beside the policies: its cases run against the stored state (impact previews). */
+export const testsDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/tests-document.json',
+  title: 'Stored policy test suite',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'kind', 'cases'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'tests' },
+    name: { type: 'string', minLength: 1, maxLength: 256 },
+    description: { type: 'string', maxLength: 4096 },
+    path: { $ref: '#/definitions/namespacePath', description: 'The namespace path of cases that name none.' },
+    now: { $ref: '#/definitions/time' },
+    defaultLanguage: { $ref: '#/definitions/language' },
+    cases: { type: 'array', minItems: 1, maxItems: 1000, items: { $ref: '#/definitions/case' } },
+  },
+  definitions: suiteSchema.definitions,
+} as const;
+
 const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+const validateTests = ajv.compile<TestsDocument>(testsDocumentSchema);
 const validateMessages = ajv.compile<MessagesDocument>(messagesDocumentSchema);
 const validateLua = ajv.compile<LuaDocument>(luaDocumentSchema);
 const validateRegistry = ajv.compile<RegistryDocument>(registryDocumentSchema);
@@ -265,6 +291,11 @@ export function validateMessagesDocument(value: unknown): { ok: true; document: 
 export function validateRegistryDocument(value: unknown): { ok: true; document: RegistryDocument } | { ok: false; errors: DocumentError[] } {
   if (validateRegistry(value)) return { ok: true, document: value };
   return { ok: false, errors: collect(validateRegistry.errors) };
+}
+
+export function validateTestsDocument(value: unknown): { ok: true; document: TestsDocument } | { ok: false; errors: DocumentError[] } {
+  if (validateTests(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validateTests.errors) };
 }
 
 /** The kind a parsed value declares ('policy' when it names none). */

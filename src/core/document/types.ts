@@ -1,6 +1,7 @@
 // The policy document as written by users (SPEC §2), after parsing and schema checks.
 
 import type { RuleMessageDocument } from '../messages/types.js';
+import type { CaseSpec } from '../../testing/types.js';
 
 export type DocumentFormat = 'json' | 'yaml';
 
@@ -44,6 +45,24 @@ export interface PolicyDocument {
   /** named conditions the rules' `when` may refer to */
   predicates?: Record<string, string>;
   rules: PolicyRule[];
+}
+
+/**
+ * A policy test suite stored as a document (`kind: tests`): the case format of
+ * *.test.yaml files, run against the stored policies (never their own). Never runs as a policy.
+ */
+export interface TestsDocument {
+  $schema?: string;
+  key: string;
+  namespace?: string;
+  kind: 'tests';
+  name?: string;
+  description?: string;
+  /** the namespace path of cases that name none */
+  path?: string;
+  now?: string;
+  defaultLanguage?: string;
+  cases: CaseSpec[];
 }
 
 /** One problem found in a document; collected, never first-only. */

@@ -22,7 +22,7 @@ export const subjectSchema = {
   ],
 } as const;
 
-const inputProperties = {
+export const inputProperties = {
   subject: subjectSchema,
   namespace: { type: 'string', maxLength: 8192 },
   policy: { type: 'string', maxLength: 512 },

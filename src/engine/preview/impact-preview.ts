@@ -1,0 +1,327 @@
+// Impact preview (issue 11): proposed changes (documents to put, keys to delete) are
+// validated like writes, then request samples, explicit requests and the stored test
+// suites are answered under the current and the proposed state, and the differences
+// reported. Nothing is written and the live state, its cache and its plans are never
+// touched: the preview builds its own states from compiled documents.
+
+import { loadDocument, loadParsed, compileDocument } from '../../core/compile/load-document.js';
+import type { CompiledPolicy } from '../../core/compile/types.js';
+import type { ParseLimits } from '../../core/document/parse.js';
+import type { DocumentError } from '../../core/document/types.js';
+import type { LuaBudgets } from '../../core/lua/sandbox.js';
+import type { CompiledRegistry } from '../../core/registry/types.js';
+import { isValidKey } from '../../core/namespace.js';
+import { PolicyEngineError } from '../../errors.js';
+import type { PolicyManager } from '../policy-manager.js';
+import type { RequestSample } from '../request-samples.js';
+import { diffAnswers, type AnswerDiff } from './answer-diff.js';
+import { PolicyState, type StateAnswer, type StateInput, type StateSettings } from './policy-state.js';
+import { runStoredSuites, type StoredSuiteResult } from './stored-tests.js';
+
+export interface PreviewRequest {
+  /** documents to create or replace: objects, or JSON / YAML text */
+  put?: Array<Record<string, unknown> | string>;
+  /** keys to delete */
+  delete?: string[];
+  /** requests answered under both states, always listed (with traces when `explain`) */
+  requests?: Array<StateInput & { permission?: string }>;
+  explain?: boolean;
+  /** re-evaluate the recorded request samples (default true) */
+  samples?: boolean;
+  /** run the stored test suites (default true) */
+  tests?: boolean;
+  /** the clock conditions see (default: the time of the preview) */
+  now?: string;
+}
+
+export interface ChangeSummary {
+  key: string;
+  namespace: string;
+  kind: string;
+  action: 'create' | 'replace' | 'delete' | 'unchanged';
+}
+
+export interface SampleImpact extends AnswerDiff {
+  endpoint: 'evaluate' | 'check' | 'request';
+  subject: StateInput['subject'];
+  namespace: string;
+  resource?: StateInput['resource'];
+  context?: StateInput['context'];
+  permissions?: string[];
+  before: StateAnswer;
+  after: StateAnswer;
+}
+
+export interface CaseChange {
+  suite: string;
+  key: string;
+  case: string;
+  diff?: string[];
+}
+
+export interface PreviewResult {
+  revision: string;
+  stale: boolean;
+  now: string;
+  complete: boolean;
+  durationMs: number;
+  changes: ChangeSummary[];
+  summary: {
+    samples: number;
+    evaluated: number;
+    changed: number;
+    gained: number;
+    lost: number;
+    checksChanged: number;
+    listed: number;
+    testsBefore: { passed: number; failed: number };
+    testsAfter: { passed: number; failed: number };
+    testsBroken: number;
+    testsFixed: number;
+  };
+  samples: SampleImpact[];
+  requests: SampleImpact[];
+  tests: { broken: CaseChange[]; fixed: CaseChange[]; suites: StoredSuiteResult[] };
+}
+
+export interface SampleSource {
+  /** every sample, in any order (the preview sorts them) */
+  samples(): Promise<RequestSample[]> | RequestSample[];
+}
+
+export interface ImpactPreviewOptions {
+  manager: PolicyManager;
+  samples?: SampleSource;
+  parseLimits: ParseLimits;
+  luaBudgets?: LuaBudgets;
+  settings: StateSettings;
+  defaultLanguage: string;
+  /** after this long, stop and answer `complete: false` */
+  timeoutMs: number;
+  /** most changed samples listed (all are counted) */
+  maxListed?: number;
+  /** most documents put plus keys deleted */
+  maxChanges?: number;
+  /** most explicit requests */
+  maxRequests?: number;
+  clock?: () => number;
+}
+
+const DEFAULTS = { maxListed: 1000, maxChanges: 200, maxRequests: 100 };
+/** the deadline is checked once per this many samples */
+const DEADLINE_STRIDE = 64;
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class ImpactPreview {
+  constructor(private readonly options: ImpactPreviewOptions) {}
+
+  async preview(req: PreviewRequest): Promise<PreviewResult> {
+    const o = this.options;
+    const started = performance.now();
+    const puts = req.put ?? [];
+    const deletes = req.delete ?? [];
+    const requests = req.requests ?? [];
+    if (puts.length + deletes.length > (o.maxChanges ?? DEFAULTS.maxChanges)) {
+      throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview takes at most ${o.maxChanges ?? DEFAULTS.maxChanges} changes (documents put plus keys deleted)`);
+    }
+    if (requests.length > (o.maxRequests ?? DEFAULTS.maxRequests)) {
+      throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview answers at most ${o.maxRequests ?? DEFAULTS.maxRequests} explicit requests`);
+    }
+    const manager = o.manager;
+    if (!manager.isLoaded()) throw new PolicyEngineError('NOT_READY', 'policies have not been loaded from the store yet');
+    const nowMs = req.now !== undefined ? Date.parse(req.now) : (o.clock ?? Date.now)();
+    if (Number.isNaN(nowMs)) throw new PolicyEngineError('REQUEST_INVALID', '`now` is not a valid time');
+    const now = new Date(nowMs);
+
+    // Taken together, before any await: the state previewed is one revision.
+    const revision = manager.revision;
+    const stale = manager.isStale();
+    const currentDocs = manager.compiledDocuments();
+    const broken = manager.brokenDocuments();
+    const { proposedDocs, proposedRegistry, proposedBroken, changes } = this.applyChanges(puts, deletes, currentDocs, manager.registry, broken);
+
+    const before = new PolicyState(currentDocs, manager.registry, broken, o.settings);
+    const after = new PolicyState(proposedDocs, proposedRegistry, proposedBroken, o.settings);
+    const deadline = started + o.timeoutMs;
+
+    // Explicit requests: always answered and listed.
+    const explain = req.explain === true;
+    const requestImpacts = requests.map((r) => {
+      const input = toInput(r);
+      const b = before.answer(input, now, explain);
+      const a = after.answer(input, now, explain);
+      return impact('request', input, b, a, explain);
+    });
+
+    // Samples: sorted by their text so the answer is the same whatever order they were seen in.
+    const summary = {
+      samples: 0, evaluated: 0, changed: 0, gained: 0, lost: 0, checksChanged: 0, listed: 0,
+      testsBefore: { passed: 0, failed: 0 }, testsAfter: { passed: 0, failed: 0 }, testsBroken: 0, testsFixed: 0,
+    };
+    const listed: SampleImpact[] = [];
+    let complete = true;
+    if (req.samples !== false && o.samples) {
+      const all = (await o.samples.samples()).map((s) => [JSON.stringify(s), s] as const).sort((x, y) => compareText(x[0], y[0]));
+      summary.samples = all.length;
+      // Only paths through a changed namespace can answer differently (unless the registry changed).
+      const touched = new Set(changes.filter((c) => c.action !== 'unchanged').map((c) => c.namespace));
+      const registryChanged = proposedRegistry !== manager.registry;
+      const maxListed = o.maxListed ?? DEFAULTS.maxListed;
+      for (let i = 0; i < all.length; i++) {
+        if (i % DEADLINE_STRIDE === 0 && performance.now() > deadline) {
+          complete = false;
+          break;
+        }
+        const sample = all[i]![1];
+        summary.evaluated++;
+        if (!registryChanged && !sample.namespace.split('.').some((ns) => touched.has(ns))) continue;
+        const input = toInput(sample);
+        const d = impact(sample.endpoint, input, before.answer(input, now), after.answer(input, now), false);
+        if (!d.changed) continue;
+        summary.changed++;
+        if (d.gained.length > 0) summary.gained++;
+        if (d.lost.length > 0) summary.lost++;
+        if (d.checks) summary.checksChanged++;
+        if (listed.length < maxListed) listed.push(d);
+      }
+      summary.listed = listed.length;
+    }
+
+    const tests = { broken: [] as CaseChange[], fixed: [] as CaseChange[], suites: [] as StoredSuiteResult[] };
+    if (req.tests !== false && complete) {
+      const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage };
+      const was = runStoredSuites(before, testOptions);
+      const is = runStoredSuites(after, testOptions);
+      tests.suites = is;
+      const outcome = new Map<string, boolean>();
+      for (const s of was) {
+        summary.testsBefore.passed += s.counts.passed;
+        summary.testsBefore.failed += s.counts.failed;
+        for (const c of s.cases) outcome.set(`${s.key}\u0000${c.name}`, c.passed);
+      }
+      for (const s of is) {
+        summary.testsAfter.passed += s.counts.passed;
+        summary.testsAfter.failed += s.counts.failed;
+        for (const c of s.cases) {
+          const prior = outcome.get(`${s.key}\u0000${c.name}`);
+          // A new case that fails counts as broken: the change ships with it failing.
+          if (!c.passed && prior !== false) tests.broken.push({ suite: s.name, key: s.key, case: c.name, ...(c.diff ? { diff: c.diff } : {}) });
+          if (c.passed && prior === false) tests.fixed.push({ suite: s.name, key: s.key, case: c.name });
+        }
+      }
+      summary.testsBroken = tests.broken.length;
+      summary.testsFixed = tests.fixed.length;
+    }
+
+    return {
+      revision, stale, now: now.toISOString(), complete, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      changes, summary, samples: listed, requests: requestImpacts, tests,
+    };
+  }
+
+  /** Validate the changes as writes would be, and build the proposed document set. */
+  private applyChanges(puts: ReadonlyArray<Record<string, unknown> | string>, deletes: readonly string[], current: readonly CompiledPolicy[],
+    registry: CompiledRegistry | undefined, broken: ReadonlyMap<string, ReadonlySet<string>>) {
+    const o = this.options;
+    const errors: DocumentError[] = [];
+    const byKey = new Map(current.map((d) => [d.key, d]));
+    const brokenKeys = new Map<string, string>();
+    for (const [ns, keys] of broken) for (const k of keys) brokenKeys.set(k, ns);
+
+    // A registry among the puts types every other document (stored ones included).
+    const parsedPuts = puts.map((item) => (typeof item === 'string'
+      ? loadDocument(item, 'yaml', o.parseLimits, { registry, luaBudgets: o.luaBudgets })
+      : loadParsed({ value: item, text: '' }, 'json', { registry, luaBudgets: o.luaBudgets })));
+    const newRegistry = parsedPuts.flatMap((r) => (r.ok && r.loaded.policy.registry ? [r.loaded.policy] : []));
+    if (newRegistry.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'a preview may put at most one attribute registry');
+    const deletingRegistry = registry !== undefined && deletes.includes(registry.key);
+    const proposedRegistry = newRegistry[0]?.registry ?? (deletingRegistry ? undefined : registry);
+    const registryChanged = proposedRegistry !== registry;
+
+    const incoming = new Map<string, CompiledPolicy>();
+    parsedPuts.forEach((r0, i) => {
+      let r = r0;
+      if (r.ok && registryChanged && !r.loaded.policy.registry) {
+        // Typed against the proposed registry, as an import holding a registry is.
+        r = typeof puts[i] === 'string' ? loadDocument(puts[i] as string, 'yaml', o.parseLimits, { registry: proposedRegistry, luaBudgets: o.luaBudgets })
+          : loadParsed({ value: puts[i], text: '' }, 'json', { registry: proposedRegistry, luaBudgets: o.luaBudgets });
+      }
+      if (!r.ok) {
+        errors.push(...r.errors.map((e) => ({ ...e, path: `put[${i}]${e.path === '' ? '' : '.' + e.path}` })));
+        return;
+      }
+      const key = r.loaded.policy.key;
+      if (incoming.has(key)) errors.push({ document: key, path: `put[${i}].key`, message: 'two documents put have this key' });
+      incoming.set(key, r.loaded.policy);
+    });
+    deletes.forEach((key, i) => {
+      if (!isValidKey(key)) errors.push({ path: `delete[${i}]`, message: 'is not a policy key' });
+      else if (incoming.has(key)) errors.push({ document: key, path: `delete[${i}]`, message: 'is both put and deleted' });
+      else if (!byKey.has(key) && !brokenKeys.has(key)) errors.push({ document: key, path: `delete[${i}]`, message: 'no stored document has this key' });
+    });
+    if (errors.length > 0) {
+      throw new PolicyEngineError('POLICY_INVALID', `the proposed changes are invalid (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors.slice(0, 50));
+    }
+
+    const changes: ChangeSummary[] = [];
+    const proposed = new Map(byKey);
+    for (const key of deletes) {
+      const was = byKey.get(key);
+      proposed.delete(key);
+      changes.push({ key, namespace: was?.namespace ?? brokenKeys.get(key) ?? '', kind: was?.kind ?? 'policy', action: 'delete' });
+    }
+    for (const [key, policy] of incoming) {
+      const was = byKey.get(key);
+      const same = was !== undefined && JSON.stringify(was.document) === JSON.stringify(policy.document);
+      proposed.set(key, policy);
+      changes.push({ key, namespace: policy.namespace, kind: policy.kind, action: same ? 'unchanged' : was || brokenKeys.has(key) ? 'replace' : 'create' });
+      // A document moved to another namespace changes its old one too.
+      if (was && was.namespace !== policy.namespace) changes.push({ key, namespace: was.namespace, kind: was.kind, action: 'delete' });
+    }
+    if (registryChanged) {
+      // Stored documents are re-typed against the proposed registry; one it breaks is refused, as a write is.
+      const retyped: DocumentError[] = [];
+      for (const [key, p] of proposed) {
+        if (incoming.has(key) || p.kind === 'registry') continue;
+        const r = compileDocument(p.document, { registry: proposedRegistry, luaBudgets: o.luaBudgets });
+        if (r.ok) proposed.set(key, r.policy);
+        else retyped.push(...r.errors.map((e) => ({ ...e, document: key })));
+      }
+      if (retyped.length > 0) {
+        throw new PolicyEngineError('POLICY_INVALID', `the proposed registry would make ${new Set(retyped.map((e) => e.document)).size} stored document(s) invalid`, retyped.slice(0, 50));
+      }
+    }
+    // A broken stored document that is replaced or deleted no longer breaks its namespace.
+    const proposedBroken = new Map<string, Set<string>>();
+    for (const [key, ns] of brokenKeys) {
+      if (incoming.has(key) || deletes.includes(key)) continue;
+      let set = proposedBroken.get(ns);
+      if (!set) proposedBroken.set(ns, (set = new Set()));
+      set.add(key);
+    }
+    changes.sort((a, b) => compareText(a.key, b.key) || compareText(a.action, b.action));
+    return { proposedDocs: [...proposed.values()], proposedRegistry, proposedBroken, changes };
+  }
+}
+
+function toInput(r: StateInput & { permission?: string; endpoint?: string }): StateInput {
+  const input: StateInput = { subject: r.subject, namespace: r.namespace };
+  if (r.resource !== undefined) input.resource = r.resource;
+  if (r.context !== undefined) input.context = r.context;
+  const perms = r.permission !== undefined ? [r.permission, ...(r.permissions ?? [])] : r.permissions;
+  if (perms && perms.length > 0) input.permissions = perms;
+  return input;
+}
+
+function impact(endpoint: SampleImpact['endpoint'], input: StateInput, before: StateAnswer, after: StateAnswer, keepTraces: boolean): SampleImpact {
+  const d = diffAnswers(before, after);
+  const strip = (a: StateAnswer): StateAnswer => {
+    if (keepTraces || a.trace === undefined) return a;
+    const { trace: _t, ...rest } = a;
+    return rest;
+  };
+  return { endpoint, ...input, ...d, before: strip(before), after: strip(after) };
+}

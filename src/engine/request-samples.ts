@@ -1,0 +1,136 @@
+// Request samples (issue 11): a bounded ring of distinct recent evaluate / check inputs,
+// redacted by the decision log's rules, that impact previews re-evaluate under a
+// proposed policy state. Evaluations are recorded when their decision is computed (a
+// cache miss), so the evaluate hit path pays nothing: a hit is an input already seen.
+// Checks are recorded on every call (the permission asked is part of the sample).
+
+import { createHash } from 'node:crypto';
+import type { CheckRequest, SubjectInput } from './decision-service.js';
+import { boundedCopy } from '../observability/decision-log.js';
+
+export interface RequestSample {
+  endpoint: 'evaluate' | 'check';
+  subject: SubjectInput;
+  /** the namespace path */
+  namespace: string;
+  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
+  context?: Record<string, unknown>;
+  /** the permissions a check asked about */
+  permissions?: string[];
+}
+
+export interface SampleRecorder {
+  record(endpoint: 'evaluate' | 'check', req: CheckRequest): void;
+}
+
+export interface RequestSamplesOptions {
+  /** most samples kept; the least recently seen goes first */
+  max: number;
+  /** keys (any depth, case-insensitive) whose values are replaced, as in decision logs */
+  redact: readonly string[];
+  /** false drops attributes and the context, as in decision logs */
+  attributes: boolean;
+}
+
+/** A sample's identity: equal inputs, equal ids (what replicas share samples by). */
+export function sampleId(sample: RequestSample): string {
+  return createHash('sha256').update(JSON.stringify(sample)).digest('base64url').slice(0, 22);
+}
+
+export class RequestSamples implements SampleRecorder {
+  /** insertion order is recency order: re-seeing a sample moves it to the end */
+  private readonly samples = new Map<string, RequestSample>();
+  private readonly redactKeys: ReadonlySet<string>;
+  private readonly listeners: Array<(id: string, sample: RequestSample) => void> = [];
+
+  constructor(private readonly options: RequestSamplesOptions) {
+    this.redactKeys = new Set(options.redact.map((k) => k.toLowerCase()));
+  }
+
+  get size(): number {
+    return this.samples.size;
+  }
+
+  get max(): number {
+    return this.options.max;
+  }
+
+  /** Told of every new sample (the shared store flushes them). */
+  onSample(listener: (id: string, sample: RequestSample) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Only namespace-path requests are sampled: a preview changes stored documents, which other modes do not read. */
+  record(endpoint: 'evaluate' | 'check', req: CheckRequest): void {
+    if (req.namespace === undefined) return;
+    const sample = this.toSample(endpoint, req);
+    const key = JSON.stringify(sample);
+    const known = this.samples.get(key);
+    if (known) {
+      this.samples.delete(key);
+      this.samples.set(key, known);
+      return;
+    }
+    this.add(key, sample);
+    if (this.listeners.length > 0) {
+      const id = sampleId(sample);
+      for (const l of this.listeners) l(id, sample);
+    }
+  }
+
+  /** Samples from elsewhere (other replicas), kept as if seen: they count against `max`. */
+  merge(samples: readonly RequestSample[]): void {
+    for (const s of samples) {
+      const key = JSON.stringify(s);
+      if (!this.samples.has(key)) this.add(key, s);
+    }
+  }
+
+  private add(key: string, sample: RequestSample): void {
+    this.samples.set(key, sample);
+    if (this.samples.size > this.options.max) {
+      const oldest = this.samples.keys().next().value;
+      if (oldest !== undefined) this.samples.delete(oldest);
+    }
+  }
+
+  /** Every sample, least recently seen first. */
+  list(): RequestSample[] {
+    return [...this.samples.values()];
+  }
+
+  clear(): void {
+    this.samples.clear();
+  }
+
+  private clean<T>(value: T): T {
+    return boundedCopy(value, this.redactKeys, 0) as T;
+  }
+
+  private toSample(endpoint: 'evaluate' | 'check', req: CheckRequest): RequestSample {
+    const withAttributes = this.options.attributes;
+    let subject: SubjectInput;
+    if (typeof req.subject === 'string') subject = req.subject;
+    else {
+      const s = req.subject;
+      subject = { id: s.id };
+      if (s.roles && s.roles.length > 0) subject.roles = [...s.roles];
+      if (s.groups && s.groups.length > 0) subject.groups = [...s.groups];
+      if (withAttributes && s.attributes !== undefined) subject.attributes = this.clean(s.attributes);
+    }
+    const sample: RequestSample = { endpoint, subject, namespace: req.namespace! };
+    if (req.resource !== undefined) {
+      const r: NonNullable<RequestSample['resource']> = {};
+      if (req.resource.type !== undefined) r.type = req.resource.type;
+      if (req.resource.id !== undefined) r.id = req.resource.id;
+      if (withAttributes && req.resource.attributes !== undefined) r.attributes = this.clean(req.resource.attributes);
+      sample.resource = r;
+    }
+    if (withAttributes && req.context !== undefined) sample.context = this.clean(req.context);
+    if (endpoint === 'check') {
+      const perms = req.permission !== undefined ? [req.permission] : req.permissions;
+      if (perms && perms.length > 0) sample.permissions = [...perms];
+    }
+    return sample;
+  }
+}
