@@ -5,7 +5,7 @@
 # where builds must be reproducible. Debian slim rather than Alpine: the mongodb driver
 # and Node's own binaries are built and tested against glibc.
 
-# ---- build: all dependencies, TypeScript → dist/ ----
+# ---- build: all dependencies, TypeScript → dist/, the playground bundle → dist/ui ----
 FROM node:20.20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -13,6 +13,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The playground page (/ui): bundled here, with its editor, so it loads nothing from outside.
+COPY ui ./ui
+COPY scripts/build-ui.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled code only ----

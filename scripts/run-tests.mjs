@@ -15,6 +15,9 @@
 // testMongo() call then gets its own database on it. The server is stopped at
 // the end, and on SIGINT/SIGTERM.
 //
+// Browser: when test/ui files are selected, Debian's chromium is installed first
+// (scripts/install-chromium.sh) for the playground's browser tests.
+//
 // Counting. tap runs with its raw TAP reporter (what tap prints when colours
 // are off); the stream is copied to stdout unchanged and parsed with
 // tap-parser, following every subtest. The final line counts TEST POINTS THAT
@@ -192,6 +195,16 @@ async function startDatabase() {
 }
 
 // ---------------------------------------------------------------------------
+// the browser of the playground's tests (test/ui/): Debian's chromium, installed once
+
+function ensureChromium(files) {
+  if (!files.some(f => f.split(path.sep).slice(0, 2).join('/') === 'test/ui')) return
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'install-chromium.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  // A failure here is reported by the browser tests themselves, which name the script.
+  if (r.status !== 0) process.stderr.write('run-tests: scripts/install-chromium.sh failed; the browser tests will fail\n')
+}
+
+// ---------------------------------------------------------------------------
 
 async function main() {
   const { files, tapArgs, unmatched } = selectFiles(process.argv.slice(2))
@@ -201,6 +214,7 @@ async function main() {
     return finish(1)
   }
 
+  ensureChromium(files)
   let server
   let interrupted = null
   let tap = null

@@ -14,7 +14,8 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './relations/compose-relations.js';
 import type { RelationService } from './relations/relation-service.js';
-import { StoreUnavailableError, type PolicyStore } from './store/store.js';
+import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
+import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
 
@@ -35,6 +36,9 @@ export interface Services {
   preview?: ImpactPreview;
   close(): Promise<void>;
 }
+
+/** how often a replica writes its new request samples to the shared collection */
+const SAMPLE_FLUSH_MS = 2000;
 
 export function decisionLogOptions(config: Config): DecisionLogOptions {
   return {
@@ -96,6 +100,13 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   }
   const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
   if (samples) metrics.watchSamples(samples);
+  let shared: SharedSamples | undefined;
+  if (samples && config.samplesShared) {
+    if (raw && hasSampleStore(raw)) {
+      shared = new SharedSamples({ local: samples, store: raw.sampleStore(), flushMs: SAMPLE_FLUSH_MS, logger });
+      shared.start();
+    } else logger.warn({ store: config.store }, 'SAMPLES_SHARED needs the MongoDB store; samples stay on this replica');
+  }
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -111,7 +122,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   });
   const preview = manager ? new ImpactPreview({
     manager,
-    ...(samples ? { samples: { samples: () => samples.list() } } : {}),
+    ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
     settings: { defaultPermissions: config.defaultPermissions, namespaceLimits },
@@ -133,6 +144,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     preview,
     async close() {
       manager?.stop();
+      await shared?.stop();
       await relations?.close();
       await store?.close();
     },

@@ -3,6 +3,7 @@
 // time (the request and response types are shared, type-only).
 
 import type { CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse } from '../engine/decision-service.js';
+import type { PreviewRequest, PreviewResult } from '../engine/preview/impact-preview.js';
 import { PolicyEngineClientError, TRANSPORT_CODES } from './errors.js';
 
 export interface PolicyEngineClientOptions {
@@ -175,6 +176,11 @@ export class PolicyEngineClient {
   /** Compile without storing. */
   validate(documents: PolicyInput | Array<Record<string, unknown>>, options: CallOptions & { format?: DocumentFormat } = {}): Promise<ValidationResult> {
     return this.json({ method: 'POST', path: '/v1/validate', ...textBody(documents, options.format) }, options);
+  }
+
+  /** What proposed changes would do to recorded requests and stored test suites; writes nothing. */
+  preview(request: PreviewRequest, options: CallOptions = {}): Promise<PreviewResult> {
+    return this.json({ method: 'POST', path: '/v1/preview', body: JSON.stringify(request), contentType: JSON_TYPE, admin: true }, options);
   }
 
   /** Liveness: resolves when the process answers. */

@@ -20,6 +20,7 @@ export { PolicyEngineClientError, TRANSPORT_CODES, type PolicyEngineClientErrorI
 export { decidePermission, type GuardOptions, type GuardRefusal, type GuardRefusalCode, type GuardVerdict } from './guard.js';
 export { fastifyPolicyGuard, fastifyRequirePermission, type FastifyGuardOptions, type FastifyGuardPluginOptions } from './fastify-guard.js';
 export { createExpressGuard, expressRequirePermission, type ExpressGuardConfig, type ExpressGuardOptions } from './express-guard.js';
+export type { PreviewRequest, PreviewResult, SampleImpact } from '../engine/preview/impact-preview.js';
 export type {
   CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse, SubjectInput,
 } from '../engine/decision-service.js';

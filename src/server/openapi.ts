@@ -48,6 +48,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'decisions', description: 'evaluate and check' },
         { name: 'policies', description: 'the policy REST API (JSON or YAML)' },
         { name: 'operations', description: 'health, readiness, metrics' },
+        { name: 'playground', description: 'the policy playground page at /ui (docs/playground.md)' },
       ],
       components: {
         securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the server sets one' } },

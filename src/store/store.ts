@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { DocumentFormat, LuaDocument, PolicyDocument, TestsDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 import type { MessagesDocument } from '../core/messages/types.js';
+import type { RequestSample } from '../engine/request-samples.js';
 
 /** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, or a test suite. */
 export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
@@ -96,6 +97,18 @@ export interface SubscribableStore extends PolicyStore {
 export interface PollableStore extends PolicyStore {
   /** events after `revision`, in order, or 'reset' when the store cannot tell (reload) */
   changesSince(revision: string): Promise<{ events: StoreEvent[]; revision: string } | 'reset'>;
+}
+
+/** Where replicas share request samples (SAMPLES_SHARED); the MongoDB store has one. */
+export interface SampleStore {
+  save(entries: ReadonlyArray<{ id: string; sample: RequestSample; seenAt: Date }>): Promise<void>;
+  /** the newest `max` samples */
+  load(max: number): Promise<RequestSample[]>;
+  trim(max: number): Promise<void>;
+}
+
+export function hasSampleStore(store: object): store is { sampleStore(): SampleStore } {
+  return typeof (store as { sampleStore?: unknown }).sampleStore === 'function';
 }
 
 export function isSubscribable(store: PolicyStore): store is SubscribableStore {

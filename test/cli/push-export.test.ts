@@ -90,3 +90,25 @@ t.test('export, then push the export back: nothing changes', async (t) => {
   t.equal(again.code, 0, again.stderr);
   t.match(again.stdout, /pushed: 0 created, 0 replaced, 4 unchanged, 0 deleted/);
 });
+
+t.test('a dry run shows the impact on recorded requests and stored tests', async (t) => {
+  // Requests the service has answered become samples; a stored suite pins one decision.
+  for (const id of ['bea', 'bo']) {
+    const r = await fetch(`${url}/v1/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subject: { id, roles: ['billing'] }, namespace: 'global.org' }) });
+    t.equal(r.status, 200);
+  }
+  const suite = 'key: org-billing-tests\nkind: tests\nname: billing\ncases:\n  - name: billing staff pay\n    namespace: global.org\n    subject: { id: bea, roles: [billing] }\n    expect: { allowed: ["billing:invoice:pay"] }\n';
+  const put = await fetch(`${url}/v1/policies/org-billing-tests`, { method: 'PUT', headers: { 'content-type': 'application/yaml', authorization: `Bearer ${TOKEN}` }, body: suite });
+  t.equal(put.status, 201);
+  const editors = join(src, 'org-editors.yaml');
+  writeFileSync(editors, readFileSync(editors, 'utf8').replace('grant: ["billing:*", "report:read"]', 'grant: ["billing:invoice:read", "report:read"]'));
+  const dry = await runCli(['push', src, '--url', url, '--dry-run'], { env: auth });
+  t.equal(dry.code, 0, dry.stderr);
+  t.match(dry.stdout, /impact on \d+ recorded requests?: 2 would change \(2 gain, 2 lose permissions, 0 newly denied, 0 checks flip\)/);
+  t.match(dry.stdout, /evaluate +bea role:billing @ global\.org\n +\+ billing:invoice:read\n +- billing:\*/);
+  t.match(dry.stdout, /stored tests: 1\/1 pass now, 0\/1 would pass \(1 broken, 0 fixed\)\n +FAIL billing › billing staff pay/);
+  t.match(dry.stdout, /dry run, nothing written: 0 created, 1 replaced/);
+  const noToken = await runCli(['push', src, '--url', url, '--dry-run']);
+  t.equal(noToken.code, 0, 'the plan still shows without the token');
+  t.match(noToken.stdout, /impact preview unavailable: .*UNAUTHORIZED|impact preview unavailable: .*token/i);
+});

@@ -95,7 +95,7 @@ t.test('Dockerfile', async (t) => {
     t.ok(buildRuns.some((r) => /\bnpm ci\b/.test(r)), 'build: npm ci');
     t.ok(buildRuns.some((r) => /\bnpm run build\b/.test(r)), 'build: npm run build');
     const pkg = JSON.parse(read('package.json')) as Obj;
-    t.match(pkg.scripts.build, /^tsc -p tsconfig\.build\.json$/, 'the build script is tsc');
+    t.match(pkg.scripts.build, /^tsc -p tsconfig\.build\.json && node scripts\/build-ui\.mjs$/, 'the build script is tsc, then the playground bundle');
     const finalRuns = of(final, 'RUN').map((i) => i.getArgumentsContent() ?? '').join('\n');
     t.match(finalRuns, /\bnpm ci\b[^\n&]*--omit=dev/, 'runtime: npm ci --omit=dev');
     t.match(finalRuns, /\bnpm ci\b[^\n&]*--ignore-scripts/, 'runtime: no install scripts');

@@ -2,7 +2,7 @@
 // POST /v1/preview on samples, explicit requests and stored test suites, and what a
 // preview must never do (write, grant, touch the live state).
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { testApp, putYaml } from '../helpers/app.js';
 
@@ -55,7 +55,7 @@ async function post(app: FastifyInstance, url: string, payload: unknown, headers
   return { status: r.statusCode, json: r.json() as Record<string, any>, headers: r.headers };
 }
 
-async function seed(t: Tap.Test, app: FastifyInstance): Promise<void> {
+async function seed(t: Test, app: FastifyInstance): Promise<void> {
   await putYaml(t, app, 'global-base', BASE);
   await putYaml(t, app, 'acme-rules', ORG);
   for (const id of ['ed', 'eve']) await post(app, '/v1/evaluate', { subject: { id, roles: ['editor'] }, namespace: PATH });
@@ -108,6 +108,7 @@ t.test('a revoke: which samples lose which permissions, checks that flip, nothin
   t.equal(p.summary.evaluated, 4);
   t.equal(p.summary.changed, 3, 'the two editors and the check; the reader keeps what it had');
   t.equal(p.summary.checksChanged, 1);
+  t.equal(p.summary.restricted, 3, 'doc:write newly denied for the editors and the check');
   const ed = p.samples.find((s: any) => s.endpoint === 'evaluate' && s.subject.id === 'ed');
   t.same(ed.before.permissions, ['doc:*']);
   t.same(ed.after.denied, ['doc:delete', 'doc:write']);

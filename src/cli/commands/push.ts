@@ -2,7 +2,8 @@
 // a directory. Everything is validated locally first; then each document is created,
 // replaced (with a diff of the stored text) or left alone when its ETag — a hash of
 // format and text — is already the stored one. --prune deletes what no file holds;
-// --dry-run only shows the plan. Writes carry If-Match / If-None-Match, so a change
+// --dry-run only shows the plan, and what it would do to the requests the service has
+// seen and to its stored test suites (POST /v1/preview). Writes carry If-Match / If-None-Match, so a change
 // made by someone else since the plan was read fails with 412 instead of being lost.
 
 import type { Command } from '@commander-js/extra-typings';
@@ -15,6 +16,7 @@ import { formatProblem } from '../../testing/report.js';
 import { CliError } from '../cli-error.js';
 import { clientFor, listAllPolicies, tokenOption, urlOption } from '../remote.js';
 import { prepareRuntime } from '../runtime.js';
+import { formatImpact } from '../impact-report.js';
 
 type Step =
   | { action: 'create' | 'replace' | 'unchanged'; key: string; file: string; loaded: LoadedDocument; remote?: PolicySummary }
@@ -69,6 +71,19 @@ export function addPushCommand(program: Command): void {
       const summary = `${count('create')} created, ${count('replace')} replaced, ${count('unchanged')} unchanged, ${count('delete')} deleted` +
         (storedOnly > 0 ? `; ${storedOnly} stored polic${storedOnly === 1 ? 'y' : 'ies'} not in the files (kept; --prune deletes them)` : '');
       if (options.dryRun) {
+        const changed = steps.filter((st) => st.action !== 'unchanged');
+        if (changed.length > 0) {
+          try {
+            const impact = await client.preview({
+              put: changed.flatMap((st) => (st.action === 'delete' ? [] : [st.loaded.text])),
+              delete: changed.flatMap((st) => (st.action === 'delete' ? [st.key] : [])),
+            });
+            for (const line of formatImpact(impact)) out(line);
+          } catch (err) {
+            // The plan above still holds; only the impact is unknown (an older server, no token).
+            out(`impact preview unavailable: ${(err as Error).message}`);
+          }
+        }
         out(`dry run, nothing written: ${summary}`);
         return;
       }

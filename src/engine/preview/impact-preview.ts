@@ -72,6 +72,8 @@ export interface PreviewResult {
     changed: number;
     gained: number;
     lost: number;
+    /** samples with patterns newly revoked or denied (their permission list may stay the same) */
+    restricted: number;
     checksChanged: number;
     listed: number;
     testsBefore: { passed: number; failed: number };
@@ -158,7 +160,7 @@ export class ImpactPreview {
 
     // Samples: sorted by their text so the answer is the same whatever order they were seen in.
     const summary = {
-      samples: 0, evaluated: 0, changed: 0, gained: 0, lost: 0, checksChanged: 0, listed: 0,
+      samples: 0, evaluated: 0, changed: 0, gained: 0, lost: 0, restricted: 0, checksChanged: 0, listed: 0,
       testsBefore: { passed: 0, failed: 0 }, testsAfter: { passed: 0, failed: 0 }, testsBroken: 0, testsFixed: 0,
     };
     const listed: SampleImpact[] = [];
@@ -184,6 +186,7 @@ export class ImpactPreview {
         summary.changed++;
         if (d.gained.length > 0) summary.gained++;
         if (d.lost.length > 0) summary.lost++;
+        if (d.deniedAdded.length > 0) summary.restricted++;
         if (d.checks) summary.checksChanged++;
         if (listed.length < maxListed) listed.push(d);
       }

@@ -64,7 +64,8 @@ export const previewResponse = {
       type: 'object',
       properties: {
         samples: { type: 'integer' }, evaluated: { type: 'integer' }, changed: { type: 'integer' }, gained: { type: 'integer' },
-        lost: { type: 'integer' }, checksChanged: { type: 'integer' }, listed: { type: 'integer' },
+        lost: { type: 'integer' }, restricted: { type: 'integer', description: 'samples with patterns newly revoked or denied' },
+        checksChanged: { type: 'integer' }, listed: { type: 'integer' },
         testsBefore: counts, testsAfter: counts, testsBroken: { type: 'integer' }, testsFixed: { type: 'integer' },
       },
     },

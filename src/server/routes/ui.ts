@@ -91,10 +91,10 @@ export function uiRoutes(app: FastifyInstance, options: UiOptions): void {
     if (!f) throw new PolicyEngineError('UI_NOT_BUILT', 'the playground is not built: run `npm run build:ui`');
     return secure(reply, f.type).header('cache-control', 'no-store').send(f.body);
   };
-  const hidden = { schema: { hide: true }, preHandler: pageGuard };
-  app.get('/ui', hidden, page);
-  app.get('/ui/', hidden, page);
-  app.get('/ui/assets/:name', hidden, async (request, reply) => {
+  const doc = (summary: string) => ({ schema: { tags: ['playground'], summary, produces: ['text/html', 'text/javascript', 'text/css'] }, preHandler: pageGuard });
+  app.get('/ui', doc('The policy playground page (HTML; strict CSP; see docs/playground.md)'), page);
+  app.get('/ui/', doc('The policy playground page (same as /ui)'), page);
+  app.get('/ui/assets/:name', doc('A file of the playground bundle (script, stylesheet)'), async (request, reply) => {
     const { name } = request.params as { name: string };
     const f = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(name) && name !== 'index.html' ? load(name) : undefined;
     if (!f) throw new PolicyEngineError('ROUTE_NOT_FOUND', 'no such asset');

@@ -12,6 +12,7 @@
 // stays as a tombstone holding its version, so a key deleted and put again keeps
 // counting. `revision` is the sequence number of the newest change, in decimal.
 
+import { MongoSampleStore } from './mongo-sample-store.js';
 import type { Collection, Filter } from 'mongodb';
 import {
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PollableStore, type PutResult,
@@ -49,6 +50,11 @@ export class MongoStore implements PollableStore {
     this.policies = db.collection<PolicyDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
+  }
+
+  /** Request samples on this store's connection (SAMPLES_SHARED). */
+  sampleStore(): MongoSampleStore {
+    return new MongoSampleStore(this.connection);
   }
 
   async open(): Promise<void> {
