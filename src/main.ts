@@ -41,7 +41,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       ? { tls: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
       : {}),
   });
-  await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: config.port, host: config.host });
+  if (config.ui && (loopbackOnly || config.adminToken !== undefined)) logger.info({ url: `${address}/ui` }, 'the policy playground is served at /ui');
 
   let closing = false;
   const shutdown = (signal: string) => {

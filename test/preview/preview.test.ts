@@ -277,3 +277,21 @@ t.test('the time bound: a preview past its deadline says it is incomplete', asyn
   if (r.json.complete) t.equal(r.json.summary.evaluated, r.json.summary.samples);
   else t.same(r.json.tests.suites, [], 'an incomplete preview runs no tests');
 });
+
+t.test('the stored-suite example passes against the example policies, and catches a broken change', async (t) => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const { app } = await testApp(t);
+  for (const f of readdirSync('examples/policies')) {
+    const text = readFileSync(`examples/policies/${f}`, 'utf8');
+    await putYaml(t, app, /^key: (.+)$/m.exec(text)![1]!.replace(/^"|"$/g, ''), text);
+  }
+  const suite = readFileSync('examples/stored-tests/org-acme-tests.yaml', 'utf8');
+  await putYaml(t, app, 'org-acme-tests', suite);
+  const none = await post(app, '/v1/preview', { samples: false });
+  t.equal(none.status, 200);
+  t.same(none.json.summary.testsAfter, { passed: 4, failed: 0 }, JSON.stringify(none.json.tests.suites));
+  // Dropping the office-network rule lets billing pay from anywhere: the suite says so.
+  const acme = readFileSync('examples/policies/org-acme.yaml', 'utf8');
+  const open = await post(app, '/v1/preview', { samples: false, delete: [/^key: (.+)$/m.exec(acme)![1]!.replace(/^"|"$/g, '')] });
+  t.ok(open.json.tests.broken.some((c: any) => c.case === 'billing from elsewhere does not'), JSON.stringify(open.json.tests.broken));
+});

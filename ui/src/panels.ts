@@ -164,6 +164,7 @@ export class Panels {
         count('answers change', s.changed, 'impact-changed', s.changed ? 'warn' : ''),
         count('gain permissions', s.gained, 'impact-gained', s.gained ? 'gained' : ''),
         count('lose permissions', s.lost, 'impact-lost', s.lost ? 'lost' : ''),
+        count('newly denied', s.restricted, 'impact-restricted', s.restricted ? 'lost' : ''),
         count('tests break', s.testsBroken, 'impact-tests-broken', s.testsBroken ? 'lost' : ''),
       ),
       s.samples === 0 ? h('p', { class: 'muted', testid: 'no-samples' }, 'No requests are recorded yet: the server keeps a sample of the evaluate and check requests it answers.') : null,

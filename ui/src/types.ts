@@ -119,6 +119,8 @@ export interface PreviewResult {
     changed?: number;
     gained?: number;
     lost?: number;
+    /** samples with patterns newly revoked or denied */
+    restricted?: number;
     testsBefore?: TestCounts;
     testsAfter?: TestCounts;
     testsBroken?: number;

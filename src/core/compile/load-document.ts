@@ -71,34 +71,15 @@ export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocu
   return compilePolicy(doc, options);
 }
 
-function loadLua(parsed: ParsedText, format: DocumentFormat, key: string | undefined, options: CompileOptions): LoadResult {
-  const valid = validateLuaDocument(parsed.value);
-  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = compileLuaDocument(valid.document, options.luaBudgets);
-  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
-  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
-}
+type Checked<D> = { ok: true; document: D } | { ok: false; errors: DocumentError[] };
+type Compiled = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
-function loadRegistry(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
-  const valid = validateRegistryDocument(parsed.value);
+/** Schema, then compiler, for one kind of document; errors positioned and keyed. */
+function loadKind<D extends LoadedDocument['document']>(parsed: ParsedText, format: DocumentFormat, key: string | undefined,
+  validate: (value: unknown) => Checked<D>, compile: (doc: D) => Compiled): LoadResult {
+  const valid = validate(parsed.value);
   if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = registryAsPolicy(valid.document);
-  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
-  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
-}
-
-function loadMessages(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
-  const valid = validateMessagesDocument(parsed.value);
-  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = catalogueAsPolicy(valid.document);
-  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
-  return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
-}
-
-function loadTests(parsed: ParsedText, format: DocumentFormat, key: string | undefined): LoadResult {
-  const valid = validateTestsDocument(parsed.value);
-  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = testsAsPolicy(valid.document);
+  const compiled = compile(valid.document);
   if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
   return { ok: true, loaded: { document: valid.document, text: parsed.text, format, policy: compiled.policy } };
 }
@@ -107,15 +88,11 @@ function loadTests(parsed: ParsedText, format: DocumentFormat, key: string | und
 export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: CompileOptions = {}): LoadResult {
   const key = keyOf(parsed.value);
   const kind = kindOf(parsed.value);
-  if (kind === 'registry') return loadRegistry(parsed, format, key);
-  if (kind === 'lua') return loadLua(parsed, format, key, options);
-  if (kind === 'messages') return loadMessages(parsed, format, key);
-  if (kind === 'tests') return loadTests(parsed, format, key);
-  const valid = validatePolicyDocument(parsed.value);
-  if (!valid.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(valid.errors, parsed.positions), key) };
-  const compiled = compilePolicy(valid.document, options);
-  if (!compiled.ok) return { ok: false, stage: 'document', errors: finish(positionErrors(compiled.errors, parsed.positions), key) };
-  return { ok: true, loaded: { document: valid.document, policy: compiled.policy, text: parsed.text, format } };
+  if (kind === 'registry') return loadKind(parsed, format, key, validateRegistryDocument, registryAsPolicy);
+  if (kind === 'lua') return loadKind(parsed, format, key, validateLuaDocument, (doc) => compileLuaDocument(doc, options.luaBudgets));
+  if (kind === 'messages') return loadKind(parsed, format, key, validateMessagesDocument, catalogueAsPolicy);
+  if (kind === 'tests') return loadKind(parsed, format, key, validateTestsDocument, testsAsPolicy);
+  return loadKind(parsed, format, key, validatePolicyDocument, (doc) => compilePolicy(doc, options));
 }
 
 /** Parse, validate and compile one document from text. */

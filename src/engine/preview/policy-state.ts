@@ -3,7 +3,7 @@
 // DecisionService would (same gathering, plans, typed inputs, fail-closed errors),
 // without a cache and without touching the live state.
 
-import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../../core/compile/types.js';
+import type { CompiledPolicy } from '../../core/compile/types.js';
 import { buildPlan, evaluatePlan, type PathPlan } from '../../core/evaluate/plan.js';
 import { checkPermission } from '../../core/evaluate/check.js';
 import type { Decision, DocumentTrace } from '../../core/evaluate/types.js';
@@ -43,7 +43,6 @@ export class PolicyState {
   /** the documents, runnable or not, by key */
   readonly documents: ReadonlyMap<string, CompiledPolicy>;
   readonly local: LocalPolicies;
-  private readonly byNamespace = new Map<string, CompiledPolicy[]>();
   private readonly plans = new Map<string, PathPlan>();
 
   /**
@@ -58,13 +57,6 @@ export class PolicyState {
   ) {
     this.documents = new Map(documents.map((d) => [d.key, d]));
     this.local = new LocalPolicies(documents);
-    for (const p of documents) {
-      if (!runsAsPolicy(p)) continue;
-      const list = this.byNamespace.get(p.namespace);
-      if (list) list.push(p);
-      else this.byNamespace.set(p.namespace, [p]);
-    }
-    for (const list of this.byNamespace.values()) list.sort(comparePolicies);
   }
 
   /** The stored test suites of this state, by key. */
@@ -75,7 +67,7 @@ export class PolicyState {
   private plan(path: string, namespaces: readonly string[]): PathPlan {
     let plan = this.plans.get(path);
     if (!plan) {
-      plan = buildPlan(namespaces.flatMap((ns) => this.byNamespace.get(ns) ?? []));
+      plan = buildPlan(this.local.gather(namespaces));
       this.plans.set(path, plan);
     }
     return plan;
