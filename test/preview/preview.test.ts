@@ -295,3 +295,25 @@ t.test('the stored-suite example passes against the example policies, and catche
   const open = await post(app, '/v1/preview', { samples: false, delete: [/^key: (.+)$/m.exec(acme)![1]!.replace(/^"|"$/g, '')] });
   t.ok(open.json.tests.broken.some((c: any) => c.case === 'billing from elsewhere does not'), JSON.stringify(open.json.tests.broken));
 });
+
+t.test('a long preview leaves the event loop to decisions; scripts per preview are bounded', async (t) => {
+  const { app, services } = await testApp(t);
+  await seed(t, app);
+  services.samples!.merge(Array.from({ length: 10_000 }, (_, i) => ({ endpoint: 'evaluate' as const, subject: { id: `m${i}`, roles: ['editor'] }, namespace: PATH })));
+  let previewDone = false;
+  const preview = post(app, '/v1/preview', { put: [REVOKE_WRITE], tests: false }).then((r) => {
+    previewDone = true;
+    return r;
+  });
+  await new Promise((r) => setImmediate(r));
+  const decision = await post(app, '/v1/evaluate', { subject: 'during', namespace: PATH });
+  t.equal(decision.status, 200);
+  t.notOk(previewDone, 'the decision was answered while the preview ran');
+  const r = await preview;
+  t.equal(r.json.summary.changed, 10_000, 'SAMPLES_MAX kept the newest 10,000: every editor loses doc:write');
+
+  const script = (i: number) => `key: acme-s${i}\nnamespace: acme\nkind: lua\nscript: |\n  function can_execute(subject, resource, context) return true end\n`;
+  const many = await post(app, '/v1/preview', { put: Array.from({ length: 21 }, (_, i) => script(i)), samples: false });
+  t.equal(many.status, 422);
+  t.equal(many.json.code, 'PREVIEW_LIMIT_EXCEEDED');
+});

@@ -4,9 +4,10 @@
 // reported. Nothing is written and the live state, its cache and its plans are never
 // touched: the preview builds its own states from compiled documents.
 
-import { loadDocument, loadParsed, compileDocument } from '../../core/compile/load-document.js';
+import { loadParsed, compileDocument } from '../../core/compile/load-document.js';
+import { kindOf } from '../../core/document/schema.js';
 import type { CompiledPolicy } from '../../core/compile/types.js';
-import type { ParseLimits } from '../../core/document/parse.js';
+import { parseText, type ParseLimits, type ParsedText } from '../../core/document/parse.js';
 import type { DocumentError } from '../../core/document/types.js';
 import type { LuaBudgets } from '../../core/lua/sandbox.js';
 import type { CompiledRegistry } from '../../core/registry/types.js';
@@ -110,8 +111,12 @@ export interface ImpactPreviewOptions {
 }
 
 const DEFAULTS = { maxListed: 1000, maxChanges: 200, maxRequests: 100 };
-/** the deadline is checked once per this many samples */
+/** the deadline is checked, and the event loop given a turn, once per this many samples */
 const DEADLINE_STRIDE = 64;
+/** a preview's work runs in slices of about this long, so decisions keep flowing meanwhile */
+const SLICE_MS = 8;
+/** most script documents one preview compiles */
+const MAX_SCRIPTS = 20;
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -172,10 +177,19 @@ export class ImpactPreview {
       const touched = new Set(changes.filter((c) => c.action !== 'unchanged').map((c) => c.namespace));
       const registryChanged = proposedRegistry !== manager.registry;
       const maxListed = o.maxListed ?? DEFAULTS.maxListed;
+      let sliceStarted = performance.now();
       for (let i = 0; i < all.length; i++) {
-        if (i % DEADLINE_STRIDE === 0 && performance.now() > deadline) {
-          complete = false;
-          break;
+        if (i % DEADLINE_STRIDE === 0) {
+          const t = performance.now();
+          if (t > deadline) {
+            complete = false;
+            break;
+          }
+          if (t - sliceStarted > SLICE_MS) {
+            // The states are snapshots of immutable compiled documents: the live state may move meanwhile.
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStarted = performance.now();
+          }
         }
         const sample = all[i]![1];
         summary.evaluated++;
@@ -234,24 +248,33 @@ export class ImpactPreview {
     const brokenKeys = new Map<string, string>();
     for (const [ns, keys] of broken) for (const k of keys) brokenKeys.set(k, ns);
 
+    // Parsed first (cheap), so that the bounds are checked before anything is compiled.
+    const parsed: Array<ParsedText | undefined> = puts.map((item, i) => {
+      if (typeof item !== 'string') return { value: item, text: '' };
+      const r = parseText(item, 'yaml', o.parseLimits, false);
+      if (r.ok) return r.documents[0];
+      errors.push(...r.errors.map((e) => ({ ...e, path: `put[${i}]${e.path === '' ? '' : '.' + e.path}` })));
+      return undefined;
+    });
+    const scripts = parsed.filter((p) => p !== undefined && kindOf(p.value) === 'lua').length;
+    if (scripts > MAX_SCRIPTS) throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview compiles at most ${MAX_SCRIPTS} script documents (each is a Lua state)`);
+    const format = (i: number) => (typeof puts[i] === 'string' ? 'yaml' : 'json');
+
     // A registry among the puts types every other document (stored ones included).
-    const parsedPuts = puts.map((item) => (typeof item === 'string'
-      ? loadDocument(item, 'yaml', o.parseLimits, { registry, luaBudgets: o.luaBudgets })
-      : loadParsed({ value: item, text: '' }, 'json', { registry, luaBudgets: o.luaBudgets })));
-    const newRegistry = parsedPuts.flatMap((r) => (r.ok && r.loaded.policy.registry ? [r.loaded.policy] : []));
-    if (newRegistry.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'a preview may put at most one attribute registry');
+    const registries = parsed.flatMap((p, i) => {
+      if (p === undefined || kindOf(p.value) !== 'registry') return [];
+      const r = loadParsed(p, format(i));
+      return r.ok ? [r.loaded.policy] : [];
+    });
+    if (registries.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'a preview may put at most one attribute registry');
     const deletingRegistry = registry !== undefined && deletes.includes(registry.key);
-    const proposedRegistry = newRegistry[0]?.registry ?? (deletingRegistry ? undefined : registry);
+    const proposedRegistry = registries[0]?.registry ?? (deletingRegistry ? undefined : registry);
     const registryChanged = proposedRegistry !== registry;
 
     const incoming = new Map<string, CompiledPolicy>();
-    parsedPuts.forEach((r0, i) => {
-      let r = r0;
-      if (r.ok && registryChanged && !r.loaded.policy.registry) {
-        // Typed against the proposed registry, as an import holding a registry is.
-        r = typeof puts[i] === 'string' ? loadDocument(puts[i] as string, 'yaml', o.parseLimits, { registry: proposedRegistry, luaBudgets: o.luaBudgets })
-          : loadParsed({ value: puts[i], text: '' }, 'json', { registry: proposedRegistry, luaBudgets: o.luaBudgets });
-      }
+    parsed.forEach((p, i) => {
+      if (p === undefined) return;
+      const r = loadParsed(p, format(i), { registry: proposedRegistry, luaBudgets: o.luaBudgets });
       if (!r.ok) {
         errors.push(...r.errors.map((e) => ({ ...e, path: `put[${i}]${e.path === '' ? '' : '.' + e.path}` })));
         return;
