@@ -38,8 +38,11 @@ export function sampleId(sample: RequestSample): string {
 }
 
 export class RequestSamples implements SampleRecorder {
-  /** insertion order is recency order: re-seeing a sample moves it to the end */
-  private readonly samples = new Map<string, RequestSample>();
+  /**
+   * Each sample as its JSON text (its identity, and half the memory of keeping the
+   * object too); insertion order is recency order: re-seeing one moves it to the end.
+   */
+  private readonly samples = new Set<string>();
   private readonly redactKeys: ReadonlySet<string>;
   private readonly listeners: Array<(id: string, sample: RequestSample) => void> = [];
 
@@ -65,13 +68,12 @@ export class RequestSamples implements SampleRecorder {
     if (req.namespace === undefined) return;
     const sample = this.toSample(endpoint, req);
     const key = JSON.stringify(sample);
-    const known = this.samples.get(key);
-    if (known) {
+    if (this.samples.has(key)) {
       this.samples.delete(key);
-      this.samples.set(key, known);
+      this.samples.add(key);
       return;
     }
-    this.add(key, sample);
+    this.add(key);
     if (this.listeners.length > 0) {
       const id = sampleId(sample);
       for (const l of this.listeners) l(id, sample);
@@ -82,21 +84,21 @@ export class RequestSamples implements SampleRecorder {
   merge(samples: readonly RequestSample[]): void {
     for (const s of samples) {
       const key = JSON.stringify(s);
-      if (!this.samples.has(key)) this.add(key, s);
+      if (!this.samples.has(key)) this.add(key);
     }
   }
 
-  private add(key: string, sample: RequestSample): void {
-    this.samples.set(key, sample);
+  private add(key: string): void {
+    this.samples.add(key);
     if (this.samples.size > this.options.max) {
-      const oldest = this.samples.keys().next().value;
+      const oldest = this.samples.values().next().value;
       if (oldest !== undefined) this.samples.delete(oldest);
     }
   }
 
   /** Every sample, least recently seen first. */
   list(): RequestSample[] {
-    return [...this.samples.values()];
+    return [...this.samples].map((text) => JSON.parse(text) as RequestSample);
   }
 
   clear(): void {
