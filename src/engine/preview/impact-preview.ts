@@ -207,30 +207,13 @@ export class ImpactPreview {
       summary.listed = listed.length;
     }
 
-    const tests = { broken: [] as CaseChange[], fixed: [] as CaseChange[], suites: [] as StoredSuiteResult[] };
+    let tests: PreviewResult['tests'] = { broken: [], fixed: [], suites: [] };
     if (req.tests !== false && complete) {
       const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage };
-      const was = runStoredSuites(before, testOptions);
-      const is = runStoredSuites(after, testOptions);
-      tests.suites = is;
-      const outcome = new Map<string, boolean>();
-      for (const s of was) {
-        summary.testsBefore.passed += s.counts.passed;
-        summary.testsBefore.failed += s.counts.failed;
-        for (const c of s.cases) outcome.set(`${s.key}\u0000${c.name}`, c.passed);
-      }
-      for (const s of is) {
-        summary.testsAfter.passed += s.counts.passed;
-        summary.testsAfter.failed += s.counts.failed;
-        for (const c of s.cases) {
-          const prior = outcome.get(`${s.key}\u0000${c.name}`);
-          // A new case that fails counts as broken: the change ships with it failing.
-          if (!c.passed && prior !== false) tests.broken.push({ suite: s.name, key: s.key, case: c.name, ...(c.diff ? { diff: c.diff } : {}) });
-          if (c.passed && prior === false) tests.fixed.push({ suite: s.name, key: s.key, case: c.name });
-        }
-      }
-      summary.testsBroken = tests.broken.length;
-      summary.testsFixed = tests.fixed.length;
+      const was = runStoredSuites(before, testOptions, deadline);
+      const is = was && runStoredSuites(after, testOptions, deadline);
+      if (!was || !is) complete = false;
+      else tests = compareSuites(was, is, summary);
     }
 
     return {
@@ -331,6 +314,31 @@ export class ImpactPreview {
     changes.sort((a, b) => compareText(a.key, b.key) || compareText(a.action, b.action));
     return { proposedDocs: [...proposed.values()], proposedRegistry, proposedBroken, changes };
   }
+}
+
+/** Which cases break or pass again, and the counts before and after (into `summary`). */
+function compareSuites(was: StoredSuiteResult[], is: StoredSuiteResult[], summary: PreviewResult['summary']): PreviewResult['tests'] {
+  const broken: CaseChange[] = [];
+  const fixed: CaseChange[] = [];
+  const outcome = new Map<string, boolean>();
+  for (const s of was) {
+    summary.testsBefore.passed += s.counts.passed;
+    summary.testsBefore.failed += s.counts.failed;
+    for (const c of s.cases) outcome.set(`${s.key}\u0000${c.name}`, c.passed);
+  }
+  for (const s of is) {
+    summary.testsAfter.passed += s.counts.passed;
+    summary.testsAfter.failed += s.counts.failed;
+    for (const c of s.cases) {
+      const prior = outcome.get(`${s.key}\u0000${c.name}`);
+      // A new case that fails counts as broken: the change ships with it failing.
+      if (!c.passed && prior !== false) broken.push({ suite: s.name, key: s.key, case: c.name, ...(c.diff ? { diff: c.diff } : {}) });
+      if (c.passed && prior === false) fixed.push({ suite: s.name, key: s.key, case: c.name });
+    }
+  }
+  summary.testsBroken = broken.length;
+  summary.testsFixed = fixed.length;
+  return { broken, fixed, suites: is };
 }
 
 function toInput(r: StateInput & { permission?: string; endpoint?: string }): StateInput {

@@ -30,7 +30,13 @@ function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOp
       }
       ready = { ...ready, namespaces: [script.namespace] };
     }
-    const r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
+    let r: CaseResult;
+    try {
+      r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
+    } catch (err) {
+      // A case that cannot run fails; it never passes because something broke.
+      return { name: c.spec.name, passed: false, durationMs: 0, diff: ['run:', '  - the case runs', `  + ${(err as Error).message}`] };
+    }
     // The diff says what failed; traces stay out of a preview's answer (the playground asks for them).
     const { trace: _trace, actual: _actual, ...rest } = r;
     return rest;
@@ -39,6 +45,12 @@ function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOp
   return { key: suite.key, name: tests.name, passed: failed === 0, cases, counts: { passed: cases.length - failed, failed }, durationMs: performance.now() - started };
 }
 
-export function runStoredSuites(state: PolicyState, options: StoredTestOptions): StoredSuiteResult[] {
-  return state.testSuites().map((s) => runOne(s, state, options));
+/** Every stored suite, in key order; undefined when the deadline (performance.now()) passed first. */
+export function runStoredSuites(state: PolicyState, options: StoredTestOptions, deadline = Infinity): StoredSuiteResult[] | undefined {
+  const out: StoredSuiteResult[] = [];
+  for (const s of state.testSuites()) {
+    if (performance.now() > deadline) return undefined;
+    out.push(runOne(s, state, options));
+  }
+  return out;
 }
