@@ -17,6 +17,8 @@ export interface CachedDecision {
   revision: string;
   /** the serialized response for this entry (cached: true, not stale), built on first hit */
   body?: string;
+  /** the permissions checks against this entry asked, already taken as request samples */
+  sampledChecks?: Set<string>;
 }
 
 export interface DecisionCacheOptions {

@@ -107,6 +107,9 @@ interface Outcome {
 
 type EvaluationInputs = ReturnType<typeof typeInputs>;
 
+/** most permission lists one cached decision remembers as sampled */
+const MAX_SAMPLED_CHECKS = 64;
+
 const DEFAULT_LANGUAGES: LanguageSettings = { defaultLanguage: 'en', languageAttribute: 'language' };
 
 export function toSubject(input: SubjectInput): Subject {
@@ -310,6 +313,21 @@ export class DecisionService {
     return { response: { allowed: r.value, ...base }, decision };
   }
 
+  /**
+   * Checks are sampled on hits too (the permission asked is part of the sample, and the
+   * entry may come from an evaluate), but once per cached entry and permission list, so a
+   * repeated check costs one set lookup.
+   */
+  private sampleCheck(req: CheckRequest, o: Outcome): void {
+    if (o.entry) {
+      const asked = req.permission ?? req.permissions!.join('\u0000');
+      const seen = (o.entry.sampledChecks ??= new Set());
+      if (seen.has(asked)) return;
+      if (seen.size < MAX_SAMPLED_CHECKS) seen.add(asked);
+    }
+    this.options.samples!.record('check', req);
+  }
+
   /** `check`, with the decision it was answered from (for observers). */
   checkDetailed(req: CheckRequest, meta: RequestMeta = {}): { response: CheckResponse; decision: Decision } {
     if (req.permission === undefined && req.permissions === undefined && req.policy !== undefined && req.namespace === undefined && req.policies === undefined) {
@@ -326,9 +344,7 @@ export class DecisionService {
       }
     }
     const o = this.run(req);
-    // Checks are sampled on hits too: the permission asked is part of the sample, and a
-    // hit may come from an evaluate of the same input.
-    this.options.samples?.record('check', req);
+    if (this.options.samples) this.sampleCheck(req, o);
     if (o.decision.default && o.stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
     }

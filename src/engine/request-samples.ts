@@ -2,7 +2,8 @@
 // redacted by the decision log's rules, that impact previews re-evaluate under a
 // proposed policy state. Evaluations are recorded when their decision is computed (a
 // cache miss), so the evaluate hit path pays nothing: a hit is an input already seen.
-// Checks are recorded on every call (the permission asked is part of the sample).
+// Checks are recorded on hits too, once per cached decision and permission list (the
+// permission asked is part of the sample): see DecisionService.sampleCheck.
 
 import { createHash } from 'node:crypto';
 import type { CheckRequest, SubjectInput } from './decision-service.js';
