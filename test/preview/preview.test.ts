@@ -85,6 +85,20 @@ t.test('samples: distinct inputs recorded on cache misses, redacted, bounded', a
   t.match(metrics.body, /policy_engine_request_samples 3/);
 });
 
+t.test('checks are sampled on cache hits, each permission list once', async (t) => {
+  const { app, services } = await testApp(t);
+  await putYaml(t, app, 'global-base', BASE);
+  const input = { subject: { id: 'ann', roles: ['reader'] }, namespace: 'global' };
+  await post(app, '/v1/evaluate', input);
+  for (const permission of ['doc:read', 'doc:list', 'doc:read']) {
+    const r = await post(app, '/v1/check', { ...input, permission });
+    t.equal(r.json.cached, true, 'answered from the evaluate\'s cached decision');
+  }
+  await post(app, '/v1/check', { ...input, permissions: ['doc:read', 'doc:list'] });
+  t.same(services.samples!.list().map((s) => `${s.endpoint}:${(s.permissions ?? []).join(',')}`), ['evaluate:', 'check:doc:read', 'check:doc:list', 'check:doc:read,doc:list'],
+    'a permission asked again of the same cached decision is not recorded again');
+});
+
 t.test('samples can be switched off', async (t) => {
   const { app, services } = await testApp(t, { env: { SAMPLES_ENABLED: 'false' } });
   await putYaml(t, app, 'global-base', BASE);
