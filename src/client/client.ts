@@ -23,6 +23,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** sent as `x-request-id`: the engine's logs (decision log included) carry it */
   requestId?: string;
+  /** sent as `Accept-Language`: the language of reasons (a request's `language` wins) */
+  acceptLanguage?: string;
 }
 
 export type DocumentFormat = 'json' | 'yaml';
@@ -204,6 +206,7 @@ export class PolicyEngineClient {
     if (call.contentType) headers['content-type'] = call.contentType;
     if (call.admin && this.options.adminToken !== undefined) headers.authorization = `Bearer ${this.options.adminToken}`;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
+    if (options.acceptLanguage !== undefined) headers['accept-language'] = options.acceptLanguage;
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let status: number;

@@ -17,6 +17,11 @@ function requestIdOf(req: Request): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+function acceptLanguageOf(req: Request): string | undefined {
+  const value = req.headers['accept-language'];
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Defaults for every guarded route (client, subject…), and a `requirePermission` that applies them. */
 export function createExpressGuard({ client, ...defaults }: ExpressGuardConfig): {
   requirePermission(permission: string, options?: ExpressGuardOptions): RequestHandler;
@@ -30,7 +35,7 @@ export function createExpressGuard({ client, ...defaults }: ExpressGuardConfig):
 export function expressRequirePermission(client: PolicyEngineClient, permission: string, options: ExpressGuardOptions): RequestHandler {
   if (!options.subject) throw new TypeError('requirePermission needs a subject resolver');
   if (!options.namespace && !options.policy) throw new TypeError('requirePermission needs a namespace or policy resolver');
-  const resolved: GuardOptions<Request> = { requestId: requestIdOf, ...options, subject: options.subject };
+  const resolved: GuardOptions<Request> = { requestId: requestIdOf, acceptLanguage: acceptLanguageOf, ...options, subject: options.subject };
   return (req: Request, res: Response, next: NextFunction) => {
     void decidePermission(client, permission, resolved, req).then((verdict) => {
       if (verdict.allowed) {

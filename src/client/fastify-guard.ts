@@ -23,7 +23,12 @@ declare module 'fastify' {
 export function fastifyRequirePermission(client: PolicyEngineClient, permission: string, options: FastifyGuardOptions): preHandlerAsyncHookHandler {
   if (!options.subject) throw new TypeError('requirePermission needs a subject resolver');
   if (!options.namespace && !options.policy) throw new TypeError('requirePermission needs a namespace or policy resolver');
-  const resolved: GuardOptions<FastifyRequest> = { requestId: (req) => req.id, ...options, subject: options.subject };
+  const resolved: GuardOptions<FastifyRequest> = {
+    requestId: (req) => req.id,
+    acceptLanguage: (req) => (typeof req.headers['accept-language'] === 'string' ? req.headers['accept-language'] : undefined),
+    ...options,
+    subject: options.subject,
+  };
   return async function guard(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
     const verdict = await decidePermission(client, permission, resolved, request);
     if (verdict.allowed) return;

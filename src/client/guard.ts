@@ -20,6 +20,8 @@ export interface GuardOptions<Req> {
   context?: (req: Req) => MaybePromise<Record<string, unknown> | undefined>;
   /** forwarded as `x-request-id`, so the engine's decision log names this request */
   requestId?: (req: Req) => string | undefined;
+  /** forwarded as `Accept-Language`, so a denial's reason is in the caller's language (default: the request's header) */
+  acceptLanguage?: (req: Req) => string | undefined;
   /** told about every refusal that is not a plain denial (engine down, resolver failure…) */
   onError?: (err: unknown, req: Req) => void;
 }
@@ -58,7 +60,11 @@ export async function decidePermission<Req>(client: PolicyEngineClient, permissi
     const context = options.context ? await options.context(req) : undefined;
     if (context !== undefined) check.context = context;
     const requestId = options.requestId?.(req);
-    const response = await client.check(check, requestId !== undefined ? { requestId } : {});
+    const acceptLanguage = options.acceptLanguage?.(req);
+    const response = await client.check(check, {
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(acceptLanguage !== undefined ? { acceptLanguage } : {}),
+    });
     if (response.allowed === true) return { allowed: true, response };
     const verdict = refuse(403, 'PERMISSION_DENIED', response.reason?.text ?? `permission ${permission} is denied`, permission);
     if (!verdict.allowed && response.reason) verdict.refusal.reason = { rule: response.reason.rule, document: response.reason.document };

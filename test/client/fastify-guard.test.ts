@@ -96,3 +96,19 @@ t.test('a guard without a subject or target resolver is a programming error', as
   t.throws(() => fastifyRequirePermission(client, 'a:b', { namespace: () => 'global' }), TypeError);
   t.throws(() => fastifyRequirePermission(client, 'a:b', { subject: () => 'u' }), TypeError);
 });
+
+t.test('the caller\'s Accept-Language reaches the engine: the reason is in their language', async (t) => {
+  const engine = await runningEngine(t);
+  const auth = { 'content-type': 'application/yaml', authorization: 'Bearer client-test-admin-token-0123' };
+  const policy = 'key: global-docs\nrules:\n  - id: editors\n    subjects: ["role:editor"]\n    grant: ["document:*"]\n  - id: no-purge\n    subjects: ["*"]\n    revoke: ["document:purge"]\n    message: { key: docs.no_purge, fallback: "Purging needs an admin" }\n';
+  t.equal((await engine.app.inject({ method: 'PUT', url: '/v1/policies/global-docs', headers: auth, payload: policy })).statusCode, 201);
+  const de = 'key: global-messages.de\nkind: messages\nlanguage: de\nmessages:\n  docs.no_purge: "Löschen braucht einen Admin"\n';
+  t.equal((await engine.app.inject({ method: 'PUT', url: '/v1/policies/global-messages.de', headers: auth, payload: de })).statusCode, 201);
+  const { url } = await documentService(t, engine.url);
+  const purge = (headers: Record<string, string>) => fetch(`${url}/orgs/${ORG}/documents/d1/purge`, { method: 'POST', headers: { 'x-user': 'user:eve', 'x-role': 'editor', ...headers } });
+  const german = await purge({ 'accept-language': 'de-CH, de;q=0.9, en;q=0.5' });
+  t.equal(german.status, 403);
+  t.match(await german.json(), { message: 'Löschen braucht einen Admin' });
+  const plain = await purge({});
+  t.match(await plain.json(), { message: 'Purging needs an admin' });
+});
