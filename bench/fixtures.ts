@@ -6,7 +6,7 @@ import type { CompiledPolicy } from '../src/core/compile/types.js';
 import type { PolicyDocument } from '../src/core/document/types.js';
 
 const RESOURCES = ['document', 'folder', 'billing', 'user', 'report', 'project', 'comment', 'invoice'];
-const ROLES = ['viewer', 'editor', 'admin', 'auditor', 'billing', 'support'];
+export const ROLES = ['viewer', 'editor', 'admin', 'auditor', 'billing', 'support'];
 
 export function makeDocument(ns: string, i: number, rulesPerDoc = 3): PolicyDocument {
   const rules: PolicyDocument['rules'] = [];

@@ -14,6 +14,19 @@ import { compileMessage } from '../messages/compile-message.js';
 
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
+// Memory: every stored document stays compiled, so a rule's empty lists share one frozen
+// array, and subject names (the same few roles in thousands of documents) one string.
+const NONE: readonly never[] = Object.freeze([]);
+const orNone = <T>(list: T[]): readonly T[] => (list.length === 0 ? NONE : list);
+const MAX_INTERNED_NAMES = 100_000;
+const names = new Map<string, string>();
+function intern(name: string): string {
+  const known = names.get(name);
+  if (known !== undefined) return known;
+  if (names.size < MAX_INTERNED_NAMES) names.set(name, name);
+  return name;
+}
+
 function compileSubjects(subjects: readonly string[], path: string, errors: DocumentError[]): SubjectMatcher {
   let any = false;
   const ids: string[] = [];
@@ -22,13 +35,15 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   subjects.forEach((s, i) => {
     const bad = (what: string) => errors.push({ path: `${path}[${i}]`, message: `${what} needs a name after the ':'` });
     if (s === '*') any = true;
-    else if (s.startsWith('role:')) s.length > 5 ? roles.push(s.slice(5)) : bad("'role:'");
-    else if (s.startsWith('group:')) s.length > 6 ? groups.push(s.slice(6)) : bad("'group:'");
-    else if (s.startsWith('id:')) s.length > 3 ? ids.push(s.slice(3)) : bad("'id:'");
-    else ids.push(s);
+    else if (s.startsWith('role:')) s.length > 5 ? roles.push(intern(s.slice(5))) : bad("'role:'");
+    else if (s.startsWith('group:')) s.length > 6 ? groups.push(intern(s.slice(6))) : bad("'group:'");
+    else if (s.startsWith('id:')) s.length > 3 ? ids.push(intern(s.slice(3))) : bad("'id:'");
+    else ids.push(intern(s));
   });
-  return { any, ids, roles, groups };
+  return { any, ids: orNone(ids), roles: orNone(roles), groups: orNone(groups) };
 }
+
+const patterns = (list: readonly string[] | undefined) => (list === undefined || list.length === 0 ? NONE : list.map(mustParsePattern));
 
 function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[], registry: CompiledRegistry | undefined, lua: LuaRef | undefined): CompiledRule {
   const path = `rules[${index}]`;
@@ -45,9 +60,9 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
     index,
     policy: key,
     subjects: compileSubjects(rule.subjects, `${path}.subjects`, errors),
-    grant: (rule.grant ?? []).map(mustParsePattern),
-    revoke: (rule.revoke ?? []).map(mustParsePattern),
-    deny: (rule.deny ?? []).map(mustParsePattern),
+    grant: patterns(rule.grant),
+    revoke: patterns(rule.revoke),
+    deny: patterns(rule.deny),
     message: rule.message === undefined ? undefined : compileMessage(rule.message, `${path}.message`, errors),
   };
 }

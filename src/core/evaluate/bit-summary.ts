@@ -6,8 +6,10 @@ import type { Pattern } from '../pattern.js';
 import type { PatternTable } from './pattern-table.js';
 import type { PermissionSummary } from './summary.js';
 
-function intersects(a: Uint32Array, b: Uint32Array): boolean {
-  for (let w = 0; w < a.length; w++) if ((a[w]! & b[w]!) !== 0) return true;
+/** Does `a` share a bit with row `row` of the table relation `b` (rows of a.length words)? */
+function intersects(a: Uint32Array, b: Uint32Array, row: number): boolean {
+  const o = row * a.length;
+  for (let w = 0; w < a.length; w++) if ((a[w]! & b[o + w]!) !== 0) return true;
   return false;
 }
 
@@ -37,36 +39,35 @@ export class BitSummary implements PermissionSummary {
 
   grantId(i: number): void {
     const t = this.table;
-    if (intersects(this.blocked, t.coveredBy[i]!)) return;
-    const covers = t.covers[i]!;
-    const overlapping = t.overlapping[i]!;
+    if (intersects(this.blocked, t.coveredBy, i)) return;
+    const { covers, overlapping, coveredBy } = t;
     const { granted, revoked } = this;
+    const o = i * granted.length;
     let covered = false;
     for (let w = 0; w < granted.length; w++) {
       const r = revoked[w]!;
       if (r !== 0) {
         // Revokes inside p are lifted whole; one p only overlaps cannot be expressed.
-        if ((r & overlapping[w]! & ~covers[w]!) !== 0) this.exact = false;
-        revoked[w] = r & ~covers[w]!;
+        if ((r & overlapping[o + w]! & ~covers[o + w]!) !== 0) this.exact = false;
+        revoked[w] = r & ~covers[o + w]!;
       }
-      if ((granted[w]! & t.coveredBy[i]![w]!) !== 0) covered = true;
+      if ((granted[w]! & coveredBy[o + w]!) !== 0) covered = true;
     }
     if (covered) return;
-    for (let w = 0; w < granted.length; w++) granted[w] = granted[w]! & ~covers[w]!;
+    for (let w = 0; w < granted.length; w++) granted[w] = granted[w]! & ~covers[o + w]!;
     granted[i >>> 5] = granted[i >>> 5]! | (1 << (i & 31));
   }
 
   /** Drop grants `p` covers; true when a remaining grant overlaps `p`. */
   private cut(i: number): boolean {
-    const t = this.table;
-    const covers = t.covers[i]!;
-    const overlapping = t.overlapping[i]!;
+    const { covers, overlapping } = this.table;
     const granted = this.granted;
+    const o = i * granted.length;
     let overlaps = false;
     for (let w = 0; w < granted.length; w++) {
-      const g = granted[w]! & ~covers[w]!;
+      const g = granted[w]! & ~covers[o + w]!;
       granted[w] = g;
-      if ((g & overlapping[w]!) !== 0) overlaps = true;
+      if ((g & overlapping[o + w]!) !== 0) overlaps = true;
     }
     return overlaps;
   }
@@ -101,17 +102,17 @@ export class BitSummary implements PermissionSummary {
     for (let w = 0; w < candidates.length; w++) {
       for (let bits = candidates[w]!; bits !== 0; bits &= bits - 1) {
         const i = (w << 5) + (31 - Math.clz32(bits & -bits));
-        if (intersects(t.overlapping[i]!, granted)) kept[w] = kept[w]! | (1 << (i & 31));
+        if (intersects(granted, t.overlapping, i)) kept[w] = kept[w]! | (1 << (i & 31));
       }
     }
     const denied: string[] = [];
     for (let w = 0; w < kept.length; w++) {
       for (let bits = kept[w]!; bits !== 0; bits &= bits - 1) {
         const i = (w << 5) + (31 - Math.clz32(bits & -bits));
-        const coveredBy = t.coveredBy[i]!;
+        const o = i * kept.length;
         let dominated = false;
         for (let v = 0; v < kept.length && !dominated; v++) {
-          let others = kept[v]! & coveredBy[v]!;
+          let others = kept[v]! & t.coveredBy[o + v]!;
           if (v === w) others &= ~(1 << (i & 31));
           if (others !== 0) dominated = true;
         }

@@ -31,8 +31,12 @@ export interface PathPlan {
   readonly reads: ConditionReads | undefined;
   /** the path's patterns with precomputed relations, when every effect is static and they are few */
   readonly table: PatternTable | undefined;
-  /** with a table: each rule's grant, revoke and deny as pattern ids */
-  readonly ids: ReadonlyArray<{ grant: Int32Array; revoke: Int32Array; deny: Int32Array }> | undefined;
+  /**
+   * With a table: each rule's grant, revoke and deny as pattern ids, in one flat list;
+   * rule i's grant ids are list[starts[3i] … starts[3i+1]), then revoke, then deny up to
+   * starts[3i+3]. (Three typed arrays per rule cost more memory than the rest of the plan.)
+   */
+  readonly ids: { readonly list: Int32Array; readonly starts: Uint32Array } | undefined;
 }
 
 function add(index: Map<string, number[]>, token: string, position: number): void {
@@ -70,9 +74,26 @@ export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
   }
   // Script documents produce patterns at run time: such paths use the generic summary.
   const table = rules.some((r) => r.script) ? undefined : buildPatternTable(rules.flatMap((r) => [...r.grant, ...r.revoke, ...r.deny]));
-  const idsOf = (list: readonly Pattern[]) => Int32Array.from(list, (p) => table!.idOf.get(p)!);
-  const ids = table ? rules.map((r) => ({ grant: idsOf(r.grant), revoke: idsOf(r.revoke), deny: idsOf(r.deny) })) : undefined;
+  const ids = table ? flatIds(rules, table) : undefined;
   return { policies, keys, rules, owners, byId, byRole, byGroup, anyone, reads, table, ids };
+}
+
+function flatIds(rules: readonly CompiledRule[], table: PatternTable): { list: Int32Array; starts: Uint32Array } {
+  const starts = new Uint32Array(rules.length * 3 + 1);
+  const out: number[] = [];
+  const push = (patterns: readonly Pattern[]) => {
+    for (const p of patterns) out.push(table.idOf.get(p)!);
+  };
+  rules.forEach((r, i) => {
+    starts[3 * i] = out.length;
+    push(r.grant);
+    starts[3 * i + 1] = out.length;
+    push(r.revoke);
+    starts[3 * i + 2] = out.length;
+    push(r.deny);
+  });
+  starts[rules.length * 3] = out.length;
+  return { list: Int32Array.from(out), starts };
 }
 
 /** Scratch marks, reused across calls (evaluation is synchronous). */
@@ -106,10 +127,11 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
       continue;
     }
     if (bits) {
-      const { grant, revoke, deny } = ids![i]!;
-      for (let j = 0; j < grant.length; j++) bits.grantId(grant[j]!);
-      for (let j = 0; j < revoke.length; j++) bits.revokeId(revoke[j]!);
-      for (let j = 0; j < deny.length; j++) bits.denyId(deny[j]!);
+      const { list, starts } = ids!;
+      const r = 3 * i;
+      for (let j = starts[r]!; j < starts[r + 1]!; j++) bits.grantId(list[j]!);
+      for (let j = starts[r + 1]!; j < starts[r + 2]!; j++) bits.revokeId(list[j]!);
+      for (let j = starts[r + 2]!; j < starts[r + 3]!; j++) bits.denyId(list[j]!);
     } else {
       const { grant, revoke, deny } = rule;
       for (let j = 0; j < grant.length; j++) summary.grant(grant[j]!);
