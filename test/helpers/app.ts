@@ -17,7 +17,18 @@ export interface TestApp {
   config: Config;
 }
 
-export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; config?: Partial<Config>; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  store?: PolicyStore | 'none';
+  config?: Partial<Config>;
+  env?: Record<string, string>;
+  logger?: Logger;
+  /** false: the listener counts as reachable beyond loopback (the admin guard's other case) */
+  loopbackOnly?: boolean;
+  /** serve the playground from this bundle (default: dist/ui when UI_ENABLED) */
+  uiAssetsDir?: string;
+}
+
+export async function testApp(t: Test, options: TestAppOptions = {}): Promise<TestApp> {
   const config: Config = {
     ...loadConfig({ POLL_INTERVAL_MS: '100', ...(options.env ?? {}) }),
     ...(options.store === 'none' ? { store: 'none' as const } : {}),
@@ -32,8 +43,8 @@ export async function testApp(t: Test, options: { store?: PolicyStore | 'none'; 
     relations: services.relations,
     manager: services.manager,
     preview: services.preview,
-    ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
-    auth: { adminToken: config.adminToken, loopbackOnly: true },
+    ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
+    auth: { adminToken: config.adminToken, loopbackOnly: options.loopbackOnly ?? true },
     bodyLimit: config.bodyLimit,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),

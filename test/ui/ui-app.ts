@@ -1,19 +1,15 @@
 // The playground tests' server: the page bundled into a temporary directory (so these
-// tests never race a build of dist/ui), served by a fully wired app as main.ts builds
-// it, with the admin settings a test needs.
+// tests never race a build of dist/ui), served by testApp's fully wired app, with the
+// admin settings a test needs.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../src/config/config.js';
-import { createServices, decisionLogOptions } from '../../src/compose.js';
-import { buildApp } from '../../src/server/app.js';
-import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { testApp } from '../helpers/app.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -26,23 +22,11 @@ export function buildUiBundle(t: Test): string {
 }
 
 export async function uiApp(t: Test, options: { assetsDir: string; adminToken?: string; loopbackOnly?: boolean }): Promise<FastifyInstance> {
-  const config = loadConfig({ POLL_INTERVAL_MS: '100' });
-  const services = await createServices(config, pino({ level: 'silent' }), new MemoryStore());
-  const app = await buildApp({
-    decisions: services.decisions,
-    policies: services.policies,
-    relations: services.relations,
-    manager: services.manager,
-    preview: services.preview,
-    ui: { assetsDir: options.assetsDir },
-    auth: { adminToken: options.adminToken, loopbackOnly: options.loopbackOnly ?? true },
-    bodyLimit: config.bodyLimit,
-    metrics: services.metrics,
-    decisionLog: decisionLogOptions(config),
-  });
-  t.teardown(async () => {
-    await app.close();
-    await services.close();
+  // The token goes straight into the configuration: tests use short ones.
+  const { app } = await testApp(t, {
+    uiAssetsDir: options.assetsDir,
+    config: { adminToken: options.adminToken },
+    ...(options.loopbackOnly !== undefined ? { loopbackOnly: options.loopbackOnly } : {}),
   });
   return app;
 }
