@@ -58,6 +58,9 @@ try {
   const gauge = (name: string) => Number(new RegExp(`\\n${name} (\\d+)`).exec(metrics)?.[1] ?? NaN);
   await new Promise((r) => setTimeout(r, 1000));
   const full = rssMiB();
+  const heap = Number(/\nnodejs_heap_size_used_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+  const external = Number(/\nnodejs_external_memory_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+  console.log(`heap used ${heap.toFixed(0)} MiB, external ${external.toFixed(0)} MiB (at the end of the load)`);
   console.log(`documents loaded: ${gauge('policy_engine_policy_documents')}, cache entries: ${gauge('policy_engine_decision_cache_entries')}, request samples: ${gauge('policy_engine_request_samples')}`);
   console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB)`);
 } finally {

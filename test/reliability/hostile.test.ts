@@ -288,6 +288,23 @@ const CASES: Case[] = [
   { name: 'query: ?namespace=a.b', run: () => http('GET', '/v1/policies?namespace=a.b'), code: 'NAMESPACE_INVALID' },
   { name: 'query: ?namespace=%ZZ', run: () => http('GET', '/v1/policies?namespace=%ZZ'), code: ['NAMESPACE_INVALID', 'REQUEST_INVALID'] },
 
+  // impact previews: refused whole, nothing evaluated, nothing stored
+  { name: 'preview: a body that is an array', run: () => http('POST', '/v1/preview', '[]', JSON_CT), code: 'REQUEST_INVALID' },
+  { name: 'preview: unknown field', run: () => http('POST', '/v1/preview', { put: [], grant: true }, JSON_CT), code: 'REQUEST_INVALID' },
+  { name: 'preview: __proto__ in a put document', run: () => http('POST', '/v1/preview', '{"put":[{"key":"global-x","rules":[],"__proto__":{"polluted":1}}]}', JSON_CT), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+  { name: 'preview: a put that is a number', run: () => http('POST', '/v1/preview', { put: [42] }, JSON_CT), code: 'REQUEST_INVALID' },
+  { name: 'preview: YAML bomb in a put', run: () => http('POST', '/v1/preview', { put: ['a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n'] }, JSON_CT), code: 'POLICY_INVALID' },
+  { name: 'preview: YAML stream with a tag', run: () => http('POST', '/v1/preview', 'key: global-t\nrules: !!js/regexp /x/\n', YAML_CT), code: 'BODY_MALFORMED' },
+  { name: 'preview: delete of a bad key', run: () => http('POST', '/v1/preview', { delete: ['../../etc/passwd'] }, JSON_CT), code: 'POLICY_INVALID' },
+  { name: 'preview: delete query of 300 keys', run: () => http('POST', `/v1/preview?delete=${Array.from({ length: 300 }, (_, i) => `k-${i}`).join(',')}`, {}, JSON_CT), code: 'PREVIEW_LIMIT_EXCEEDED' },
+  { name: 'preview: 101 requests', run: () => http('POST', '/v1/preview', { requests: Array.from({ length: 101 }, () => ({ subject: 'u', namespace: 'global' })) }, JSON_CT), code: 'PREVIEW_LIMIT_EXCEEDED' },
+  { name: 'preview: a request without a namespace', run: () => http('POST', '/v1/preview', { requests: [{ subject: 'u' }] }, JSON_CT), code: 'REQUEST_INVALID' },
+  { name: 'preview: now is not a time', run: () => http('POST', '/v1/preview', { now: '2025-13-45T99:99:99Z' }, JSON_CT), code: 'REQUEST_INVALID' },
+  { name: 'preview: text/plain', run: () => http('POST', '/v1/preview', 'put: []', { 'content-type': 'text/plain' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+  { name: 'preview: a registry that breaks stored documents', run: () => http('POST', '/v1/preview', { put: ['key: global-attributes\nkind: registry\ncontext:\n  xs: { type: string }\n'] }, JSON_CT), code: 'POLICY_INVALID' },
+  { name: 'ui: an asset outside the bundle', run: () => http('GET', '/ui/assets/..%2F..%2Fpackage.json'), code: ['ROUTE_NOT_FOUND', 'REQUEST_INVALID'] },
+  { name: 'ui: the page as an asset', run: () => http('GET', '/ui/assets/index.html'), code: 'ROUTE_NOT_FOUND' },
+
   // methods and routes
   { name: 'route: PATCH a policy', run: () => http('PATCH', '/v1/policies/global-base', '{}', JSON_CT), code: 'ROUTE_NOT_FOUND' },
   { name: 'route: GET the evaluate route', run: () => http('GET', '/v1/evaluate'), code: 'ROUTE_NOT_FOUND' },
