@@ -4,7 +4,7 @@
 
 import { compileDocument, loadDocument, loadParsed, type LoadedDocument } from '../core/compile/load-document.js';
 import { positionErrors } from '../core/document/parse.js';
-import { parseNamespacePath } from '../core/namespace.js';
+import { caseInputReader } from '../core/compile/case-inputs.js';
 import type { ParsedSuite } from './parse-suite.js';
 import type { CompiledSuite, ReadyCase, SuiteProblem } from './types.js';
 
@@ -23,14 +23,6 @@ export type CompileSuiteResult =
 
 function prefixed(at: string, path: string): string {
   return path === '' ? at : `${at}.${path}`;
-}
-
-/** An ISO 8601 time (the schema checked its shape); Invalid Date for a day that does not exist (Date would roll Feb 30 over). */
-function parseTime(text: string): Date {
-  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const day = new Date(Date.UTC(y, m - 1, d));
-  if (day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return new Date(NaN);
-  return new Date(text);
 }
 
 export function compileSuite(parsed: ParsedSuite, resolveInclude: IncludeResolver, file?: string): CompileSuiteResult {
@@ -92,18 +84,7 @@ export function compileSuite(parsed: ParsedSuite, resolveInclude: IncludeResolve
   }
 
   // Suite-wide defaults are checked once; a case's own values where it has them.
-  const pathOf = (text: string, at: string): string[] | undefined => {
-    const parsedPath = parseNamespacePath(text);
-    if (parsedPath.ok) return parsedPath.namespaces;
-    suiteProblems.push({ path: at, message: parsedPath.reason });
-    return undefined;
-  };
-  const timeOf = (text: string, at: string): Date | undefined => {
-    const t = parseTime(text);
-    if (!Number.isNaN(t.getTime())) return t;
-    suiteProblems.push({ path: at, message: 'is not a valid time' });
-    return undefined;
-  };
+  const { pathOf, timeOf } = caseInputReader(suiteProblems);
   const suitePath = spec.namespace === undefined ? undefined : pathOf(spec.namespace, 'namespace');
   const suiteNow = spec.now === undefined ? undefined : timeOf(spec.now, 'now');
 

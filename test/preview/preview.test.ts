@@ -205,6 +205,10 @@ t.test('stored test suites are validated like every document', async (t) => {
   t.ok(e2.some((e) => e.path === 'cases[0].namespace' && /required/.test(e.message)), JSON.stringify(e2));
   t.ok(e2.some((e) => e.path === 'cases[1].name'), 'duplicate case names');
   t.ok(e2.some((e) => e.path === 'cases[1].namespace'), 'bad path');
+  const feb30 = `key: global-feb-suite\nkind: tests\npath: global\nnow: "2025-02-30T10:00:00Z"\ncases:\n  - name: x\n    subject: a\n    expect: { default: true }\n`;
+  const r3 = await app.inject({ method: 'PUT', url: '/v1/policies/global-feb-suite', headers: { 'content-type': 'application/yaml' }, payload: feb30 });
+  t.equal(r3.statusCode, 422, 'a day that does not exist');
+  t.match((r3.json() as { details: Array<{ path: string }> }).details, [{ path: 'now', line: 4 }]);
 });
 
 t.test('invalid changes: 422 with every error at its line, nothing evaluated', async (t) => {

@@ -1,31 +1,16 @@
 // A stored test suite (`kind: tests`) → its cases ready to run against the stored
 // policies: namespace paths parsed, times read, names unique. Every problem collected.
 
-import { parseNamespacePath, resolveDocumentNamespace } from '../namespace.js';
+import { resolveDocumentNamespace } from '../namespace.js';
+import { caseInputReader } from './case-inputs.js';
 import type { DocumentError, TestsDocument } from '../document/types.js';
 import type { CompiledPolicy, CompiledTests } from './types.js';
-
-/** ISO 8601 with a zone (the schema checked the shape); an invalid date is NaN. */
-function parseTime(text: string): Date {
-  return new Date(text);
-}
 
 export function compileTests(doc: TestsDocument): { ok: true; tests: CompiledTests; namespace: string } | { ok: false; errors: DocumentError[] } {
   const errors: DocumentError[] = [];
   const ns = resolveDocumentNamespace(doc.key, doc.namespace);
   if (!ns.ok) errors.push({ path: doc.namespace !== undefined ? 'namespace' : 'key', message: ns.reason });
-  const pathOf = (text: string, at: string): string[] | undefined => {
-    const parsed = parseNamespacePath(text);
-    if (parsed.ok) return parsed.namespaces;
-    errors.push({ path: at, message: parsed.reason });
-    return undefined;
-  };
-  const timeOf = (text: string, at: string): Date | undefined => {
-    const t = parseTime(text);
-    if (!Number.isNaN(t.getTime())) return t;
-    errors.push({ path: at, message: 'is not a valid time' });
-    return undefined;
-  };
+  const { pathOf, timeOf } = caseInputReader(errors);
   const defaultPath = doc.path === undefined ? undefined : pathOf(doc.path, 'path');
   const defaultNow = doc.now === undefined ? undefined : timeOf(doc.now, 'now');
   const names = new Set<string>();
