@@ -18,7 +18,7 @@ const arg = (name: string, fallback: number) => {
 const SAMPLES = arg('samples', 10_000);
 const RUNS = arg('runs', 10);
 
-const config = loadConfig({ SAMPLES_MAX: String(SAMPLES), PREVIEW_TIMEOUT_MS: '60000' });
+const config = loadConfig({ SAMPLES_MAX: String(SAMPLES), SAMPLES_PER_SECOND: '0', PREVIEW_TIMEOUT_MS: '60000' });
 const services = await createServices(config, pino({ level: 'silent' }), new MemoryStore());
 const app = await buildApp({
   decisions: services.decisions, policies: services.policies, manager: services.manager, preview: services.preview,

@@ -98,7 +98,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     metrics.watchPolicies(manager);
     await manager.start();
   }
-  const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
+  const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, perSecond: config.samplesPerSecond, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
   if (samples) metrics.watchSamples(samples);
   let shared: SharedSamples | undefined;
   if (samples && config.samplesShared) {

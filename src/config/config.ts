@@ -44,6 +44,7 @@ export interface Config {
   ui: boolean;
   samples: boolean;
   samplesMax: number;
+  samplesPerSecond: number;
   samplesShared: boolean;
   previewTimeoutMs: number;
 }

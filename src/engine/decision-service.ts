@@ -319,13 +319,15 @@ export class DecisionService {
    * repeated check costs one set lookup.
    */
   private sampleCheck(req: CheckRequest, o: Outcome): void {
-    if (o.entry) {
-      const asked = req.permission ?? req.permissions!.join('\u0000');
-      const seen = (o.entry.sampledChecks ??= new Set());
-      if (seen.has(asked)) return;
-      if (seen.size < MAX_SAMPLED_CHECKS) seen.add(asked);
+    if (!o.entry) {
+      this.options.samples!.record('check', req);
+      return;
     }
-    this.options.samples!.record('check', req);
+    const asked = req.permission ?? req.permissions!.join('\u0000');
+    const seen = (o.entry.sampledChecks ??= new Set());
+    if (seen.has(asked)) return;
+    // Over the rate, the input was not looked at: a later check may take it.
+    if (this.options.samples!.record('check', req) && seen.size < MAX_SAMPLED_CHECKS) seen.add(asked);
   }
 
   /** `check`, with the decision it was answered from (for observers). */

@@ -21,7 +21,8 @@ export interface RequestSample {
 }
 
 export interface SampleRecorder {
-  record(endpoint: 'evaluate' | 'check', req: CheckRequest): void;
+  /** false when the input was not looked at (not a namespace path, or over the rate) */
+  record(endpoint: 'evaluate' | 'check', req: CheckRequest): boolean;
 }
 
 export interface RequestSamplesOptions {
@@ -31,6 +32,10 @@ export interface RequestSamplesOptions {
   redact: readonly string[];
   /** false drops attributes and the context, as in decision logs */
   attributes: boolean;
+  /** most inputs looked at per second (0: no limit): bounds what sampling costs a busy sidecar */
+  perSecond?: number;
+  /** ms clock, injectable for tests */
+  now?: () => number;
 }
 
 /** A sample's identity: equal inputs, equal ids (what replicas share samples by). */
@@ -46,9 +51,29 @@ export class RequestSamples implements SampleRecorder {
   private readonly samples = new Set<string>();
   private readonly redactKeys: ReadonlySet<string>;
   private readonly listeners: Array<(id: string, sample: RequestSample) => void> = [];
+  private windowStart = 0;
+  private inWindow = 0;
+  private readonly now: () => number;
 
   constructor(private readonly options: RequestSamplesOptions) {
     this.redactKeys = new Set(options.redact.map((k) => k.toLowerCase()));
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Within the rate? A one-second window from its first input: one clock read per call only once it is spent. */
+  private admit(): boolean {
+    const limit = this.options.perSecond ?? 0;
+    if (limit <= 0) return true;
+    if (this.inWindow < limit) {
+      if (this.inWindow === 0) this.windowStart = this.now();
+      this.inWindow++;
+      return true;
+    }
+    const t = this.now();
+    if (t - this.windowStart < 1000) return false;
+    this.windowStart = t;
+    this.inWindow = 1;
+    return true;
   }
 
   get size(): number {
@@ -65,20 +90,21 @@ export class RequestSamples implements SampleRecorder {
   }
 
   /** Only namespace-path requests are sampled: a preview changes stored documents, which other modes do not read. */
-  record(endpoint: 'evaluate' | 'check', req: CheckRequest): void {
-    if (req.namespace === undefined) return;
+  record(endpoint: 'evaluate' | 'check', req: CheckRequest): boolean {
+    if (req.namespace === undefined || !this.admit()) return false;
     const sample = this.toSample(endpoint, req);
     const key = JSON.stringify(sample);
     if (this.samples.has(key)) {
       this.samples.delete(key);
       this.samples.add(key);
-      return;
+      return true;
     }
     this.add(key);
     if (this.listeners.length > 0) {
       const id = sampleId(sample);
       for (const l of this.listeners) l(id, sample);
     }
+    return true;
   }
 
   /** Samples from elsewhere (other replicas), kept as if seen: they count against `max`. */

@@ -335,3 +335,19 @@ t.test('a long preview leaves the event loop to decisions; scripts per preview a
   t.equal(many.status, 422);
   t.equal(many.json.code, 'PREVIEW_LIMIT_EXCEEDED');
 });
+
+t.test('sampling is rate-limited: a busy sidecar looks at SAMPLES_PER_SECOND inputs a second', async (t) => {
+  const { RequestSamples } = await import('../../src/engine/request-samples.js');
+  let now = 0;
+  const samples = new RequestSamples({ max: 100, redact: [], attributes: true, perSecond: 3, now: () => now });
+  const taken = () => Array.from({ length: 5 }, (_, i) => samples.record('evaluate', { subject: `u${now}-${i}`, namespace: 'global' }));
+  t.same(taken(), [true, true, true, false, false]);
+  now = 500;
+  t.same(taken(), [false, false, false, false, false], 'the same second');
+  now = 1000;
+  t.same(taken(), [true, true, true, false, false], 'a new second');
+  t.equal(samples.size, 6);
+  const unlimited = new RequestSamples({ max: 100, redact: [], attributes: true, perSecond: 0 });
+  for (let i = 0; i < 50; i++) unlimited.record('evaluate', { subject: `v${i}`, namespace: 'global' });
+  t.equal(unlimited.size, 50);
+});
