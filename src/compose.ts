@@ -131,6 +131,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const relations = await createRelationServices(config, logger, raw?.kind, parseLimits);
+  if (relations) metrics.watchRelations(relations.service.manager);
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
   return {
     store,

@@ -118,6 +118,14 @@ export class Metrics {
   }
 
   /** Export the policy state: documents, freshness, stale mode. */
+  /** The relationship state in memory (SPEC §9). */
+  watchRelations(source: { status(): { loaded: boolean; revision: string; tuples: number } }): void {
+    const registers = [this.registry];
+    new Gauge({ name: `${PREFIX}relations_loaded`, help: '1 once relationships have been loaded from the store', registers, collect() { this.set(source.status().loaded ? 1 : 0); } });
+    new Gauge({ name: `${PREFIX}relation_tuples`, help: 'relationship tuples held in memory', registers, collect() { this.set(source.status().tuples); } });
+    new Gauge({ name: `${PREFIX}relations_revision`, help: 'the relationship revision this replica has applied', registers, collect() { this.set(Number(source.status().revision) || 0); } });
+  }
+
   /** The request samples impact previews re-evaluate (issue 11). */
   watchSamples(source: { readonly size: number; readonly max: number }): void {
     const registers = [this.registry];

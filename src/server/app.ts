@@ -86,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
     metrics: deps.metrics,
   });
-  healthRoutes(app, deps.manager);
+  healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
   if (deps.policies) {

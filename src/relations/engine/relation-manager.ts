@@ -52,6 +52,16 @@ export class RelationManager {
     return this.loaded;
   }
 
+  /** What /readyz and /metrics report of the relationship state. */
+  status(): { loaded: boolean; revision: string; tuples: number; lastError?: string } {
+    return {
+      loaded: this.loaded,
+      revision: this.revision,
+      tuples: this.engine.index.size,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
   async start(): Promise<void> {
     await this.sync();
     this.timer = setInterval(() => void this.sync(), this.options.pollIntervalMs);

@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { PolicyManager } from '../../engine/policy-manager.js';
+import type { RelationManager } from '../../relations/engine/relation-manager.js';
 
 const tags = ['operations'];
 const readiness = {
@@ -15,10 +16,20 @@ const readiness = {
     documents: { type: 'integer' },
     brokenDocuments: { type: 'integer' },
     lastError: { type: 'string' },
+    relations: {
+      type: 'object',
+      description: 'the relationship state (not part of readiness: a relationship check answers 503 itself until it is loaded)',
+      properties: { loaded: { type: 'boolean' }, revision: { type: 'string' }, tuples: { type: 'integer' }, lastError: { type: 'string' } },
+    },
   },
 } as const;
 
-export function healthRoutes(app: FastifyInstance, manager: PolicyManager | undefined): void {
+function relationStatus(relations: RelationManager): { loaded: boolean; revision: string; tuples: number; lastError?: string } {
+  const r = relations.status();
+  return r.lastError !== undefined ? { ...r, lastError: r.lastError.slice(0, 300) } : r;
+}
+
+export function healthRoutes(app: FastifyInstance, manager: PolicyManager | undefined, relations?: RelationManager): void {
   app.get('/healthz', {
     schema: { tags, summary: 'Liveness: the process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } },
   }, async () => ({ status: 'ok' }));
@@ -37,6 +48,7 @@ export function healthRoutes(app: FastifyInstance, manager: PolicyManager | unde
       documents: s.documents,
       brokenDocuments: s.brokenDocuments,
       ...(s.lastError !== undefined ? { lastError: s.lastError.slice(0, 300) } : {}),
+      ...(relations ? { relations: relationStatus(relations) } : {}),
     };
     return reply.code(ready ? 200 : 503).send(body);
   });
