@@ -17,6 +17,7 @@ import type { RelationService } from './relations/relation-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
+import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
 
 export interface Services {
@@ -130,7 +131,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     timeoutMs: config.previewTimeoutMs,
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
-  const relations = await createRelationServices(config, logger, raw?.kind, parseLimits);
+  // With the file store, relationships are kept beside its files (wherever they are).
+  const fileDir = raw?.kind === 'file' ? (raw as FileStore).dir : undefined;
+  const relations = await createRelationServices(config, logger, raw?.kind, parseLimits, fileDir);
   if (relations) metrics.watchRelations(relations.service.manager);
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
   return {

@@ -1,6 +1,6 @@
-// The in-process relationship store: nothing survives a restart. The reference for the
-// store contract (the conformance suite runs against it too). A batch is applied in one
-// synchronous step, so it is atomic by construction.
+// The in-process relationship store: nothing survives a restart (FileRelationStore adds
+// a journal). The reference for the store contract (the conformance suite runs against
+// it too). A batch is applied in one synchronous step, so it is atomic by construction.
 
 import type { DocumentFormat } from '../../core/document/types.js';
 import { StoreUnavailableError } from '../../store/store.js';
@@ -14,7 +14,7 @@ import {
 const MAX_LOG = 10_000;
 
 export class MemoryRelationStore implements RelationStore {
-  readonly kind = 'memory' as const;
+  readonly kind: 'memory' | 'file' = 'memory';
   private readonly tuples = new Map<string, Tuple>();
   /** keys in order, rebuilt on the first read after a write */
   private sorted: string[] | undefined;
@@ -25,14 +25,41 @@ export class MemoryRelationStore implements RelationStore {
 
   async open(): Promise<void> {}
 
+  /**
+   * Called with each change before it is applied (synchronously, so a batch stays atomic):
+   * a durable subclass writes it down here; a throw leaves the store unchanged.
+   */
+  protected persist(_change: RelationChange): void {}
+
   async write(batch: WriteBatch): Promise<{ revision: string }> {
     this.assertOpen();
     const failed = failedPrecondition(batch.preconditions, (k) => this.tuples.has(k));
     if (failed) throw new RelationPreconditionError(failed);
-    for (const t of batch.deletes) this.tuples.delete(formatTuple(t));
-    for (const t of batch.writes) this.tuples.set(formatTuple(t), t);
+    const change: RelationChange = { revision: String(this.seq + 1), writes: [...batch.writes], deletes: [...batch.deletes] };
+    this.persist(change);
+    this.apply(change);
+    return { revision: change.revision };
+  }
+
+  /** Apply a committed change (a write, or one replayed from disk). */
+  protected apply(change: RelationChange): void {
+    for (const t of change.deletes) this.tuples.delete(formatTuple(t));
+    for (const t of change.writes) this.tuples.set(formatTuple(t), t);
+    if (change.writes.length > 0 || change.deletes.length > 0) this.sorted = undefined;
+    if (change.schema) this.schema = { ...change.schema, revision: change.revision };
+    this.seq = Number(change.revision);
+    this.log.push(change);
+    if (this.log.length > MAX_LOG) this.log = this.log.slice(-MAX_LOG);
+  }
+
+  /** Start from a snapshot (a durable subclass's compacted state). */
+  protected restore(snapshot: RelationSnapshot): void {
+    this.tuples.clear();
+    for (const t of snapshot.tuples) this.tuples.set(formatTuple(t), t);
     this.sorted = undefined;
-    return { revision: this.commit({ writes: [...batch.writes], deletes: [...batch.deletes] }) };
+    this.schema = snapshot.schema;
+    this.seq = Number(snapshot.revision);
+    this.log = [];
   }
 
   async read(filter: TupleFilter, page: { limit: number; after?: string }): Promise<ReadPage> {
@@ -80,13 +107,19 @@ export class MemoryRelationStore implements RelationStore {
 
   async putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }> {
     this.assertOpen();
-    const revision = this.commit({ writes: [], deletes: [], schema: { text, format } });
-    this.schema = { text, format, revision };
-    return { revision };
+    const change: RelationChange = { revision: String(this.seq + 1), writes: [], deletes: [], schema: { text, format } };
+    this.persist(change);
+    this.apply(change);
+    return { revision: change.revision };
   }
 
   async loadAll(): Promise<RelationSnapshot> {
     this.assertOpen();
+    return this.state();
+  }
+
+  /** Every live tuple and the schema, now. */
+  protected state(): RelationSnapshot {
     return { tuples: [...this.tuples.values()], ...(this.schema ? { schema: this.schema } : {}), revision: String(this.seq) };
   }
 
@@ -109,14 +142,7 @@ export class MemoryRelationStore implements RelationStore {
     this.closed = true;
   }
 
-  private commit(change: Omit<RelationChange, 'revision'>): string {
-    const revision = String(++this.seq);
-    this.log.push({ revision, ...change });
-    if (this.log.length > MAX_LOG) this.log = this.log.slice(-MAX_LOG);
-    return revision;
-  }
-
-  private assertOpen(): void {
+  protected assertOpen(): void {
     // Mirrors the database stores: a closed store refuses instead of answering from memory.
     if (this.closed) throw new StoreUnavailableError('the relationship store is closed');
   }

@@ -45,7 +45,7 @@ export interface RelationSnapshot {
 }
 
 export interface RelationStore {
-  readonly kind: 'memory' | 'mongo';
+  readonly kind: 'memory' | 'file' | 'mongo';
   open(): Promise<void>;
   /** atomic: all of it or, when a precondition fails (RelationPreconditionError), none */
   write(batch: WriteBatch): Promise<{ revision: string }>;
