@@ -38,9 +38,9 @@ export interface RequestSamplesOptions {
   now?: () => number;
 }
 
-/** A sample's identity: equal inputs, equal ids (what replicas share samples by). */
-export function sampleId(sample: RequestSample): string {
-  return createHash('sha256').update(JSON.stringify(sample)).digest('base64url').slice(0, 22);
+/** A sample's identity from its JSON text: equal inputs, equal ids (what replicas share samples by). */
+export function sampleId(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export class RequestSamples implements SampleRecorder {
@@ -101,7 +101,7 @@ export class RequestSamples implements SampleRecorder {
     }
     this.add(key);
     if (this.listeners.length > 0) {
-      const id = sampleId(sample);
+      const id = sampleId(key);
       for (const l of this.listeners) l(id, sample);
     }
     return true;
@@ -123,9 +123,14 @@ export class RequestSamples implements SampleRecorder {
     }
   }
 
+  /** Every sample as its JSON text (its identity), least recently seen first. */
+  texts(): string[] {
+    return [...this.samples];
+  }
+
   /** Every sample, least recently seen first. */
   list(): RequestSample[] {
-    return [...this.samples].map((text) => JSON.parse(text) as RequestSample);
+    return this.texts().map((text) => JSON.parse(text) as RequestSample);
   }
 
   clear(): void {

@@ -70,13 +70,12 @@ export class SharedSamples implements SampleSource {
     } catch (err) {
       this.options.logger.warn({ err: (err as Error).message }, 'could not read shared request samples; previewing this replica\'s own');
     }
-    const seen = new Map<string, RequestSample>();
-    for (const s of local.list()) seen.set(JSON.stringify(s), s);
+    // Deduplicated by JSON text, as the local ring keeps them (its texts need no re-encoding).
+    const seen = new Set(local.texts());
     for (const s of shared) {
       if (seen.size >= local.max) break;
-      const k = JSON.stringify(s);
-      if (!seen.has(k)) seen.set(k, s);
+      seen.add(JSON.stringify(s));
     }
-    return [...seen.values()];
+    return [...seen].map((text) => JSON.parse(text) as RequestSample);
   }
 }
