@@ -82,7 +82,6 @@ function pageAll(fetch: (after: string | undefined) => { ids: string[]; next?: s
 }
 
 let comparisons = 0;
-const started = performance.now();
 
 for (const [label, text, runs] of [['py_magister example', exampleSchema, 400], ['every operator', RICH, 250]] as const) {
   t.test(`engine = brute force: ${label}`, async (t) => {
@@ -133,8 +132,7 @@ for (const [label, text, runs] of [['py_magister example', exampleSchema, 400], 
   });
 }
 
-t.test('at least 50,000 comparisons, in under 30 s', async (t) => {
-  const seconds = (performance.now() - started) / 1000;
+t.test('at least 50,000 comparisons', async (t) => {
+  // How long they take is a benchmark's business (bench/relations.ts), not a test's.
   t.ok(comparisons >= 50_000, `${comparisons} comparisons`);
-  t.ok(seconds < 30, `${seconds.toFixed(1)} s`);
 });

@@ -17,7 +17,6 @@ import { testApp } from '../helpers/app.js';
 import { testMongo } from '../helpers/mongo.js';
 import { httpSender, type Res, type Send } from '../helpers/http.js';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
-import { StoreUnavailableError } from '../../src/store/store.js';
 
 const POLL_MS = 100;
 const STALE_MS = 1000;
@@ -200,11 +199,16 @@ t.test('store outage under load: last good policies, no default from stale knowl
   t.equal(staleDefault.length, 0, 'the default is never given with stale: true');
   const lateDefault = absent.filter((s) => s.at > staleBy && s.status !== 503);
   t.same(lateDefault.map((s) => `${s.kind} ${s.status} ${JSON.stringify(s.body)}`).slice(0, 5), [], 'past STALE_AFTER_MS a path with no documents is 503');
-  t.ok(absent.filter((s) => s.status === 503).every((s) => s.body.code === 'STORE_UNAVAILABLE'), 'with code STORE_UNAVAILABLE');
+  const absent503 = absent.filter((s) => s.status === 503);
+  t.ok(absent503.length > 0, 'some answers for the absent path were 503');
+  t.ok(absent503.every((s) => s.body.code === 'STORE_UNAVAILABLE'), 'with code STORE_UNAVAILABLE');
   t.ok(absent.filter((s) => s.at > staleBy).length > 30, 'and that was asked many times');
   const absent200 = absent.filter((s) => s.status === 200);
+  t.ok(absent200.length > 0, 'the absent path was answered before staleness');
   t.ok(absent200.every((s) => JSON.stringify(s.body.permissions) === '["*"]' || s.body.allowed === true), 'before staleness: the default, from fresh knowledge');
-  t.ok(absent.filter((s) => s.at < stopAt).every((s) => s.status === 200 && s.body.default !== false), 'before the outage: the default');
+  const beforeOutage = absent.filter((s) => s.at < stopAt);
+  t.ok(beforeOutage.length > 0, 'the absent path was asked before the outage');
+  t.ok(beforeOutage.every((s) => s.status === 200 && s.body.default !== false), 'before the outage: the default');
 
   const firstStale = present.find((s) => s.at >= stopped && s.body.stale === true);
   const lastFreshDefault = [...absent200].reverse()[0];
@@ -212,7 +216,9 @@ t.test('store outage under load: last good policies, no default from stale knowl
   const readyDown = ready.find((r) => r.at >= stopped && r.status === 503);
   t.ok(readyDown, '/readyz turns 503');
   t.equal(readyDown?.body.stale, true);
-  t.ok(ready.filter((r) => r.at > staleBy).every((r) => r.status === 503 && r.body.status === 'unready'), '/readyz stays 503 while the store is down');
+  const readyLate = ready.filter((r) => r.at > staleBy);
+  t.ok(readyLate.length > 0, '/readyz was polled past STALE_AFTER_MS');
+  t.ok(readyLate.every((r) => r.status === 503 && r.body.status === 'unready'), '/readyz stays 503 while the store is down');
   t.ok(typeof readyDown?.body.lastError === 'string', '/readyz says why');
   const latency = outage.map((s) => s.ms);
   const baseline = samples.filter((s) => s.at < stopAt).map((s) => s.ms);
@@ -282,27 +288,8 @@ t.test('a service that starts while the database is down: NOT_READY, then ready 
   const port = await freePort();
   const url = `mongodb://127.0.0.1:${port}/pe_late`;
 
-  let app;
-  try {
-    ({ app } = await testApp(t, { store: new MongoStore({ url, serverSelectionTimeoutMS: STORE_TIMEOUT_MS }), env }));
-    t.pass('the service starts with its database down');
-  } catch (err) {
-    // BUG (reported): createServices awaits store.open(), which throws
-    // StoreUnavailableError when MongoDB cannot be reached, so the process exits at
-    // start instead of serving NOT_READY until the database comes up.
-    t.fail(`the service must start while its database is down, but start-up threw: ${(err as Error).message}`);
-    // The rest of the contract, with open() made tolerant the way compose.ts should be.
-    class TolerantOpen extends MongoStore {
-      override async open(): Promise<void> {
-        try {
-          await super.open();
-        } catch (e) {
-          if (!(e instanceof StoreUnavailableError)) throw e;
-        }
-      }
-    }
-    ({ app } = await testApp(t, { store: new TolerantOpen({ url, serverSelectionTimeoutMS: STORE_TIMEOUT_MS }), env }));
-  }
+  // Start-up must not wait for the database: it serves NOT_READY until the store answers.
+  const { app } = await testApp(t, { store: new MongoStore({ url, serverSelectionTimeoutMS: STORE_TIMEOUT_MS }), env });
   const send = await httpSender(app);
 
   t.equal((await send({ method: 'GET', url: '/healthz' })).status, 200, 'alive');
