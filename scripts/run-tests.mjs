@@ -18,6 +18,10 @@
 // Browser: when test/ui files are selected, Debian's chromium is installed first
 // (scripts/install-chromium.sh) for the playground's browser tests.
 //
+// Skips. Under CI=true (as .ci/run sets it) a skipped test or test point counts
+// as a failure unless test/allowed-skips.json lists it (file, test name or a part
+// of it, reason); elsewhere skips are reported on the line before the summary.
+//
 // Counting. tap runs with its raw TAP reporter (what tap prints when colours
 // are off); the stream is copied to stdout unchanged and parsed with
 // tap-parser, following every subtest. The final line counts TEST POINTS THAT
@@ -138,16 +142,52 @@ function loadParser() {
   return createRequire(path.join(from, 'package.json'))('tap-parser').Parser
 }
 
+// ---------------------------------------------------------------------------
+// skips: under CI=true a skipped test is a failure unless test/allowed-skips.json
+// lists it: [{ "file": "test/x.test.ts", "test": "<name, or a part of it>", "reason": "why" }]
+
+const STRICT_SKIPS = process.env.CI === 'true' || process.env.CI === '1'
+
+function loadAllowedSkips() {
+  const file = path.join(TEST_DIR, 'allowed-skips.json')
+  const list = JSON.parse(fs.readFileSync(file, 'utf8'))
+  if (!Array.isArray(list)) throw new Error('test/allowed-skips.json must hold an array')
+  for (const e of list) {
+    if (typeof e?.file !== 'string' || typeof e?.test !== 'string' || typeof e?.reason !== 'string' || e.reason.trim() === '') {
+      throw new Error(`test/allowed-skips.json: every entry needs file, test and a reason: ${JSON.stringify(e)}`)
+    }
+  }
+  return list
+}
+
+function skipAllowed(allowed, file, name) {
+  return allowed.some(e => path.normalize(e.file) === path.normalize(file ?? '') && name.includes(e.test))
+}
+
 function countTap(Parser) {
+  const allowed = STRICT_SKIPS ? loadAllowedSkips() : []
   const root = new Parser()
-  const rootNode = { parent: null, fails: 0, lastChild: null }
+  const rootNode = { parent: null, fails: 0, lastChild: null, name: null }
   const fail = node => {
     failed++
     for (let n = node; n; n = n.parent) n.fails++
   }
+  // the test file a node belongs to: the name of its ancestor just below the root
+  const fileOf = node => {
+    let n = node
+    while (n && n.parent && n.parent !== rootNode) n = n.parent
+    return n && n !== rootNode ? n.name : null
+  }
+  const skip = (node, name, reason) => {
+    const file = node === rootNode ? name : fileOf(node)
+    if (STRICT_SKIPS && !skipAllowed(allowed, file, name)) {
+      problems.push(`${file}: "${name}" was skipped (${reason}) and test/allowed-skips.json does not list it`)
+      fail(node)
+    } else skipped++
+  }
   const attach = (parser, node) => {
     parser.on('child', childParser => {
-      const childNode = { parent: node, fails: 0, lastChild: null }
+      const childNode = { parent: node, fails: 0, lastChild: null, name: childParser.name }
       node.lastChild = childNode
       attach(childParser, childNode)
     })
@@ -160,12 +200,12 @@ function countTap(Parser) {
           // a whole test file without a single test: never a silent skip
           problems.push(`${res.name}: no tests found in this test file`)
           fail(node)
-        } else if (res.skip) skipped++
+        } else if (res.skip) skip(node, res.name, res.skip)
         else if (res.todo) todo++
         else if (!res.ok && !(child && child.fails > 0)) fail(node)
         return
       }
-      if (res.skip) skipped++
+      if (res.skip) skip(node, res.name, res.skip)
       else if (res.todo) todo++
       else if (res.ok) passed++
       else fail(node)

@@ -1,0 +1,55 @@
+// scripts/run-tests.mjs, the runner behind `npm test` and .ci/run: its summary line is
+// what CI reads, so how it counts skips is part of the contract. Each case runs the
+// real runner on a throw-away test file inside test/ (the runner refuses files
+// outside the repository).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import t from 'tap';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ALLOW = join(ROOT, 'test', 'allowed-skips.json');
+
+function run(file: string, env: Record<string, string>): { last: string; out: string; status: number | null } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'run-tests.mjs'), file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:1/', CI: '', ...env },
+  });
+  const lines = r.stdout.trim().split('\n');
+  return { last: lines.at(-1) ?? '', out: r.stdout, status: r.status };
+}
+
+t.test('a skipped test: reported outside CI, a failure under CI=true unless allowed', async (t) => {
+  const dir = mkdtempSync(join(ROOT, 'test', '.runner-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'skips.test.ts');
+  writeFileSync(file, "import t from 'tap';\nt.test('needs a tool', { skip: 'tool missing' }, async (t) => { t.pass(); });\nt.test('real', async (t) => { t.pass(); });\n");
+  const rel = relative(ROOT, file);
+
+  const local = run(rel, {});
+  t.equal(local.last, '1 passed, 0 failed', 'outside CI the skip is not a failure');
+  t.match(local.out, /# skipped: 1, todo: 0/, 'and it is reported, not counted as passed');
+  t.equal(local.status, 0);
+
+  const ci = run(rel, { CI: 'true' });
+  t.equal(ci.last, '1 passed, 1 failed', 'under CI=true an unlisted skip fails the run');
+  t.match(ci.out, /needs a tool.*allowed-skips\.json does not list it/);
+  t.equal(ci.status, 1);
+
+  // The allow-list is the repository's own file: list the skip, run, restore.
+  const saved = readFileSync(ALLOW, 'utf8');
+  t.teardown(() => writeFileSync(ALLOW, saved));
+  const list = JSON.parse(saved) as unknown[];
+  writeFileSync(ALLOW, JSON.stringify([...list, { file: rel, test: 'needs a tool', reason: 'the runner test' }]));
+  const allowed = run(rel, { CI: 'true' });
+  t.equal(allowed.last, '1 passed, 0 failed', 'a listed skip with a reason is allowed');
+  writeFileSync(ALLOW, saved);
+});
+
+t.test('the allow-list holds only entries with a reason', async (t) => {
+  const list = JSON.parse(readFileSync(ALLOW, 'utf8')) as Array<Record<string, unknown>>;
+  t.ok(Array.isArray(list));
+  for (const e of list) t.ok(typeof e.reason === 'string' && e.reason.trim() !== '', `${String(e.file)}: ${String(e.test)} has a reason`);
+});
