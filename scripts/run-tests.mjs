@@ -8,6 +8,11 @@
 //   npm test -- path/to/x.test.ts --grep=foo   (options starting with "-" go to tap;
 //                                               give their values with "=")
 //
+// Store matrix: a full run (no file filter) runs the test files that use
+// testApp() a second time with TEST_STORE=mongo, so the same HTTP-level suites
+// run on the in-memory store and on the MongoDB store (FerretDB here).
+// STORE_MATRIX=on adds the second pass to a filtered run; STORE_MATRIX=off drops it.
+//
 // Database: if MONGO_URL is set, the tests use that server (may be a real
 // MongoDB). Otherwise this script builds FerretDB (scripts/build-ferretdb.sh),
 // starts one server for the whole run (test/helpers/ferretdb.ts, loaded with
@@ -245,6 +250,46 @@ function ensureChromium(files) {
 }
 
 // ---------------------------------------------------------------------------
+// one tap run, counted into the totals
+
+async function runTap(Parser, files, env, tapArgs, onSpawn) {
+  const failedBefore = failed
+  const { parser, complete } = countTap(Parser)
+  // same as `npx tap ...`, without npm in between
+  const tapBin = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')
+  const args = [tapBin, ...dropReporterArgs(tapArgs), '--reporter=tap', ...files]
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  onSpawn(child)
+  child.stdout.on('data', chunk => {
+    process.stdout.write(chunk)
+    parser.write(chunk)
+  })
+  const [code, signal] = await new Promise(resolve => {
+    child.once('error', err => {
+      process.stderr.write(`run-tests: cannot run tap: ${err.message}\n`)
+      resolve([null, null])
+    })
+    child.once('close', (c, s) => resolve([c, s]))
+  })
+  parser.end()
+  const results = await complete
+  return { code, signal, results, failedBefore }
+}
+
+// The store matrix (second pass): test files that build their services with
+// testApp() from test/helpers/app.ts. It runs on a full `npm test`; with file
+// filters only when STORE_MATRIX=on. STORE_MATRIX=off skips it; TEST_STORE set by
+// the caller means the caller chose one store, so there is no second pass either.
+function storeMatrixFiles(files, tapArgs) {
+  const wanted = process.env.STORE_MATRIX ?? (process.argv.slice(2).some(a => !a.startsWith('-')) ? 'off' : 'on')
+  if (wanted !== 'on' || process.env.TEST_STORE || tapArgs.length > 0) return []
+  return files.filter(f => {
+    const text = fs.readFileSync(path.join(ROOT, f), 'utf8')
+    return /\btestApp\(/.test(text)
+  })
+}
+
+// ---------------------------------------------------------------------------
 
 async function main() {
   const { files, tapArgs, unmatched } = selectFiles(process.argv.slice(2))
@@ -300,35 +345,30 @@ async function main() {
     harnessFailure('tap-parser not found')
     return finish(1)
   }
-  const { parser, complete } = countTap(Parser)
-
-  // same as `npx tap ...`, without npm in between
-  const tapBin = path.join(ROOT, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs')
-  const args = [tapBin, ...dropReporterArgs(tapArgs), '--reporter=tap', ...files]
-  tap = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] })
-  tap.stdout.on('data', chunk => {
-    process.stdout.write(chunk)
-    parser.write(chunk)
-  })
-  const [code, signal] = await new Promise(resolve => {
-    tap.once('error', err => {
-      process.stderr.write(`run-tests: cannot run tap: ${err.message}\n`)
-      resolve([null, null])
-    })
-    tap.once('close', (c, s) => resolve([c, s]))
-  })
-  parser.end()
-  const results = await complete
+  // Pass 1: every selected file. Pass 2, the store matrix: the files whose services
+  // come from testApp() again, on the MongoDB store (TEST_STORE=mongo).
+  const passes = [{ label: null, files, env }]
+  const matrix = storeMatrixFiles(files, tapArgs)
+  if (matrix.length > 0) passes.push({ label: 'store matrix: TEST_STORE=mongo', files: matrix, env: { ...env, TEST_STORE: 'mongo' } })
+  let code = 0
+  let signal = null
+  for (const pass of passes) {
+    if (interrupted) break
+    if (pass.label) process.stdout.write(`# ${pass.label} (${pass.files.length} files)\n`)
+    const r = await runTap(Parser, pass.files, pass.env, tapArgs, child => (tap = child))
+    if (r.code !== 0 && code === 0) code = r.code
+    signal ??= r.signal
+    if (!r.results.ok && r.failedBefore === failed) {
+      const why = r.results.bailout ? `bail out: ${r.results.bailout}` : r.results.failures.map(f => f.tapError ?? f.name).join('; ')
+      harnessFailure(`the TAP stream is not ok (${why || 'unknown reason'})`)
+    }
+  }
 
   await server?.stop()
 
   if (interrupted) harnessFailure(`interrupted by ${interrupted}`)
   else if (signal) harnessFailure(`tap was killed by ${signal}`)
   else if (code !== 0 && failed === 0) harnessFailure(`tap exited with code ${code} but no failing test was counted`)
-  if (!results.ok && failed === 0) {
-    const why = results.bailout ? `bail out: ${results.bailout}` : results.failures.map(f => f.tapError ?? f.name).join('; ')
-    harnessFailure(`the TAP stream is not ok (${why || 'unknown reason'})`)
-  }
   if (passed + failed === 0) harnessFailure('no assertion ran')
   return finish(interrupted ? 130 : undefined)
 }

@@ -1,5 +1,10 @@
 // A fully wired service around a given store, for inject() tests: the same
 // composition as main.ts, with a silent logger and test-friendly intervals.
+//
+// The store matrix: without an explicit store a test gets the in-memory store, or,
+// with TEST_STORE=mongo (the runner's second pass, scripts/run-tests.mjs), the
+// configured MongoDB store on a fresh database of the test server (FerretDB unless
+// MONGO_URL names another), built by createServices exactly as in production.
 
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
@@ -10,6 +15,10 @@ import { buildApp } from '../../src/server/app.js';
 import { defaultUiDir } from '../../src/server/routes/ui.js';
 import type { PolicyStore } from '../../src/store/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { testMongo } from './mongo.js';
+
+/** Which store a test without an explicit one runs on: 'memory' (default) or 'mongo'. */
+export const defaultTestStore: 'memory' | 'mongo' = process.env.TEST_STORE === 'mongo' ? 'mongo' : 'memory';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -29,13 +38,17 @@ export interface TestAppOptions {
 }
 
 export async function testApp(t: Test, options: TestAppOptions = {}): Promise<TestApp> {
+  const onMongo = options.store === undefined && defaultTestStore === 'mongo' && options.env?.STORE === undefined && options.config?.store === undefined;
+  const mongo = onMongo ? await testMongo(t) : undefined;
   const config: Config = {
     ...loadConfig({ POLL_INTERVAL_MS: '100', ...(options.env ?? {}) }),
     ...(options.store === 'none' ? { store: 'none' as const } : {}),
+    ...(mongo ? { store: 'mongo' as const, mongoUrl: mongo.url, mongoDb: mongo.dbName } : {}),
     ...(options.config ?? {}),
   };
   const logger = options.logger ?? pino({ level: 'silent' });
-  const store = options.store === 'none' ? undefined : (options.store ?? new MemoryStore());
+  // mongo: undefined lets createServices build the configured store, as main.ts does
+  const store = options.store === 'none' || mongo ? undefined : (options.store ?? new MemoryStore());
   const services = await createServices(config, logger, store);
   const app = await buildApp({
     decisions: services.decisions,
