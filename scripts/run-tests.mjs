@@ -13,6 +13,10 @@
 // run on the in-memory store and on the MongoDB store (FerretDB here).
 // STORE_MATRIX=on adds the second pass to a filtered run; STORE_MATRIX=off drops it.
 //
+// Coverage: a full run measures line coverage of src/ on its first pass (tap's c8)
+// and prints it per folder as TAP comments, with every file under 70%;
+// COVERAGE=on measures a filtered run too, COVERAGE=off skips it.
+//
 // Database: if MONGO_URL is set, the tests use that server (may be a real
 // MongoDB). Otherwise this script builds FerretDB (scripts/build-ferretdb.sh),
 // starts one server for the whole run (test/helpers/ferretdb.ts, loaded with
@@ -250,6 +254,70 @@ function ensureChromium(files) {
 }
 
 // ---------------------------------------------------------------------------
+// coverage: measured by tap (c8, V8 coverage mapped to the .ts sources) on the first
+// pass of a full run (COVERAGE=on for a filtered run, COVERAGE=off to skip it);
+// printed as TAP comments, per src/ folder, with every file under 70% of lines.
+
+const COVERAGE_ARGS = ['--no-disable-coverage', '--allow-incomplete-coverage', '--coverage-report=json-summary']
+const COVERAGE_FLOOR = 70
+
+function coverageWanted(tapArgs) {
+  const wanted = process.env.COVERAGE ?? (process.argv.slice(2).some(a => !a.startsWith('-')) ? 'off' : 'on')
+  return wanted === 'on' && !tapArgs.some(a => /coverage/.test(a))
+}
+
+function printCoverage() {
+  const file = path.join(ROOT, '.tap', 'report', 'coverage-summary.json')
+  let summary
+  try {
+    summary = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch (err) {
+    process.stdout.write(`# coverage: no summary (${err.message})\n`)
+    return
+  }
+  const SRC = path.join(ROOT, 'src')
+  const byFile = new Map()
+  for (const f of listFiles(SRC, '.ts')) byFile.set(f, { total: 0, covered: 0, loaded: false })
+  for (const [name, entry] of Object.entries(summary)) {
+    if (name === 'total' || !name.startsWith(SRC + path.sep)) continue
+    byFile.set(path.relative(ROOT, name), { total: entry.lines.total, covered: entry.lines.covered, loaded: true })
+  }
+  const folders = new Map()
+  for (const [f, c] of byFile) {
+    const folder = path.dirname(f)
+    const agg = folders.get(folder) ?? { total: 0, covered: 0, files: 0, unloaded: 0 }
+    agg.total += c.total
+    agg.covered += c.covered
+    agg.files++
+    if (!c.loaded) agg.unloaded++
+    folders.set(folder, agg)
+  }
+  const pct = (c, t) => (t === 0 ? 100 : (100 * c) / t)
+  let total = 0
+  let covered = 0
+  process.stdout.write('# coverage of src/ (lines), per folder:\n')
+  for (const [folder, a] of [...folders].sort()) {
+    total += a.total
+    covered += a.covered
+    const note = a.unloaded ? `, ${a.unloaded} file(s) never loaded` : ''
+    process.stdout.write(`#   ${folder.padEnd(28)} ${pct(a.covered, a.total).toFixed(1).padStart(5)}%  (${a.covered}/${a.total}, ${a.files} files${note})\n`)
+  }
+  process.stdout.write(`#   ${'all of src/'.padEnd(28)} ${pct(covered, total).toFixed(1).padStart(5)}%\n`)
+  const low = [...byFile].filter(([, c]) => !c.loaded || pct(c.covered, c.total) < COVERAGE_FLOOR).sort()
+  if (low.length) {
+    process.stdout.write(`# files under ${COVERAGE_FLOOR}% of lines:\n`)
+    for (const [f, c] of low) process.stdout.write(`#   ${f}: ${c.loaded ? `${pct(c.covered, c.total).toFixed(1)}%` : 'never loaded by a test'}\n`)
+  }
+}
+
+function listFiles(dir, ext) {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter(e => e.isFile() && e.name.endsWith(ext) && !e.name.endsWith('.d.ts'))
+    .map(e => path.relative(ROOT, path.join(e.parentPath ?? e.path, e.name)))
+}
+
+// ---------------------------------------------------------------------------
 // one tap run, counted into the totals
 
 async function runTap(Parser, files, env, tapArgs, onSpawn) {
@@ -347,15 +415,17 @@ async function main() {
   }
   // Pass 1: every selected file. Pass 2, the store matrix: the files whose services
   // come from testApp() again, on the MongoDB store (TEST_STORE=mongo).
-  const passes = [{ label: null, files, env }]
+  const coverage = coverageWanted(tapArgs)
+  const passes = [{ label: null, files, env, tapArgs: coverage ? [...COVERAGE_ARGS, ...tapArgs] : tapArgs }]
   const matrix = storeMatrixFiles(files, tapArgs)
-  if (matrix.length > 0) passes.push({ label: 'store matrix: TEST_STORE=mongo', files: matrix, env: { ...env, TEST_STORE: 'mongo' } })
+  if (matrix.length > 0) passes.push({ label: 'store matrix: TEST_STORE=mongo', files: matrix, env: { ...env, TEST_STORE: 'mongo' }, tapArgs })
   let code = 0
   let signal = null
   for (const pass of passes) {
     if (interrupted) break
     if (pass.label) process.stdout.write(`# ${pass.label} (${pass.files.length} files)\n`)
-    const r = await runTap(Parser, pass.files, pass.env, tapArgs, child => (tap = child))
+    const r = await runTap(Parser, pass.files, pass.env, pass.tapArgs, child => (tap = child))
+    if (coverage && pass === passes[0] && !interrupted) printCoverage()
     if (r.code !== 0 && code === 0) code = r.code
     signal ??= r.signal
     if (!r.results.ok && r.failedBefore === failed) {
