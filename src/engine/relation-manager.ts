@@ -1,10 +1,11 @@
 // Keeps every tuple and the compiled schema in memory (a check never waits on the
 // database) and current: a full load at start, then the store's changes since our
-// revision every `pollIntervalMs`, like the policy manager. Requests that ask for a
-// revision this replica has not reached wait for it, boundedly.
+// revision, followed by the same sync loop as the policy manager's (a poll every
+// `pollIntervalMs`, earlier on a change hint, backing off while the store fails).
+// Requests that ask for a revision this replica has not reached wait for it, boundedly.
 
 import { PolicyEngineError } from '../errors.js';
-import type { ManagerLogger } from './policy-manager.js';
+import { SyncLoop, type ManagerLogger } from './sync-loop.js';
 import { compileSchema } from '../core/relations/schema/compile-schema.js';
 import type { RelationChange, RelationSnapshot, RelationStore } from '../store/relation-store.js';
 import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from '../core/relations/check.js';
@@ -26,13 +27,20 @@ export class RelationManager {
   readonly engine: RelationEngine;
   private revisionValue = 0;
   private loaded = false;
-  private syncing: Promise<boolean> | undefined;
-  private lastError: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private readonly loop: SyncLoop;
 
   constructor(private readonly options: RelationManagerOptions) {
     this.engine = new RelationEngine(new RelationIndex(), undefined, options.limits ?? DEFAULT_ENGINE_LIMITS);
+    const store = options.store;
+    this.loop = new SyncLoop({
+      run: (full) => this.runSync(full),
+      what: 'relationship store',
+      whileFailing: 'answering from the last state',
+      logger: options.logger,
+      pollIntervalMs: options.pollIntervalMs,
+      ...(store.onChangeHint ? { hints: (wake: () => void) => store.onChangeHint!(wake) } : {}),
+      logContext: () => ({ revision: this.revisionValue }),
+    });
   }
 
   get store(): RelationStore {
@@ -54,39 +62,32 @@ export class RelationManager {
 
   /** What /readyz and /metrics report of the relationship state. */
   status(): { loaded: boolean; revision: string; tuples: number; lastError?: string } {
+    const lastError = this.loop.lastError;
     return {
       loaded: this.loaded,
       revision: this.revision,
       tuples: this.engine.index.size,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(lastError !== undefined ? { lastError } : {}),
     };
   }
 
   async start(): Promise<void> {
-    await this.sync();
-    this.timer = setInterval(() => void this.sync(), this.options.pollIntervalMs);
-    this.timer.unref();
+    await this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearInterval(this.timer);
+    this.loop.stop();
   }
 
   /** One sync at a time; resolves to whether it reached the store. */
   sync(): Promise<boolean> {
-    if (this.stopped) return Promise.resolve(false);
-    this.syncing ??= this.runSync().finally(() => {
-      this.syncing = undefined;
-    });
-    return this.syncing;
+    return this.loop.sync();
   }
 
   /** A sync that starts after now (so it sees every write made so far); 503 when the store is unreachable. */
   async syncNow(): Promise<void> {
-    if (this.syncing) await this.syncing;
-    if (!(await this.sync())) {
-      throw new PolicyEngineError('STORE_UNAVAILABLE', `the relationship store is unreachable: ${this.lastError ?? 'sync failed'}`);
+    if (!(await this.loop.syncAfter())) {
+      throw new PolicyEngineError('STORE_UNAVAILABLE', `the relationship store is unreachable: ${this.loop.lastError ?? 'sync failed'}`);
     }
   }
 
@@ -99,32 +100,25 @@ export class RelationManager {
       if (this.revisionValue >= revision) return;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new PolicyEngineError('RELATIONS_STALE', `this replica is at revision ${this.revisionValue}, older than the ${revision} asked for, and did not catch up in time${this.lastError ? ` (${this.lastError})` : ''}`);
+        const lastError = this.loop.lastError;
+        throw new PolicyEngineError('RELATIONS_STALE', `this replica is at revision ${this.revisionValue}, older than the ${revision} asked for, and did not catch up in time${lastError ? ` (${lastError})` : ''}`);
       }
       await sleep(Math.min(20, left));
     }
   }
 
-  private async runSync(): Promise<boolean> {
+  /** One sync (run by the loop); throws when the store cannot be read. */
+  private async runSync(full: boolean): Promise<void> {
     const store = this.options.store;
-    try {
-      if (!this.loaded) this.replaceAll(await store.loadAll());
-      else {
-        const c = await store.changesSince(String(this.revisionValue));
-        if (c === 'reset') this.replaceAll(await store.loadAll());
-        else {
-          for (const change of c.changes) this.apply(change);
-          this.revisionValue = Math.max(this.revisionValue, Number(c.revision));
-        }
-      }
-      if (this.lastError !== undefined) this.options.logger.info({ revision: this.revisionValue }, 'relationship store reachable again');
-      this.lastError = undefined;
-      return true;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (this.lastError === undefined) this.options.logger.error({ err: message }, 'relationship store sync failed; answering from the last state');
-      this.lastError = message;
-      return false;
+    if (!this.loaded || full) {
+      this.replaceAll(await store.loadAll());
+      return;
+    }
+    const c = await store.changesSince(String(this.revisionValue));
+    if (c === 'reset') this.replaceAll(await store.loadAll());
+    else {
+      for (const change of c.changes) this.apply(change);
+      this.revisionValue = Math.max(this.revisionValue, Number(c.revision));
     }
   }
 

@@ -7,12 +7,12 @@ import { LRUCache } from 'lru-cache';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
 import { PolicyEngineError } from '../errors.js';
-import { StoreUnavailableError } from '../store/store.js';
 import type { RelationManager } from './relation-manager.js';
+import { storeCall } from './store-errors.js';
 import { compileSchema } from '../core/relations/schema/compile-schema.js';
 import { checkTuple, orphanedTuples } from '../core/relations/schema/tuple-rules.js';
 import {
-  MAX_READ_LIMIT, RelationPreconditionError, batchProblem, revisionNumber,
+  MAX_READ_LIMIT, batchProblem, revisionNumber,
   type Precondition, type RelationStore, type StoredSchema, type WriteBatch,
 } from '../store/relation-store.js';
 import {
@@ -158,16 +158,7 @@ export class RelationService {
       });
       if (errors.length > 0) throw new PolicyEngineError('RELATION_TUPLE_INVALID', `${errors.length} tuple(s) the schema does not allow`, errors.slice(0, 100));
     }
-    let r: { revision: string };
-    try {
-      r = await this.storeCall(() => this.store.write(batch));
-    } catch (err) {
-      if (err instanceof RelationPreconditionError) {
-        const p = err.failed;
-        throw new PolicyEngineError('RELATION_PRECONDITION_FAILED', err.message, 'mustExist' in p ? { mustExist: formatTuple(p.mustExist) } : { mustNotExist: formatTuple(p.mustNotExist) });
-      }
-      throw err;
-    }
+    const r = await this.storeCall(() => this.store.write(batch));
     await this.caughtUp(r.revision);
     return r;
   }
@@ -252,12 +243,7 @@ export class RelationService {
     }
   }
 
-  private async storeCall<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      if (err instanceof StoreUnavailableError) throw new PolicyEngineError('STORE_UNAVAILABLE', err.message, undefined, { cause: err });
-      throw err;
-    }
+  private storeCall<T>(call: () => Promise<T>): Promise<T> {
+    return storeCall('the relationship store', call);
   }
 }

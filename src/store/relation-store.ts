@@ -64,6 +64,8 @@ export interface RelationStore {
   changesSince(revision: string): Promise<{ changes: RelationChange[]; revision: string } | 'reset'>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** "something changed, sync now" (where the store can tell); returns a function that stops listening */
+  onChangeHint?(listener: () => void): () => void;
 }
 
 /** Most tuples (writes + deletes + preconditions) in one batch. */

@@ -30,6 +30,8 @@
 
 import type { Collection, Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
+import { watchForChanges } from './change-hint.js';
+import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './change-log.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey } from './mongo-errors.js';
 import { StoreUnavailableError } from '../store.js';
@@ -47,15 +49,11 @@ export interface MongoRelationStoreOptions extends MongoConnectionOptions {
   changeRetentionMs?: number;
 }
 
-const MAX_WRITE_ATTEMPTS = 50;
 /** A logged batch not copied after this long lost its writer; others copy it. */
 const STALE_MS = 10_000;
-const MAX_REPLAY = 1000;
 const DEFAULT_RETENTION_MS = 10 * 60_000;
-const PRUNE_INTERVAL_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const backoff = (attempt: number) => sleep(Math.random() * Math.min(100, 2 ** attempt));
 
 export class MongoRelationStore implements RelationStore {
   readonly kind = 'mongo' as const;
@@ -63,9 +61,9 @@ export class MongoRelationStore implements RelationStore {
   private readonly tuples: Collection<TupleDoc>;
   private readonly changes: Collection<ChangeDoc>;
   private readonly schemas: Collection<SchemaDoc>;
-  private readonly retentionMs: number;
+  private readonly log: SequenceLog<ChangeDoc>;
+  private readonly hints = new Set<() => void>();
   private indexes: Promise<void> | undefined;
-  private lastPrune = 0;
 
   constructor(options: MongoRelationStoreOptions) {
     // Batches from this process go one at a time (connection.serialized), as policy writes do.
@@ -75,7 +73,7 @@ export class MongoRelationStore implements RelationStore {
     this.tuples = db.collection<TupleDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.schemas = db.collection<SchemaDoc>(`${name}_schema`);
-    this.retentionMs = options.changeRetentionMs ?? DEFAULT_RETENTION_MS;
+    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_RETENTION_MS, 'at');
   }
 
   async open(): Promise<void> {
@@ -159,19 +157,23 @@ export class MongoRelationStore implements RelationStore {
     const from = revisionNumber(revision);
     if (from === undefined) return 'reset';
     return this.run('read relationship changes', async () => {
-      const batch = await this.changes.find({ _id: { $gt: from } }).sort({ _id: 1 }).limit(MAX_REPLAY + 1).toArray();
-      if (batch.length > MAX_REPLAY) return 'reset';
-      if (batch.length === 0) return (await this.maxSeq()) < from ? 'reset' : { changes: [], revision };
-      const changes: RelationChange[] = [];
-      let last = from;
-      for (const c of batch) {
-        if (c._id !== last + 1) break; // a gap is a change not visible yet: stop before it
-        changes.push(changeOfDoc(c));
-        last = c._id;
-      }
-      if (changes.length === 0) return 'reset'; // the next change was pruned: reload
-      return { changes, revision: String(last) };
+      const r = await this.log.entriesSince(from);
+      return r === 'reset' ? r : { changes: r.entries.map(changeOfDoc), revision: String(r.last) };
     });
+  }
+
+  /**
+   * Calls `listener` whenever a batch is logged, where the server has change streams, so
+   * the manager syncs at once; elsewhere (FerretDB) it never calls it.
+   */
+  onChangeHint(listener: () => void): () => void {
+    if (this.connection.closed) return () => {};
+    const stop = watchForChanges(this.changes, listener);
+    this.hints.add(stop);
+    return () => {
+      stop();
+      this.hints.delete(stop);
+    };
   }
 
   async ping(): Promise<void> {
@@ -181,6 +183,8 @@ export class MongoRelationStore implements RelationStore {
   }
 
   async close(): Promise<void> {
+    for (const stop of this.hints) stop();
+    this.hints.clear();
     await this.connection.close();
   }
 
@@ -217,7 +221,7 @@ export class MongoRelationStore implements RelationStore {
       throw err;
     }
     await this.copyInOrder(change);
-    await this.prune(change._id);
+    await this.log.prune(change._id);
     return true;
   }
 
@@ -295,20 +299,7 @@ export class MongoRelationStore implements RelationStore {
     }
   }
 
-  /** Best effort: drop copied changes past the retention, never the newest. */
-  private async prune(newest: number): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastPrune < Math.min(PRUNE_INTERVAL_MS, this.retentionMs)) return;
-    this.lastPrune = now;
-    try {
-      await this.changes.deleteMany({ _id: { $lt: newest }, applied: true, at: { $lt: new Date(now - this.retentionMs) } });
-    } catch {
-      // only the log's length is at stake; a later write prunes again
-    }
-  }
-
-  private async maxSeq(): Promise<number> {
-    const last = await this.changes.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?._id ?? 0;
+  private maxSeq(): Promise<number> {
+    return this.log.newest();
   }
 }
