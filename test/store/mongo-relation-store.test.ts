@@ -84,3 +84,23 @@ t.test('writers in two processes race through the unique revision: no gaps, one 
   t.equal(snap.tuples.filter((x) => x.relation === 'note').length, 1, 'the losers wrote nothing');
   t.equal(snap.revision, '7');
 });
+
+t.test('the shared change log prunes the relationship log too; a poller left behind is told to reload', async (t) => {
+  const collection = `rel_${randomBytes(4).toString('hex')}`;
+  const store = new MongoRelationStore({ url: shared.url, collection, changeRetentionMs: 0 });
+  t.teardown(() => store.close());
+  await store.open();
+  for (let i = 0; i < 5; i++) await store.write({ writes: [parseTuple(`document:d${i}#reader@user:u`)], deletes: [], preconditions: [] });
+  const last = await store.write({ writes: [parseTuple('document:last#reader@user:u')], deletes: [], preconditions: [] });
+  await new Promise((r) => setTimeout(r, 5));
+  const del = await store.write({ writes: [], deletes: [parseTuple('document:d0#reader@user:u')], preconditions: [] });
+  const log = await shared.client.db(shared.dbName).collection<ChangeDoc>(`${collection}_changes`).find().toArray();
+  t.same(log.map((c) => c._id), [7], 'only the newest batch stays');
+  t.equal(await store.changesSince('1'), 'reset', 'a poller behind the log reloads');
+  const changes = await store.changesSince(last.revision);
+  t.same(changes !== 'reset' && changes.changes.map((c) => c.revision), [del.revision], 'one just behind still replays');
+  const snap = await store.loadAll();
+  t.equal(snap.tuples.length, 5);
+  t.equal(snap.revision, '7');
+  t.equal((await store.write({ writes: [parseTuple('document:next#reader@user:u')], deletes: [], preconditions: [] })).revision, '8', 'and the sequence carries on');
+});
