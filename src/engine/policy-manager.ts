@@ -14,12 +14,9 @@ import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
   isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
 } from '../store/store.js';
+import { SyncLoop, type ManagerLogger } from './sync-loop.js';
 
-export interface ManagerLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { ManagerLogger } from './sync-loop.js';
 
 export interface PolicyManagerOptions {
   store: PolicyStore;
@@ -71,15 +68,27 @@ export class PolicyManager {
   /** where polling continues: only what a poll or full load has seen (local writes may skip ahead) */
   private cursor = '';
   private loaded = false;
-  private lastSyncAt = 0;
-  private lastError: string | undefined;
-  private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
-  private syncing: Promise<void> | undefined;
-  private stopped = false;
+  private readonly loop: SyncLoop;
 
   constructor(private readonly options: PolicyManagerOptions) {
     this.now = options.now ?? Date.now;
+    const store = options.store;
+    const hint = (store as { onChangeHint?: (l: () => void) => () => void }).onChangeHint;
+    this.loop = new SyncLoop({
+      run: (full) => this.runSync(full),
+      what: 'policy store',
+      whileFailing: 'serving the last good policies',
+      logger: options.logger,
+      pollIntervalMs: options.pollIntervalMs,
+      // A store that pushes its events is asked only until the first load works.
+      shouldPoll: () => isPollable(store) || !this.loaded,
+      resyncIntervalMs: options.resyncIntervalMs,
+      staleAfterMs: options.staleAfterMs,
+      ...(typeof hint === 'function' ? { hints: (wake: () => void) => hint.call(store, wake) } : {}),
+      logContext: () => ({ revision: this.revisionValue }),
+      now: this.now,
+    });
   }
 
   get store(): PolicyStore {
@@ -94,29 +103,11 @@ export class PolicyManager {
   async start(): Promise<void> {
     const store = this.options.store;
     if (isSubscribable(store)) this.unsubscribe = store.subscribe((e) => this.apply([e]));
-    const hint = (store as { onChangeHint?: (l: () => void) => () => void }).onChangeHint;
-    if (typeof hint === 'function') {
-      const off = hint.call(store, () => void this.sync());
-      const prev = this.unsubscribe;
-      this.unsubscribe = () => { off(); prev?.(); };
-    }
-    await this.sync();
-    if (isPollable(store) || !this.loaded) {
-      const t = setInterval(() => void this.sync(), this.options.pollIntervalMs);
-      t.unref();
-      this.timers.push(t);
-    }
-    if (this.options.resyncIntervalMs > 0) {
-      const t = setInterval(() => void this.sync(true), this.options.resyncIntervalMs);
-      t.unref();
-      this.timers.push(t);
-    }
+    await this.loop.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    this.loop.stop();
     this.unsubscribe?.();
   }
 
@@ -125,42 +116,31 @@ export class PolicyManager {
   }
 
   /** One sync at a time: a full load until loaded, then changes since our revision. */
-  sync(full = false): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.syncing ??= this.runSync(full).finally(() => { this.syncing = undefined; });
-    return this.syncing;
+  async sync(full = false): Promise<void> {
+    await this.loop.sync(full);
   }
 
   /** A sync that starts after every write made so far (waits out one in flight). */
   async syncAfterWrite(): Promise<void> {
-    if (this.syncing) await this.syncing;
-    await this.sync();
+    await this.loop.syncAfter();
   }
 
+  /** One sync (run by the loop); throws when the store cannot be read. */
   private async runSync(full: boolean): Promise<void> {
     const store = this.options.store;
-    try {
-      if (!this.loaded || full) {
+    if (!this.loaded || full) {
+      const snap = await store.loadAll();
+      this.replaceAll(snap.records, snap.revision);
+    } else if (isPollable(store)) {
+      const changes = await store.changesSince(this.cursor);
+      if (changes === 'reset') {
         const snap = await store.loadAll();
         this.replaceAll(snap.records, snap.revision);
-      } else if (isPollable(store)) {
-        const changes = await store.changesSince(this.cursor);
-        if (changes === 'reset') {
-          const snap = await store.loadAll();
-          this.replaceAll(snap.records, snap.revision);
-        } else {
-          this.apply(changes.events);
-          this.cursor = changes.revision;
-          this.noteRevision(changes.revision);
-        }
+      } else {
+        this.apply(changes.events);
+        this.cursor = changes.revision;
+        this.noteRevision(changes.revision);
       }
-      this.lastSyncAt = this.now();
-      if (this.lastError !== undefined) this.options.logger.info({ revision: this.revisionValue }, 'policy store reachable again');
-      this.lastError = undefined;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (this.lastError === undefined) this.options.logger.error({ err: message }, 'policy store sync failed; serving the last good policies');
-      this.lastError = message;
     }
   }
 
@@ -381,8 +361,8 @@ export class PolicyManager {
   /** True while the in-memory state may be older than its freshness bound. */
   isStale(): boolean {
     if (!this.loaded) return true;
-    if (!isPollable(this.options.store)) return this.lastError !== undefined;
-    return this.now() - this.lastSyncAt > this.options.staleAfterMs;
+    if (!isPollable(this.options.store)) return this.loop.lastError !== undefined;
+    return this.loop.isStale();
   }
 
   status(): { loaded: boolean; stale: boolean; revision: string; documents: number; lastSyncAt: number; lastError?: string; brokenDocuments: number } {
@@ -393,9 +373,9 @@ export class PolicyManager {
       stale: this.isStale(),
       revision: this.revisionValue,
       documents: this.entries.size,
-      lastSyncAt: this.lastSyncAt,
+      lastSyncAt: this.loop.lastSyncAt,
       brokenDocuments,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.loop.lastError !== undefined ? { lastError: this.loop.lastError } : {}),
     };
   }
 }

@@ -9,10 +9,10 @@ import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
 import { PolicyEngineError } from '../errors.js';
 import {
-  StoreConflictError, StoreUnavailableError,
   type ListPage, type NewPolicy, type PolicyRecord, type PolicyStore, type PutResult, type WriteOptions,
 } from '../store/store.js';
 import type { PolicyManager } from './policy-manager.js';
+import { storeCall as mapStoreErrors } from './store-errors.js';
 import { lintMessages, type MessageWarning } from '../core/messages/lint.js';
 
 export interface PolicyServiceOptions {
@@ -44,18 +44,8 @@ function toNewPolicy(l: LoadedDocument): NewPolicy {
 }
 
 /** Run a store call, turning store failures into domain errors. */
-async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof StoreConflictError) {
-      throw new PolicyEngineError('PRECONDITION_FAILED', err.message, err.currentEtag !== undefined ? { etag: err.currentEtag } : undefined);
-    }
-    if (err instanceof StoreUnavailableError) {
-      throw new PolicyEngineError('STORE_UNAVAILABLE', `the policy store is unavailable: ${err.message}`, undefined, { cause: err });
-    }
-    throw err;
-  }
+function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  return mapStoreErrors('the policy store', fn);
 }
 
 export function assertKey(key: string): void {

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { PolicyManager } from '../../engine/policy-manager.js';
-import type { RelationManager } from '../../relations/engine/relation-manager.js';
+import type { RelationManager } from '../../engine/relation-manager.js';
 
 const tags = ['operations'];
 const readiness = {

@@ -22,15 +22,19 @@
 // the change after its revision gone and is told to reload ('reset'). Pruning also
 // keeps FerretDB fast: it sorts and filters in its own process, so every log query
 // costs time proportional to the log's length.
+//
+// The sequence part — the newest number, replay without gaps, pruning — is
+// `SequenceLog`, shared with the relationship store's log (mongo-relation-store.ts),
+// whose entries are whole batches but numbered, replayed and pruned the same way.
 
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import { checkPreconditions, hasPreconditions } from '../preconditions.js';
 import { StoreConflictError, StoreUnavailableError, type NewPolicy, type StoreEvent, type WriteOptions } from '../store.js';
 import { changeOfDelete, changeOfPut, etagOfState, eventOfChange, policyDocOf, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
 import { isDuplicateKey } from './mongo-errors.js';
 
 /** Lost races a write retries before giving up (each round, at least one writer wins). */
-const MAX_WRITE_ATTEMPTS = 50;
+export const MAX_WRITE_ATTEMPTS = 50;
 /** A logged change still not materialised after this long lost its writer; others finish it. */
 export const STALE_CHANGE_MS = 5000;
 /** Beyond this many changes to replay, a poller is told to reload instead. */
@@ -41,24 +45,76 @@ const PRUNE_INTERVAL_MS = 60_000;
 export type WriteOutcome = { change: ChangeDoc; created: boolean };
 
 /** Random, growing pause between attempts so racing writers spread out. */
-function backoff(attempt: number): Promise<void> {
+export function backoff(attempt: number): Promise<void> {
   const ms = Math.random() * Math.min(100, 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export class ChangeLog {
+/** What every log entry has: its sequence number and whether it has been materialised. */
+export interface LogEntry {
+  _id: number;
+  applied: boolean;
+}
+
+/**
+ * An insert-only log numbered 1, 2, 3… without gaps: its newest number, the entries
+ * after a number (in order, stopping before a gap), and pruning of old applied entries.
+ * `timeField` names the entry's Date field that pruning goes by.
+ */
+export class SequenceLog<T extends LogEntry> {
   private lastPrune = 0;
 
   constructor(
-    private readonly policies: Collection<PolicyDoc>,
-    private readonly changes: Collection<ChangeDoc>,
+    protected readonly changes: Collection<T>,
     private readonly retentionMs: number,
+    private readonly timeField: string,
   ) {}
 
-  /** The sequence number of the newest change (0 for none): the store's revision. */
+  /** The sequence number of the newest entry (0 for none): the store's revision. */
   async newest(): Promise<number> {
     const last = await this.changes.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
-    return last?._id ?? 0;
+    return (last?._id as number | undefined) ?? 0;
+  }
+
+  /** Entries after `from`, in order, or 'reset' when they cannot all be replayed. */
+  async entriesSince(from: number): Promise<{ entries: T[]; last: number } | 'reset'> {
+    const batch = await this.changes.find({ _id: { $gt: from } } as Filter<T>).sort({ _id: 1 }).limit(MAX_REPLAY + 1).toArray() as T[];
+    if (batch.length > MAX_REPLAY) return 'reset';
+    // Nothing newer, but the log is behind the caller: the collection was dropped or restored.
+    if (batch.length === 0) return (await this.newest()) < from ? 'reset' : { entries: [], last: from };
+    const entries: T[] = [];
+    let last = from;
+    for (const c of batch) {
+      // Numbers have no gaps, so a gap is an entry this read did not see yet: stop before it.
+      if (c._id !== last + 1) break;
+      entries.push(c);
+      last = c._id;
+    }
+    // The very next entry is missing (pruned, or not visible to this read): reload instead.
+    return entries.length === 0 ? 'reset' : { entries, last };
+  }
+
+  /** Best effort, after a write: drop applied entries past the retention, never the newest (`newest`). */
+  async prune(newest: number): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune < Math.min(PRUNE_INTERVAL_MS, this.retentionMs)) return;
+    this.lastPrune = now;
+    try {
+      await this.changes.deleteMany({ _id: { $lt: newest }, applied: true, [this.timeField]: { $lt: new Date(now - this.retentionMs) } } as Filter<T>);
+    } catch {
+      // Only the log's length is at stake; a later write prunes again.
+    }
+  }
+}
+
+/** The policy store's log: the write protocol above on top of the sequence log. */
+export class ChangeLog extends SequenceLog<ChangeDoc> {
+  constructor(
+    private readonly policies: Collection<PolicyDoc>,
+    changes: Collection<ChangeDoc>,
+    retentionMs: number,
+  ) {
+    super(changes, retentionMs, 'updatedAt');
   }
 
   /** Changes logged up to `max` and not yet materialised, oldest first. */
@@ -106,20 +162,8 @@ export class ChangeLog {
 
   /** Events after revision `from`, in order, or 'reset' when they cannot all be replayed. */
   async since(from: number): Promise<{ events: StoreEvent[]; last: number } | 'reset'> {
-    const batch = await this.changes.find({ _id: { $gt: from } }).sort({ _id: 1 }).limit(MAX_REPLAY + 1).toArray();
-    if (batch.length > MAX_REPLAY) return 'reset';
-    // Nothing newer, but the log is behind the caller: the collection was dropped or restored.
-    if (batch.length === 0) return (await this.newest()) < from ? 'reset' : { events: [], last: from };
-    const events: StoreEvent[] = [];
-    let last = from;
-    for (const c of batch) {
-      // Numbers have no gaps, so a gap is a change this read did not see yet: stop before it.
-      if (c._id !== last + 1) break;
-      events.push(eventOfChange(c));
-      last = c._id;
-    }
-    // The very next change is missing (pruned, or not visible to this read): reload instead.
-    return events.length === 0 ? 'reset' : { events, last };
+    const r = await this.entriesSince(from);
+    return r === 'reset' ? r : { events: r.entries.map(eventOfChange), last: r.last };
   }
 
   /** Best effort: materialise changes whose writers gave up (crashed) long ago. */
@@ -146,17 +190,5 @@ export class ChangeLog {
       if (!isDuplicateKey(err)) throw err;
     }
     await this.changes.updateOne({ _id: change._id }, { $set: { applied: true } });
-  }
-
-  /** Best effort: drop applied changes past the retention, never the newest (`newest`). */
-  private async prune(newest: number): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastPrune < Math.min(PRUNE_INTERVAL_MS, this.retentionMs)) return;
-    this.lastPrune = now;
-    try {
-      await this.changes.deleteMany({ _id: { $lt: newest }, applied: true, updatedAt: { $lt: new Date(now - this.retentionMs) } });
-    } catch {
-      // Only the log's length is at stake; a later write prunes again.
-    }
   }
 }

@@ -1,0 +1,6 @@
+// The relationship store conformance suite on the in-memory store.
+import t from 'tap';
+import { relationStoreConformance } from '../../src/store/relation-conformance.js';
+import { MemoryRelationStore } from '../../src/store/memory/memory-relation-store.js';
+
+relationStoreConformance(t, 'memory', async () => ({ store: new MemoryRelationStore(), cleanup: async () => {} }));
