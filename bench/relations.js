@@ -1,0 +1,230 @@
+// Relationship numbers: `node --import tsx bench/relations.ts [--quick]`.
+//
+// A graph of 100,000 tuples (5,000 users in 500 nested groups; 20,000 documents in
+// 1,000 trees of parents; owners, editors, readers, group readers on the roots) is
+// written through the MongoDB relationship store into FerretDB (the test server:
+// FerretDB v1 filters in its own process, so store times here understate MongoDB),
+// then a service (compose + buildApp, relationships on FerretDB) runs in a child
+// process and is measured over HTTP against a bare fastify route taking the same body:
+// checks/s with the answer cached (one question asked again and again) and uncached
+// (a different document and user every request), and lookup-resources latency for
+// users who can read about 100 documents. In-process engine numbers and the index's
+// memory are measured here too. The machine's load is printed first: numbers from a
+// busy machine are lower bounds.
+import { execFileSync } from 'node:child_process';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/config.js';
+import { createServices } from '../src/compose.js';
+import { RelationEngine } from '../src/relations/engine/relation-engine.js';
+import { RelationIndex } from '../src/relations/engine/relation-index.js';
+import { compileSchema } from '../src/relations/schema/compile-schema.js';
+import { MongoRelationStore } from '../src/relations/store/mongo-relation-store.js';
+import { parseObject, parseSubject, parseTuple } from '../src/relations/tuple.js';
+import { buildApp } from '../src/server/app.js';
+import { startFerretDB } from '../test/helpers/ferretdb.js';
+import { startChild } from './lib/child.js';
+import { runLoad, loadProblems } from './lib/load.js';
+import { percentileSorted } from './lib/util.js';
+const SCHEMA = `user: {}
+group:
+  relations: { member: [user, "group#member"] }
+document:
+  relations: { owner: [user], editor: [user, "group#member"], reader: [user, "group#member", "user:*"], parent: [document] }
+  permissions:
+    read: owner | editor | reader | parent->read
+    write: owner | editor | parent->editor
+`;
+const USERS = 5000;
+const GROUPS = 500;
+const TREES = 1000;
+const TREE_SIZE = 20;
+const DOCS = TREES * TREE_SIZE;
+/** A small deterministic PRNG (mulberry32), so every run measures the same graph. */
+function prng(seed) {
+    let a = seed >>> 0;
+    return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+function graph() {
+    const rnd = prng(42);
+    const pick = (n) => Math.floor(rnd() * n);
+    const out = new Set();
+    for (let u = 0; u < USERS; u++)
+        for (let k = 0; k < 2; k++)
+            out.add(`group:g${pick(GROUPS)}#member@user:u${u}`);
+    for (let k = 0; k < 100; k++)
+        out.add(`group:g${pick(GROUPS)}#member@group:g${pick(GROUPS)}#member`);
+    for (let tr = 0; tr < TREES; tr++) {
+        const root = tr * TREE_SIZE;
+        for (let k = 1; k <= 3; k++)
+            out.add(`document:d${root + k}#parent@document:d${root}`);
+        for (let k = 4; k < TREE_SIZE; k++)
+            out.add(`document:d${root + k}#parent@document:d${root + ((k - 4) % 3) + 1}`);
+        out.add(`document:d${root}#reader@group:g${tr % GROUPS}#member`);
+    }
+    for (let d = 0; d < DOCS; d++) {
+        out.add(`document:d${d}#owner@user:u${pick(USERS)}`);
+        if (d % 2 === 0)
+            out.add(`document:d${d}#editor@user:u${pick(USERS)}`);
+    }
+    // Readers fill the graph up to exactly 100,000 tuples.
+    while (out.size < 100_000)
+        out.add(`document:d${pick(DOCS)}#reader@user:u${pick(USERS)}`);
+    return [...out];
+}
+// ---- child process: the service, or the bare fastify ceiling ----------------------------
+async function serve(cfg) {
+    let port;
+    const extra = {};
+    if (cfg.mode === 'bare') {
+        const app = Fastify({ logger: false, onProtoPoisoning: 'error', onConstructorPoisoning: 'error' });
+        const body = JSON.stringify({ allowed: true, revision: '101' });
+        app.post('/v1/relations/check', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+        await app.listen({ host: '127.0.0.1', port: 0 });
+        port = app.server.address().port;
+    }
+    else {
+        const config = loadConfig({ MONGO_URL: cfg.mongoUrl, LOG_LEVEL: 'silent', POLL_INTERVAL_MS: '1000' });
+        const t0 = performance.now();
+        const services = await createServices(config, pino({ level: 'silent' }));
+        extra.loadMs = Math.round(performance.now() - t0);
+        extra.heapMiB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+        const app = await buildApp({
+            decisions: services.decisions, policies: services.policies, manager: services.manager, relations: services.relations,
+            auth: { adminToken: undefined, loopbackOnly: true }, bodyLimit: config.bodyLimit, logger: false,
+        });
+        await app.listen({ host: '127.0.0.1', port: 0 });
+        port = app.server.address().port;
+    }
+    process.stdout.write(`${JSON.stringify({ ready: true, port, ...extra })}\n`);
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();
+    process.once('SIGTERM', () => process.exit(0));
+}
+// ---- the parent: data, loads, report ------------------------------------------------------
+const quick = process.argv.includes('--quick');
+const log = (s) => console.log(s);
+function heapMiB() {
+    return process.memoryUsage().heapUsed / 2 ** 20;
+}
+function inProcess(tuples) {
+    const compiled = compileSchema(SCHEMA, 'yaml');
+    if (!compiled.ok)
+        throw new Error('schema');
+    const before = heapMiB();
+    const index = new RelationIndex();
+    const t0 = performance.now();
+    for (const t of tuples)
+        index.add(t);
+    const buildMs = performance.now() - t0;
+    const engine = new RelationEngine(index, compiled.schema);
+    log(`in process: index of ${index.size} tuples built in ${buildMs.toFixed(0)} ms, heap +${(heapMiB() - before).toFixed(0)} MiB (approximate: no forced GC)`);
+    const rnd = prng(7);
+    const n = quick ? 50_000 : 300_000;
+    const queries = Array.from({ length: n }, () => [parseObject(`document:d${Math.floor(rnd() * DOCS)}`), parseSubject(`user:u${Math.floor(rnd() * USERS)}`)]);
+    let allowed = 0;
+    const t1 = performance.now();
+    for (const [doc, user] of queries)
+        if (engine.check(doc, 'read', user).allowed)
+            allowed++;
+    const s = (performance.now() - t1) / 1000;
+    log(`in process: ${Math.round(n / s).toLocaleString('en')} uncached checks/s (random document and user; ${allowed} allowed of ${n})`);
+    const lat = [];
+    let results = 0;
+    for (let u = 0; u < (quick ? 100 : 500); u++) {
+        const t2 = performance.now();
+        results += engine.lookupResources('document', 'read', parseSubject(`user:u${u}`), 1000).ids.length;
+        lat.push(performance.now() - t2);
+    }
+    lat.sort((a, b) => a - b);
+    log(`in process: lookup-resources p50 ${percentileSorted(lat, 50).toFixed(2)} ms, p99 ${percentileSorted(lat, 99).toFixed(2)} ms (${(results / lat.length).toFixed(0)} results on average)`);
+}
+function row(label, r, bare) {
+    const problems = loadProblems(r);
+    const ratio = bare ? ` = ${(r.rps / bare.rps).toFixed(2)}× bare` : '';
+    // The load generator shares the machine: server CPU per request says what the server costs.
+    const cpu = r.serverCores !== undefined ? `, server ${r.serverCores.toFixed(2)} cores = ${((r.serverCores * 1e6) / r.rps).toFixed(0)} µs CPU/request` : '';
+    return `${label.padEnd(38)} ${Math.round(r.rps).toLocaleString('en').padStart(7)} req/s${ratio}, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms${cpu}${problems ? `  (PROBLEMS: ${problems})` : ''}`;
+}
+async function main() {
+    log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+    const lines = graph();
+    const tuples = lines.map(parseTuple);
+    inProcess(tuples);
+    const ferret = await startFerretDB();
+    const mongoUrl = `${ferret.url.replace(/\/$/, '')}/bench_relations`;
+    const children = [];
+    try {
+        const store = new MongoRelationStore({ url: mongoUrl });
+        await store.open();
+        await store.putSchema(SCHEMA, 'yaml');
+        const t0 = performance.now();
+        for (let i = 0; i < tuples.length; i += 1000)
+            await store.write({ writes: tuples.slice(i, i + 1000), deletes: [], preconditions: [] });
+        log(`FerretDB: ${tuples.length} tuples written in batches of 1,000 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        await store.close();
+        const me = [process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname]];
+        const bare = await startChild(me[0], [...me[1]], { env: { BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'bare' }) }, label: 'bare fastify' });
+        children.push(bare);
+        const app = await startChild(me[0], [...me[1]], { env: { BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'app', mongoUrl }) }, label: 'service', timeoutMs: 600_000 });
+        children.push(app);
+        log(`service: loaded the graph from FerretDB in ${String(app.info.loadMs)} ms (heap ${String(app.info.heapMiB)} MiB after start)`);
+        const durationSec = quick ? 3 : 10;
+        const load = { connections: 10, durationSec, maxRequests: 2_000_000 };
+        const hitBody = JSON.stringify({ resource: 'document:d4', permission: 'read', subject: 'user:u17' });
+        const post = (path, body) => ({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
+        // Warm both up (JIT, connections), then measure.
+        await runLoad({ port: bare.port, requests: [post('/v1/relations/check', hitBody)], ...load, durationSec: 2, pids: [bare.pid] });
+        await runLoad({ port: app.port, requests: [post('/v1/relations/check', hitBody)], ...load, durationSec: 2, pids: [app.pid] });
+        const bareR = await runLoad({ port: bare.port, requests: [post('/v1/relations/check', hitBody)], ...load, pids: [bare.pid] });
+        const hit = await runLoad({ port: app.port, requests: [post('/v1/relations/check', hitBody)], ...load, pids: [app.pid] });
+        const rnd = prng(11);
+        const miss = await runLoad({
+            port: app.port,
+            requests: [{
+                    ...post('/v1/relations/check', hitBody),
+                    setupRequest: (req) => {
+                        req.body = JSON.stringify({ resource: `document:d${Math.floor(rnd() * DOCS)}`, permission: 'read', subject: `user:u${Math.floor(rnd() * USERS)}` });
+                        return req;
+                    },
+                }],
+            ...load,
+            pids: [app.pid],
+        });
+        log(row('bare fastify (same body, fixed answer)', bareR));
+        log(row('check, cached answer', hit, bareR));
+        log(row('check, uncached (random doc × user)', miss, bareR));
+        // lookup-resources, one request at a time, for users reading about 100 documents.
+        const lat = [];
+        let results = 0;
+        for (let u = 0; u < (quick ? 50 : 300); u++) {
+            const t1 = performance.now();
+            const r = await fetch(`http://127.0.0.1:${app.port}/v1/relations/lookup-resources`, {
+                method: 'POST', headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ resourceType: 'document', permission: 'read', subject: `user:u${u}`, limit: 1000 }),
+            });
+            const body = (await r.json());
+            lat.push(performance.now() - t1);
+            results += body.resources.length;
+        }
+        lat.sort((a, b) => a - b);
+        log(`lookup-resources over HTTP: p50 ${percentileSorted(lat, 50).toFixed(2)} ms, p99 ${percentileSorted(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1].toFixed(2)} ms (${(results / lat.length).toFixed(0)} results on average, ${lat.length} users)`);
+        log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+    }
+    finally {
+        for (const c of children.reverse())
+            await c.stop();
+        await ferret.stop();
+    }
+}
+const childConfig = process.env.BENCH_RELATIONS_SERVER;
+(childConfig ? serve(JSON.parse(childConfig)) : main()).catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

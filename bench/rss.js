@@ -1,0 +1,74 @@
+// RSS of the compiled server at the target's size: 10,000 documents loaded (file store),
+// the decision cache full (CACHE_MAX distinct evaluations) and the request samples full.
+// Runs `node dist/main.js` (npm run build first) and reads VmRSS from /proc.
+// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDocument, ROLES } from './fixtures.js';
+const arg = (name, fallback) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const DOCUMENTS = arg('documents', 10_000);
+const REQUESTS = arg('requests', 10_000);
+const dir = mkdtempSync(join(tmpdir(), 'pe-rss-'));
+// global + org, then two documents per tenant namespace.
+let written = 0;
+const write = (doc) => {
+    writeFileSync(join(dir, `${doc.key}.json`), JSON.stringify(doc, null, 2));
+    written++;
+};
+for (let i = 0; i < 10; i++)
+    write(makeDocument('global', i, 5));
+for (let i = 0; i < 20; i++)
+    write(makeDocument('org', i, 5));
+const tenants = Math.ceil((DOCUMENTS - written) / 2);
+for (let t = 0; t < tenants && written < DOCUMENTS; t++)
+    for (let i = 0; i < 2 && written < DOCUMENTS; i++)
+        write(makeDocument(`org:t${t}`, i, 5));
+const port = 18000 + Math.floor(Math.random() * 2000);
+const child = spawn(process.execPath, ['dist/main.js'], {
+    env: { ...process.env, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+});
+const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
+const base = `http://127.0.0.1:${port}`;
+try {
+    for (let i = 0;; i++) {
+        const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+        if (ready)
+            break;
+        if (i > 600)
+            throw new Error('the server did not become ready');
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    const loaded = rssMiB();
+    // Distinct evaluations fill the cache (and the samples): 16 in flight at a time.
+    let next = 0;
+    const worker = async () => {
+        while (next < REQUESTS) {
+            const i = next++;
+            const body = { subject: { id: `user:u${i}`, roles: [ROLES[i % ROLES.length], ROLES[(i * 3) % ROLES.length]] }, namespace: `global.org.org:t${i % tenants}`, context: { ip: '203.0.113.5' } };
+            const r = await fetch(`${base}/v1/evaluate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+            if (!r.ok)
+                throw new Error(`${r.status} ${await r.text()}`);
+            await r.arrayBuffer();
+        }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const gauge = (name) => Number(new RegExp(`\\n${name} (\\d+)`).exec(metrics)?.[1] ?? NaN);
+    await new Promise((r) => setTimeout(r, 1000));
+    const full = rssMiB();
+    const heap = Number(/\nnodejs_heap_size_used_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+    const external = Number(/\nnodejs_external_memory_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+    console.log(`heap used ${heap.toFixed(0)} MiB, external ${external.toFixed(0)} MiB (at the end of the load)`);
+    console.log(`documents loaded: ${gauge('policy_engine_policy_documents')}, cache entries: ${gauge('policy_engine_decision_cache_entries')}, request samples: ${gauge('policy_engine_request_samples')}`);
+    console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB)`);
+}
+finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,91 @@
+// A server under test, run as a child process of bench/run.ts. Configured by the JSON
+// in BENCH_SERVER; prints `{"ready":true,"port":N,...}` once it listens on loopback.
+//
+//   { "mode": "bare", "bodyBytes": 412 }   fastify with POST /bare answering a fixed JSON
+//                                           body of that size (the ceiling)
+//   { "mode": "app", "env": {...} }         the full service (compose + buildApp) around
+//                                           a MemoryStore holding the realistic set
+//                                           (and the peers' edge cases with withEdge)
+//   { "mode": "mongo", "env": {...} }       the full service on MONGO_URL (scenario 4)
+//
+// `env` is read by loadConfig like the real environment (CACHE_MAX, POLL_INTERVAL_MS…).
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import { createServices } from '../../src/compose.js';
+import { buildApp } from '../../src/server/app.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { realisticDocs, recordOf } from '../lib/sets.js';
+import { edgeDocs } from '../peers/model.js';
+const cfg = JSON.parse(process.env.BENCH_SERVER ?? '{}');
+/** A JSON object whose serialization is exactly `bytes` long. */
+function bodyOfSize(bytes) {
+    const empty = JSON.stringify({ permissions: [], padding: '' });
+    const pad = Math.max(0, bytes - empty.length);
+    return JSON.stringify({ permissions: [], padding: 'x'.repeat(pad) });
+}
+async function main() {
+    if (cfg.mode === 'bare') {
+        const app = Fastify({
+            logger: false,
+            bodyLimit: 1_048_576,
+            onProtoPoisoning: 'error',
+            onConstructorPoisoning: 'error',
+            return503OnClosing: true,
+        });
+        const body = bodyOfSize(cfg.bodyBytes ?? 400);
+        // Same request as /v1/evaluate (a JSON body fastify parses), fixed answer.
+        app.post('/bare', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+        await app.listen({ host: '127.0.0.1', port: 0 });
+        const addr = app.server.address();
+        announce(typeof addr === 'object' && addr ? addr.port : 0, { bodyBytes: body.length });
+        onSignal(() => app.close());
+        return;
+    }
+    const env = { LOG_LEVEL: 'silent', ...(cfg.env ?? {}) };
+    const config = loadConfig(env);
+    const logger = pino({ level: config.logLevel });
+    let store;
+    if (cfg.mode === 'app') {
+        store = new MemoryStore();
+        await store.putMany([...realisticDocs(), ...(cfg.withEdge ? edgeDocs() : [])].map(recordOf));
+    }
+    const services = await createServices(config, logger, store);
+    const app = await buildApp({
+        decisions: services.decisions,
+        policies: services.policies,
+        manager: services.manager,
+        auth: { adminToken: config.adminToken, loopbackOnly: true },
+        bodyLimit: config.bodyLimit,
+        logger: false,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    announce(typeof addr === 'object' && addr ? addr.port : 0, {
+        documents: services.manager?.status().documents,
+        cacheMax: config.cacheMax,
+        pollIntervalMs: config.pollIntervalMs,
+    });
+    onSignal(async () => {
+        await app.close();
+        await services.close();
+    });
+}
+function announce(port, extra) {
+    process.stdout.write(`${JSON.stringify({ ready: true, port, pid: process.pid, ...extra })}\n`);
+}
+function onSignal(close) {
+    const stop = () => {
+        close().finally(() => process.exit(0));
+        setTimeout(() => process.exit(0), 3_000).unref();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    // the parent went away without stopping us
+    process.stdin.on('end', stop);
+    process.stdin.resume();
+}
+main().catch((err) => {
+    process.stderr.write(`server failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+});

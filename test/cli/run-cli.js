@@ -1,0 +1,20 @@
+// Runs the CLI as a user would: a separate `node` process on src/cli/main.ts (through
+// tsx), from the repository root, collecting its output and exit status.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export async function runCli(args, options = {}) {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: options.timeoutMs ?? 30_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += String(d); });
+    child.stderr.on('data', (d) => { stderr += String(d); });
+    const [code] = (await once(child, 'close'));
+    return { code, stdout, stderr };
+}

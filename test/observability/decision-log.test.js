@@ -1,0 +1,174 @@
+// Decision logs: one line per evaluate / check, with the summary, sampled and redacted
+// as configured; and no log line ever carries the Authorization header or ADMIN_TOKEN.
+import t from 'tap';
+import { putYaml, testApp } from '../helpers/app.js';
+import { captureLog } from './log-capture.js';
+import { createDecisionLog } from '../../src/observability/decision-log.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { editorsPolicy } from '../helpers/policies.js';
+const NS = 'global.org';
+const POLICY = editorsPolicy({
+    extraRules: ['  - id: night-shift', '    subjects: ["role:editor"]', "    when: 'context.shift.kind == \"night\"'", '    grant: ["report:read"]', ''].join('\n'),
+});
+const editor = { id: 'user:alice', roles: ['editor'], attributes: { ssn: '123-45-6789', team: 'blue' } };
+t.test('one line per evaluate and check, with the decision summary', async (t) => {
+    const log = captureLog();
+    const { app } = await testApp(t, { logger: log.logger });
+    await putYaml(t, app, 'global-base', POLICY);
+    const post = (url, payload, id) => app.inject({ method: 'POST', url, payload, headers: { 'x-request-id': id } });
+    await post('/v1/evaluate', { subject: editor, namespace: NS, context: { shift: { kind: 'day' } } }, 'req-1');
+    await post('/v1/evaluate', { subject: editor, namespace: NS, context: { shift: { kind: 'day' } } }, 'req-2');
+    await post('/v1/check', { subject: editor, namespace: NS, permission: 'document:purge' }, 'req-3');
+    await post('/v1/check', { subject: 'user:bob', namespace: NS, permissions: ['document:read', 'document:write'] }, 'req-4');
+    await post('/v1/evaluate', { subject: 'user:bob', policy: 'global-base' }, 'req-5');
+    await post('/v1/evaluate', { subject: 'user:bob', policies: [{ key: 'inline-a', rules: [{ subjects: ['*'], grant: ['a:b'] }] }] }, 'req-6');
+    await post('/v1/evaluate', { subject: 'user:bob', namespace: 'no good!' }, 'req-7');
+    await post('/v1/evaluate', { subject: editor, namespace: NS, context: { shift: 'not an object' } }, 'req-8');
+    await app.inject({ method: 'GET', url: '/healthz' });
+    const lines = log.decisions();
+    t.equal(lines.length, 8, 'one line per decision request, none for other routes');
+    const byId = Object.fromEntries(lines.map((l) => [l.reqId, l]));
+    const first = byId['req-1'];
+    t.equal(first.msg, 'decision');
+    t.equal(first.level, 30, 'info');
+    t.match(first, {
+        endpoint: 'evaluate', mode: 'namespace', target: NS,
+        subject: { id: 'user:alice', roles: ['editor'], attributes: { ssn: '123-45-6789', team: 'blue' } },
+        context: { shift: { kind: 'day' } },
+        decision: {
+            permissionCount: 1, permissions: ['document:*'], denied: ['document:purge'],
+            default: false, exact: true, cached: false, stale: false, policies: ['global-base'], conditionErrors: 0,
+        },
+    });
+    t.type(first.latencyUs, 'number');
+    t.ok(first.latencyUs >= 0);
+    t.equal(byId['req-2'].decision.cached, true, 'a cache hit is logged too');
+    t.match(byId['req-3'], {
+        endpoint: 'check', permission: 'document:purge',
+        decision: { allowed: false, reason: { rule: 'editors', document: 'global-base' } },
+    });
+    t.match(byId['req-4'], {
+        endpoint: 'check', permissions: ['document:read', 'document:write'],
+        decision: { allowedCount: 1, results: { 'document:read': true, 'document:write': false } },
+    });
+    t.match(byId['req-5'], { mode: 'policy', target: 'global-base' });
+    t.match(byId['req-6'], { mode: 'policies', target: 'inline', decision: { permissions: ['a:b'], policies: ['inline-a'] } });
+    t.match(byId['req-7'], { mode: 'namespace', target: 'no good!', error: { code: 'NAMESPACE_INVALID' } });
+    t.notOk('decision' in byId['req-7'], 'a failed request has no decision');
+    t.match(byId['req-8'], { decision: { conditionErrors: 1, conditionFailures: [{ document: 'global-base', rule: 'night-shift' }] } });
+});
+t.test('lines stay bounded: long lists, big or deep attributes and context', async (t) => {
+    const log = captureLog();
+    const { app } = await testApp(t, { logger: log.logger });
+    const grants = Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, '0')}:read`);
+    let deep = 'bottom';
+    for (let i = 0; i < 2000; i++)
+        deep = [deep];
+    const context = { big: Array.from({ length: 100_000 }, (_, i) => i), deep, long: 'x'.repeat(100_000), many: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, i])) };
+    const r = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', context, policies: [{ key: 'inline-a', rules: [{ subjects: ['*'], grant: grants }] }] } });
+    t.equal(r.statusCode, 200);
+    const [line] = log.decisions();
+    t.equal(line.decision.permissionCount, 30);
+    t.equal(line.decision.permissions.length, 20);
+    t.equal(line.context.big.length, 51);
+    t.equal(line.context.big[50], '[99950 more]');
+    t.equal(line.context.long.length, 513);
+    t.equal(Object.keys(line.context.many).length, 51);
+    t.match(JSON.stringify(line.context.deep), /\[too deep\]/);
+    t.ok(log.text().length < 20_000, `a ${log.text().length}-byte log`);
+});
+t.test('DECISION_LOG_REDACT replaces values at any depth; DECISION_LOG_ATTRIBUTES=false drops them', async (t) => {
+    const payload = {
+        subject: editor, namespace: NS,
+        resource: { type: 'document', id: 'doc1', attributes: { owner: { SSN: '987-65-4321' }, size: 1 } },
+        context: { ip: '10.1.2.3', auth: { token: 'tok-abcdef' } },
+    };
+    {
+        const log = captureLog();
+        const { app } = await testApp(t, { logger: log.logger, env: { DECISION_LOG_REDACT: 'ssn, token' } });
+        await app.inject({ method: 'POST', url: '/v1/evaluate', payload });
+        const [line] = log.decisions();
+        t.same(line.subject.attributes, { ssn: '[redacted]', team: 'blue' });
+        t.same(line.resource, { type: 'document', id: 'doc1', attributes: { owner: { SSN: '[redacted]' }, size: 1 } });
+        t.same(line.context, { ip: '10.1.2.3', auth: { token: '[redacted]' } });
+        for (const secret of ['123-45-6789', '987-65-4321', 'tok-abcdef'])
+            t.notMatch(log.text(), secret);
+    }
+    {
+        const log = captureLog();
+        const { app } = await testApp(t, { logger: log.logger, env: { DECISION_LOG_ATTRIBUTES: 'false' } });
+        await app.inject({ method: 'POST', url: '/v1/evaluate', payload });
+        const [line] = log.decisions();
+        t.same(line.subject, { id: 'user:alice', roles: ['editor'] });
+        t.same(line.resource, { type: 'document', id: 'doc1' });
+        t.notOk('context' in line);
+        for (const secret of ['123-45-6789', '987-65-4321', 'tok-abcdef', '10.1.2.3'])
+            t.notMatch(log.text(), secret);
+    }
+});
+t.test('DECISION_LOG=off and DECISION_LOG_SAMPLE=0 write nothing', async (t) => {
+    const envs = [{ DECISION_LOG: 'off' }, { DECISION_LOG_SAMPLE: '0' }];
+    for (const env of envs) {
+        const log = captureLog();
+        const { app } = await testApp(t, { logger: log.logger, env });
+        const r = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', namespace: NS } });
+        t.equal(r.statusCode, 200);
+        t.equal(log.decisions().length, 0, JSON.stringify(env));
+    }
+    // A level above info silences it as well, without building lines.
+    const quiet = captureLog('warn');
+    const { app } = await testApp(t, { logger: quiet.logger });
+    await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', namespace: NS } });
+    t.equal(quiet.decisions().length, 0);
+});
+t.test('sampling is decided before anything is built', async (t) => {
+    const written = [];
+    const sink = { child: () => sink, info: (obj) => { written.push(obj); } };
+    const draws = [0.1, 0.9, 0.29, 0.3];
+    const log = createDecisionLog(sink, { enabled: true, sample: 0.3, redact: [], attributes: true, random: () => draws.shift() });
+    t.same([log.sampled(), log.sampled(), log.sampled(), log.sampled()], [true, false, true, false]);
+    const always = createDecisionLog(sink, { enabled: true, sample: 1, redact: [], attributes: true, random: () => { throw new Error('not drawn at 1'); } });
+    t.equal(always.sampled(), true);
+    t.equal(createDecisionLog(sink, { enabled: false, sample: 1, redact: [], attributes: true }), undefined);
+    const decision = { permissions: ['a:b'], denied: [], exact: true, default: false, policies: ['x-a'], applied: [] };
+    log.write({ endpoint: 'evaluate', requestId: 'r', request: { subject: 's', namespace: 'x' }, decision, response: { permissions: ['a:b'], denied: [], default: false, namespaces: ['x'], policies: ['x-a'], cached: false, revision: '1', exact: true }, latencyUs: 12 });
+    t.match(written, [{ reqId: 'r', subject: { id: 's' }, decision: { permissionCount: 1 }, latencyUs: 12 }]);
+});
+t.test('no log line carries the Authorization header or ADMIN_TOKEN', async (t) => {
+    const token = 'admin-token-0123456789-secret';
+    const log = captureLog('trace');
+    const { app } = await testApp(t, { logger: log.logger, env: { ADMIN_TOKEN: token } });
+    const auth = { authorization: `Bearer ${token}` };
+    const put = await app.inject({ method: 'PUT', url: '/v1/policies/global-base', headers: { ...auth, 'content-type': 'application/yaml' }, payload: POLICY });
+    t.equal(put.statusCode, 201);
+    const wrong = await app.inject({ method: 'PUT', url: '/v1/policies/global-base', headers: { authorization: 'Bearer wrong-token-value', 'content-type': 'application/yaml' }, payload: POLICY });
+    t.equal(wrong.statusCode, 401);
+    await app.inject({ method: 'POST', url: '/v1/evaluate', headers: auth, payload: { subject: 'u', namespace: NS } });
+    // Code that logs a request or the configuration whole is censored by the logger itself.
+    log.logger.info({ req: { method: 'GET', url: '/', headers: auth } }, 'a request');
+    log.logger.info({ headers: auth }, 'headers');
+    log.logger.info({ adminToken: token, config: { adminToken: token } }, 'configuration');
+    const text = log.text();
+    t.ok(log.lines().length > 5, 'requests were logged');
+    t.ok(log.decisions().length === 1);
+    t.notMatch(text, token, 'the admin token appears nowhere');
+    t.notMatch(text, 'wrong-token-value', 'nor does any bearer token sent');
+    t.match(log.lines().find((l) => l.msg === 'a request'), { req: { headers: { authorization: '[redacted]' } } });
+    t.match(log.lines().find((l) => l.msg === 'configuration'), { adminToken: '[redacted]', config: { adminToken: '[redacted]' } });
+});
+t.test('decision-log settings', async (t) => {
+    const defaults = loadConfig({});
+    t.match(defaults, { decisionLog: true, decisionLogSample: 1, decisionLogRedact: [], decisionLogAttributes: true });
+    const set = loadConfig({ DECISION_LOG: 'off', DECISION_LOG_SAMPLE: '0.25', DECISION_LOG_REDACT: ' ssn, ,token ', DECISION_LOG_ATTRIBUTES: '0' });
+    t.match(set, { decisionLog: false, decisionLogSample: 0.25, decisionLogRedact: ['ssn', 'token'], decisionLogAttributes: false });
+    t.equal(loadConfig({}, ['--decision-log-sample=0']).decisionLogSample, 0);
+    try {
+        loadConfig({ DECISION_LOG: 'maybe', DECISION_LOG_SAMPLE: '1.5' });
+        t.fail('should throw');
+    }
+    catch (err) {
+        t.ok(err instanceof ConfigError);
+        t.match(err.problems.join('\n'), /DECISION_LOG=.*\n?.*DECISION_LOG_SAMPLE=/s);
+    }
+    t.throws(() => loadConfig({ DECISION_LOG_SAMPLE: 'half' }), ConfigError);
+});

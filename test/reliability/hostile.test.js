@@ -1,0 +1,380 @@
+// Hostile input catalogue (README "Failure behaviour: invalid input"): every case goes
+// through real HTTP to a service on the file store (the store where a key becomes a file
+// name), and must get a 4xx — never a 5xx — with a stable `code` from src/errors.ts,
+// within a time bound; the store's full listing and its directory are unchanged; and
+// after each case the server still answers a known evaluation correctly and
+// Object.prototype is untouched. Table-driven: one named row per case.
+import t from 'tap';
+import net from 'node:net';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testApp } from '../helpers/app.js';
+import { httpSender } from '../helpers/http.js';
+import { loadDocument } from '../../src/core/compile/load-document.js';
+import { ERROR_CODES } from '../../src/errors.js';
+import { FileStore } from '../../src/store/file/file-store.js';
+const dir = await mkdtemp(join(tmpdir(), 'pe-hostile-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const store = new FileStore({ dir });
+const { app } = await testApp(t, { store });
+const send = await httpSender(app);
+const address = app.server.address();
+const origin = `http://127.0.0.1:${address.port}`;
+// ------------------------------------------------------------------ request helpers
+const JSON_CT = { 'content-type': 'application/json' };
+const YAML_CT = { 'content-type': 'application/yaml' };
+async function http(method, url, payload, headers = {}) {
+    const r = await send({ method, url, payload: typeof payload === 'object' ? JSON.stringify(payload) : payload, headers: typeof payload === 'object' ? { ...JSON_CT, ...headers } : headers });
+    return { status: r.status, body: r.body };
+}
+const evaluate = (body, headers = JSON_CT) => http('POST', '/v1/evaluate', typeof body === 'string' ? body : JSON.stringify(body), headers);
+const check = (body) => http('POST', '/v1/check', JSON.stringify(body), JSON_CT);
+const putYaml = (key, text) => http('PUT', `/v1/policies/${key}`, text, YAML_CT);
+const putJson = (key, doc) => http('PUT', `/v1/policies/${key}`, typeof doc === 'string' ? doc : JSON.stringify(doc), JSON_CT);
+const bulk = (text, headers = YAML_CT) => http('POST', '/v1/policies', text, headers);
+/** Bytes as the body (fetch, so invalid UTF-8 reaches the server as sent). */
+async function bytes(method, url, body, headers) {
+    const r = await fetch(origin + url, { method, body, headers });
+    return { status: r.status, body: await r.text() };
+}
+/** A request written byte for byte on a socket, for what fetch refuses to send. */
+function raw(request, timeoutMs = 5000) {
+    return new Promise((resolve) => {
+        const chunks = [];
+        const socket = net.connect({ host: '127.0.0.1', port: address.port });
+        const done = () => {
+            socket.destroy();
+            const text = Buffer.concat(chunks).toString('latin1');
+            const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+            const sep = text.indexOf('\r\n\r\n');
+            resolve({ status: m ? Number(m[1]) : 0, body: sep >= 0 ? Buffer.from(text.slice(sep + 4), 'latin1').toString('utf8') : '' });
+        };
+        socket.setTimeout(timeoutMs, done);
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('end', done);
+        socket.on('close', done);
+        socket.on('error', done);
+        // Half-close after the request: the server still answers (HTTP servers allow half-open).
+        socket.end(request);
+    });
+}
+const head = (lines) => `${lines.join('\r\n')}\r\n\r\n`;
+const rawHost = `Host: 127.0.0.1:${address.port}`;
+// ------------------------------------------------------------------ hostile values
+const nested = (open, close, n, inner = '') => open.repeat(n) + inner + close.repeat(n);
+const okPolicy = (key) => `key: ${key}\nrules:\n  - subjects: ["*"]\n    grant: ["x:read"]\n`;
+const aliasBomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`),
+    'key: global-bomb', 'rules: []', ''].join('\n');
+const hundredK = Array.from({ length: 100_000 }, (_, i) => i);
+/** A YAML policy of `n` rules (about 100 bytes each). */
+const yamlRules = (n) => ['key: global-big', 'rules:', ...Array.from({ length: n }, (_, i) => `  - id: r${i}\n    subjects: ["user:u${i}", "role:r${i}"]\n    grant: ["p:x${i}:read", "p:x${i}:write"]`)].join('\n') + '\n';
+/** 2,000 rules (~200 KB, under the 256 KB inline limit): over the 1,000-rule limit. */
+const bigYaml = yamlRules(2000);
+const protoPoison = '{"polluted":"yes"}';
+const condPolicy = (when) => ({ key: 'global-cond', rules: [{ subjects: ['*'], when, grant: ['c:x'] }] });
+const inlineDeny = (when) => [
+    { key: 'x-base', rules: [{ subjects: ['*'], grant: ['*'] }] },
+    { key: 'x-guard', rules: [{ subjects: ['*'], when, deny: ['secret:*'] }] },
+];
+/** 10k nested arrays, as JSON text (JSON.stringify itself cannot write that deep). */
+const deepList = nested('[', ']', 10_000);
+// ------------------------------------------------------------------ the catalogue
+const CASES = [
+    // malformed and deeply nested JSON
+    { name: 'JSON: truncated object', run: () => evaluate('{"subject": "u", "namespace": '), code: 'BODY_MALFORMED' },
+    { name: 'JSON: trailing garbage', run: () => evaluate('{"subject":"u","namespace":"global"} trailing'), code: 'BODY_MALFORMED' },
+    { name: 'JSON: single quotes', run: () => evaluate("{'subject':'u','namespace':'global'}"), code: 'BODY_MALFORMED' },
+    { name: 'JSON: NaN literal', run: () => evaluate('{"subject":"u","namespace":"global","context":{"x":NaN}}'), code: 'BODY_MALFORMED' },
+    { name: 'JSON: empty body', run: () => evaluate(''), code: 'BODY_MALFORMED' },
+    { name: 'JSON: 10k unclosed [', run: () => evaluate('['.repeat(10_000)), code: 'BODY_MALFORMED' },
+    { name: 'JSON: 10k nested arrays as the body', run: () => evaluate(nested('[', ']', 10_000)), code: 'REQUEST_INVALID' },
+    { name: 'JSON: 10k nested objects as the subject', run: () => evaluate(`{"subject":${nested('{"a":', '}', 10_000, '1')},"namespace":"global"}`), code: 'REQUEST_INVALID' },
+    { name: 'PUT JSON policy nested 10k deep', run: () => putJson('global-deep', `{"key":"global-deep","rules":[{"subjects":["*"],"grant":["a"],"x":${nested('[', ']', 10_000)}}]}`), code: 'BODY_MALFORMED' },
+    { name: 'PUT YAML policy nested 10k deep (flow)', run: () => putYaml('global-deep', `key: global-deep\nrules: ${nested('[', ']', 10_000)}\n`), code: 'BODY_MALFORMED' },
+    { name: 'bulk JSON nested 10k deep', run: () => bulk(nested('[', ']', 10_000), JSON_CT), code: 'BODY_MALFORMED' },
+    // YAML: aliases, merge keys, tags
+    { name: 'YAML: alias bomb (billion laughs)', run: () => putYaml('global-bomb', aliasBomb), code: 'BODY_MALFORMED' },
+    { name: 'YAML: a single anchor and alias', run: () => putYaml('global-alias', 'key: global-alias\nrules:\n  - &r\n    subjects: ["*"]\n    grant: ["a"]\n  - *r\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: merge key from an anchor', run: () => putYaml('global-merge', 'base: &b {subjects: ["*"], grant: ["a"]}\nkey: global-merge\nrules:\n  - <<: *b\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: merge key with an inline map', run: () => putYaml('global-merge', 'key: global-merge\nrules:\n  - <<: {subjects: ["*"], grant: ["a"]}\n'), code: ['BODY_MALFORMED', 'POLICY_INVALID'] },
+    { name: 'YAML: !!js/function tag', run: () => putYaml('global-tag', 'key: global-tag\nrules:\n  - subjects: !!js/function "function () { return [\'*\'] }"\n    grant: ["a"]\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: !!js/undefined tag', run: () => putYaml('global-tag', 'key: !!js/undefined ""\nrules: []\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: !!python/object tag', run: () => putYaml('global-tag', 'key: global-tag\nrules: !!python/object:os.system ["rm -rf /"]\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: !custom tag', run: () => putYaml('global-tag', 'key: !custom global-tag\nrules: []\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: !!binary tag', run: () => putYaml('global-tag', 'key: global-tag\ndescription: !!binary aGVsbG8=\nrules: []\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: duplicate mapping key', run: () => putYaml('global-dup', 'key: global-dup\nkey: global-other\nrules: []\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: two documents on a single PUT', run: () => putYaml('global-two', `${okPolicy('global-two')}---\n${okPolicy('global-two')}`), code: 'BODY_MALFORMED' },
+    { name: 'YAML: tabs as indentation', run: () => putYaml('global-tab', 'key: global-tab\nrules:\n\t- subjects: ["*"]\n'), code: 'BODY_MALFORMED' },
+    { name: 'YAML: alias bomb in a bulk import', run: () => bulk(`${okPolicy('bulk-ok')}---\n${aliasBomb}`), code: 'BODY_MALFORMED' },
+    { name: 'YAML: custom tag inside the policies mode', run: () => evaluate({ subject: 'u', policies: ['key: x-a\nrules: !custom []\n'] }), code: 'POLICY_INVALID' },
+    { name: 'YAML: alias bomb inside the policies mode', run: () => evaluate({ subject: 'u', policies: [aliasBomb.replace('global-bomb', 'x-bomb')] }), code: 'POLICY_INVALID' },
+    // huge arrays, strings and bodies
+    { name: 'huge: 100k roles', run: () => evaluate({ subject: { id: 'u', roles: hundredK.map(String) }, namespace: 'global' }), code: 'REQUEST_INVALID' },
+    { name: 'huge: 10k permissions to check', run: () => check({ subject: 'u', namespace: 'global', permissions: hundredK.slice(0, 10_000).map((i) => `p:${i}`) }), code: 'REQUEST_INVALID' },
+    { name: 'huge: 100k-character subject', run: () => evaluate({ subject: 'u'.repeat(100_000), namespace: 'global' }), code: 'REQUEST_INVALID' },
+    { name: 'huge: 9,000-character namespace path', run: () => evaluate({ subject: 'u', namespace: 'a'.repeat(9000) }), code: 'REQUEST_INVALID' },
+    { name: 'huge: 1,001 rules', run: () => putJson('global-rules', { key: 'global-rules', rules: Array.from({ length: 1001 }, () => ({ subjects: ['*'], grant: ['a'] })) }), code: 'POLICY_INVALID' },
+    { name: 'huge: 10k grants in one rule', run: () => putJson('global-grants', { key: 'global-grants', rules: [{ subjects: ['*'], grant: hundredK.slice(0, 10_000).map((i) => `p:${i}`) }] }), code: 'POLICY_INVALID' },
+    { name: 'huge: 500 KB description', run: () => putJson('global-desc', { key: 'global-desc', description: 'd'.repeat(500_000), rules: [] }), code: 'POLICY_INVALID' },
+    // Parsing a 200 KB document takes about 100 ms on an idle core (see also the scaling test below).
+    { name: 'huge: 200 KB YAML policy is refused quickly', run: () => putYaml('global-big', bigYaml), code: 'POLICY_INVALID', maxMs: 2000 },
+    { name: 'huge: 200 KB YAML policy in the policies mode', run: () => evaluate({ subject: 'u', policies: [bigYaml] }), code: 'POLICY_INVALID', maxMs: 2000 },
+    { name: 'oversize: 2 MB evaluate body', run: () => evaluate({ subject: 'u', namespace: 'global', context: { blob: 'x'.repeat(2 * 1024 * 1024) } }), code: 'BODY_TOO_LARGE' },
+    { name: 'oversize: 2 MB policy PUT', run: () => putYaml('global-huge', `key: global-huge\ndescription: "${'x'.repeat(2 * 1024 * 1024)}"\nrules: []\n`), code: 'BODY_TOO_LARGE' },
+    { name: 'oversize: 2 MB bulk import', run: () => bulk(`${okPolicy('bulk-a')}---\n${'#'.repeat(2 * 1024 * 1024)}\n`), code: 'BODY_TOO_LARGE' },
+    // invalid UTF-8
+    { name: 'UTF-8: invalid bytes in the namespace', run: () => bytes('POST', '/v1/evaluate', Buffer.concat([Buffer.from('{"subject":"u","namespace":"glob'), Buffer.from([0xc3, 0x28]), Buffer.from('al"}')]), JSON_CT), code: 'NAMESPACE_INVALID' },
+    { name: 'UTF-8: invalid bytes in a YAML grant', run: () => bytes('PUT', '/v1/policies/global-utf', Buffer.concat([Buffer.from('key: global-utf\nrules:\n  - subjects: ["*"]\n    grant: ["a:'), Buffer.from([0xff, 0xfe]), Buffer.from('"]\n')]), YAML_CT), code: 'POLICY_INVALID' },
+    { name: 'UTF-8: random binary as JSON', run: () => bytes('POST', '/v1/evaluate', Buffer.from([0x7b, 0x80, 0x81, 0xfe, 0xff, 0x00, 0x7d]), JSON_CT), code: 'BODY_MALFORMED' },
+    { name: 'UTF-8: random binary as YAML', run: () => bytes('PUT', '/v1/policies/global-bin', Buffer.from([0x6b, 0x3a, 0x00, 0x80, 0xff, 0x1b, 0x5b]), YAML_CT), code: ['BODY_MALFORMED', 'POLICY_INVALID'] },
+    { name: 'UTF-8: overlong "/" (%C0%AF) in a key', run: () => http('PUT', '/v1/policies/global-%C0%AF..%C0%AFx', okPolicy('global-x'), YAML_CT), code: ['KEY_INVALID', 'REQUEST_INVALID'] },
+    { name: 'UTF-8: UTF-16 body', run: () => bytes('POST', '/v1/evaluate', Buffer.from('{"subject":"u","namespace":"global"}', 'utf16le'), { 'content-type': 'application/json; charset=utf-16' }), code: ['BODY_MALFORMED', 'MEDIA_TYPE_UNSUPPORTED'] },
+    // __proto__ / constructor / prototype at every level
+    { name: 'proto: __proto__ at the top of an evaluate body', run: () => evaluate(`{"subject":"u","namespace":"global","__proto__":${protoPoison}}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: constructor.prototype at the top of an evaluate body', run: () => evaluate(`{"subject":"u","namespace":"global","constructor":{"prototype":${protoPoison}}}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: prototype at the top of an evaluate body', run: () => evaluate(`{"subject":"u","namespace":"global","prototype":${protoPoison}}`), code: 'REQUEST_INVALID' },
+    { name: 'proto: __proto__ in the subject', run: () => evaluate(`{"subject":{"id":"u","__proto__":{"roles":["admin"]}},"namespace":"global"}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: __proto__ in subject attributes', run: () => evaluate(`{"subject":{"id":"u","attributes":{"__proto__":${protoPoison}}},"namespace":"global"}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: constructor.prototype in the context', run: () => evaluate(`{"subject":"u","namespace":"global","context":{"constructor":{"prototype":${protoPoison}}}}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: __proto__ deep in resource attributes', run: () => evaluate(`{"subject":"u","namespace":"global","resource":{"attributes":{"a":[{"b":{"__proto__":${protoPoison}}}]}}}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: __proto__ in an inline policy', run: () => evaluate(`{"subject":"u","policies":[{"key":"x-a","__proto__":${protoPoison},"rules":[]}]}`), code: 'BODY_MALFORMED' },
+    { name: 'proto: __proto__ at the top of a PUT policy (JSON)', run: () => putJson('global-proto', `{"key":"global-proto","__proto__":${protoPoison},"rules":[]}`), code: 'POLICY_INVALID' },
+    { name: 'proto: __proto__ in a rule (JSON)', run: () => putJson('global-proto', `{"key":"global-proto","rules":[{"subjects":["*"],"grant":["a"],"__proto__":${protoPoison}}]}`), code: 'POLICY_INVALID' },
+    { name: 'proto: constructor at the top of a PUT policy', run: () => putJson('global-proto', `{"key":"global-proto","constructor":{"prototype":${protoPoison}},"rules":[]}`), code: 'POLICY_INVALID' },
+    { name: 'proto: prototype in a rule', run: () => putJson('global-proto', `{"key":"global-proto","rules":[{"subjects":["*"],"grant":["a"],"prototype":${protoPoison}}]}`), code: 'POLICY_INVALID' },
+    { name: 'proto: __proto__ in a YAML policy', run: () => putYaml('global-proto', 'key: global-proto\n__proto__:\n  polluted: yes\nrules: []\n'), code: 'POLICY_INVALID' },
+    { name: 'proto: __proto__ in a bulk import', run: () => bulk(`[{"key":"bulk-a","rules":[]},{"key":"bulk-b","__proto__":${protoPoison},"rules":[]}]`, JSON_CT), code: 'POLICY_INVALID' },
+    { name: 'proto: a predicate named __proto__', run: () => putJson('global-pred', { key: 'global-pred', predicates: JSON.parse('{"__proto__":"true"}'), rules: [{ subjects: ['*'], grant: ['a'] }] }), code: 'POLICY_INVALID' },
+    { name: 'proto: a predicate named prototype', run: () => putJson('global-pred', { key: 'global-pred', predicates: { prototype: 'true' }, rules: [{ subjects: ['*'], when: 'prototype', grant: ['a'] }] }), code: 'POLICY_INVALID' },
+    { name: 'proto: a predicate named constructor used by a rule', run: () => putJson('global-pred', { key: 'global-pred', predicates: { constructor: '1 == 2' }, rules: [{ subjects: ['*'], when: 'constructor', grant: ['a'] }, { subjects: ['*'] }] }), code: 'POLICY_INVALID' },
+    { name: 'proto: a predicate named for (a CEL reserved word)', run: () => putJson('global-pred', { key: 'global-pred', predicates: { for: 'true' }, rules: [{ subjects: ['*'], grant: ['a'] }] }), code: 'POLICY_INVALID' },
+    { name: 'proto: __proto__ in a query string', run: () => http('GET', '/v1/policies?__proto__[polluted]=yes'), code: 'REQUEST_INVALID' },
+    // bad keys
+    { name: 'key: path traversal ..%2F..%2Fetc%2Fpasswd', run: () => http('PUT', '/v1/policies/..%2F..%2Fetc%2Fpasswd', okPolicy('global-x'), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: traversal after a namespace', run: () => http('PUT', '/v1/policies/global-..%2F..%2Fx', okPolicy('global-x'), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: a literal .. segment (raw request line)', run: () => raw(head(['PUT /v1/policies/.. HTTP/1.1', rawHost, 'Content-Type: application/yaml', 'Content-Length: 13', 'Connection: close']) + 'key: ..\nrules'), code: ['KEY_INVALID', 'POLICY_INVALID', 'BODY_MALFORMED', 'ROUTE_NOT_FOUND'] },
+    { name: 'key: 300 characters', run: () => http('PUT', `/v1/policies/global-${'k'.repeat(293)}`, okPolicy(`global-${'k'.repeat(293)}`), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: 2,000 characters (beyond the router limit)', run: () => http('PUT', `/v1/policies/global-${'k'.repeat(1993)}`, okPolicy('global-k'), YAML_CT), code: ['KEY_INVALID', 'REQUEST_INVALID', 'ROUTE_NOT_FOUND'] },
+    { name: 'key: unicode', run: () => http('PUT', `/v1/policies/${encodeURIComponent('global-ünïcødé')}`, okPolicy('global-ünïcødé'), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: empty', run: () => http('PUT', '/v1/policies/', okPolicy('global-x'), YAML_CT), code: ['KEY_INVALID', 'ROUTE_NOT_FOUND'] },
+    { name: 'key: NUL byte', run: () => http('PUT', '/v1/policies/global-a%00b', okPolicy('global-a'), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: newline (header injection attempt)', run: () => http('PUT', '/v1/policies/global-a%0D%0ASet-Cookie:x', okPolicy('global-a'), YAML_CT), code: 'KEY_INVALID' },
+    { name: 'key: bad percent-encoding', run: () => http('GET', '/v1/policies/global-%ZZ'), code: ['KEY_INVALID', 'REQUEST_INVALID'] },
+    { name: 'key: traversal on DELETE', run: () => http('DELETE', '/v1/policies/..%2F..%2Ftmp'), code: 'KEY_INVALID' },
+    { name: 'key: traversal in the policy mode', run: () => evaluate({ subject: 'u', policy: '../../etc/passwd' }), code: 'KEY_INVALID' },
+    { name: 'key: URL and document disagree', run: () => putYaml('global-a', okPolicy('global-b')), code: 'POLICY_KEY_MISMATCH' },
+    { name: 'key: without a namespace prefix', run: () => putYaml('nodash', okPolicy('nodash')), code: 'POLICY_INVALID' },
+    // bad namespaces
+    { name: 'namespace: empty segment', run: () => evaluate({ subject: 'u', namespace: 'global..org' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: leading dot', run: () => evaluate({ subject: 'u', namespace: '.global' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: trailing dot', run: () => evaluate({ subject: 'u', namespace: 'global.' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: empty string', run: () => evaluate({ subject: 'u', namespace: '' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: a slash', run: () => evaluate({ subject: 'u', namespace: 'global/../org' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: a space', run: () => evaluate({ subject: 'u', namespace: 'glob al' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: unicode', run: () => evaluate({ subject: 'u', namespace: 'glöbal' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: "-" before any ":"', run: () => evaluate({ subject: 'u', namespace: 'org-x' }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: 33 levels', run: () => evaluate({ subject: 'u', namespace: Array(33).fill('a').join('.') }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: 129 characters', run: () => evaluate({ subject: 'u', namespace: 'n'.repeat(129) }), code: 'NAMESPACE_INVALID' },
+    { name: 'namespace: a number', run: () => evaluate({ subject: 'u', namespace: 42 }), code: 'REQUEST_INVALID' },
+    { name: 'namespace: a dot inside a document namespace', run: () => putJson('global-ns', { key: 'global-ns', namespace: 'global.org', rules: [] }), code: 'POLICY_INVALID' },
+    // bad patterns
+    ...['a::b', '**', 'a:*b', Array(17).fill('a').join(':'), `a:${'s'.repeat(65)}`, '', 'dócument:read', 'a:', ':a', 'a b'].map((p) => ({
+        name: `pattern: ${JSON.stringify(p.length > 30 ? `${p.slice(0, 27)}…` : p)}`,
+        run: () => putJson('global-pat', { key: 'global-pat', rules: [{ subjects: ['*'], grant: [p] }] }),
+        code: 'POLICY_INVALID',
+    })),
+    { name: 'pattern: grant is a string, not a list', run: () => putJson('global-pat', { key: 'global-pat', rules: [{ subjects: ['*'], grant: 'a:b' }] }), code: 'POLICY_INVALID' },
+    { name: 'pattern: check a wildcard', run: () => check({ subject: 'u', namespace: 'global', permission: 'document:*' }), code: 'PERMISSION_INVALID' },
+    { name: 'pattern: check "a:"', run: () => check({ subject: 'u', namespace: 'global', permission: 'a:' }), code: 'PERMISSION_INVALID' },
+    { name: 'pattern: one bad among several', run: () => check({ subject: 'u', namespace: 'global', permissions: ['a:b', 'a::b'] }), code: 'PERMISSION_INVALID' },
+    // costly conditions
+    { name: 'condition: 2,000 nested parentheses', run: () => putJson('global-cond', condPolicy(nested('(', ')', 2000, 'true'))), code: 'POLICY_INVALID' },
+    { name: 'condition: 1,000 chained && (too many nodes)', run: () => putJson('global-cond', condPolicy(Array(1000).fill('true').join(' && '))), code: 'POLICY_INVALID' },
+    { name: 'condition: longer than 4,096 characters', run: () => putJson('global-cond', condPolicy(`context.a == "${'x'.repeat(5000)}"`)), code: 'POLICY_INVALID' },
+    { name: 'condition: nested comprehensions', run: () => putJson('global-cond', condPolicy('context.xs.all(x, context.xs.exists(y, y == x))')), code: 'POLICY_INVALID' },
+    { name: 'condition: a 200-element list literal', run: () => putJson('global-cond', condPolicy(`context.x in [${hundredK.slice(0, 200).join(', ')}]`)), code: 'POLICY_INVALID' },
+    { name: 'condition: not a bool', run: () => putJson('global-cond', condPolicy('1 + 1')), code: 'POLICY_INVALID' },
+    { name: 'condition: over a 100k-item context list (a conditional deny)', run: () => check({ subject: 'u', policies: inlineDeny('context.xs.exists(x, x == 5)'), context: { xs: [5, ...hundredK] }, permission: 'secret:read' }), code: 'REQUEST_INVALID' },
+    { name: 'condition: over a 10k-deep context list (a conditional deny)', run: () => http('POST', '/v1/check', `{"subject":"u","policies":${JSON.stringify(inlineDeny('context.xs.exists(x, x == 5)'))},"context":{"xs":[5,${deepList}]},"permission":"secret:read"}`, JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'condition: a stored condition reading a 10k-deep context', run: () => http('POST', '/v1/check', `{"subject":"u","namespace":"cond","context":{"xs":[5,${deepList}]},"permission":"secret:read"}`, JSON_CT), code: 'REQUEST_INVALID' },
+    // content types
+    // fastify parses text/plain as a string, which the body schema then refuses: a 400 either way.
+    { name: 'content-type: text/plain on evaluate', run: () => evaluate('{"subject":"u","namespace":"global"}', { 'content-type': 'text/plain' }), code: ['MEDIA_TYPE_UNSUPPORTED', 'REQUEST_INVALID'] },
+    { name: 'content-type: form-urlencoded on evaluate', run: () => evaluate('subject=u&namespace=global', { 'content-type': 'application/x-www-form-urlencoded' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: multipart on PUT', run: () => http('PUT', '/v1/policies/global-mp', '--b\r\n\r\nx\r\n--b--', { 'content-type': 'multipart/form-data; boundary=b' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: YAML on evaluate', run: () => evaluate('subject: u\nnamespace: global\n', YAML_CT), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: XML on PUT', run: () => http('PUT', '/v1/policies/global-xml', '<key>global-xml</key>', { 'content-type': 'application/xml' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: missing on evaluate (raw)', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Length: 36', 'Connection: close']) + '{"subject":"u","namespace":"global"}'), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: missing on PUT (raw)', run: () => raw(head(['PUT /v1/policies/global-ct HTTP/1.1', rawHost, 'Content-Length: 11', 'Connection: close']) + 'key: global'), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'content-type: duplicate, the first one unsupported (raw)', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/xml', 'Content-Type: application/json', 'Content-Length: 36', 'Connection: close']) + '{"subject":"u","namespace":"global"}'), code: ['MEDIA_TYPE_UNSUPPORTED', 'REQUEST_INVALID'] },
+    { name: 'content-type: garbage value', run: () => evaluate('{"subject":"u","namespace":"global"}', { 'content-type': ';;;===' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    // Content-Length lies and header abuse (raw sockets)
+    { name: 'Content-Length: shorter than the body', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', 'Content-Length: 20', 'Connection: close']) + '{"subject":"u","namespace":"global"}'), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+    { name: 'Content-Length: longer than the body, then the client closes', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', 'Content-Length: 500']) + '{"subject":"u"}'), code: ['BODY_MALFORMED', 'REQUEST_INVALID'], maxMs: 6000 },
+    { name: 'Content-Length: not a number', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', 'Content-Length: abc', 'Connection: close']) + '{}'), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+    { name: 'Content-Length: two different values', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', 'Content-Length: 2', 'Content-Length: 36', 'Connection: close']) + '{"subject":"u","namespace":"global"}'), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+    { name: 'Content-Length with Transfer-Encoding (smuggling)', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', 'Content-Length: 4', 'Transfer-Encoding: chunked', 'Connection: close']) + '0\r\n\r\nGET /v1/policies HTTP/1.1\r\n\r\n'), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+    { name: 'header: a 64 KB header', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', `X-Big: ${'b'.repeat(64 * 1024)}`, 'Content-Length: 2', 'Connection: close']) + '{}'), code: ['REQUEST_INVALID', 'HEADERS_TOO_LARGE'] },
+    { name: 'header: 2,500 headers', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Content-Type: application/json', ...Array.from({ length: 2500 }, (_, i) => `X-H${i}: v`), 'Content-Length: 2', 'Connection: close']) + '{}'), code: ['REQUEST_INVALID', 'HEADERS_TOO_LARGE'] },
+    { name: 'header: a 2 KB If-Match', run: () => http('PUT', '/v1/policies/global-im', okPolicy('global-im'), { ...YAML_CT, 'if-match': `"${'e'.repeat(2000)}"` }), code: 'REQUEST_INVALID' },
+    // two modes, non-object bodies, wrong shapes
+    { name: 'mode: namespace and policy', run: () => evaluate({ subject: 'u', namespace: 'global', policy: 'global-base' }), code: 'MODE_INVALID' },
+    { name: 'mode: namespace and policies', run: () => evaluate({ subject: 'u', namespace: 'global', policies: [{ key: 'x-a', rules: [] }] }), code: 'MODE_INVALID' },
+    { name: 'mode: all three', run: () => evaluate({ subject: 'u', namespace: 'global', policy: 'global-base', policies: [{ key: 'x-a', rules: [] }] }), code: 'MODE_INVALID' },
+    { name: 'mode: none', run: () => evaluate({ subject: 'u' }), code: 'MODE_INVALID' },
+    { name: 'mode: permission and permissions at once', run: () => check({ subject: 'u', namespace: 'global', permission: 'a:b', permissions: ['a:b'] }), code: 'REQUEST_INVALID' },
+    ...['null', '[]', '"x"', '42', 'true'].map((b) => ({ name: `body: ${b} on evaluate`, run: () => evaluate(b), code: 'REQUEST_INVALID' })),
+    ...['null', '[]', '"x"', '42'].map((b) => ({ name: `body: ${b} on PUT`, run: () => putJson('global-nb', b), code: ['POLICY_INVALID', 'BODY_MALFORMED'] })),
+    { name: 'body: an object on bulk import', run: () => bulk('{"key":"bulk-a","rules":[]}', JSON_CT), code: ['BODY_MALFORMED', 'POLICY_INVALID'] },
+    { name: 'body: empty policies list', run: () => evaluate({ subject: 'u', policies: [] }), code: 'REQUEST_INVALID' },
+    { name: 'body: 101 inline policies', run: () => evaluate({ subject: 'u', policies: Array.from({ length: 101 }, (_, i) => ({ key: `x-${i}`, rules: [] })) }), code: 'REQUEST_INVALID' },
+    { name: 'body: subject a number', run: () => evaluate({ subject: 7, namespace: 'global' }), code: 'REQUEST_INVALID' },
+    { name: 'body: subject without id', run: () => evaluate({ subject: { roles: ['admin'] }, namespace: 'global' }), code: 'REQUEST_INVALID' },
+    { name: 'body: roles not strings', run: () => evaluate({ subject: { id: 'u', roles: [{ admin: true }] }, namespace: 'global' }), code: 'REQUEST_INVALID' },
+    { name: 'body: explain "yes"', run: () => evaluate({ subject: 'u', namespace: 'global', explain: 'yes' }), code: 'REQUEST_INVALID' },
+    // If-Match garbage (on an existing key and on a new one)
+    { name: 'If-Match: unquoted garbage', run: () => http('PUT', '/v1/policies/global-base', okPolicy('global-base'), { ...YAML_CT, 'if-match': 'garbage' }), code: 'PRECONDITION_FAILED' },
+    { name: 'If-Match: a weak tag that matches nothing', run: () => http('PUT', '/v1/policies/global-base', okPolicy('global-base'), { ...YAML_CT, 'if-match': 'W/"nope"' }), code: 'PRECONDITION_FAILED' },
+    { name: 'If-Match: * on a key that does not exist', run: () => http('PUT', '/v1/policies/global-new', okPolicy('global-new'), { ...YAML_CT, 'if-match': '*' }), code: 'PRECONDITION_FAILED' },
+    { name: 'If-Match: a list of garbage on DELETE', run: () => http('DELETE', '/v1/policies/global-base', undefined, { 'if-match': '"a", , ,,"b", W/' }), code: 'PRECONDITION_FAILED' },
+    { name: 'If-None-Match: a tag instead of *', run: () => http('PUT', '/v1/policies/global-new', okPolicy('global-new'), { ...YAML_CT, 'if-none-match': '"abc"' }), code: 'REQUEST_INVALID' },
+    { name: 'If-None-Match: * on an existing key', run: () => http('PUT', '/v1/policies/global-base', okPolicy('global-base'), { ...YAML_CT, 'if-none-match': '*' }), code: 'PRECONDITION_FAILED' },
+    // query-string abuse on the list route
+    ...['limit=0', 'limit=-1', 'limit=1e3', 'limit=abc', 'limit=501', 'limit=1&limit=2', 'namespace[$ne]=x', 'namespace=a&namespace=b', 'foo=bar', `namespace=${'n'.repeat(5000)}`, 'cursor=..%2F..%2Fetc', 'cursor=%00'].map((q) => ({
+        name: `query: ?${q.length > 40 ? `${q.slice(0, 37)}…` : q}`,
+        run: () => http('GET', `/v1/policies?${q}`),
+        code: 'REQUEST_INVALID',
+    })),
+    { name: 'query: ?namespace=a.b', run: () => http('GET', '/v1/policies?namespace=a.b'), code: 'NAMESPACE_INVALID' },
+    { name: 'query: ?namespace=%ZZ', run: () => http('GET', '/v1/policies?namespace=%ZZ'), code: ['NAMESPACE_INVALID', 'REQUEST_INVALID'] },
+    // impact previews: refused whole, nothing evaluated, nothing stored
+    { name: 'preview: a body that is an array', run: () => http('POST', '/v1/preview', '[]', JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'preview: unknown field', run: () => http('POST', '/v1/preview', { put: [], grant: true }, JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'preview: __proto__ in a put document', run: () => http('POST', '/v1/preview', '{"put":[{"key":"global-x","rules":[],"__proto__":{"polluted":1}}]}', JSON_CT), code: ['BODY_MALFORMED', 'REQUEST_INVALID'] },
+    { name: 'preview: a put that is a number', run: () => http('POST', '/v1/preview', { put: [42] }, JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'preview: YAML bomb in a put', run: () => http('POST', '/v1/preview', { put: ['a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n'] }, JSON_CT), code: 'POLICY_INVALID' },
+    { name: 'preview: YAML stream with a tag', run: () => http('POST', '/v1/preview', 'key: global-t\nrules: !!js/regexp /x/\n', YAML_CT), code: 'BODY_MALFORMED' },
+    { name: 'preview: delete of a bad key', run: () => http('POST', '/v1/preview', { delete: ['../../etc/passwd'] }, JSON_CT), code: 'POLICY_INVALID' },
+    { name: 'preview: delete query of 300 keys', run: () => http('POST', `/v1/preview?delete=${Array.from({ length: 300 }, (_, i) => `k-${i}`).join(',')}`, {}, JSON_CT), code: 'PREVIEW_LIMIT_EXCEEDED' },
+    { name: 'preview: 101 requests', run: () => http('POST', '/v1/preview', { requests: Array.from({ length: 101 }, () => ({ subject: 'u', namespace: 'global' })) }, JSON_CT), code: 'PREVIEW_LIMIT_EXCEEDED' },
+    { name: 'preview: a request without a namespace', run: () => http('POST', '/v1/preview', { requests: [{ subject: 'u' }] }, JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'preview: now is not a time', run: () => http('POST', '/v1/preview', { now: '2025-13-45T99:99:99Z' }, JSON_CT), code: 'REQUEST_INVALID' },
+    { name: 'preview: text/plain', run: () => http('POST', '/v1/preview', 'put: []', { 'content-type': 'text/plain' }), code: 'MEDIA_TYPE_UNSUPPORTED' },
+    { name: 'preview: a registry that breaks stored documents', run: () => http('POST', '/v1/preview', { put: ['key: global-attributes\nkind: registry\ncontext:\n  xs: { type: string }\n'] }, JSON_CT), code: 'POLICY_INVALID' },
+    { name: 'ui: an asset outside the bundle', run: () => http('GET', '/ui/assets/..%2F..%2Fpackage.json'), code: ['ROUTE_NOT_FOUND', 'REQUEST_INVALID'] },
+    { name: 'ui: the page as an asset', run: () => http('GET', '/ui/assets/index.html'), code: 'ROUTE_NOT_FOUND' },
+    // methods and routes
+    { name: 'route: PATCH a policy', run: () => http('PATCH', '/v1/policies/global-base', '{}', JSON_CT), code: 'ROUTE_NOT_FOUND' },
+    { name: 'route: GET the evaluate route', run: () => http('GET', '/v1/evaluate'), code: 'ROUTE_NOT_FOUND' },
+];
+// ------------------------------------------------------------------ the run
+const BASE = `key: global-base
+rules:
+  - subjects: ["*"]
+    grant: ["document:read"]
+  - subjects: ["role:editor"]
+    grant: ["document:*"]
+    deny: ["document:purge"]
+`;
+const COND = 'key: cond-guard\nrules:\n  - subjects: ["*"]\n    grant: ["*"]\n  - subjects: ["*"]\n    when: context.xs.exists(x, x == 5)\n    deny: ["secret:*"]\n';
+async function snapshot() {
+    const page = await store.list({ limit: 100_000 });
+    const files = (await readdir(dir)).sort();
+    return JSON.stringify({ records: page.records.map((r) => [r.key, r.etag]), files });
+}
+async function knownAnswer() {
+    const r = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: { id: 'user:alice', roles: ['editor'] }, namespace: 'global.org' } });
+    if (r.status !== 200)
+        return `status ${r.status} ${r.body.slice(0, 200)}`;
+    const b = r.json();
+    if (JSON.stringify([b.permissions, b.denied]) !== '[["document:*"],["document:purge"]]')
+        return `wrong answer ${r.body.slice(0, 200)}`;
+    const c = await send({ method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'cond', context: { xs: [1, 5] }, permission: 'secret:read' } });
+    if (c.status !== 200 || c.json().allowed !== false)
+        return `conditional deny broken: ${c.status} ${c.body.slice(0, 200)}`;
+    return undefined;
+}
+function prototypeClean() {
+    const keys = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
+    const expected = '__defineGetter__,__defineSetter__,__lookupGetter__,__lookupSetter__,__proto__,constructor,hasOwnProperty,isPrototypeOf,propertyIsEnumerable,toLocaleString,toString,valueOf';
+    if (keys !== expected)
+        return `Object.prototype has ${keys}`;
+    const probe = {};
+    if (probe.polluted !== undefined || probe.roles !== undefined)
+        return 'a fresh object inherits a polluted property';
+    if (Object.getOwnPropertyNames(Array.prototype).includes('polluted'))
+        return 'Array.prototype polluted';
+    return undefined;
+}
+t.test('hostile input catalogue', async (t) => {
+    t.equal((await send({ method: 'PUT', url: '/v1/policies/global-base', headers: YAML_CT, payload: BASE })).status, 201);
+    t.equal((await send({ method: 'PUT', url: '/v1/policies/cond-guard', headers: YAML_CT, payload: COND })).status, 201);
+    t.equal(await knownAnswer(), undefined, 'the known answers before the catalogue');
+    const names = new Set();
+    const before = await snapshot();
+    const slow = [];
+    for (const c of CASES) {
+        t.notOk(names.has(c.name), `case names are unique: ${c.name}`);
+        names.add(c.name);
+        const start = Date.now();
+        let reply;
+        try {
+            reply = await c.run();
+        }
+        catch (err) {
+            t.fail(`${c.name}: the request failed: ${err.message}`);
+            continue;
+        }
+        const ms = Date.now() - start;
+        let body = {};
+        try {
+            body = JSON.parse(reply.body);
+        }
+        catch {
+            // checked below: the body must carry a code
+        }
+        const wanted = typeof c.code === 'string' ? [c.code] : c.code;
+        const summary = `${reply.status} ${reply.body.slice(0, 160)}`;
+        t.ok(reply.status >= 400 && reply.status < 500, `${c.name}: 4xx (${summary})`);
+        t.ok(body.code !== undefined && Object.hasOwn(ERROR_CODES, body.code), `${c.name}: a registered error code (${body.code})`);
+        t.ok(body.code !== undefined && wanted.includes(body.code), `${c.name}: code ${wanted.join(' or ')} (got ${body.code})`);
+        if (body.code !== undefined && Object.hasOwn(ERROR_CODES, body.code)) {
+            t.equal(reply.status, ERROR_CODES[body.code].status, `${c.name}: the status its code stands for`);
+        }
+        t.ok(ms <= (c.maxMs ?? 3000), `${c.name}: answered in ${ms} ms (bound ${c.maxMs ?? 3000} ms)`);
+        if (ms > 500)
+            slow.push(`${c.name} (${ms} ms)`);
+        t.equal(await snapshot(), before, `${c.name}: nothing stored`);
+        t.equal(await knownAnswer(), undefined, `${c.name}: the server is up and still answers correctly`);
+        t.equal(prototypeClean(), undefined, `${c.name}: Object.prototype untouched`);
+    }
+    t.ok(CASES.length >= 60, `${CASES.length} cases`);
+    t.comment(`${CASES.length} hostile cases; slower than 500 ms: ${slow.join(', ') || 'none'}`);
+});
+t.test('reading a YAML document takes time linear in its size', async (t) => {
+    // The body limit is 1 MB and the policies mode needs no token: a superlinear parser is a
+    // denial of service. Timed on loadDocument itself (what every route runs on a YAML body,
+    // in this process, no network in between) and compared as a ratio, so a busy machine
+    // does not decide the outcome: 8× the text should cost about 8× the time; quadratic
+    // work costs about 64×.
+    const invalid = (rules) => `${yamlRules(rules)}colour: red\n`; // an unknown field: refused
+    const time = (text, runs) => {
+        let best = Infinity;
+        for (let i = 0; i < runs; i++) {
+            const start = performance.now();
+            const r = loadDocument(text, 'yaml');
+            best = Math.min(best, performance.now() - start);
+            t.notOk(r.ok, 'refused');
+            if (best > 1000)
+                break; // already slow: one sample says enough
+        }
+        return best;
+    };
+    time(invalid(150), 3); // warm-up
+    const small = time(invalid(150), 7);
+    const large = time(invalid(1200), 5);
+    t.comment(`reading a ${Math.round(invalid(150).length / 1024)} KB YAML policy: ${small.toFixed(1)} ms; ${Math.round(invalid(1200).length / 1024)} KB: ${large.toFixed(1)} ms`);
+    t.ok(large / small < 20, `8× the text costs ${(large / small).toFixed(1)}× the time (linear ≈ 8, quadratic ≈ 64)`);
+});
