@@ -1,3 +1,0 @@
-import type { Test } from 'tap';
-import type { Send } from '../helpers/http.js';
-export declare function apiSuite(t: Test, send: Send): Promise<void>;
