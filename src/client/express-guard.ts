@@ -1,10 +1,10 @@
 // Guard Express routes by permission: `requirePermission('document:delete', { namespace: req => … })`.
-// Denied → 403 with the rule's reason text; no subject → 401; engine unreachable or
+// Denied → 403 with the policy's message; no subject → 401; engine unreachable or
 // failing → 503. A refused request is answered here: `next` is never called for it.
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { PolicyEngineClient } from './client.js';
-import { decidePermission, type GuardOptions } from './guard.js';
+import { decidePermission, headerRequestId, type GuardOptions } from './guard.js';
 
 export type ExpressGuardOptions = Partial<GuardOptions<Request>>;
 
@@ -13,8 +13,7 @@ export interface ExpressGuardConfig extends ExpressGuardOptions {
 }
 
 function requestIdOf(req: Request): string | undefined {
-  const id = req.headers['x-request-id'];
-  return typeof id === 'string' ? id : undefined;
+  return headerRequestId(req.headers['x-request-id']);
 }
 
 function acceptLanguageOf(req: Request): string | undefined {

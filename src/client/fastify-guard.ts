@@ -1,10 +1,10 @@
 // Guard fastify routes by permission, e.g. `preHandler: app.requirePermission('document:delete',
-// { namespace: req => … })`. Denied → 403 with the rule's reason text; no subject → 401;
+// { namespace: req => … })`. Denied → 403 with the policy's message; no subject → 401;
 // engine unreachable or failing → 503. A refused request never reaches its handler.
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { PolicyEngineClient } from './client.js';
-import { decidePermission, type GuardOptions } from './guard.js';
+import { decidePermission, headerRequestId, type GuardOptions } from './guard.js';
 
 export type FastifyGuardOptions = Partial<GuardOptions<FastifyRequest>>;
 
@@ -24,7 +24,9 @@ export function fastifyRequirePermission(client: PolicyEngineClient, permission:
   if (!options.subject) throw new TypeError('requirePermission needs a subject resolver');
   if (!options.namespace && !options.policy) throw new TypeError('requirePermission needs a namespace or policy resolver');
   const resolved: GuardOptions<FastifyRequest> = {
-    requestId: (req) => req.id,
+    // The caller's id, so the engine's decision log names the request the caller knows;
+    // fastify's own id (the same when the app reads x-request-id) only when none was sent.
+    requestId: (req) => headerRequestId(req.headers['x-request-id']) ?? req.id,
     acceptLanguage: (req) => (typeof req.headers['accept-language'] === 'string' ? req.headers['accept-language'] : undefined),
     ...options,
     subject: options.subject,

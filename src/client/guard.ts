@@ -18,12 +18,20 @@ export interface GuardOptions<Req> {
   policy?: (req: Req) => MaybePromise<string>;
   resource?: (req: Req) => MaybePromise<CheckRequest['resource'] | undefined>;
   context?: (req: Req) => MaybePromise<Record<string, unknown> | undefined>;
-  /** forwarded as `x-request-id`, so the engine's decision log names this request */
+  /** forwarded as `x-request-id`, so the engine's decision log names this request
+   *  (default: the caller's `x-request-id` header; fastify: else the request's own id) */
   requestId?: (req: Req) => string | undefined;
   /** forwarded as `Accept-Language`, so a denial's reason is in the caller's language (default: the request's header) */
   acceptLanguage?: (req: Req) => string | undefined;
   /** told about every refusal that is not a plain denial (engine down, resolver failure…) */
   onError?: (err: unknown, req: Req) => void;
+  /**
+   * Put the engine's internals in refusals: the rule and document behind a denial
+   * (document keys may hold tenant ids) and the engine's error code. Off by default: a
+   * 403 then carries only the policy's own message (localized when it is a catalogue
+   * reference) or a generic one. A failing script's error is never shown either way.
+   */
+  exposeInternals?: boolean;
 }
 
 export type GuardRefusalCode = 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'AUTHORIZATION_FAILED' | 'AUTHORIZATION_UNAVAILABLE';
@@ -34,8 +42,8 @@ export interface GuardRefusal {
   error: string;
   message: string;
   permission: string;
-  /** the rule that explains a denial, when one does */
-  reason?: { rule: string; document: string };
+  /** the rule that explains a denial, when one does (only with `exposeInternals`) */
+  reason?: { rule: string; document: string; key?: string };
 }
 
 export type GuardVerdict = { allowed: true; response: CheckResponse } | { allowed: false; refusal: GuardRefusal };
@@ -43,6 +51,24 @@ export type GuardVerdict = { allowed: true; response: CheckResponse } | { allowe
 function refuse(statusCode: GuardRefusal['statusCode'], code: GuardRefusalCode, message: string, permission: string): GuardVerdict {
   const error = statusCode === 401 ? 'Unauthorized' : statusCode === 403 ? 'Forbidden' : 'Service Unavailable';
   return { allowed: false, refusal: { statusCode, code, error, message, permission } };
+}
+
+/** A header value safe to forward as `x-request-id`: one printable string of at most 200 characters. */
+export function headerRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 && /^[\x21-\x7e]+$/.test(value) ? value : undefined;
+}
+
+/**
+ * The text a denial may show the caller: the policy's own message, or a generic one.
+ * A script document that fails denies with the engine's account of the failure
+ * (`policy <key> failed: lua: …`, src/core/evaluate/lua-runner.ts), a runtime error
+ * that is no message of the policy's: it is never shown.
+ */
+export function denialMessage(permission: string, reason: CheckResponse['reason']): string {
+  const generic = `permission ${permission} is denied`;
+  if (!reason || typeof reason.text !== 'string' || reason.text === '') return generic;
+  if (reason.key === undefined && reason.text.startsWith(`policy ${reason.document} failed: `)) return generic;
+  return reason.text;
 }
 
 /** Ask the engine; never rejects. */
@@ -66,14 +92,17 @@ export async function decidePermission<Req>(client: PolicyEngineClient, permissi
       ...(acceptLanguage !== undefined ? { acceptLanguage } : {}),
     });
     if (response.allowed === true) return { allowed: true, response };
-    const verdict = refuse(403, 'PERMISSION_DENIED', response.reason?.text ?? `permission ${permission} is denied`, permission);
-    if (!verdict.allowed && response.reason) verdict.refusal.reason = { rule: response.reason.rule, document: response.reason.document };
+    const verdict = refuse(403, 'PERMISSION_DENIED', denialMessage(permission, response.reason), permission);
+    if (!verdict.allowed && response.reason && options.exposeInternals === true) {
+      const { rule, document, key } = response.reason;
+      verdict.refusal.reason = key === undefined ? { rule, document } : { rule, document, key };
+    }
     return verdict;
   } catch (err) {
     options.onError?.(err, req);
     // The engine refused the question itself (bad namespace, no such policy…): a refusal, not an outage.
     if (err instanceof PolicyEngineClientError && !err.unavailable) {
-      return refuse(403, 'AUTHORIZATION_FAILED', `the authorization check failed: ${err.code}`, permission);
+      return refuse(403, 'AUTHORIZATION_FAILED', options.exposeInternals === true ? `the authorization check failed: ${err.code}` : 'the authorization check failed', permission);
     }
     if (err instanceof PolicyEngineClientError) {
       return refuse(503, 'AUTHORIZATION_UNAVAILABLE', 'the authorization service is unavailable', permission);

@@ -6,6 +6,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram, registerDerivedCounter } from './hot-metrics.js';
+import { isPollable, type PolicyStore } from '../store/store.js';
 
 export type DecisionEndpoint = 'evaluate' | 'check';
 export type DecisionMode = 'namespace' | 'policy' | 'policies' | 'invalid';
@@ -22,9 +23,15 @@ export interface CacheCounts {
   readonly size: number;
 }
 
-/** What the policy manager exposes (its `status()`); read at scrape time. */
+/** What the policy manager exposes (its `status()`, and the store it follows); read at scrape time. */
 export interface PolicyStatusSource {
-  status(): { loaded: boolean; stale: boolean; documents: number; brokenDocuments: number; lastSyncAt: number };
+  status(): { loaded: boolean; stale: boolean; documents: number; brokenDocuments: number; lastSyncAt: number; lastError?: string };
+  /**
+   * The store the state follows. A store that pushes its changes instead of being polled
+   * (file, memory) keeps the state current for as long as it reports no error, so its
+   * sync age is 0 then: only a polled store's age grows between syncs.
+   */
+  readonly store?: PolicyStore;
 }
 
 export interface MetricsOptions {
@@ -147,9 +154,14 @@ export class Metrics {
     });
     new Gauge({
       name: `${PREFIX}policy_sync_age_seconds`,
-      help: 'seconds since the last successful sync with the store (since start while none has succeeded)', registers,
+      help: 'seconds since the in-memory policies were last known to match the store (since start while they never were); 0 while a store that pushes its changes (file, memory) reports no error', registers,
       collect() {
-        const last = source.status().lastSyncAt;
+        const status = source.status();
+        if (source.store !== undefined && !isPollable(source.store) && status.loaded && status.lastError === undefined) {
+          this.set(0);
+          return;
+        }
+        const last = status.lastSyncAt;
         this.set(Math.max(0, (now() - (last > 0 ? last : startedAt)) / 1000));
       },
     });

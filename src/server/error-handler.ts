@@ -59,7 +59,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     const known = classify(err);
     if (known) {
       const body = errorBody(known.code, known.message, known.details);
-      if (body.statusCode >= 500) request.log.warn({ code: body.code, msg: body.message }, 'request failed');
+      // The message goes under its own key: pino writes `msg` itself, and a second `msg` key
+      // makes the line invalid for strict JSON ingestion.
+      if (body.statusCode >= 500) request.log.warn({ code: body.code, error: body.message }, 'request failed');
       return reply.code(body.statusCode).type('application/json').send(JSON.stringify(body));
     }
     const id = randomUUID();

@@ -76,7 +76,9 @@ t.test('allowed, denied with the reason, unauthenticated, resolver failure', asy
   const purge = await call('POST', `/orgs/${ORG}/documents/d1/purge`, { 'x-user': 'user:alice', 'x-role': 'editor' });
   t.equal(purge.status, 403);
   t.equal(purge.headers.get('cache-control'), 'no-store');
-  t.match(await purge.json(), { message: 'Purging documents needs an admin', reason: { rule: 'editors', document: 'global-docs' } });
+  const purgeBody = await purge.json() as Record<string, unknown>;
+  t.match(purgeBody, { message: 'Purging documents needs an admin' });
+  t.equal(purgeBody.reason, undefined, 'no rule or document key by default');
 
   const anonymous = await call('DELETE', `/orgs/${ORG}/documents/d3`);
   t.equal(anonymous.status, 401);

@@ -68,7 +68,9 @@ t.test('allowed, denied with the reason, unauthenticated, refused by the engine'
 
   const purge = await call('POST', `/orgs/${ORG}/documents/d1/purge`, { 'x-user': 'user:alice', 'x-role': 'editor' });
   t.equal(purge.status, 403);
-  t.match(await purge.json(), { code: 'PERMISSION_DENIED', message: 'Purging documents needs an admin', reason: { rule: 'editors', document: 'global-docs' } });
+  const purgeBody = await purge.json() as Record<string, unknown>;
+  t.match(purgeBody, { code: 'PERMISSION_DENIED', message: 'Purging documents needs an admin' });
+  t.equal(purgeBody.reason, undefined, 'no rule or document key by default');
 
   const anonymous = await call('DELETE', `/orgs/${ORG}/documents/d3`);
   t.equal(anonymous.status, 401);
@@ -76,7 +78,7 @@ t.test('allowed, denied with the reason, unauthenticated, refused by the engine'
 
   const broken = await call('GET', '/broken', { 'x-user': 'user:alice' });
   t.equal(broken.status, 403);
-  t.match(await broken.json(), { code: 'AUTHORIZATION_FAILED', message: /NAMESPACE_INVALID/ });
+  t.match(await broken.json(), { code: 'AUTHORIZATION_FAILED', message: 'the authorization check failed' });
 
   t.equal((await call('GET', '/public')).status, 200);
   t.same(handled, ['delete d1', 'public'], 'only allowed requests reached a handler');
