@@ -23,7 +23,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'store', env: 'STORE', flag: '--store', kind: 'enum', values: ['mongo', 'file', 'none'], description: '`mongo` when MONGO_URL is set, else `file`; `none` serves only the policies mode' },
   { name: 'mongoUrl', env: 'MONGO_URL', flag: '--mongo-url', kind: 'string', description: 'MongoDB connection string; the database is the one in its path, or MONGO_DB' },
   { name: 'mongoDb', env: 'MONGO_DB', flag: '--mongo-db', kind: 'string', description: 'database name when the URL names none' },
-  { name: 'policyDir', env: 'POLICY_DIR', flag: '--policy-dir', kind: 'string', default: './policies', description: "the file store's directory (created when missing)" },
+  { name: 'policyDir', env: 'POLICY_DIR', flag: '--policy-dir', kind: 'string', default: './policies', description: "the file store's directory; one set explicitly must exist (the start fails otherwise), only the default is created when missing" },
   { name: 'tlsCertFile', env: 'TLS_CERT_FILE', flag: '--tls-cert-file', kind: 'string', description: 'PEM certificate: with TLS_KEY_FILE, the listener serves HTTPS' },
   { name: 'tlsKeyFile', env: 'TLS_KEY_FILE', flag: '--tls-key-file', kind: 'string', description: 'PEM private key of TLS_CERT_FILE' },
   { name: 'adminToken', env: 'ADMIN_TOKEN', flag: '--admin-token', kind: 'string', description: 'bearer token required by write routes' },
