@@ -66,6 +66,16 @@ export async function createStore(config: Config, logger: Logger): Promise<Polic
   }
 }
 
+/** An empty store with a default that grants everything answers every path with `*`: say so at start. */
+function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Logger): void {
+  const status = manager.status();
+  if (!status.loaded || status.documents > 0 || !config.defaultPermissions.includes('*')) return;
+  logger.warn(
+    { store: config.store, ...(config.store === 'file' ? { dir: config.policyDir } : {}), defaultPermissions: config.defaultPermissions },
+    'the policy store holds no documents and DEFAULT_PERMISSIONS grants "*": every path is allowed everything until policies are added',
+  );
+}
+
 /** Build every service around a store (the configured one unless given). */
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore): Promise<Services> {
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
@@ -98,6 +108,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     manager.onChange((changed) => cache.invalidate(changed));
     metrics.watchPolicies(manager);
     await manager.start();
+    warnIfOpenByDefault(config, manager, logger);
   }
   const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, perSecond: config.samplesPerSecond, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
   if (samples) metrics.watchSamples(samples);

@@ -1,7 +1,7 @@
 // Configuration: read once from the environment and CLI flags (flags win), validated
 // with every problem reported, then passed down. Nothing else reads process.env.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { SETTINGS, type Setting } from './settings.js';
 import { parsePattern } from '../core/pattern.js';
 import { isLanguageTag } from '../core/messages/language.js';
@@ -157,11 +157,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     const file = values[name];
     if (typeof file === 'string' && !existsSync(file)) problems.push(`${name === 'tlsCertFile' ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE'}=${JSON.stringify(file)}: no such file`);
   }
+  const dirProblem = explicitPolicyDirProblem(values, flags.has('--policy-dir') ? '--policy-dir' : env.POLICY_DIR ? 'POLICY_DIR' : undefined);
+  if (dirProblem !== undefined) problems.push(dirProblem);
   if (typeof values.adminToken === 'string' && values.adminToken.length < 16) {
     problems.push('ADMIN_TOKEN must be at least 16 characters');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as unknown as Config;
+}
+
+/**
+ * A policy directory someone named must exist: creating it would start a service with no
+ * documents, where every path gets the default (`["*"]` unless configured) — a typo in
+ * POLICY_DIR would open everything. Only the implicit `./policies` may be created.
+ */
+function explicitPolicyDirProblem(values: Record<string, unknown>, source: string | undefined): string | undefined {
+  if (source === undefined || values.store !== 'file' || typeof values.policyDir !== 'string') return undefined;
+  const dir = values.policyDir;
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR'
+      ? `${source}=${JSON.stringify(dir)}: no such directory (create it, or fix the path; only the default ./policies is created when missing)`
+      : `${source}=${JSON.stringify(dir)}: cannot be read (${(err as Error).message})`;
+  }
+  return isDir ? undefined : `${source}=${JSON.stringify(dir)}: not a directory`;
 }
 
 /** Is this listen address reachable only from this machine? */

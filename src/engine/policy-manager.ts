@@ -12,7 +12,7 @@ import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/comp
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
-  isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
+  UNPLACED_NAMESPACE, isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
 } from '../store/store.js';
 import { SyncLoop, type ManagerLogger } from './sync-loop.js';
 
@@ -290,7 +290,8 @@ export class PolicyManager {
   /** The documents of a namespace path, in run order. */
   gather(namespaces: readonly string[]): Gathered {
     let broken: string | undefined;
-    if (this.broken.size > 0) broken = namespaces.find((ns) => this.broken.has(ns));
+    // A broken document whose namespace is unknown could hold a deny for any path.
+    if (this.broken.size > 0) broken = namespaces.find((ns) => this.broken.has(ns)) ?? (this.broken.has(UNPLACED_NAMESPACE) ? UNPLACED_NAMESPACE : undefined);
     if (namespaces.length === 1) {
       return { policies: this.byNamespace.get(namespaces[0]!) ?? EMPTY, broken };
     }

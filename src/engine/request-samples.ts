@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { CheckRequest, SubjectInput } from './decision-service.js';
 import { boundedCopy } from '../observability/decision-log.js';
+import { KeyRedactor } from '../observability/redaction.js';
 
 export interface RequestSample {
   endpoint: 'evaluate' | 'check';
@@ -28,7 +29,7 @@ export interface SampleRecorder {
 export interface RequestSamplesOptions {
   /** most samples kept; the least recently seen goes first */
   max: number;
-  /** keys (any depth, case-insensitive) whose values are replaced, as in decision logs */
+  /** keys (any depth) whose values are replaced, on top of the built-in list, as in decision logs */
   redact: readonly string[];
   /** false drops attributes and the context, as in decision logs */
   attributes: boolean;
@@ -49,14 +50,14 @@ export class RequestSamples implements SampleRecorder {
    * object too); insertion order is recency order: re-seeing one moves it to the end.
    */
   private readonly samples = new Set<string>();
-  private readonly redactKeys: ReadonlySet<string>;
+  private readonly redactKeys: KeyRedactor;
   private readonly listeners: Array<(id: string, sample: RequestSample) => void> = [];
   private windowStart = 0;
   private inWindow = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: RequestSamplesOptions) {
-    this.redactKeys = new Set(options.redact.map((k) => k.toLowerCase()));
+    this.redactKeys = new KeyRedactor(options.redact);
     this.now = options.now ?? (() => performance.now());
   }
 

@@ -4,12 +4,13 @@
 
 import type { Decision, Reason } from '../core/evaluate/types.js';
 import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../engine/decision-service.js';
+import { KeyRedactor } from './redaction.js';
 
 export interface DecisionLogOptions {
   enabled: boolean;
   /** fraction of decisions logged, 0..1 */
   sample: number;
-  /** keys (any depth, case-insensitive) of attributes and context whose values are replaced */
+  /** keys of attributes and context (any depth) whose values are replaced, on top of the built-in list (redaction.ts) */
   redact: readonly string[];
   /** false drops subject / resource attributes and the context from the line */
   attributes: boolean;
@@ -55,8 +56,8 @@ function first<T>(list: readonly T[], max: number): T[] {
   return list.length <= max ? list.slice() : list.slice(0, max);
 }
 
-/** A bounded copy of a JSON value, with the values of `keys` (lower-cased) replaced. */
-export function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: number): unknown {
+/** A bounded copy of a JSON value, with the values of the keys `keys` matches replaced. */
+export function boundedCopy(value: unknown, keys: KeyRedactor, depth: number): unknown {
   if (typeof value === 'string') return value.length <= MAX_STRING ? value : `${value.slice(0, MAX_STRING)}…`;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[too deep]';
@@ -73,7 +74,7 @@ export function boundedCopy(value: unknown, keys: ReadonlySet<string>, depth: nu
       out['…'] = `[${Object.keys(value).length - MAX_ENTRIES} more keys]`;
       break;
     }
-    out[k] = keys.has(k.toLowerCase()) ? REDACTED : boundedCopy((value as Record<string, unknown>)[k], keys, depth + 1);
+    out[k] = keys.matches(k) ? REDACTED : boundedCopy((value as Record<string, unknown>)[k], keys, depth + 1);
   }
   return out;
 }
@@ -108,7 +109,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
   if (typeof logger.isLevelEnabled === 'function' && !logger.isLevelEnabled('info')) return undefined;
   const log = logger.child({ name: 'decision' });
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
-  const redactKeys = new Set(options.redact.map((k) => k.toLowerCase()));
+  const redactKeys = new KeyRedactor(options.redact);
   const random = options.random ?? Math.random;
   const sample = options.sample;
   const clean = (v: unknown): unknown => boundedCopy(v, redactKeys, 0);

@@ -1,12 +1,19 @@
-// The process logger. Secrets never reach a log line: the Authorization header (of any
+// The process logger. Secrets never reach a log line: the credential headers (of any
 // request object logged) and the admin token are censored by pino before writing.
+// Request attributes and context are redacted where they are copied into a line
+// (decision-log.ts, with the key list of redaction.ts).
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
   'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
   'adminToken',
   '*.adminToken',
 ];

@@ -57,6 +57,13 @@ export interface ListPage {
   next?: string;
 }
 
+/**
+ * The namespace of a stored document whose own namespace cannot be read (a file that
+ * does not parse, a database record without one): it could hold a deny for any path, so
+ * every path fails closed (503 POLICY_STATE_BROKEN). Not a valid namespace.
+ */
+export const UNPLACED_NAMESPACE = '*';
+
 export type StoreEvent =
   | { type: 'put'; record: PolicyRecord; revision: string }
   | { type: 'delete'; key: string; namespace: string; revision: string }

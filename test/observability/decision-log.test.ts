@@ -183,3 +183,49 @@ t.test('decision-log settings', async (t) => {
   }
   t.throws(() => loadConfig({ DECISION_LOG_SAMPLE: 'half' }), ConfigError);
 });
+
+// Issue 16 item 10: secrets sent as attributes or context never reach a log line or a
+// stored request sample, with no configuration at all; configuration only adds keys.
+t.test('built-in redaction: the usual secret names, any case, any separator, any depth, over HTTP', async (t) => {
+  const secrets = {
+    password: 'pw-0001', Authorization: 'Bearer bt-0002', 'X-API-Key': 'ak-0003', apiKey: 'ak-0004',
+    github_token: 'gt-0005', session_id: 'si-0006', nested: { deeper: [{ client_secret: 'cs-0007', Cookie: 'ck-0008' }] },
+    REFRESH_TOKEN: 'rt-0009', 'private-key': 'pk-0010', passwd: 'pd-0011',
+  };
+  const plain = { team: 'blue', tokenCount: 3, sessions: 2 };
+  const payload = {
+    subject: { id: 'user:alice', roles: ['editor'], attributes: { ...plain, ...secrets, ssn: 'ssn-0012' } },
+    namespace: NS,
+    resource: { type: 'document', id: 'doc1', attributes: { owner: { access_token: 'at-0013' } } },
+    context: { headers: { 'x-api-key': 'ak-0014', 'set-cookie': 'sc-0015' }, ip: '10.1.2.3' },
+  };
+  const secretValues = ['pw-0001', 'bt-0002', 'ak-0003', 'ak-0004', 'gt-0005', 'si-0006', 'cs-0007', 'ck-0008', 'rt-0009', 'pk-0010', 'pd-0011', 'at-0013', 'ak-0014', 'sc-0015'];
+  const { httpSender } = await import('../helpers/http.js');
+  for (const env of [{}, { DECISION_LOG_REDACT: 'ssn' }] as Array<Record<string, string>>) {
+    const log = captureLog('trace');
+    const { app, services } = await testApp(t, { logger: log.logger, env });
+    await putYaml(t, app, 'global-base', POLICY);
+    const send = await httpSender(app);
+    const ok = await send({ method: 'POST', url: '/v1/evaluate', payload });
+    t.equal(ok.status, 200);
+    // A failing request is logged too (with its error): the same redaction.
+    const bad = await send({ method: 'POST', url: '/v1/check', payload: { ...payload, namespace: 'no good!', permission: 'a:b' } });
+    t.equal(bad.status, 400);
+    const lines = log.decisions();
+    t.equal(lines.length, 2, JSON.stringify(env));
+    const [line] = lines;
+    t.match(line!.subject.attributes, {
+      ...plain, password: '[redacted]', Authorization: '[redacted]', 'X-API-Key': '[redacted]', apiKey: '[redacted]', github_token: '[redacted]',
+      session_id: '[redacted]', nested: { deeper: [{ client_secret: '[redacted]', Cookie: '[redacted]' }] }, REFRESH_TOKEN: '[redacted]',
+      'private-key': '[redacted]', passwd: '[redacted]',
+    }, 'names that are not secrets (tokenCount, sessions) are kept');
+    t.same(line!.resource.attributes, { owner: { access_token: '[redacted]' } });
+    t.same(line!.context, { headers: { 'x-api-key': '[redacted]', 'set-cookie': '[redacted]' }, ip: '10.1.2.3' });
+    t.equal(line!.subject.attributes.ssn, env.DECISION_LOG_REDACT ? '[redacted]' : 'ssn-0012', 'DECISION_LOG_REDACT extends the list');
+    const text = log.text();
+    for (const s of secretValues) t.notMatch(text, s, `${s} is in no log line`);
+    const stored = JSON.stringify(services.samples!.list());
+    t.match(stored, 'tokenCount', 'the request was sampled');
+    for (const s of secretValues) t.notMatch(stored, s, `${s} is in no request sample`);
+  }
+});

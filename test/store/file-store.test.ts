@@ -141,7 +141,10 @@ t.test('broken files are skipped and reported; a duplicate key loses to the firs
   await writeFile(join(dir, 'd-dup.json'), samplePolicy('org-a', { grant: ['dup:*'] }).text);
   const { store, events, warnings } = await openStore(t, dir);
 
-  t.same((await store.loadAll()).records.map((r) => [r.key, r.format]), [['org-a', 'yaml']], 'the first file by name wins');
+  // A broken file is still a document (issue 16 item 4): a record that does not compile, under
+  // its own key and namespace when they can be read, else `~<file>` in namespace `*` (every path).
+  const loaded = (await store.loadAll()).records.map((r) => [r.key, r.namespace, r.format]).sort();
+  t.same(loaded, [['org-a', 'org', 'yaml'], ['org-c', 'org', 'json'], ['~b-bad.yaml', '*', 'yaml']], 'the first file by name wins; broken files stand as broken records');
   const problems = store.problems();
   t.same(problems.map((p) => p.file), ['b-bad.yaml', 'c-invalid.json', 'd-dup.json']);
   t.ok(problems.every((p) => p.errors.length > 0));

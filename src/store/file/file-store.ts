@@ -17,12 +17,12 @@ import { compareKeys, pageOf } from '../list-page.js';
 import { checkPreconditions } from '../preconditions.js';
 import { Subscribers } from '../subscribers.js';
 import {
-  StoreUnavailableError, recordOf,
+  StoreUnavailableError, UNPLACED_NAMESPACE, recordOf,
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PutResult,
   type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
 } from '../store.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
-import { fileNameOf, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
+import { brokenRecordOf, fileNameOf, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
 
 export interface FileStoreLogger {
   warn(obj: object, msg: string): void;
@@ -33,9 +33,12 @@ export interface FileStoreOptions {
   logger?: FileStoreLogger;
   /** how long after a change on disk the directory is re-read, in ms (default 50) */
   settleMs?: number;
+  /** how often the directory is checked for being there and readable, in ms (default 1000) */
+  probeMs?: number;
 }
 
 const DEFAULT_SETTLE_MS = 50;
+const DEFAULT_PROBE_MS = 1000;
 
 function fsFailure(what: string, err: unknown): StoreUnavailableError {
   return new StoreUnavailableError(`${what}: ${(err as Error).message}`, { cause: err });
@@ -54,6 +57,7 @@ export class FileStore implements SubscribableStore {
   readonly dir: string;
   private readonly logger: FileStoreLogger;
   private readonly settleMs: number;
+  private readonly probeMs: number;
   private readonly subscribers: Subscribers;
   /** key → the file that defines it, as last seen (or written by us) */
   private byKey = new Map<string, PolicyFile>();
@@ -70,14 +74,21 @@ export class FileStore implements SubscribableStore {
   private dirty = true;
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
   private opened = false;
   private closed = false;
-  private backgroundFailing = false;
+  /**
+   * Why the directory cannot be read now (removed, replaced by a file, permissions), or
+   * undefined. Entering and leaving this state send a `reset`: the manager's reload then
+   * fails (its state turns stale, as with any unreachable store) or succeeds.
+   */
+  private failure: string | undefined;
 
   constructor(options: FileStoreOptions) {
     this.dir = options.dir;
     this.logger = options.logger ?? { warn: () => {} };
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    this.probeMs = options.probeMs ?? DEFAULT_PROBE_MS;
     this.subscribers = new Subscribers((err) => this.logger.warn({ err }, 'policy store subscriber failed'));
   }
 
@@ -89,6 +100,23 @@ export class FileStore implements SubscribableStore {
       throw fsFailure(`cannot create the policy directory ${this.dir}`, err);
     }
     // Watch before the first scan, so a change made while scanning is not lost.
+    const watcher = await this.startWatcher();
+    this.watcher = watcher;
+    try {
+      await this.serial(() => this.settle());
+    } catch (err) {
+      this.watcher = undefined;
+      await watcher.close();
+      throw err;
+    }
+    this.opened = true;
+    // Watcher events do not say that the directory went away (or was never re-created):
+    // a cheap stat every probeMs does, and retries the read while it fails.
+    this.probeTimer = setInterval(() => void this.probe(), this.probeMs);
+    this.probeTimer.unref();
+  }
+
+  private async startWatcher(): Promise<FSWatcher> {
     const watcher = watch(this.dir, {
       ignoreInitial: true,
       // Only the directory's own entries: subdirectories are ignored, and `..data` swaps
@@ -99,20 +127,62 @@ export class FileStore implements SubscribableStore {
       // The re-scan debounce does this job for every kind of write, atomic or not.
       awaitWriteFinish: false,
     });
-    this.watcher = watcher;
     watcher.on('all', () => this.diskChanged());
     // Raw events too: a rename of `..data` over itself is not always a chokidar event.
     watcher.on('raw', () => this.diskChanged());
     watcher.on('error', (err) => this.logger.warn({ err, dir: this.dir }, 'policy directory watcher failed'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    try {
-      await this.serial(() => this.settle());
-    } catch (err) {
-      this.watcher = undefined;
-      await watcher.close();
-      throw err;
+    return watcher;
+  }
+
+  /** Healthy: is the directory still there? Failing: can it be read again? */
+  private async probe(): Promise<void> {
+    if (this.closed) return;
+    if (this.failure === undefined) {
+      try {
+        await this.ping();
+        return;
+      } catch (err) {
+        this.dirty = true;
+        this.noteFailure((err as Error).message);
+        return;
+      }
     }
-    this.opened = true;
+    this.dirty = true;
+    await this.serial(() => this.settle()).catch(() => {});
+  }
+
+  private noteFailure(message: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = message;
+    this.logger.warn({ dir: this.dir, err: message }, 'cannot read the policy directory; the policy state is stale until it can be read again');
+    if (this.opened && !this.closed) this.subscribers.emit({ type: 'reset', revision: this.revisions.current() });
+  }
+
+  private noteRecovery(): void {
+    if (this.failure === undefined) return;
+    this.failure = undefined;
+    this.logger.warn({ dir: this.dir }, 'the policy directory can be read again');
+    if (!this.opened || this.closed) return;
+    this.subscribers.emit({ type: 'reset', revision: this.revisions.current() });
+    // The directory may be a new one (removed and created again): watch that one.
+    void this.restartWatcher();
+  }
+
+  private async restartWatcher(): Promise<void> {
+    const old = this.watcher;
+    try {
+      const watcher = await this.startWatcher();
+      if (this.closed) {
+        await watcher.close();
+        return;
+      }
+      this.watcher = watcher;
+      await old?.close();
+      this.diskChanged();
+    } catch (err) {
+      this.logger.warn({ dir: this.dir, err: (err as Error).message }, 'cannot watch the policy directory again');
+    }
   }
 
   async loadAll(): Promise<Snapshot> {
@@ -187,6 +257,7 @@ export class FileStore implements SubscribableStore {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.probeTimer);
     this.subscribers.clear();
     await this.watcher?.close();
     await this.queue;
@@ -215,13 +286,8 @@ export class FileStore implements SubscribableStore {
     if (this.closed || this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.serial(() => this.settle()).then(
-        () => { this.backgroundFailing = false; },
-        (err: unknown) => {
-          if (!this.backgroundFailing) this.logger.warn({ err, dir: this.dir }, 'cannot re-read the policy directory; keeping the last policies');
-          this.backgroundFailing = true;
-        },
-      );
+      // A failure is noted (and logged once) by settle().
+      this.serial(() => this.settle()).catch(() => {});
     }, this.settleMs);
     this.timer.unref();
   }
@@ -235,8 +301,11 @@ export class FileStore implements SubscribableStore {
       await this.rescan();
     } catch (err) {
       this.dirty = true;
-      throw fsFailure(`cannot read the policy directory ${this.dir}`, err);
+      const failure = fsFailure(`cannot read the policy directory ${this.dir}`, err);
+      this.noteFailure(failure.message);
+      throw failure;
     }
+    this.noteRecovery();
   }
 
   private async rescan(): Promise<void> {
@@ -245,7 +314,7 @@ export class FileStore implements SubscribableStore {
     const next = new Map(scan.byKey);
     const kept = new Map<string, string>();
     for (const [key, prev] of this.byKey) {
-      if (!scan.failed.has(prev.file)) continue;
+      if (prev.broken || !scan.failed.has(prev.file)) continue;
       // The file that defined this key is now broken (half-written, or a bad edit). Keep
       // its last good version: dropping the key could leave a namespace path with no
       // document at all, which answers with the default grant; and a shadowed duplicate
@@ -262,8 +331,21 @@ export class FileStore implements SubscribableStore {
       scan.filesByKey.set(key, [prev.file, ...shadowed]);
       kept.set(prev.file, key);
     }
+    // A broken file with no good version to keep is still a document: it goes to the
+    // manager as a record that does not compile, so its namespace answers 503
+    // POLICY_STATE_BROKEN instead of running without the deny it may hold.
+    const brokenIn = new Map<string, string>();
+    for (const [file, broken] of scan.failed) {
+      if (kept.has(file)) continue;
+      const record = brokenRecordOf(file, broken);
+      // A good file (or a kept version) already defines this key: this one is a duplicate, ignored as any.
+      if (next.has(record.key)) continue;
+      next.set(record.key, { file, record, broken: true });
+      scan.filesByKey.set(record.key, [file]);
+      brokenIn.set(file, record.namespace);
+    }
     scan.problems.sort((a, b) => compareKeys(a.file, b.file));
-    this.logNewProblems(scan.problems, kept);
+    this.logNewProblems(scan.problems, kept, brokenIn);
     this.problemList = scan.problems;
 
     const events: StoreEvent[] = [];
@@ -286,18 +368,23 @@ export class FileStore implements SubscribableStore {
     for (const e of events) this.subscribers.emit(e);
   }
 
-  private logNewProblems(problems: FileProblem[], kept: Map<string, string>): void {
+  private logNewProblems(problems: FileProblem[], kept: Map<string, string>, brokenIn: Map<string, string>): void {
     const now = new Set<string>();
     for (const p of problems) {
       const id = `${p.file}\0${JSON.stringify(p.errors)}`;
       now.add(id);
       if (this.logged.has(id)) continue;
       const keeping = kept.get(p.file);
+      const namespace = brokenIn.get(p.file);
       this.logger.warn(
-        { dir: this.dir, file: p.file, errors: p.errors, ...(keeping !== undefined ? { keeping } : {}) },
+        { dir: this.dir, file: p.file, errors: p.errors, ...(keeping !== undefined ? { keeping } : {}), ...(namespace !== undefined ? { namespace } : {}) },
         keeping !== undefined
           ? 'policy file does not load; keeping the last good version of its policy'
-          : 'policy file skipped',
+          : namespace === UNPLACED_NAMESPACE
+            ? 'policy file does not load and its namespace cannot be read: every path answers 503 POLICY_STATE_BROKEN until it is fixed or removed'
+            : namespace !== undefined
+              ? 'policy file does not load: its namespace answers 503 POLICY_STATE_BROKEN until it is fixed or removed'
+              : 'policy file skipped',
       );
     }
     this.logged = now;
@@ -307,11 +394,17 @@ export class FileStore implements SubscribableStore {
     const current = this.byKey.get(policy.key);
     checkPreconditions(policy.key, current?.record.etag, options);
     const file = fileNameOf(policy.key, policy.format);
+    const replacedBroken: PolicyFile[] = [];
     for (const [other, files] of this.filesByKey) {
-      // Someone named a file after this key but put another policy in it: never clobber it.
-      if (other !== policy.key && files.includes(file)) {
-        throw new Error(`cannot write policy ${policy.key}: ${file} in ${this.dir} holds policy ${other}; rename that file`);
+      if (other === policy.key || !files.includes(file)) continue;
+      // A file that does not load, under this key's file name: the write replaces it.
+      const holder = this.byKey.get(other);
+      if (holder?.broken && holder.file === file) {
+        replacedBroken.push(holder);
+        continue;
       }
+      // Someone named a file after this key but put another policy in it: never clobber it.
+      throw new Error(`cannot write policy ${policy.key}: ${file} in ${this.dir} holds policy ${other}; rename that file`);
     }
     const stale = (this.filesByKey.get(policy.key) ?? []).filter((f) => f !== file);
     try {
@@ -323,6 +416,11 @@ export class FileStore implements SubscribableStore {
       throw fsFailure(`cannot write policy ${policy.key}`, err);
     }
     const record = recordOf(policy);
+    for (const b of replacedBroken) {
+      this.byKey.delete(b.record.key);
+      this.filesByKey.delete(b.record.key);
+      this.subscribers.emit({ type: 'delete', key: b.record.key, namespace: b.record.namespace, revision: this.revisions.next() });
+    }
     this.byKey.set(policy.key, { file, record });
     this.filesByKey.set(policy.key, [file]);
     this.problemList = this.problemList.filter((p) => p.file !== file && !stale.includes(p.file));

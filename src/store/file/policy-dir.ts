@@ -4,10 +4,12 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadDocument, type LoadedDocument } from '../../core/compile/load-document.js';
+import { loadParsed, type LoadedDocument } from '../../core/compile/load-document.js';
+import { parseText } from '../../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../../core/document/types.js';
+import { isValidKey, isValidNamespace, resolveDocumentNamespace } from '../../core/namespace.js';
 import { compareKeys } from '../list-page.js';
-import { recordOf, type NewPolicy, type PolicyRecord } from '../store.js';
+import { UNPLACED_NAMESPACE, etagOf, recordOf, type NewPolicy, type PolicyRecord } from '../store.js';
 
 /** The policy a loaded document describes, as a store writes it. */
 export function newPolicyOf(loaded: LoadedDocument): NewPolicy {
@@ -48,9 +50,30 @@ export interface PolicyFile {
   /** file name inside the directory */
   file: string;
   record: PolicyRecord;
+  /** the file does not load: the record stands for it (brokenRecordOf), and never compiles */
+  broken?: true;
 }
 
-type Loaded = { ok: true; policy: NewPolicy; mtime: Date } | { ok: false; errors: DocumentError[] };
+/**
+ * A file that does not load is still a document of its namespace (SPEC: a broken document
+ * fails its namespace closed, so the deny it may hold is never silently dropped). Its
+ * place comes from what can be read of it: its key and namespace when it parses and they
+ * are valid, else none — and then it could belong anywhere (UNPLACED_NAMESPACE).
+ */
+export interface BrokenFile {
+  errors: DocumentError[];
+  /** the document's own key and namespace, when they can be read */
+  place?: { key: string; namespace: string };
+  format: DocumentFormat;
+  /** the file's text ('' when it could not be read) */
+  text: string;
+  /** the parsed value, when the text parses */
+  value?: unknown;
+  mtime: Date;
+}
+
+
+type Loaded = { ok: true; policy: NewPolicy; mtime: Date } | ({ ok: false } & BrokenFile);
 
 /**
  * What was last read from each file, keyed by a stat signature, so a re-scan after an
@@ -66,17 +89,54 @@ export interface DirScan {
   filesByKey: Map<string, string[]>;
   /** files that failed to load, and files ignored because an earlier one has their key */
   problems: FileProblem[];
-  /** names of the files that failed to load (parse, schema or compile errors) */
-  failed: Set<string>;
+  /** the files that failed to load (parse, schema or compile errors, or unreadable), by name */
+  failed: Map<string, BrokenFile>;
   /** the cache to pass to the next scan (entries of vanished files dropped) */
   cache: LoadCache;
 }
 
+function placeOf(value: unknown): { key: string; namespace: string } | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { key, namespace } = value as { key?: unknown; namespace?: unknown };
+  if (typeof key !== 'string' || !isValidKey(key)) return undefined;
+  const explicit = typeof namespace === 'string' && isValidNamespace(namespace) ? namespace : undefined;
+  const resolved = resolveDocumentNamespace(key, explicit);
+  return resolved.ok ? { key, namespace: resolved.namespace } : undefined;
+}
+
 async function loadFile(path: string, format: DocumentFormat, mtime: Date): Promise<Loaded> {
   const text = await readFile(path, 'utf8');
-  const result = loadDocument(text, format);
-  if (!result.ok) return { ok: false, errors: result.errors };
+  const parsed = parseText(text, format);
+  if (!parsed.ok) return { ok: false, errors: parsed.errors, format, text, mtime };
+  const document = parsed.documents[0]!;
+  const result = loadParsed(document, format);
+  if (!result.ok) {
+    const place = placeOf(document.value);
+    return { ok: false, errors: result.errors, format, text, value: document.value, mtime, ...(place ? { place } : {}) };
+  }
   return { ok: true, policy: newPolicyOf(result.loaded), mtime };
+}
+
+/**
+ * The record a broken file stands for: its own key and namespace when readable, else
+ * `~<file name>` (not a valid key, so it clashes with none) in UNPLACED_NAMESPACE. Its
+ * document is kept as parsed when it does not compile, so the manager reports the same
+ * errors; else a stub that fails validation the same way.
+ */
+export function brokenRecordOf(file: string, broken: BrokenFile): PolicyRecord {
+  const key = broken.place?.key ?? `~${file}`;
+  const document = broken.place !== undefined && broken.value !== undefined ? broken.value : { key, unreadable: file };
+  return {
+    key,
+    namespace: broken.place?.namespace ?? UNPLACED_NAMESPACE,
+    ordinal: null,
+    disabled: false,
+    format: broken.format,
+    text: broken.text,
+    document: document as PolicyRecord['document'],
+    etag: etagOf(broken.format, `${file}\0${broken.text}`),
+    updatedAt: broken.mtime.toISOString(),
+  };
 }
 
 function isMissing(err: unknown): boolean {
@@ -89,7 +149,7 @@ function isMissing(err: unknown): boolean {
 export async function scanPolicyDir(dir: string, previous: LoadCache): Promise<DirScan> {
   const names = (await readdir(dir)).filter((n) => formatOfFileName(n) !== undefined).sort(compareKeys);
   const cache: LoadCache = new Map();
-  const scan: DirScan = { byKey: new Map(), filesByKey: new Map(), problems: [], failed: new Set(), cache };
+  const scan: DirScan = { byKey: new Map(), filesByKey: new Map(), problems: [], failed: new Map(), cache };
   for (const file of names) {
     const path = join(dir, file);
     let loaded: Loaded;
@@ -106,10 +166,11 @@ export async function scanPolicyDir(dir: string, previous: LoadCache): Promise<D
       cache.set(file, { signature, loaded });
     } catch (err) {
       if (isMissing(err)) continue;
-      loaded = { ok: false, errors: [{ path: '', message: `cannot read the file: ${(err as Error).message}` }] };
+      const errors = [{ path: '', message: `cannot read the file: ${(err as Error).message}` }];
+      loaded = { ok: false, errors, format: formatOfFileName(file)!, text: '', mtime: new Date(0) };
     }
     if (!loaded.ok) {
-      scan.failed.add(file);
+      scan.failed.set(file, loaded);
       scan.problems.push({ file, errors: loaded.errors });
       continue;
     }

@@ -13,7 +13,7 @@
 
 import type { DocumentFormat } from '../../core/document/types.js';
 import type { NewPolicy, PolicyRecord, StoreEvent } from '../store.js';
-import { etagOf } from '../store.js';
+import { UNPLACED_NAMESPACE, etagOf } from '../store.js';
 
 /** The fields a write sets; a delete leaves the content fields null. */
 interface StoredState {
@@ -84,18 +84,29 @@ function isLive(s: StoredState): s is LiveState {
   return !s.deleted && s.format !== null && s.text !== null && s.doc !== null && s.etag !== null;
 }
 
+/** The stored document, or undefined when its JSON text does not parse (another writer, a damaged record). */
+function parsedDoc(doc: string): unknown {
+  try {
+    return JSON.parse(doc);
+  } catch {
+    return undefined;
+  }
+}
+
 function recordOfState(key: string, s: StoredState): PolicyRecord {
+  const parsed = isLive(s) ? parsedDoc(s.doc) : undefined;
   return {
     key,
-    namespace: s.namespace,
+    // Without a namespace the document could belong to any path: it fails them all closed.
+    namespace: typeof s.namespace === 'string' && s.namespace !== '' ? s.namespace : UNPLACED_NAMESPACE,
     ordinal: s.ordinal,
     disabled: s.disabled,
     format: s.format ?? 'json',
     text: s.text ?? '',
-    // A live state with a field missing was not written by this store: kept, as a
-    // document that fails validation, so its namespace fails closed (POLICY_STATE_BROKEN)
-    // instead of looking empty.
-    document: (isLive(s) ? JSON.parse(s.doc) : { key }) as PolicyRecord['document'],
+    // A live state with a field missing, or whose document does not parse, was not
+    // written by this store: kept, as a document that fails validation, so its namespace
+    // fails closed (POLICY_STATE_BROKEN) instead of looking empty or failing every load.
+    document: (parsed !== undefined && parsed !== null && typeof parsed === 'object' ? parsed : { key }) as PolicyRecord['document'],
     etag: s.etag ?? '"incomplete"',
     updatedAt: s.updatedAt.toISOString(),
   };
