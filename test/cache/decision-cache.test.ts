@@ -4,6 +4,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { DecisionCache, decisionKey, escapeKeyPart, identityDigest } from '../../src/cache/decision-cache.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
+import { addPath, emptyReads } from '../../src/core/condition/dependencies.js';
 
 const subject = (id: string, roles: string[] = [], groups: string[] = []) => ({ id, roles, groups, attributes: {} });
 
@@ -26,7 +27,8 @@ t.test('identity: roles and groups in any order, exactly what conditions read', 
   t.equal(identityDigest({ subject: subject('u') }, undefined, 0), undefined);
   t.equal(identityDigest({ subject: subject('u', ['b', 'a']) }, undefined, 0), identityDigest({ subject: subject('u', ['a', 'b']) }, undefined, 0));
   t.not(identityDigest({ subject: subject('u', ['a']) }, undefined, 0), identityDigest({ subject: subject('u', [], ['a']) }, undefined, 0), 'a role is not a group');
-  const reads = { paths: new Set(['context.tier']), now: true, predicates: new Set<string>() };
+  const reads = { ...emptyReads(), now: true };
+  addPath(reads, ['context', 'tier']);
   const a = identityDigest({ subject: subject('u'), context: { tier: 'gold', other: 1 } }, reads, 5);
   t.equal(a, identityDigest({ subject: subject('u'), context: { tier: 'gold', other: 2 } }, reads, 5), 'unread keys do not matter');
   t.not(a, identityDigest({ subject: subject('u'), context: { tier: 'silver' } }, reads, 5));
