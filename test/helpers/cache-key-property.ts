@@ -23,7 +23,7 @@ const SELECT_PATHS = [
 const INDEX_PATHS = [
   'context["a.b"]', 'context["a"]', 'subject.attributes["a.b"]', 'resource.attributes["a.b"]', 'context.a["b"]',
   'context[context.x]', 'context.a[context.x]', 'context.a[0]', 'context.a[1]', 'subject.attributes[context.x]',
-  'resource["attributes"]["a"]', 'subject.id', 'resource.id', 'dyn(context).a',
+  'resource["attributes"]["a"]', 'subject.id', 'resource.id', 'dyn(context).a', 'subject.roles', 'subject.groups', 'subject.roles[0]',
 ];
 const LITERALS = ['1', '0', '1.0', '0.0', '5.0', '-1.0', '"1"', '"a"', '"a.b"', 'true', 'false', 'null', '[]', '{}', '[1]', '"u"'];
 
@@ -44,7 +44,13 @@ const atom: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(path, fc.constantFrom('int', 'double', 'string', 'bool', 'null_type', 'list', 'map')).map(([p, ty]) => `type(${p}) == ${ty}`),
   path.map((p) => `1.0 / ${p} < 0.0`),
   fc.tuple(path, fc.constantFrom('"1"', '"-0"', '"0"', '"+Inf"', '"-Inf"', '"NaN"', '"1.5"', '"true"')).map(([p, s]) => `string(${p}) == ${s}`),
-  fc.constantFrom('"a.b" in context', '"a" in context', '"b" in context.a', 'size(context) == 2', 'context.a != context.b', 'has(context.a) && !has(context.b)'),
+  fc.constantFrom('"a.b" in context', '"a" in context', '"b" in context.a', 'size(context) == 2', 'context.a != context.b', 'has(context.a) && !has(context.b)',
+    '"a" in subject.roles', 'subject.roles == ["a", "b"]'),
+  // bound variables named like the roots, and cel.bind
+  fc.tuple(path, literal).map(([p, l]) => `${p}.exists(context, context == ${l})`),
+  fc.tuple(path, literal).map(([p, l]) => `cel.bind(x, ${p}, x == ${l})`),
+  fc.tuple(path, literal).map(([p, l]) => `cel.bind(context, ${p}, context.a == ${l})`),
+  fc.tuple(path, literal).map(([p, l]) => `cel.bind(subject, context, subject.attributes == ${l} || ${p} == ${l})`),
 );
 
 export const condition: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
@@ -79,19 +85,20 @@ export interface Inputs {
   context: Record<string, unknown>;
   subject: Record<string, unknown>;
   resource: Record<string, unknown>;
+  roles: string[];
 }
-const inputs: fc.Arbitrary<Inputs> = fc.record({ context: record, subject: record, resource: record });
+const inputs: fc.Arbitrary<Inputs> = fc.record({ context: record, subject: record, resource: record, roles: fc.constantFrom([], ['a'], ['a', 'b'], ['b', 'a'], ['a', 'a']) });
 
-type Edit = { scope: keyof Inputs; key: string; op: 'set' | 'delete' | 'reverse'; value: unknown };
+type Edit = { scope: 'context' | 'subject' | 'resource'; key: string; op: 'set' | 'delete' | 'reverse'; value: unknown };
 const edit: fc.Arbitrary<Edit> = fc.record({
-  scope: fc.constantFrom<keyof Inputs>('context', 'subject', 'resource'),
+  scope: fc.constantFrom<Edit['scope']>('context', 'subject', 'resource'),
   key: fc.constantFrom(...KEYS),
   op: fc.constantFrom<Edit['op']>('set', 'delete', 'reverse'),
   value,
 });
 
 function applyEdits(base: Inputs, edits: readonly Edit[]): Inputs {
-  const out: Inputs = { context: { ...base.context }, subject: { ...base.subject }, resource: { ...base.resource } };
+  const out: Inputs = { context: { ...base.context }, subject: { ...base.subject }, resource: { ...base.resource }, roles: base.roles };
   for (const e of edits) {
     const target = out[e.scope];
     if (e.op === 'set') target[e.key] = e.value;
@@ -125,7 +132,7 @@ function summary(d: Decision): string {
 
 function toRequest(i: Inputs) {
   return {
-    subject: { id: 'user:u', roles: ['r'], groups: [], attributes: i.subject },
+    subject: { id: 'user:u', roles: i.roles, groups: [], attributes: i.subject },
     context: i.context,
     resource: { type: 'doc', id: 'd', attributes: i.resource },
   };
