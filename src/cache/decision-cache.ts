@@ -35,23 +35,71 @@ export function escapeKeyPart(part: string): string {
   return part.replace(/%/g, '%25').replace(/-/g, '%2D');
 }
 
-/** JSON with sorted object keys, so equal values give equal text. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) out[k] = (v as Record<string, unknown>)[k];
-    return out;
-  });
+/** Objects that are neither plain nor known get a token of their own: never a shared entry. */
+let uniqueToken = 0;
+
+/**
+ * An injective text for an input value, as conditions see it: JSON where JSON is exact,
+ * and bare tokens where JSON loses something — `NaN`, `Infinity`, `-Infinity`, `-0`,
+ * `undefined`, `12n` (bigint), `D<ms>` (a Date, as registry-typed datetimes are).
+ * Object keys keep their order: comprehensions over a map (`m.map(k, k)[0]`) see it.
+ */
+export function encodeValue(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (Number.isFinite(value)) return value === 0 && 1 / value < 0 ? '-0' : String(value);
+      return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return `${value}n`;
+    case 'undefined':
+      return 'undefined';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + encodeValue(value[i]);
+        return `${out}]`;
+      }
+      if (isPlainObject(value)) {
+        let out = '{';
+        let first = true;
+        for (const k of Object.keys(value)) {
+          out += `${first ? '' : ','}${JSON.stringify(k)}:${encodeValue(value[k])}`;
+          first = false;
+        }
+        return `${out}}`;
+      }
+      if (value instanceof Date) return `D${value.getTime()}`;
+      return `U${++uniqueToken}`;
+    }
+    default:
+      return `U${++uniqueToken}`;
+  }
 }
 
-function lookup(root: unknown, parts: readonly string[]): unknown {
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * The value at `segments` under `root`, encoded: `~` when a key is missing; `!` and the
+ * whole value when a step meets something that is not a plain object (a list, a string,
+ * null…), so every value a condition could tell apart has its own text.
+ */
+function encodeAt(root: unknown, segments: readonly string[]): string {
   let cur = root;
-  for (const p of parts) {
-    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return undefined;
-    cur = (cur as Record<string, unknown>)[p];
+  for (let i = 1; i < segments.length; i++) {
+    if (!isPlainObject(cur)) return `!${encodeValue(cur)}`;
+    if (!Object.hasOwn(cur, segments[i]!)) return '~';
+    cur = cur[segments[i]!];
   }
-  return cur;
+  return encodeValue(cur);
 }
 
 export interface IdentityInputs {
@@ -60,32 +108,50 @@ export interface IdentityInputs {
   context?: unknown;
 }
 
+/** The read paths in a fixed order, computed once per reads object (paths are only ever added). */
+const sortedPaths = new WeakMap<ConditionReads, { size: number; list: Array<[string, readonly string[]]> }>();
+
+function pathsInOrder(reads: ConditionReads): Array<[string, readonly string[]]> {
+  const known = sortedPaths.get(reads);
+  if (known && known.size === reads.paths.size) return known.list;
+  const list = [...reads.paths].filter(([, segments]) => segments[0] !== 'ns').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  sortedPaths.set(reads, { size: reads.paths.size, list });
+  return list;
+}
+
 /**
- * A stable digest of everything beyond the subject id that the result can depend on:
- * roles and groups (order does not matter), and, when the path's conditions read them,
- * exactly the attributes, context keys and resource fields they read, and the time
- * bucket of `now`. Undefined when there is nothing.
+ * A stable, injective digest of everything beyond the subject id that the result can
+ * depend on: roles and groups (order does not matter), and, when the path's conditions
+ * read them, exactly the attributes, context keys and resource fields they read (by
+ * path segments, each value encoded by `encodeValue`, a missing key distinct from null),
+ * and the time bucket of `now`. Undefined when there is nothing.
  */
 export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number): string | undefined {
   const { subject } = inputs;
   const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now || reads.relations);
   if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
-  const parts: unknown[] = [[...subject.roles].sort(), [...subject.groups].sort()];
+  // Roles and groups are lists of strings: plain JSON is exact.
+  let text = `[${JSON.stringify([...subject.roles].sort())},${JSON.stringify([...subject.groups].sort())}`;
   if (hasReads) {
-    const roots = { subject: { id: subject.id, roles: subject.roles, groups: subject.groups, attributes: subject.attributes }, context: inputs.context ?? {}, resource: inputs.resource ?? {} };
-    for (const path of [...reads.paths].sort()) {
-      const [root, ...rest] = path.split('.');
-      if (root === 'ns') continue; // fixed by the path, already in the key
-      parts.push(path, lookup((roots as Record<string, unknown>)[root!], rest) ?? null);
+    let subjectRoot: unknown;
+    for (const [key, segments] of pathsInOrder(reads)) {
+      const root = segments[0];
+      let value: unknown;
+      // `ns` is fixed by the path, already in the key (left out by pathsInOrder).
+      if (root === 'subject') value = subjectRoot ??= { id: subject.id, roles: subject.roles, groups: subject.groups, attributes: subject.attributes };
+      else if (root === 'context') value = inputs.context ?? {};
+      else if (root === 'resource') value = inputs.resource ?? {};
+      else value = undefined; // not an input: nothing to read (encoded all the same)
+      text += `,${key},${encodeAt(value, segments)}`;
     }
-    if (reads.now) parts.push('now', timeBucket);
+    if (reads.now) text += `,"now",${timeBucket}`;
     // related() answers from the relationship graph: a new revision is a new entry.
-    if (reads.relations) parts.push('relations', relationsRevision());
+    if (reads.relations) text += `,"relations",${JSON.stringify(relationsRevision())}`;
   }
-  // Roles and groups alone are lists of strings: plain JSON is already canonical.
-  const text = hasReads ? canonical(parts) : JSON.stringify(parts);
+  text += ']';
   // Short identities join the key as they are (cheaper than hashing, still injective: the
-  // subject and target parts before them are escaped, and JSON never looks like base64url).
+  // subject and target parts before them are escaped, and the text starts with `[`, which
+  // base64url never holds).
   return text.length <= MAX_INLINE_IDENTITY ? text : createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 

@@ -2,8 +2,10 @@
 // roles and groups, and invalidation drops exactly the entries of changed namespaces.
 import t from 'tap';
 import fc from 'fast-check';
-import { DecisionCache, decisionKey, escapeKeyPart, identityDigest } from '../../src/cache/decision-cache.js';
+import { DecisionCache, decisionKey, encodeValue, escapeKeyPart, identityDigest } from '../../src/cache/decision-cache.js';
+import { compileCondition } from '../../src/core/condition/compile-condition.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
+import { addPath, emptyReads } from '../../src/core/condition/dependencies.js';
 
 const subject = (id: string, roles: string[] = [], groups: string[] = []) => ({ id, roles, groups, attributes: {} });
 
@@ -26,7 +28,8 @@ t.test('identity: roles and groups in any order, exactly what conditions read', 
   t.equal(identityDigest({ subject: subject('u') }, undefined, 0), undefined);
   t.equal(identityDigest({ subject: subject('u', ['b', 'a']) }, undefined, 0), identityDigest({ subject: subject('u', ['a', 'b']) }, undefined, 0));
   t.not(identityDigest({ subject: subject('u', ['a']) }, undefined, 0), identityDigest({ subject: subject('u', [], ['a']) }, undefined, 0), 'a role is not a group');
-  const reads = { paths: new Set(['context.tier']), now: true, predicates: new Set<string>() };
+  const reads = { ...emptyReads(), now: true };
+  addPath(reads, ['context', 'tier']);
   const a = identityDigest({ subject: subject('u'), context: { tier: 'gold', other: 1 } }, reads, 5);
   t.equal(a, identityDigest({ subject: subject('u'), context: { tier: 'gold', other: 2 } }, reads, 5), 'unread keys do not matter');
   t.not(a, identityDigest({ subject: subject('u'), context: { tier: 'silver' } }, reads, 5));
@@ -55,4 +58,38 @@ t.test('invalidation drops exactly the entries of changed namespaces', async (t)
   const off = new DecisionCache({ max: 0, ttlMs: 0 });
   off.set('k', { decision, namespaces: ['x'], revision: '1' });
   t.equal(off.get('k'), undefined, 'CACHE_MAX=0 disables the cache');
+});
+
+t.test('read paths are segments; a dynamic step keys the whole value it picks from', async (t) => {
+  const paths = (when: string) => {
+    const c = compileCondition(when, []);
+    if (!c.ok) throw new Error(c.error.message);
+    return [...c.condition.reads.paths.values()].map((p) => [...p]).sort();
+  };
+  t.same(paths('context["mfa.verified"] == true'), [['context', 'mfa.verified']]);
+  t.same(paths('context.mfa.verified == true'), [['context', 'mfa']]);
+  t.same(paths('subject.attributes["a.b"] == 1 && resource.attributes.c.d == 2'), [['resource', 'attributes', 'c'], ['subject', 'attributes', 'a.b']]);
+  t.same(paths('context[context.k] == 1'), [['context'], ['context', 'k']]);
+  t.same(paths('subject.attributes[context.k] == 1'), [['context', 'k'], ['subject', 'attributes']]);
+  t.same(paths('context.xs.exists(x, x.y == 1)'), [['context', 'xs']]);
+  t.same(paths('"a" in context || dyn(resource).id == "x"'), [['context'], ['resource']]);
+});
+
+t.test('values a condition can tell apart encode apart', async (t) => {
+  const values: unknown[] = [undefined, null, true, false, 0, -0, 1, 1.5, -1, Infinity, -Infinity, NaN, 1n, '1', '', 'null', 'Infinity', '~',
+    [], [1], ['1'], [null], [[]], {}, { a: 1 }, { a: '1' }, { 'a.b': 1 }, { a: { b: 1 } }, { a: 1, b: 2 }, { b: 2, a: 1 }, { a: undefined }, new Date(0), new Date(1), '1970-01-01T00:00:00.000Z'];
+  const texts = values.map(encodeValue);
+  t.equal(new Set(texts).size, values.length, texts.join(' '));
+  t.not(encodeValue(new Map()), encodeValue(new Map()), 'unknown objects never share a text');
+  const reads = emptyReads();
+  addPath(reads, ['context', 'x']);
+  const id = (context: object) => identityDigest({ subject: subject('u'), context }, reads, 0);
+  t.not(id({ x: null }), id({}), 'null is not missing');
+  t.not(id({ x: Infinity }), id({ x: null }), 'Infinity is not null');
+  const dotted = emptyReads();
+  addPath(dotted, ['context', 'a.b']);
+  t.not(identityDigest({ subject: subject('u'), context: { 'a.b': true } }, dotted, 0), identityDigest({ subject: subject('u'), context: { 'a.b': false } }, dotted, 0));
+  const deep = emptyReads();
+  addPath(deep, ['context', 'a', 'b']);
+  t.not(identityDigest({ subject: subject('u'), context: { a: 'str' } }, deep, 0), identityDigest({ subject: subject('u'), context: { a: {} } }, deep, 0), 'a step through a string is not a missing key');
 });

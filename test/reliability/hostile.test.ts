@@ -15,6 +15,7 @@ import { httpSender, type Send } from '../helpers/http.js';
 import { loadDocument } from '../../src/core/compile/load-document.js';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { FileStore } from '../../src/store/file/file-store.js';
+import { checkConfusionCases } from '../helpers/cache-confusion.js';
 
 interface Reply {
   status: number;
@@ -420,4 +421,11 @@ t.test('reading a YAML document takes time linear in its size', async (t) => {
   t.comment(`reading a ${Math.round(smallText.length / 1024)} KB YAML policy: ${small.toFixed(1)} ms; ${Math.round(largeText.length / 1024)} KB: ${large.toFixed(1)} ms`);
   // 8× the text: linear work costs about 8×, quadratic about 64×; the bound sits between.
   t.ok(large / small < 32, `8× the text costs ${(large / small).toFixed(1)}× the time (linear ≈ 8, quadratic ≈ 64)`);
+});
+
+t.test('inputs a lossy cache key would confuse get their own answers', async (t) => {
+  // Not 4xx cases: valid requests whose inputs differ only in what a lossy key drops (a
+  // dotted key against a path, null against missing, ±Infinity against null, key order…).
+  // The cases and their checks: test/helpers/cache-confusion.ts.
+  await checkConfusionCases(t, send, 'hostilecache');
 });

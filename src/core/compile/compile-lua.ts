@@ -4,7 +4,7 @@
 
 import { checkLuaChunk } from '../lua/static-check.js';
 import { isLuaReady, LuaSandbox, DEFAULT_LUA_BUDGETS, type LuaBudgets } from '../lua/sandbox.js';
-import { emptyReads, type ConditionReads } from '../condition/dependencies.js';
+import { addPath, emptyReads, type ConditionReads } from '../condition/dependencies.js';
 import type { DocumentError, LuaDocument, PolicyDocument } from '../document/types.js';
 import { resolveDocumentNamespace } from '../namespace.js';
 import type { CompiledPolicy, LuaRef } from './types.js';
@@ -55,7 +55,7 @@ function readsOf(declared: readonly string[] | undefined): ConditionReads {
   const reads = emptyReads();
   for (const r of declared ?? ['subject', 'context', 'resource']) {
     if (r === 'now') reads.now = true;
-    else reads.paths.add(r);
+    else addPath(reads, r.split('.')); // declared reads are identifiers joined by dots (the schema's pattern)
   }
   return reads;
 }

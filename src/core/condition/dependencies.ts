@@ -3,8 +3,12 @@
 // names, and the nesting of comprehensions (bounded to keep the cost linear).
 
 export interface ConditionReads {
-  /** dotted paths read, e.g. `subject.attributes.mfa`, `context.hour`; a root alone = all of it */
-  paths: Set<string>;
+  /**
+   * Paths read, as segments under a root variable: `['subject', 'attributes', 'mfa']`,
+   * `['context', 'mfa.verified']` (one key with a dot in it, not `context.mfa.verified`);
+   * a root alone = all of it. Keyed by `pathKey(segments)`, so each path is held once.
+   */
+  paths: Map<string, readonly string[]>;
   now: boolean;
   predicates: Set<string>;
   /** the expression calls related(): its value depends on the relationship graph's revision (absent = false) */
@@ -12,11 +16,21 @@ export interface ConditionReads {
 }
 
 export function emptyReads(): ConditionReads {
-  return { paths: new Set(), now: false, predicates: new Set(), relations: false };
+  return { paths: new Map(), now: false, predicates: new Set(), relations: false };
+}
+
+/** An injective text for a list of segments (JSON: segments may hold `.`, `"` or anything). */
+export function pathKey(segments: readonly string[]): string {
+  return JSON.stringify(segments);
+}
+
+export function addPath(reads: ConditionReads, segments: readonly string[]): void {
+  const key = pathKey(segments);
+  if (!reads.paths.has(key)) reads.paths.set(key, [...segments]);
 }
 
 export function mergeReads(into: ConditionReads, from: ConditionReads): void {
-  for (const p of from.paths) into.paths.add(p);
+  for (const [key, segments] of from.paths) if (!into.paths.has(key)) into.paths.set(key, segments);
   for (const p of from.predicates) into.predicates.add(p);
   if (from.now) into.now = true;
   if (from.relations) into.relations = true;
@@ -35,7 +49,12 @@ function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && typeof (v as Node).op === 'string';
 }
 
-/** `subject.attributes.mfa` for a chain of literal accesses ending in a root variable. */
+/**
+ * `['subject', 'attributes', 'mfa']` for a chain of field selections and string-literal
+ * indexes ending in a variable; undefined when any step is something else (a dynamic
+ * index, a call…): the caller then records what that step's operands read (a root read
+ * whole), which covers every key the index could pick.
+ */
 function accessPath(node: Node): string[] | undefined {
   const parts: string[] = [];
   let cur: Node = node;
@@ -75,7 +94,7 @@ export function analyseCondition(ast: unknown, predicateNames: ReadonlySet<strin
         // subject.attributes.x / context.x / resource.attributes.x are tracked to the key
         // that matters; deeper parts of the value are part of that value.
         const cut = path[0] === 'context' ? 2 : 3;
-        reads.paths.add(path.slice(0, cut).join('.'));
+        addPath(reads, path.slice(0, cut));
         return;
       }
     }
@@ -83,7 +102,7 @@ export function analyseCondition(ast: unknown, predicateNames: ReadonlySet<strin
       const name = String(v.args);
       if (bound.has(name)) return;
       if (name === 'now') reads.now = true;
-      else if (ROOTS.has(name)) reads.paths.add(name);
+      else if (ROOTS.has(name)) addPath(reads, [name]);
       else if (predicateNames.has(name)) reads.predicates.add(name);
       return;
     }
