@@ -49,6 +49,8 @@ const ROUTES: Record<string, RouteAccess> = {
 /** URL prefixes whose routes share a class for safe methods: swagger-ui's page and files. */
 const READ_PREFIXES: ReadonlyArray<readonly [string, RouteAccess]> = [['/docs', 'docs']];
 
+const CATCH_ALLS = new Set(['/v1/policies', '/v1/policies/*', '/v1/relations', '/v1/relations/*']);
+
 /** The class of a route, and whether the table names it (else: admin, fail closed). */
 export function routeAccess(method: string, url: string): { access: RouteAccess; listed: boolean } {
   const m = method === 'HEAD' ? 'GET' : method;
@@ -58,9 +60,9 @@ export function routeAccess(method: string, url: string): { access: RouteAccess;
     for (const [prefix, access] of READ_PREFIXES) {
       if (url === prefix || url.startsWith(`${prefix}/`)) return { access, listed: true };
     }
-    // STORE=none answers every /v1/policies and /v1/relations URL with a refusal.
-    if (url === '/v1/policies/*' || url === '/v1/relations/*') return { access: 'read', listed: true };
   }
+  // STORE=none answers every method on these with a refusal: reads as reads, the rest as writes.
+  if (CATCH_ALLS.has(url)) return { access: m === 'GET' ? 'read' : 'admin', listed: true };
   return { access: 'admin', listed: false };
 }
 
@@ -90,6 +92,20 @@ type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDone
 
 function asArray<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export interface RouteAccessEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+  listed: boolean;
+}
+
+const installed = new WeakMap<FastifyInstance, RouteAccessEntry[]>();
+
+/** The class of every route added to this app (for the route table in docs/security.md and its test). */
+export function accessTable(app: FastifyInstance): readonly RouteAccessEntry[] {
+  return installed.get(app) ?? [];
 }
 
 /**
@@ -144,10 +160,14 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     }
     done();
   };
+  const table: RouteAccessEntry[] = [];
+  installed.set(app, table);
   app.addHook('onRoute', (route) => {
-    const hook = hookFor(route.method, route.url ?? route.path ?? '');
+    const url = route.url ?? route.path ?? '';
+    for (const method of asArray(route.method)) table.push({ method, url, ...routeAccess(method, url) });
+    const hook = hookFor(route.method, url);
     if (hook) route.onRequest = [hook, ...asArray(route.onRequest)] as RouteOptions['onRequest'];
-    if (typeof route.method === 'string' && routeAccess(route.method, route.url ?? '').access === 'decision') {
+    if (typeof route.method === 'string' && routeAccess(route.method, url).access === 'decision') {
       route.preValidation = [inlinePolicies, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     }
   });
