@@ -3,6 +3,7 @@
 import { ConfigError, isLoopback, loadConfig } from './config/config.js';
 import { createServices, decisionLogOptions } from './compose.js';
 import { createLogger } from './observability/logger.js';
+import { accessWarnings } from './server/admin-auth.js';
 import { buildApp } from './server/app.js';
 import { defaultUiDir } from './server/routes/ui.js';
 import { readFileSync } from 'node:fs';
@@ -20,9 +21,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   const logger = createLogger(config.logLevel);
   const loopbackOnly = isLoopback(config.host);
-  if (!loopbackOnly && config.adminToken === undefined) {
-    logger.warn({ host: config.host }, 'listening beyond loopback without ADMIN_TOKEN: write routes are refused');
-  }
+  const auth = { adminToken: config.adminToken, readToken: config.readToken, loopbackOnly, allowedHosts: config.allowedHosts };
+  for (const warning of accessWarnings(auth)) logger.warn({ host: config.host }, warning);
   const services = await createServices(config, logger);
   services.metrics.collectProcessMetrics();
   const app = await buildApp({
@@ -32,7 +32,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
-    auth: { adminToken: config.adminToken, loopbackOnly },
+    auth,
     bodyLimit: config.bodyLimit,
     logger,
     metrics: services.metrics,

@@ -9,7 +9,7 @@ import { PolicyEngineClientError, TRANSPORT_CODES } from './errors.js';
 export interface PolicyEngineClientOptions {
   /** e.g. `http://127.0.0.1:8080` (a path prefix is kept) */
   baseUrl: string;
-  /** sent as `Authorization: Bearer …` on write routes */
+  /** sent as `Authorization: Bearer …` on every call: writes, reads of stored state and inline policies need it when the engine sets ADMIN_TOKEN (a READ_TOKEN does for reads) */
   adminToken?: string;
   /** per call, connection to last byte; default 2000 ms */
   timeoutMs?: number;
@@ -109,7 +109,6 @@ interface Call {
   contentType?: string;
   accept?: string;
   headers?: Record<string, string>;
-  admin?: boolean;
   /** statuses answered normally besides 2xx */
   accept503?: boolean;
 }
@@ -145,7 +144,7 @@ export class PolicyEngineClient {
   putPolicy(key: string, document: PolicyInput, options: WriteOptions = {}): Promise<PutPolicyResult> {
     return this.json({
       method: 'PUT', path: `/v1/policies/${encodeURIComponent(key)}`, ...textBody(document, options.format),
-      headers: preconditions(options), admin: true,
+      headers: preconditions(options),
     }, options);
   }
 
@@ -167,12 +166,12 @@ export class PolicyEngineClient {
   }
 
   async deletePolicy(key: string, options: Omit<WriteOptions, 'format' | 'ifNoneMatch'> = {}): Promise<void> {
-    await this.send({ method: 'DELETE', path: `/v1/policies/${encodeURIComponent(key)}`, headers: preconditions(options), admin: true }, options);
+    await this.send({ method: 'DELETE', path: `/v1/policies/${encodeURIComponent(key)}`, headers: preconditions(options) }, options);
   }
 
   /** Bulk import: objects, or a JSON array / multi-document YAML text. All or nothing is validated first. */
   importPolicies(documents: Array<Record<string, unknown>> | string, options: CallOptions & { format?: DocumentFormat } = {}): Promise<ImportResult> {
-    return this.json({ method: 'POST', path: '/v1/policies', ...textBody(documents, options.format), admin: true }, options);
+    return this.json({ method: 'POST', path: '/v1/policies', ...textBody(documents, options.format) }, options);
   }
 
   /** Compile without storing. */
@@ -182,7 +181,7 @@ export class PolicyEngineClient {
 
   /** What proposed changes would do to recorded requests and stored test suites; writes nothing. */
   preview(request: PreviewRequest, options: CallOptions = {}): Promise<PreviewResult> {
-    return this.json({ method: 'POST', path: '/v1/preview', body: JSON.stringify(request), contentType: JSON_TYPE, admin: true }, options);
+    return this.json({ method: 'POST', path: '/v1/preview', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
   }
 
   /** Liveness: resolves when the process answers. */
@@ -204,7 +203,7 @@ export class PolicyEngineClient {
     const headers: Record<string, string> = { ...this.options.headers, ...call.headers };
     if (call.accept) headers.accept = call.accept;
     if (call.contentType) headers['content-type'] = call.contentType;
-    if (call.admin && this.options.adminToken !== undefined) headers.authorization = `Bearer ${this.options.adminToken}`;
+    if (this.options.adminToken !== undefined) headers.authorization = `Bearer ${this.options.adminToken}`;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
     if (options.acceptLanguage !== undefined) headers['accept-language'] = options.acceptLanguage;
     const timeout = AbortSignal.timeout(this.timeoutMs);

@@ -14,6 +14,9 @@ export interface Config {
   mongoDb?: string;
   policyDir: string;
   adminToken?: string;
+  readToken?: string;
+  /** Host header names accepted besides the loopback ones */
+  allowedHosts: string[];
   tlsCertFile?: string;
   tlsKeyFile?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -161,6 +164,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (dirProblem !== undefined) problems.push(dirProblem);
   if (typeof values.adminToken === 'string' && values.adminToken.length < 16) {
     problems.push('ADMIN_TOKEN must be at least 16 characters');
+  }
+  if (typeof values.readToken === 'string') {
+    if (values.readToken.length < 16) problems.push('READ_TOKEN must be at least 16 characters');
+    if (values.adminToken === undefined) problems.push('READ_TOKEN needs ADMIN_TOKEN: without an admin token reads take no token');
+    if (values.readToken === values.adminToken) problems.push('READ_TOKEN must differ from ADMIN_TOKEN');
+  }
+  for (const h of (values.allowedHosts as string[] | undefined) ?? []) {
+    if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i.test(h)) problems.push(`ALLOWED_HOSTS: ${JSON.stringify(h)} is not a host name (no scheme, no port)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as unknown as Config;

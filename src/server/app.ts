@@ -12,6 +12,7 @@ import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
 import type { RelationService } from '../engine/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
+import { installAccessControl } from './route-access.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { decisionRoutes } from './routes/decisions.js';
@@ -77,6 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  // Before any route: every route added after this gets its access hook (route-access.ts).
+  installAccessControl(app, deps.auth);
   // Both see every route added after them: swagger documents it, the metrics hook times it.
   await registerOpenApi(app);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });

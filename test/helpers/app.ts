@@ -57,7 +57,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
-    auth: { adminToken: config.adminToken, loopbackOnly: options.loopbackOnly ?? true },
+    auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
     bodyLimit: config.bodyLimit,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),

@@ -12,8 +12,9 @@ import { brokenSuite, summarize } from '../../testing/run-suite.js';
 import type { RunResult, SuiteProblem, SuiteResult } from '../../testing/types.js';
 import { toJUnit } from '../../testing/junit.js';
 import { prepareRuntime } from '../runtime.js';
+import { tokenOption } from '../remote.js';
 
-async function runRemote(paths: readonly string[], url: string): Promise<RunResult> {
+async function runRemote(paths: readonly string[], url: string, token: string | undefined): Promise<RunResult> {
   const started = performance.now();
   const found = findSuiteFiles(paths);
   const suites: SuiteResult[] = found.problems.map((p) => brokenSuite(p.file ?? '?', p.file, [p]));
@@ -24,7 +25,9 @@ async function runRemote(paths: readonly string[], url: string): Promise<RunResu
       continue;
     }
     const r = await fetch(`${url.replace(/\/+$/, '')}/v1/test`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bundled.suite),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(bundled.suite),
     });
     const body = await r.json() as SuiteResult & { message?: string; code?: string; details?: SuiteProblem[] };
     if (r.ok) suites.push({ ...body, file });
@@ -44,10 +47,11 @@ export function addTestCommand(program: Command): void {
     .option('--junit <file>', 'also write a JUnit XML report to this file')
     .option('--json', 'print the results as JSON instead of text')
     .option('--url <url>', 'run the suites on a running service (POST /v1/test) instead of in-process')
+    .addOption(tokenOption()) // POST /v1/test runs caller-supplied policies: the admin token when the service sets one
     .option('-v, --verbose', 'list passing cases too')
     .action(async (paths, options) => {
       await prepareRuntime(); // includes compile even when a service runs the suite
-      const run = options.url !== undefined ? await runRemote(paths, options.url) : runSuiteFiles(paths);
+      const run = options.url !== undefined ? await runRemote(paths, options.url, options.token) : runSuiteFiles(paths);
       if (options.junit !== undefined) {
         mkdirSync(dirname(options.junit), { recursive: true });
         writeFileSync(options.junit, toJUnit(run));

@@ -1,0 +1,174 @@
+// Who may call what (docs/security.md): every route has an access class, looked up by
+// method and URL pattern when the route is added, and one onRequest hook per route
+// enforces it before the body is read, so a caller without a token learns nothing about
+// validation. A route this table does not list is treated as a write (fail closed).
+
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import { makeTokenGuards, type AdminAuthOptions } from './admin-auth.js';
+import { makeOriginCheck, originPolicy } from './request-origin.js';
+
+/**
+ * - health: open to everyone, no checks (probes send any Host)
+ * - decision: open (on loopback, or to the network it listens on); inline `policies` are code
+ * - code: runs caller-supplied CEL / Lua: the admin token when one is set
+ * - read: stored state: the read or admin token when a token is set
+ * - docs: a read, served with a strict CSP and no framing
+ * - page: the playground's static files (its own guard: routes/ui.ts)
+ * - admin: writes and previews: the admin token; refused beyond loopback without one
+ */
+export type RouteAccess = 'health' | 'decision' | 'code' | 'read' | 'docs' | 'page' | 'admin';
+
+const ROUTES: Record<string, RouteAccess> = {
+  'GET /healthz': 'health',
+  'GET /readyz': 'health',
+  'POST /v1/evaluate': 'decision',
+  'POST /evaluate': 'decision',
+  'POST /v1/check': 'decision',
+  'POST /v1/relations/check': 'decision',
+  'POST /v1/test': 'code',
+  'POST /v1/validate': 'code',
+  'GET /v1/policies': 'read',
+  'GET /v1/policies/:key': 'read',
+  'GET /v1/relations': 'read',
+  'GET /v1/relations/schema': 'read',
+  'POST /v1/relations/lookup-resources': 'read',
+  'POST /v1/relations/lookup-subjects': 'read',
+  'GET /metrics': 'read',
+  'GET /openapi.json': 'docs',
+  'GET /ui': 'page',
+  'GET /ui/': 'page',
+  'GET /ui/assets/:name': 'page',
+  'PUT /v1/policies/:key': 'admin',
+  'DELETE /v1/policies/:key': 'admin',
+  'POST /v1/policies': 'admin',
+  'POST /v1/preview': 'admin',
+  'PUT /v1/relations/schema': 'admin',
+  'POST /v1/relations/write': 'admin',
+};
+
+/** URL prefixes whose routes share a class for safe methods: swagger-ui's page and files. */
+const READ_PREFIXES: ReadonlyArray<readonly [string, RouteAccess]> = [['/docs', 'docs']];
+
+const CATCH_ALLS = new Set(['/v1/policies', '/v1/policies/*', '/v1/relations', '/v1/relations/*']);
+
+/** The class of a route, and whether the table names it (else: admin, fail closed). */
+export function routeAccess(method: string, url: string): { access: RouteAccess; listed: boolean } {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const exact = ROUTES[`${m} ${url}`];
+  if (exact) return { access: exact, listed: true };
+  if (m === 'GET') {
+    for (const [prefix, access] of READ_PREFIXES) {
+      if (url === prefix || url.startsWith(`${prefix}/`)) return { access, listed: true };
+    }
+  }
+  // STORE=none answers every method on these with a refusal: reads as reads, the rest as writes.
+  if (CATCH_ALLS.has(url)) return { access: m === 'GET' ? 'read' : 'admin', listed: true };
+  return { access: 'admin', listed: false };
+}
+
+/** swagger-ui loads only its own files and styles its elements inline. */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function docsHeaders(reply: FastifyReply): void {
+  reply
+    .header('content-security-policy', DOCS_CSP)
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cross-origin-opener-policy', 'same-origin');
+}
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export interface RouteAccessEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+  listed: boolean;
+}
+
+const installed = new WeakMap<FastifyInstance, RouteAccessEntry[]>();
+
+/** The class of every route added to this app (for the route table in docs/security.md and its test). */
+export function accessTable(app: FastifyInstance): readonly RouteAccessEntry[] {
+  return installed.get(app) ?? [];
+}
+
+/**
+ * Adds the access hooks to every route added after this call (so call it before any
+ * route, swagger-ui's included).
+ */
+export function installAccessControl(app: FastifyInstance, auth: AdminAuthOptions): void {
+  const tokens = makeTokenGuards(auth);
+  const origin = makeOriginCheck(originPolicy(auth.loopbackOnly, auth.allowedHosts));
+  const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply): void => {
+    if (access === 'health') return;
+    origin(request);
+    switch (access) {
+      case 'decision': case 'page': return;
+      case 'code': return tokens.requireCode(request);
+      case 'read': return tokens.requireRead(request);
+      case 'docs': docsHeaders(reply); return tokens.requireRead(request);
+      case 'admin': return tokens.requireAdmin(request);
+    }
+  };
+  const hookFor = (method: RouteOptions['method'], url: string): Hook | undefined => {
+    if (typeof method === 'string') {
+      const { access } = routeAccess(method, url);
+      if (access === 'health') return undefined;
+      return (request, reply, done) => {
+        try {
+          check(access, request, reply);
+        } catch (err) {
+          return done(err as Error);
+        }
+        done();
+      };
+    }
+    // Several methods (the STORE=none catch-alls): the class of the method asked.
+    return (request, reply, done) => {
+      try {
+        check(routeAccess(request.method, url).access, request, reply);
+      } catch (err) {
+        return done(err as Error);
+      }
+      done();
+    };
+  };
+  // Inline `policies` in a decision request are caller-supplied code. The body is needed
+  // to tell, so this runs once it is parsed but before schema validation.
+  const inlinePolicies: Hook = (request, _reply, done) => {
+    const body = request.body;
+    try {
+      if (tokens.tokenSet && body !== null && typeof body === 'object' && Object.hasOwn(body, 'policies')) tokens.requireCode(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  };
+  const table: RouteAccessEntry[] = [];
+  installed.set(app, table);
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path ?? '';
+    for (const method of asArray(route.method)) table.push({ method, url, ...routeAccess(method, url) });
+    const hook = hookFor(route.method, url);
+    if (hook) route.onRequest = [hook, ...asArray(route.onRequest)] as RouteOptions['onRequest'];
+    if (typeof route.method === 'string' && routeAccess(route.method, url).access === 'decision') {
+      route.preValidation = [inlinePolicies, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
+    }
+  });
+}
