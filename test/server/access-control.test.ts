@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { testApp } from '../helpers/app.js';
-import { exampleSchema } from '../relations/example.js';
+import { exampleSchema } from '../helpers/relations-example.js';
 import { accessWarnings } from '../../src/server/admin-auth.js';
 import { accessTable, routeAccess } from '../../src/server/route-access.js';
 import { hostnameOf } from '../../src/server/request-origin.js';
