@@ -99,11 +99,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const disabled = async () => {
       throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none)');
     };
-    // Left out of the OpenAPI document: without a store these routes only refuse.
+    // Left out of the OpenAPI document: without a store these routes only refuse,
+    // whatever the body's type (a YAML PUT gets STORE_DISABLED, not 415).
     const hidden = { schema: { hide: true } };
-    for (const url of ['/v1/policies', '/v1/policies/*']) app.all(url, hidden, disabled);
-    app.post('/v1/validate', hidden, disabled);
-    app.post('/v1/preview', hidden, disabled);
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, _body, done) => done(null, undefined));
+      for (const url of ['/v1/policies', '/v1/policies/*']) scope.all(url, hidden, disabled);
+      scope.post('/v1/validate', hidden, disabled);
+      scope.post('/v1/preview', hidden, disabled);
+    });
   }
   if (deps.ui) uiRoutes(app, { assetsDir: deps.ui.assetsDir, guard: makeWriteGuard(deps.auth) });
   await app.ready();
