@@ -77,7 +77,12 @@ function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Log
 }
 
 /** Build every service around a store (the configured one unless given). */
-export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore): Promise<Services> {
+/** Seams for tests: a monotonic clock (milliseconds) for the preview's deadline. */
+export interface ServiceClocks {
+  monotonic?: () => number;
+}
+
+export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore, clocks: ServiceClocks = {}): Promise<Services> {
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   // The Lua WebAssembly module loads once, before any document is compiled.
@@ -140,6 +145,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     settings: { defaultPermissions: config.defaultPermissions, namespaceLimits },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
+    ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   // With the file store, relationships are kept beside its files (wherever they are).

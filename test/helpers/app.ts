@@ -35,6 +35,8 @@ export interface TestAppOptions {
   loopbackOnly?: boolean;
   /** serve the playground from this bundle (default: dist/ui when UI_ENABLED) */
   uiAssetsDir?: string;
+  /** a monotonic clock (ms) for deadlines, instead of performance.now */
+  monotonic?: () => number;
 }
 
 export async function testApp(t: Test, options: TestAppOptions = {}): Promise<TestApp> {
@@ -49,7 +51,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
   const logger = options.logger ?? pino({ level: 'silent' });
   // mongo: undefined lets createServices build the configured store, as main.ts does
   const store = options.store === 'none' || mongo ? undefined : (options.store ?? new MemoryStore());
-  const services = await createServices(config, logger, store);
+  const services = await createServices(config, logger, store, options.monotonic ? { monotonic: options.monotonic } : {});
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,

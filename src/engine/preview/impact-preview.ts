@@ -108,6 +108,8 @@ export interface ImpactPreviewOptions {
   /** most explicit requests */
   maxRequests?: number;
   clock?: () => number;
+  /** milliseconds on a monotonic clock, for the deadline and the slices (default performance.now; tests inject one) */
+  monotonic?: () => number;
 }
 
 const DEFAULTS = { maxListed: 1000, maxChanges: 200, maxRequests: 100 };
@@ -127,7 +129,8 @@ export class ImpactPreview {
 
   async preview(req: PreviewRequest): Promise<PreviewResult> {
     const o = this.options;
-    const started = performance.now();
+    const elapsed = o.monotonic ?? (() => performance.now());
+    const started = elapsed();
     const puts = req.put ?? [];
     const deletes = req.delete ?? [];
     const requests = req.requests ?? [];
@@ -177,10 +180,10 @@ export class ImpactPreview {
       const touched = new Set(changes.filter((c) => c.action !== 'unchanged').map((c) => c.namespace));
       const registryChanged = proposedRegistry !== manager.registry;
       const maxListed = o.maxListed ?? DEFAULTS.maxListed;
-      let sliceStarted = performance.now();
+      let sliceStarted = elapsed();
       for (let i = 0; i < all.length; i++) {
         if (i % DEADLINE_STRIDE === 0) {
-          const t = performance.now();
+          const t = elapsed();
           if (t > deadline) {
             complete = false;
             break;
@@ -188,7 +191,7 @@ export class ImpactPreview {
           if (t - sliceStarted > SLICE_MS) {
             // The states are snapshots of immutable compiled documents: the live state may move meanwhile.
             await new Promise((resolve) => setImmediate(resolve));
-            sliceStarted = performance.now();
+            sliceStarted = elapsed();
           }
         }
         const sample = all[i]![1];
@@ -210,14 +213,14 @@ export class ImpactPreview {
     let tests: PreviewResult['tests'] = { broken: [], fixed: [], suites: [] };
     if (req.tests !== false && complete) {
       const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage };
-      const was = runStoredSuites(before, testOptions, deadline);
-      const is = was && runStoredSuites(after, testOptions, deadline);
+      const was = runStoredSuites(before, testOptions, deadline, elapsed);
+      const is = was && runStoredSuites(after, testOptions, deadline, elapsed);
       if (!was || !is) complete = false;
       else tests = compareSuites(was, is, summary);
     }
 
     return {
-      revision, stale, now: now.toISOString(), complete, durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      revision, stale, now: now.toISOString(), complete, durationMs: Math.round((elapsed() - started) * 1000) / 1000,
       changes, summary, samples: listed, requests: requestImpacts, tests,
     };
   }
