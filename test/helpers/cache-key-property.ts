@@ -5,7 +5,8 @@
 // and the JavaScript engine tell apart with difficulty: missing / null, ±Infinity, NaN,
 // -0, ints / doubles / "1", key order, dotted keys beside nested ones. For each pair with
 // equal identity digests (same subject id, same path: the rest of the key), the two
-// evaluations must decide alike. Shared by the test (test/cache/cache-key-property.test.ts)
+// evaluations must decide alike. A second property does the same with a registry (typed
+// inputs: numbers stay doubles, datetimes become Dates, null counts as missing). Shared by the test (test/cache/cache-key-property.test.ts)
 // and the longer run (scripts/cache-key-property.ts).
 import fc from 'fast-check';
 import { identityDigest } from '../../src/cache/decision-cache.js';
