@@ -8,6 +8,7 @@ import { DecisionCache } from '../../src/cache/decision-cache.js';
 import { DecisionService } from '../../src/engine/decision-service.js';
 import { PolicyService } from '../../src/engine/policy-service.js';
 import { DEFAULT_PARSE_LIMITS } from '../../src/core/document/parse.js';
+import { initLua } from '../../src/core/lua/sandbox.js';
 
 async function setup(t: Test) {
   const store = new MemoryStore();
@@ -78,4 +79,33 @@ t.test('explain shows condition values, predicates and who granted what', async 
   t.same(r.trace?.[0]?.rules.map((x) => x.condition), [{ value: true }, { error: 'No such key: missing' }]);
   t.same(r.grantedBy, { 'doc:*': { document: 'global-e', rule: 'owners' } });
   t.same(r.conditionErrors, [{ document: 'global-e', rule: 'broken', error: 'No such key: missing' }]);
+});
+
+t.test('a Lua document keys exactly the reads it declares (as segments)', async (t) => {
+  await initLua();
+  const { decisions, policies } = await setup(t);
+  const script = [
+    'key: global-tiered',
+    'kind: lua',
+    'reads: ["context.tier", "subject.attributes.dept"]',
+    'script: |',
+    '  function can_execute(subject, resource, context)',
+    '    if context.tier == "gold" and subject.attributes.dept == "ops" then return { grant = { "vip:*" } } end',
+    '    return true',
+    '  end',
+    '',
+  ].join('\n');
+  const put = await policies.put('global-tiered', script, 'yaml', {});
+  t.ok(put, 'stored');
+  const ev = (context: object, attributes: object) => decisions.evaluate({ subject: { id: 'u', attributes: attributes as Record<string, unknown> }, namespace: 'global', context: context as Record<string, unknown> }).response;
+  t.same(ev({ tier: 'gold' }, { dept: 'ops' }).permissions, ['vip:*']);
+  const silver = ev({ tier: 'silver' }, { dept: 'ops' });
+  t.same(silver.permissions, [], 'another declared value: its own answer');
+  t.equal(silver.cached, false);
+  const otherDept = ev({ tier: 'gold' }, { dept: 'sales' });
+  t.same(otherDept.permissions, []);
+  t.equal(otherDept.cached, false);
+  const again = ev({ tier: 'gold', unrelated: 1 }, { dept: 'ops', color: 'blue' });
+  t.equal(again.cached, true, 'undeclared keys do not split the cache');
+  t.same(again.permissions, ['vip:*']);
 });
