@@ -426,7 +426,7 @@ t.test('a consistency revision from the future answers at once (issue 16 item 12
     const r = await http('POST', '/v1/relations/check', body(atLeast));
     const ms = Date.now() - start;
     t.same([r.status, (JSON.parse(r.body) as { code?: string }).code], [503, 'RELATIONS_STALE'], `atLeast ${atLeast}: ${r.body.slice(0, 160)}`);
-    t.ok(ms < 500, `answered in ${ms} ms`);
+    t.ok(ms < 1000, `answered in ${ms} ms (the old code waited 2 s)`);
   }
   // Many at once: the store reads they cost are counted in test/relations/consistency-bound.test.ts.
   const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => http('POST', '/v1/relations/check', body(String(10 ** 9 + i)))));
