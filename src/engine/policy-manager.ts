@@ -266,7 +266,9 @@ export class PolicyManager {
       return;
     }
     for (const ns of changed) this.rebuild(ns);
-    if (changed.size > 0) this.emit(changed);
+    // A document without a readable namespace affects every path.
+    if (changed.has(UNPLACED_NAMESPACE)) this.emit('all');
+    else if (changed.size > 0) this.emit(changed);
   }
 
   private noteRevision(revision: string): void {

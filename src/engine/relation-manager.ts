@@ -11,6 +11,7 @@ import type { RelationChange, RelationSnapshot, RelationStore } from '../store/r
 import { DEFAULT_ENGINE_LIMITS, type EngineLimits } from '../core/relations/check.js';
 import { RelationEngine } from '../core/relations/relation-engine.js';
 import { RelationIndex } from '../core/relations/relation-index.js';
+import { FreshRead } from './fresh-read.js';
 
 export interface RelationManagerOptions {
   store: RelationStore;
@@ -23,11 +24,24 @@ export interface RelationManagerOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** forced reads of the store (consistency waits) start at most this often, coalesced */
+const FORCED_READ_GAP_MS = 20;
+
 export class RelationManager {
   readonly engine: RelationEngine;
   private revisionValue = 0;
   private loaded = false;
   private readonly loop: SyncLoop;
+  /** a sync that started after the caller arrived, shared by every caller waiting meanwhile */
+  private readonly freshSync = new FreshRead(() => this.loop.syncAfter(), FORCED_READ_GAP_MS);
+  /** the store's newest revision, read after the caller arrived (undefined when unreachable) */
+  private readonly freshHead = new FreshRead(async () => {
+    try {
+      return Number(await this.options.store.revision());
+    } catch {
+      return undefined;
+    }
+  }, FORCED_READ_GAP_MS);
 
   constructor(private readonly options: RelationManagerOptions) {
     this.engine = new RelationEngine(new RelationIndex(), undefined, options.limits ?? DEFAULT_ENGINE_LIMITS);
@@ -86,24 +100,40 @@ export class RelationManager {
 
   /** A sync that starts after now (so it sees every write made so far); 503 when the store is unreachable. */
   async syncNow(): Promise<void> {
-    if (!(await this.loop.syncAfter())) {
+    if (!(await this.freshSync.after(this.freshSync.ticket()))) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', `the relationship store is unreachable: ${this.loop.lastError ?? 'sync failed'}`);
     }
   }
 
-  /** Wait until this replica's state is at least `revision`, or 503 after maxWaitMs. */
+  /**
+   * Wait until this replica's state is at least `revision`, or 503 after maxWaitMs — or at
+   * once when no write has made that revision yet: a sync that started after the request
+   * arrived has every change committed before it, so a revision beyond the store's newest
+   * cannot be one a write returned (a client's guess, or a store restored from a backup).
+   * Waiting for it would only poll the store for maxWaitMs per request.
+   */
   async waitFor(revision: number): Promise<void> {
     if (this.revisionValue >= revision) return;
     const deadline = Date.now() + (this.options.maxWaitMs ?? 2000);
+    const headTicket = this.freshHead.ticket();
+    await this.freshSync.after(this.freshSync.ticket());
+    if (this.revisionValue >= revision) return;
+    const head = await this.freshHead.after(headTicket);
+    if (head !== undefined && Number.isFinite(head) && revision > head) {
+      throw new PolicyEngineError(
+        'RELATIONS_STALE',
+        `revision ${revision} is newer than any the relationship store has made (its newest is ${head}): no write has returned it yet`,
+        { revision: String(revision), storeRevision: String(head) },
+      );
+    }
+    // The store has it: a change this replica cannot see yet. Wait, boundedly.
     while (this.revisionValue < revision) {
-      await this.sync();
-      if (this.revisionValue >= revision) return;
       const left = deadline - Date.now();
       if (left <= 0) {
-        const lastError = this.loop.lastError;
-        throw new PolicyEngineError('RELATIONS_STALE', `this replica is at revision ${this.revisionValue}, older than the ${revision} asked for, and did not catch up in time${lastError ? ` (${lastError})` : ''}`);
+        throw new PolicyEngineError('RELATIONS_STALE', `this replica is at revision ${this.revisionValue}, older than the ${revision} asked for, and did not catch up in time${this.loop.lastError ? ` (${this.loop.lastError})` : ''}`);
       }
       await sleep(Math.min(20, left));
+      await this.freshSync.after(this.freshSync.ticket());
     }
   }
 

@@ -429,3 +429,22 @@ t.test('inputs a lossy cache key would confuse get their own answers', async (t)
   // The cases and their checks: test/helpers/cache-confusion.ts.
   await checkConfusionCases(t, send, 'hostilecache');
 });
+
+t.test('a consistency revision from the future answers at once (issue 16 item 12)', async (t) => {
+  // Not a 4xx row of the catalogue: the documented answer for a revision this replica
+  // cannot reach is 503 RELATIONS_STALE. What must not happen is the old 2 s store poll
+  // per request, which any caller could multiply.
+  const body = (atLeast: string) => ({ resource: 'document:d', permission: 'read', subject: 'user:u', consistency: { atLeast } });
+  for (const atLeast of ['999999999999999', '1000000']) {
+    const start = Date.now();
+    const r = await http('POST', '/v1/relations/check', body(atLeast));
+    const ms = Date.now() - start;
+    t.same([r.status, (JSON.parse(r.body) as { code?: string }).code], [503, 'RELATIONS_STALE'], `atLeast ${atLeast}: ${r.body.slice(0, 160)}`);
+    t.ok(ms < 1000, `answered in ${ms} ms (the old code waited 2 s)`);
+  }
+  // Many at once: the store reads they cost are counted in test/relations/consistency-bound.test.ts.
+  const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => http('POST', '/v1/relations/check', body(String(10 ** 9 + i)))));
+  t.ok(replies.every((r) => r.status === 503), '40 at once: 503 each');
+  const health = await http('GET', '/healthz');
+  t.equal(health.status, 200, 'the server still answers');
+});

@@ -353,7 +353,7 @@ export class FileStore implements SubscribableStore {
       const prev = this.byKey.get(key);
       if (prev !== undefined && prev.record.etag === found.record.etag) {
         // Same content (perhaps our own write coming back): no event, keep its updatedAt.
-        next.set(key, { file: found.file, record: prev.record });
+        next.set(key, { ...found, record: prev.record });
       } else if (this.opened) {
         events.push({ type: 'put', record: found.record, revision: this.revisions.next() });
       }
