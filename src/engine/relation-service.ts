@@ -6,6 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
+import { RelationError } from '../core/relations/errors.js';
 import { PolicyEngineError } from '../errors.js';
 import type { RelationManager } from './relation-manager.js';
 import { storeCall } from './store-errors.js';
@@ -74,6 +75,16 @@ function syntax<T>(what: string, parse: () => T): T {
     return parse();
   } catch (err) {
     if (err instanceof TupleSyntaxError) throw new PolicyEngineError('RELATION_INVALID', `${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Ask the engine; what it cannot answer (unknown names, limits) becomes the coded error the routes send. */
+function answer<T>(ask: () => T): T {
+  try {
+    return ask();
+  } catch (err) {
+    if (err instanceof RelationError) throw new PolicyEngineError(err.code, err.message, err.details);
     throw err;
   }
 }
@@ -176,10 +187,10 @@ export class RelationService {
     await this.consistent(req.consistency);
     const revision = this.manager.revision;
     if (req.explain) {
-      const r = this.manager.engine.check(resource, req.permission, subject, { explain: true });
+      const r = answer(() => this.manager.engine.check(resource, req.permission, subject, { explain: true }));
       return { allowed: r.allowed, revision, ...(r.path ? { explain: { path: r.path } } : {}) };
     }
-    return { allowed: this.cachedCheck(resource, req.permission, subject), revision };
+    return { allowed: answer(() => this.cachedCheck(resource, req.permission, subject)), revision };
   }
 
   async lookupResources(req: LookupResourcesRequest): Promise<{ resources: string[]; cursor: string | null; revision: string }> {
@@ -187,7 +198,7 @@ export class RelationService {
     const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
     await this.consistent(req.consistency, cursor?.revision);
     const revision = this.manager.revision;
-    const page = this.manager.engine.lookupResources(req.resourceType, req.permission, subject, pageLimit(req.limit), cursor?.after);
+    const page = answer(() => this.manager.engine.lookupResources(req.resourceType, req.permission, subject, pageLimit(req.limit), cursor?.after));
     return { resources: page.ids.map((id) => formatObject({ type: req.resourceType, id })), cursor: page.next === undefined ? null : encodeCursor(page.next, revision), revision };
   }
 
@@ -196,7 +207,7 @@ export class RelationService {
     const cursor = req.cursor === undefined ? undefined : decodeCursor(req.cursor);
     await this.consistent(req.consistency, cursor?.revision);
     const revision = this.manager.revision;
-    const page = this.manager.engine.lookupSubjects(resource, req.permission, req.subjectType, pageLimit(req.limit), cursor?.after);
+    const page = answer(() => this.manager.engine.lookupSubjects(resource, req.permission, req.subjectType, pageLimit(req.limit), cursor?.after));
     return { subjects: page.ids.map((id) => formatSubject({ type: req.subjectType, id })), cursor: page.next === undefined ? null : encodeCursor(page.next, revision), revision };
   }
 

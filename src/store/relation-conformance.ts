@@ -1,4 +1,4 @@
-// The one behaviour suite every relationship store runs (memory and MongoDB alike, so
+// The one behaviour suite every relationship store runs (memory, file and MongoDB, so
 // the in-memory store cannot drift from the real one). A store's test file calls
 // `relationStoreConformance(t, name, make)`; each subtest gets a fresh, unopened store.
 

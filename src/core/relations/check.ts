@@ -9,7 +9,7 @@
 // schema refuses recursion through the subtracted side, so a subtrahend never meets an
 // open node. With `explain`, each true node keeps the tuples and nodes that proved it.
 
-import { PolicyEngineError } from '../../errors.js';
+import { RelationError } from './errors.js';
 import { definitionOf, type CompiledSchema, type Definition, type Rewrite } from './schema/types.js';
 import type { ObjectEntry, RelationIndex, RelationSet, ResourceNode, SubjectEntry } from './relation-index.js';
 
@@ -34,11 +34,11 @@ export class Budget {
 
   spend(): void {
     if (++this.steps > this.limits.maxSteps) {
-      throw new PolicyEngineError('RELATION_LIMIT_EXCEEDED', `the request visited more than ${this.limits.maxSteps} nodes and tuples (fan-out limit)`, { limit: 'steps', max: this.limits.maxSteps });
+      throw new RelationError('RELATION_LIMIT_EXCEEDED', `the request visited more than ${this.limits.maxSteps} nodes and tuples (fan-out limit)`, { limit: 'steps', max: this.limits.maxSteps });
     }
     // Reading the clock costs more than a step: look every 256 steps.
     if ((this.steps & 255) === 0 && performance.now() > this.deadline) {
-      throw new PolicyEngineError('RELATION_DEADLINE_EXCEEDED', `the request took longer than its deadline of ${this.limits.deadlineMs} ms`, { limit: 'deadline', ms: this.limits.deadlineMs });
+      throw new RelationError('RELATION_DEADLINE_EXCEEDED', `the request took longer than its deadline of ${this.limits.deadlineMs} ms`, { limit: 'deadline', ms: this.limits.deadlineMs });
     }
   }
 
@@ -97,7 +97,7 @@ export class CheckRun {
     }
     if (this.depth >= this.budget.limits.maxDepth) {
       const at = `${object.key}#${def.name}`;
-      throw new PolicyEngineError('RELATION_LIMIT_EXCEEDED', `the check needs more than ${this.budget.limits.maxDepth} nested relations (depth limit), reached at ${at}`, { limit: 'depth', max: this.budget.limits.maxDepth, at });
+      throw new RelationError('RELATION_LIMIT_EXCEEDED', `the check needs more than ${this.budget.limits.maxDepth} nested relations (depth limit), reached at ${at}`, { limit: 'depth', max: this.budget.limits.maxDepth, at });
     }
     this.budget.spend();
     const position = this.depth++;

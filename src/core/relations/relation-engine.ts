@@ -3,7 +3,7 @@
 // type, permission or relation the schema does not know is an error (RELATION_UNKNOWN,
 // a 400), never a silent false.
 
-import { PolicyEngineError } from '../../errors.js';
+import { RelationError } from './errors.js';
 import { definitionOf, type CompiledSchema, type Definition } from './schema/types.js';
 import { WILDCARD, type ObjectRef, type SubjectRef } from './tuple.js';
 import { Budget, CheckRun, DEFAULT_ENGINE_LIMITS, type EngineLimits } from './check.js';
@@ -16,8 +16,8 @@ export interface CheckResult {
   path?: string[];
 }
 
-function unknown(message: string): PolicyEngineError {
-  return new PolicyEngineError('RELATION_UNKNOWN', message);
+function unknown(message: string): RelationError {
+  return new RelationError('RELATION_UNKNOWN', message);
 }
 
 export class RelationEngine {

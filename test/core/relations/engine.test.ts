@@ -3,7 +3,7 @@
 // consistency across replicas is in test/engine/relation-manager.test.ts.)
 
 import t from 'tap';
-import { PolicyEngineError } from '../../../src/errors.js';
+import { RelationError } from '../../../src/core/relations/errors.js';
 import { RelationEngine } from '../../../src/core/relations/relation-engine.js';
 import { RelationIndex } from '../../../src/core/relations/relation-index.js';
 import { compileSchema } from '../../../src/core/relations/schema/compile-schema.js';
@@ -31,7 +31,7 @@ const codeOf = (f: () => unknown): string | undefined => {
     f();
     return undefined;
   } catch (err) {
-    return err instanceof PolicyEngineError ? err.code : String(err);
+    return err instanceof RelationError ? err.code : String(err);
   }
 };
 
