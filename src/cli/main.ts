@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import { Command } from '@commander-js/extra-typings';
-import { CliError } from './cli-error.js';
+import { CliError, EXIT } from './cli-error.js';
 import { addEvalCommand } from './commands/eval.js';
 import { addExportCommand } from './commands/export.js';
 import { addPushCommand } from './commands/push.js';
@@ -22,8 +22,8 @@ export function buildProgram(): Command {
     .description('Namespace-layered authorization sidecar: the server, and tools for policy files')
     .version(version)
     .showHelpAfterError('(add --help for usage)')
-    // Usage errors exit 2, as CliError's do; help and --version exit 0. Inherited by every command.
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+    // Usage errors exit 2 (EXIT.USAGE); help and --version exit 0. Inherited by every command.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.USAGE));
   addServeCommand(program);
   addValidateCommand(program);
   addTestCommand(program);
@@ -40,5 +40,7 @@ buildProgram().parseAsync(process.argv).catch((err: unknown) => {
   if (!(err instanceof CliError) && Array.isArray(e.details)) {
     for (const d of e.details.slice(0, 20)) process.stderr.write(`  ${JSON.stringify(d)}\n`);
   }
-  process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  // Anything but a CliError (the service refusing or unreachable, a file that cannot be
+  // read, a bug) kept the command from answering: 3, never the 1 of a denial.
+  process.exitCode = err instanceof CliError ? err.exitCode : EXIT.ERROR;
 });

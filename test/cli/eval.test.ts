@@ -16,7 +16,7 @@ const [billing, explained, badContext, badPath, badPolicies] = await Promise.all
 ]);
 
 t.test('a decision with checks', async (t) => {
-  t.equal(billing.code, 0, billing.stderr);
+  t.equal(billing.code, 1, `a check is denied: exit 1 ${billing.stderr}`);
   const d = JSON.parse(billing.stdout);
   t.same(d.permissions, ['billing:*', 'profile:read', 'profile:write']);
   t.same(d.namespaces, ['global', 'org', 'org:57af7f6d-f6f7-4af1-b182-3a30440fa781']);
@@ -26,7 +26,7 @@ t.test('a decision with checks', async (t) => {
 });
 
 t.test('--explain, --now, --roles and a reason', async (t) => {
-  t.equal(explained.code, 0, explained.stderr);
+  t.equal(explained.code, 1, `the check is denied: exit 1 ${explained.stderr}`);
   const d = JSON.parse(explained.stdout);
   t.same(d.checks['document:publish'], {
     allowed: false,

@@ -29,7 +29,7 @@ t.test('a first push: the plan, then the writes', async (t) => {
   t.equal(dry.code, 0, dry.stderr);
   t.match(dry.stdout, /^create\s+global-base\s+\(.*global-base\.yaml\)$/m);
   t.match(dry.stdout, /dry run, nothing written: 3 created, 0 replaced, 0 unchanged, 0 deleted/);
-  t.equal(noToken.code, 1, 'without the token the service refuses');
+  t.equal(noToken.code, 3, 'without the token the service refuses: an error (3)');
   t.match(noToken.stderr, /UNAUTHORIZED/);
   t.same(await keys(), [], 'nothing was written');
 

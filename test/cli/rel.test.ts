@@ -18,7 +18,7 @@ t.test('load the example through the CLI', async (t) => {
   t.equal(schema.code, 0, schema.stderr);
   t.match(schema.stdout, /^revision \d+$/m);
   const noToken = await runCli(['rel', 'add', 'document:x#owner@user:a', '--url', url]);
-  t.equal(noToken.code, 1);
+  t.equal(noToken.code, 3, 'the service refusing is an error (3)');
   t.match(noToken.stderr, /UNAUTHORIZED/);
   const add = await rel('add', '--file', join(ROOT, 'examples/relations/tuples.txt'));
   t.equal(add.code, 0, add.stderr);
@@ -27,7 +27,7 @@ t.test('load the example through the CLI', async (t) => {
   t.match(printed.stdout, /# The py_magister example/, 'the schema prints as written');
 });
 
-t.test('check: exit 0 when allowed, 1 when denied; explain', async (t) => {
+t.test('check: exit 0 when allowed, 1 when denied, 3 on an error; explain', async (t) => {
   const yes = await rel('check', 'document:draft#read@user:alice', '--explain');
   t.equal(yes.code, 0, yes.stderr);
   t.match(yes.stdout, /^allowed \(revision \d+\)\n {2}document:draft#read\n {2}document:draft#parent@document:specs\n/);
@@ -35,7 +35,7 @@ t.test('check: exit 0 when allowed, 1 when denied; explain', async (t) => {
   t.equal(no.code, 1);
   t.match(no.stdout, /^denied/);
   const unknown = await rel('check', 'document:draft#wrte@user:alice');
-  t.equal(unknown.code, 1);
+  t.equal(unknown.code, 3, 'an error is not a denial');
   t.match(unknown.stderr, /has no relation or permission 'wrte' \(RELATION_UNKNOWN\)/);
   const usage = await rel('check', 'document:draft');
   t.equal(usage.code, 2);
@@ -57,7 +57,7 @@ t.test('lookup both ways, delete', async (t) => {
   const after = await rel('check', 'document:draft#write@user:bob', '--at-least', revision);
   t.equal(after.code, 1);
   const bad = await rel('add', 'document:x#read@user:a');
-  t.equal(bad.code, 1);
+  t.equal(bad.code, 3);
   t.match(bad.stderr, /RELATION_TUPLE_INVALID/);
   t.match(bad.stderr, /is a permission of document/, 'the details are printed');
 });

@@ -34,7 +34,7 @@ t.test('the packed package', async (t) => {
   copyFileSync(join(ROOT, 'README.md'), join(pkg, 'README.md'));
   writeFileSync(join(tmp, 'tsconfig.json'), JSON.stringify({
     extends: join(ROOT, 'tsconfig.json'),
-    compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(pkg, 'dist'), noEmit: false, sourceMap: false, declaration: true, typeRoots: [join(ROOT, 'node_modules', '@types')] },
+    compilerOptions: { rootDir: join(ROOT, 'src'), outDir: join(pkg, 'dist'), noEmit: false, noEmitOnError: true, sourceMap: false, declaration: true, typeRoots: [join(ROOT, 'node_modules', '@types')] },
     include: [],
     files: ['index.ts', 'client/index.ts', 'client/fastify-guard.ts', 'client/express-guard.ts'].map((f) => join(ROOT, 'src', f)),
   }));

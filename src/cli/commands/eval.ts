@@ -12,7 +12,7 @@ import { readPolicyPaths } from '../../testing/policy-files.js';
 import { formatProblem } from '../../testing/report.js';
 import { toSubject } from '../../testing/run-suite.js';
 import type { CheckOutcome, SubjectSpec } from '../../testing/types.js';
-import { CliError, collect, isObject, jsonOption } from '../cli-error.js';
+import { CliError, EXIT, collect, isObject, jsonOption } from '../cli-error.js';
 import { prepareRuntime } from '../runtime.js';
 import { LanguageNegotiator, RequestReasons } from '../../engine/request-reasons.js';
 import { isLanguageTag } from '../../core/messages/language.js';
@@ -86,5 +86,7 @@ export function addEvalCommand(program: Command): void {
         ...(decision.trace ? { trace: decision.trace } : {}),
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      // --check: the answer is the exit status too (0 every check allowed, 1 one denied).
+      if (Object.values(checks).some((c) => !c.allowed)) process.exitCode = EXIT.NO;
     });
 }

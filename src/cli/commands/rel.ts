@@ -11,7 +11,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
-import { CliError } from '../cli-error.js';
+import { CliError, EXIT } from '../cli-error.js';
 import { tokenOption, urlOption } from '../remote.js';
 
 /** A failure the service answered with: printed with its code, details listed. */
@@ -43,7 +43,7 @@ async function call(remote: Remote, method: 'GET' | 'PUT' | 'POST', path: string
   try {
     res = await fetch(new URL(path, remote.url.endsWith('/') ? remote.url : `${remote.url}/`), { method, headers, body: payload, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
-    throw new CliError(`cannot reach ${remote.url}: ${(err as Error).message}`);
+    throw new CliError(`cannot reach ${remote.url}: ${(err as Error).message}`, EXIT.ERROR);
   }
   const text = await res.text();
   if (!res.ok) {
@@ -85,7 +85,7 @@ export function addRelCommand(program: Command): void {
   }
 
   rel.command('check')
-    .description('does the subject have the permission? exit 0 when allowed, 1 when denied')
+    .description('does the subject have the permission? exit 0 when allowed, 1 when denied, 3 on an error')
     .argument('<tuple>', 'resource#permission@subject, e.g. document:doc1#read@user:alice')
     .option('--explain', 'print the relations that prove it')
     .option('--at-least <revision>', 'answer from a state at least this new (a revision from add/delete)')
@@ -100,7 +100,7 @@ export function addRelCommand(program: Command): void {
       }) as { allowed: boolean; revision: string; explain?: { path: string[] } };
       out(`${r.allowed ? 'allowed' : 'denied'} (revision ${r.revision})`);
       for (const step of r.explain?.path ?? []) out(`  ${step}`);
-      if (!r.allowed) process.exitCode = 1;
+      if (!r.allowed) process.exitCode = EXIT.NO;
     });
 
   rel.command('lookup')

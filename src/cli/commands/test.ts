@@ -11,6 +11,7 @@ import { formatRun } from '../../testing/report.js';
 import { brokenSuite, summarize } from '../../testing/run-suite.js';
 import type { RunResult, SuiteProblem, SuiteResult } from '../../testing/types.js';
 import { toJUnit } from '../../testing/junit.js';
+import { EXIT } from '../cli-error.js';
 import { prepareRuntime } from '../runtime.js';
 import { tokenOption } from '../remote.js';
 
@@ -57,6 +58,6 @@ export function addTestCommand(program: Command): void {
         writeFileSync(options.junit, toJUnit(run));
       }
       process.stdout.write(options.json ? JSON.stringify(run, null, 2) + '\n' : formatRun(run, { verbose: options.verbose === true }));
-      if (!run.passed) process.exitCode = 1;
+      if (!run.passed) process.exitCode = EXIT.NO;
     });
 }
