@@ -234,7 +234,11 @@ t.test('a server that is down at start-up, or goes away, is picked up when it is
 
   const server = await startFerretDB({ port });
   t.teardown(() => server.stop());
-  await store.open();
+  // The first open after the server came up may still time out on a busy machine
+  // (300 ms server selection); what matters is that the same store gets there.
+  let opened = false;
+  for (let i = 0; i < 20 && !opened; i++) opened = await store.open().then(() => true, () => false);
+  t.ok(opened, 'the store opens once the server is up');
   const put = await store.put(samplePolicy('org-a'));
   t.same((await store.loadAll()).revision, put.revision, 'works once the server is up');
 
