@@ -22,7 +22,7 @@ export interface CelLimits {
   allocation: number;
 }
 
-export const DEFAULT_CEL_LIMITS: Readonly<CelLimits> = Object.freeze({ steps: 100_000, allocation: 1_000_000 });
+export const DEFAULT_CEL_LIMITS: Readonly<CelLimits> = Object.freeze({ steps: 50_000, allocation: 1_000_000 });
 
 let configured: Readonly<CelLimits> = DEFAULT_CEL_LIMITS;
 
