@@ -55,7 +55,8 @@ export class CelBudget {
   /** thrown at every charge once the budget is spent (one object: cheap to throw again) */
   error: CelBudgetError | undefined;
 
-  constructor(readonly limits: Readonly<CelLimits> = configured) {
+  /** `scope` names what ran out in the message: this decision's budget, or its request's total */
+  constructor(readonly limits: Readonly<CelLimits> = configured, private readonly scope: 'decision' | 'request' = 'decision') {
     this.steps = limits.steps;
     this.allocation = limits.allocation;
   }
@@ -78,11 +79,62 @@ export class CelBudget {
     this.allocation = -1;
     this.error ??= new CelBudgetError(
       what === 'steps'
-        ? `${CEL_BUDGET_EXCEEDED}: conditions took more than ${this.limits.steps} steps in this decision`
-        : `${CEL_BUDGET_EXCEEDED}: conditions built more than ${this.limits.allocation} characters, elements and entries in this decision`,
+        ? `${CEL_BUDGET_EXCEEDED}: conditions took more than ${this.limits.steps} steps in this ${this.scope}`
+        : `${CEL_BUDGET_EXCEEDED}: conditions built more than ${this.limits.allocation} characters, elements and entries in this ${this.scope}`,
     );
     throw this.error;
   }
+}
+
+/** How many decisions' worth of budget one request that runs several (POST /v1/test) may use in all. */
+export const REQUEST_DECISIONS = 4;
+
+/**
+ * A total over the decisions of one request: each decision gets its own budget, cut to
+ * what the request has left (decisions run one after another, so the previous one's use
+ * is final when the next starts).
+ */
+class RequestBudget {
+  private steps: number;
+  private allocation: number;
+  private last: CelBudget | undefined;
+
+  constructor(private readonly perDecision: Readonly<CelLimits>) {
+    this.steps = perDecision.steps * REQUEST_DECISIONS;
+    this.allocation = perDecision.allocation * REQUEST_DECISIONS;
+  }
+
+  next(): CelBudget {
+    if (this.last) {
+      this.steps -= this.last.limits.steps - Math.max(0, this.last.steps);
+      this.allocation -= this.last.limits.allocation - Math.max(0, this.last.allocation);
+    }
+    const steps = Math.max(0, this.steps);
+    const allocation = Math.max(0, this.allocation);
+    const cut = steps < this.perDecision.steps || allocation < this.perDecision.allocation;
+    this.last = cut
+      ? new CelBudget({ steps: Math.min(steps, this.perDecision.steps), allocation: Math.min(allocation, this.perDecision.allocation) }, 'request')
+      : new CelBudget(this.perDecision);
+    return this.last;
+  }
+}
+
+let request: RequestBudget | undefined;
+
+/** Run `f`, a request that makes several decisions, under one total of REQUEST_DECISIONS decisions' budgets. */
+export function withRequestBudget<T>(f: () => T): T {
+  const previous = request;
+  request = new RequestBudget(configured);
+  try {
+    return f();
+  } finally {
+    request = previous;
+  }
+}
+
+/** The budget of a new decision: the configured limits, cut to what its request has left. */
+export function decisionBudget(): CelBudget {
+  return request ? request.next() : new CelBudget();
 }
 
 /** The budget of the condition running now (evaluation is synchronous: a slot suffices). */

@@ -9,12 +9,14 @@
 // one (fail closed), and the tests prove every worst case is bounded.
 
 import { chargeAllocation, chargeSteps, stepsLeft } from './budget.js';
-import { compileRegex, type CompiledRegex } from './regex.js';
+import { compileRegex, estimateProgramSize, MAX_REGEX_PROGRAM, type CompiledRegex } from './regex.js';
 
 /** a tenth of a step per character read, as cel-go's StringTraversalCostFactor */
 const PER_CHAR = 0.1;
 /** `matches`: steps per character × RE2 instruction */
 const PER_REGEX_STEP = 0.25;
+/** compiling a pattern made at run time: steps per (estimated) RE2 instruction (~2 µs each) */
+const PER_REGEX_COMPILE = 20;
 /** helpers that format dates in a time zone (Intl) */
 const TIME_ZONE_CALL = 20;
 
@@ -211,9 +213,9 @@ function matchesHandle(node: Node, problems: Problem[], regexes: Map<Node, Compi
       // a pattern made at run time: its compilation is charged whether or not it was cached,
       // so the outcome never depends on what this process saw before
       chargeSteps(Math.ceil(pattern.length * PER_CHAR) + 1);
+      chargeSteps(Math.min(estimateProgramSize(pattern), MAX_REGEX_PROGRAM * 2) * PER_REGEX_COMPILE);
       const r = compileRegex(pattern);
       if (!r.ok) throw new Error(`matches(): ${r.error}`);
-      chargeSteps(r.regex.size);
       regex = r.regex;
     }
     chargeSteps(Math.ceil((text.length + 1) * regex.size * PER_REGEX_STEP));

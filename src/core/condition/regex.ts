@@ -13,7 +13,9 @@ import { LRUCache } from 'lru-cache';
 
 export const MAX_PATTERN_LENGTH = 1000;
 /** most RE2 program instructions a pattern may compile to */
-export const MAX_REGEX_PROGRAM = 1000;
+export const MAX_REGEX_PROGRAM = 500;
+/** refused before compiling when the estimate is past this (compiling is the cost to avoid) */
+const MAX_ESTIMATE = MAX_REGEX_PROGRAM * 1.25;
 const CACHE_MAX = 500;
 
 export interface CompiledRegex {
@@ -26,24 +28,27 @@ export interface CompiledRegex {
 export type RegexResult = { ok: true; regex: CompiledRegex } | { ok: false; error: string };
 
 /**
- * A conservative estimate of the RE2 program size, without compiling: literals, classes
- * and escapes count 1, groups the sum of their insides, a repetition multiplies what it
- * repeats by its upper bound (`*`, `+`, `?` by 2). Alternatives add up. Never less than
- * the real size for the patterns RE2 accepts; malformed patterns are RE2's to reject.
+ * An estimate of the RE2 program size, without compiling (compiling is what costs: about a
+ * millisecond per few hundred instructions). Literals, escapes and classes count 1; a
+ * capturing group adds 2; `?` and `+` add 1, `*` 2; `{n,m}` repeats what it follows m
+ * times plus an alternative per optional copy; alternatives add 1. Close to RE2's own
+ * count for ordinary patterns; malformed ones are RE2's to reject.
  */
 export function estimateProgramSize(pattern: string): number {
-  // Each open group: [sum of finished atoms, weight of the last atom]
-  const stack: Array<{ sum: number; last: number }> = [{ sum: 0, last: 0 }];
+  // Each open group: the sum of its finished atoms, the weight of the last one
+  const stack: Array<{ sum: number; last: number; capture: boolean }> = [{ sum: 0, last: 0, capture: false }];
   const top = () => stack[stack.length - 1]!;
   const atom = (w: number) => {
     const t = top();
     t.sum += w;
     t.last = w;
   };
-  const repeat = (times: number) => {
+  /** the last atom now stands `times` times, plus `extra` instructions */
+  const repeat = (times: number, extra: number) => {
     const t = top();
-    t.sum += t.last * (times - 1) + 1;
-    t.last = t.last * times + 1;
+    const grown = t.last * times + extra;
+    t.sum += grown - t.last;
+    t.last = grown;
   };
   let i = 0;
   const n = pattern.length;
@@ -67,7 +72,7 @@ export function estimateProgramSize(pattern: string): number {
       continue;
     }
     if (c === '[') {
-      // a class is one atom (its ranges do not multiply the program)
+      // a class is one instruction, whatever its ranges
       let k = i + 1;
       if (pattern[k] === '^') k++;
       if (pattern[k] === ']') k++;
@@ -80,32 +85,32 @@ export function estimateProgramSize(pattern: string): number {
         k++;
       }
       i = k + 1;
-      atom(2);
+      atom(1);
       continue;
     }
     if (c === '(') {
-      stack.push({ sum: 0, last: 0 });
       i++;
+      let capture = true;
       if (pattern[i] === '?') {
-        // (?flags) or (?flags: or (?P<name> / (?<name>: skip to the body
+        // (?flags) alone, (?flags:…) non-capturing, (?P<name>…) / (?<name>…) capturing
         const close = pattern.slice(i).search(/[:)>]/);
         if (close >= 0) {
           const k = i + close;
           if (pattern[k] === ')') {
-            // a flag group alone: no atom
-            stack.pop();
             i = k + 1;
             continue;
           }
+          capture = pattern[k] === '>';
           i = k + 1;
         }
       }
+      stack.push({ sum: 0, last: 0, capture });
       continue;
     }
     if (c === ')') {
       if (stack.length > 1) {
         const inner = stack.pop()!;
-        atom(inner.sum + 2);
+        atom(inner.sum + (inner.capture ? 2 : 0));
       }
       i++;
       continue;
@@ -117,7 +122,7 @@ export function estimateProgramSize(pattern: string): number {
       continue;
     }
     if (c === '*' || c === '+' || c === '?') {
-      repeat(2);
+      repeat(1, c === '*' ? 2 : 1);
       i++;
       if (pattern[i] === '?') i++;
       continue;
@@ -127,7 +132,8 @@ export function estimateProgramSize(pattern: string): number {
       if (m) {
         const low = Number(m[1]);
         const high = m[2] === undefined ? low : m[3] === '' ? low + 1 : Number(m[3]);
-        repeat(Math.max(low, high, 1));
+        const times = Math.max(low, high, 1);
+        repeat(times, Math.max(0, times - low));
         i += m[0].length;
         if (pattern[i] === '?') i++;
         continue;
@@ -138,16 +144,16 @@ export function estimateProgramSize(pattern: string): number {
   }
   while (stack.length > 1) {
     const inner = stack.pop()!;
-    atom(inner.sum + 2);
+    atom(inner.sum + (inner.capture ? 2 : 0));
   }
-  return stack[0]!.sum + 2;
+  return stack[0]!.sum + 3;
 }
 
 function compileNow(pattern: string): RegexResult {
   if (pattern.length > MAX_PATTERN_LENGTH) {
     return { ok: false, error: `regular expression longer than ${MAX_PATTERN_LENGTH} characters` };
   }
-  if (estimateProgramSize(pattern) > MAX_REGEX_PROGRAM * 4) {
+  if (estimateProgramSize(pattern) > MAX_ESTIMATE) {
     return { ok: false, error: `regular expression too large (repetitions expand beyond ${MAX_REGEX_PROGRAM} RE2 instructions)` };
   }
   let re: RE2JS;

@@ -8,7 +8,7 @@ import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { EvaluationInput } from './types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
-import { CelBudget, withBudget } from '../condition/budget.js';
+import { decisionBudget, withBudget } from '../condition/budget.js';
 
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
@@ -55,7 +55,7 @@ export class ConditionRunner {
 
   private lua: LuaRunner | undefined;
   /** the CEL cost budget of this decision, shared by all its conditions and predicates */
-  readonly budget = new CelBudget();
+  readonly budget = decisionBudget();
 
   constructor(private readonly input: EvaluationInput, private readonly now: Date, private readonly registry?: CompiledRegistry) {}
 
