@@ -151,6 +151,17 @@ export function withBudget<T>(budget: CelBudget, f: () => T): T {
   }
 }
 
+/** Make `budget` the running one; returns the previous, for leaveBudget (no closure: the hot path). */
+export function enterBudget(budget: CelBudget): CelBudget | undefined {
+  const previous = current;
+  current = budget;
+  return previous;
+}
+
+export function leaveBudget(previous: CelBudget | undefined): void {
+  current = previous;
+}
+
 export function activeBudget(): CelBudget | undefined {
   return current;
 }

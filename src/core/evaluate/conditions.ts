@@ -8,7 +8,7 @@ import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { EvaluationInput } from './types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
-import { decisionBudget, withBudget } from '../condition/budget.js';
+import { decisionBudget, enterBudget, leaveBudget } from '../condition/budget.js';
 
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
@@ -161,13 +161,16 @@ export class ConditionRunner {
       const budget = this.budget;
       const spent = budget.reason();
       if (spent) return { error: spent };
+      const previous = enterBudget(budget);
       try {
-        const v = withBudget(budget, () => condition.run(act));
+        const v = condition.run(act);
         if (typeof v !== 'boolean') return { error: 'the condition did not yield a bool' };
         if (!v) return { value: false };
       } catch (err) {
         // a spent budget is the reason, whichever error a comprehension kept
         return { error: budget.reason() ?? errorText(err) };
+      } finally {
+        leaveBudget(previous);
       }
     }
     if (rule.lua) return this.luaRunner().ruleHolds(policy, rule);
