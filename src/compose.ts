@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
 import { initLua } from './core/lua/sandbox.js';
+import { configureCelLimits } from './core/condition/budget.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
 import { PolicyManager } from './engine/policy-manager.js';
@@ -85,6 +86,7 @@ export interface ServiceClocks {
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore, clocks: ServiceClocks = {}): Promise<Services> {
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
+  configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
   // The Lua WebAssembly module loads once, before any document is compiled.
   await initLua();
   const metrics = new Metrics();

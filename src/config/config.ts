@@ -34,6 +34,9 @@ export interface Config {
   luaInstructions: number;
   luaTimeMs: number;
   luaMemoryBytes: number;
+  /** CEL cost budget per decision (steps, allocation): see core/condition/budget.ts */
+  celSteps: number;
+  celAllocation: number;
   bodyLimit: number;
   maxNamespaceDepth: number;
   maxNamespaceLength: number;

@@ -230,6 +230,12 @@ const CASES: Case[] = [
   { name: 'condition: nested comprehensions', run: () => putJson('global-cond', condPolicy('context.xs.all(x, context.xs.exists(y, y == x))')), code: 'POLICY_INVALID' },
   { name: 'condition: a 200-element list literal', run: () => putJson('global-cond', condPolicy(`context.x in [${hundredK.slice(0, 200).join(', ')}]`)), code: 'POLICY_INVALID' },
   { name: 'condition: not a bool', run: () => putJson('global-cond', condPolicy('1 + 1')), code: 'POLICY_INVALID' },
+  // `matches` is RE2 (issue 16 item 2): what RE2 cannot run, or would run too large, is refused when written
+  { name: 'condition: a backreference in matches (not RE2)', run: () => putJson('global-cond', condPolicy('context.s.matches("(a)\\\\1")')), code: 'POLICY_INVALID' },
+  { name: 'condition: a lookahead in matches, inline', run: () => evaluate({ subject: 'u', policies: [condPolicy('context.s.matches("a(?=b)")')], context: { s: 'ab' } }), code: 'POLICY_INVALID' },
+  { name: 'condition: a pattern expanding past 1,000 RE2 instructions', run: () => putJson('global-cond', condPolicy('context.s.matches("x{300}y{300}z{300}w{300}")')), code: 'POLICY_INVALID' },
+  { name: 'condition: a pattern longer than 1,000 characters', run: () => putJson('global-cond', condPolicy(`context.s.matches("${'a'.repeat(1001)}")`)), code: 'POLICY_INVALID' },
+  { name: 'condition: an invalid pattern through POST /v1/test', run: () => http('POST', '/v1/test', { name: 's', namespace: 'global', policies: [condPolicy('context.s.matches("[")')], cases: [{ name: 'c', subject: 'u', expect: { default: true } }] }, JSON_CT), code: 'POLICY_INVALID' },
   { name: 'condition: over a 100k-item context list (a conditional deny)', run: () => check({ subject: 'u', policies: inlineDeny('context.xs.exists(x, x == 5)'), context: { xs: [5, ...hundredK] }, permission: 'secret:read' }), code: 'REQUEST_INVALID' },
   { name: 'condition: over a 10k-deep context list (a conditional deny)', run: () => http('POST', '/v1/check', `{"subject":"u","policies":${JSON.stringify(inlineDeny('context.xs.exists(x, x == 5)'))},"context":{"xs":[5,${deepList}]},"permission":"secret:read"}`, JSON_CT), code: 'REQUEST_INVALID' },
   { name: 'condition: a stored condition reading a 10k-deep context', run: () => http('POST', '/v1/check', `{"subject":"u","namespace":"cond","context":{"xs":[5,${deepList}]},"permission":"secret:read"}`, JSON_CT), code: 'REQUEST_INVALID' },
@@ -391,6 +397,45 @@ t.test('hostile input catalogue', async (t) => {
   }
   t.ok(CASES.length >= 60, `${CASES.length} cases`);
   t.comment(`${CASES.length} hostile cases; slower than 500 ms: ${slow.join(', ') || 'none'}`);
+});
+
+// Conditions whose cost grows with their inputs (issue 16 item 2): accepted as written
+// (they are valid CEL), answered 200 in bounded time, failing closed on the CEL budget:
+// a guarded grant is not given, a guarded deny still applies. Before the budget and RE2
+// each of these held the event loop for seconds (25 s for the quadratic one).
+const S50K = 'a'.repeat(50_000);
+const L3K = Array.from({ length: 3000 }, (_, i) => i);
+const COSTLY: Array<{ name: string; when: string; context: object; regexValue?: boolean }> = [
+  { name: 'backtracking regex ^(a+)+$ on 28 characters', when: 'context.s.matches("^(a+)+$")', context: { s: 'a'.repeat(27) + 'b' }, regexValue: false },
+  { name: 'quadratic comprehension over a 50 kB string', when: 'context.s.split("").all(c, !context.s.contains(c + "b"))', context: { s: S50K } },
+  { name: 'indexOf per character of a 50 kB string', when: 'context.s.split("").exists(c, context.s.indexOf(c + "b") >= 0)', context: { s: S50K } },
+  { name: 'a list of 3k lists compared', when: 'context.l.map(x, context.l) == context.l.map(x, context.l)', context: { l: L3K } },
+  { name: 'membership over the list per item', when: 'context.l.all(x, x in context.l)', context: { l: L3K } },
+  { name: 'hasAny of two 3k lists', when: 'hasAny(context.l, context.m)', context: { l: L3K, m: L3K.map((x) => -x - 1) } },
+  { name: 'a 50 kB string quadrupled 6 times', when: 'cel.bind(a, context.s + context.s + context.s + context.s, cel.bind(b, a + a + a + a, cel.bind(c, b + b + b + b, cel.bind(d, c + c + c + c, cel.bind(e, d + d + d + d, cel.bind(f, e + e + e + e, f.contains("x")))))))', context: { s: S50K } },
+  { name: 'a large pattern taken from the request', when: 'context.s.matches(context.p)', context: { s: S50K, p: '[\\p{L}\\p{N}]{490}' } },
+];
+
+t.test('hostile conditions: bounded and fail closed', async (t) => {
+  for (const c of COSTLY) {
+    const grant = [{ key: 'x-guard', rules: [{ id: 'g', subjects: ['*'], when: c.when, grant: ['secret:read'] }] }];
+    for (const [shape, policies] of [['guarded grant', grant], ['guarded deny', inlineDeny(c.when)]] as const) {
+      const start = Date.now();
+      const r = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies, context: c.context } });
+      const ms = Date.now() - start;
+      t.equal(r.status, 200, `${c.name}, ${shape}: answered`);
+      const body = r.json();
+      if (c.regexValue !== undefined) {
+        t.same(body.conditionErrors, undefined, `${c.name}: RE2 answers (no error)`);
+      } else {
+        t.match(body.conditionErrors, [{ error: /^CEL_BUDGET_EXCEEDED/ }], `${c.name}, ${shape}: the CEL budget stops it`);
+      }
+      t.notOk((body.permissions as string[]).some((p) => p === '*' ? false : p.startsWith('secret')), `${c.name}, ${shape}: no secret granted`);
+      if (shape === 'guarded deny') t.match(body.denied, c.regexValue === false ? [] : ['secret:*'], `${c.name}: the deny still applies`);
+      t.ok(ms <= 1000, `${c.name}, ${shape}: answered in ${ms} ms (bound 1000 ms)`);
+    }
+    t.equal(await knownAnswer(), undefined, `${c.name}: the server still answers correctly`);
+  }
 });
 
 t.test('reading a YAML document takes time linear in its size', async (t) => {

@@ -4,10 +4,15 @@
 import { conditionEnvironment, ROOT_VARIABLES } from './environment.js';
 import { analyseCondition, type ConditionReads } from './dependencies.js';
 import type { CompiledRegistry } from '../registry/types.js';
+import { activeBudget, CelBudget, chargeSteps, withBudget } from './budget.js';
+import { instrument } from './instrument.js';
 
 export interface CompiledCondition {
   readonly source: string;
-  /** evaluate against an activation; true/false, or throws (the caller fails closed) */
+  /**
+   * evaluate against an activation; true/false, or throws (the caller fails closed).
+   * Draws on the running CEL budget (budget.ts), or on a fresh default one when none runs.
+   */
   readonly run: (activation: object) => unknown;
   readonly reads: ConditionReads;
 }
@@ -65,5 +70,15 @@ export function compileCondition(source: string, predicateNames: readonly string
   if (macroDepth > MAX_MACRO_NESTING) {
     return { ok: false, error: { message: 'comprehensions (all, exists, map, filter…) may not be nested: their cost would grow with the square of the input', line: 1, column: 1 } };
   }
-  return { ok: true, condition: { source, run: parsed as unknown as (a: object) => unknown, reads } };
+  // Operators, functions and loops charge the CEL budget; `matches` runs on RE2, its
+  // constant patterns compiled here (an invalid one is this expression's error).
+  const { nodes, problems } = instrument(parsed.ast);
+  if (problems.length > 0) return { ok: false, error: { message: problems[0]!.message.slice(0, 300), ...positionOf(source, problems[0]!.start) } };
+  const evaluate = parsed as unknown as (a: object) => unknown;
+  const run = (activation: object): unknown => {
+    if (activeBudget() === undefined) return withBudget(new CelBudget(), () => run(activation));
+    chargeSteps(nodes);
+    return evaluate(activation);
+  };
+  return { ok: true, condition: { source, run, reads } };
 }

@@ -1,11 +1,14 @@
 // Running conditions during one evaluation: one activation per request (inputs with
 // integers as CEL ints), one per document (its namespace, its predicates evaluated at
 // most once). A condition that errors makes its rule not apply — never a grant.
+// All CEL of one decision shares one cost budget (condition/budget.ts): past it, the
+// condition running and every later one fail with CEL_BUDGET_EXCEEDED.
 
 import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { EvaluationInput } from './types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
+import { decisionBudget, enterBudget, leaveBudget } from '../condition/budget.js';
 
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
@@ -51,6 +54,8 @@ export class ConditionRunner {
   readonly predicateValues = new Map<string, ConditionOutcome>();
 
   private lua: LuaRunner | undefined;
+  /** the CEL cost budget of this decision, shared by all its conditions and predicates */
+  readonly budget = decisionBudget();
 
   constructor(private readonly input: EvaluationInput, private readonly now: Date, private readonly registry?: CompiledRegistry) {}
 
@@ -131,7 +136,7 @@ export class ConditionRunner {
               const v = predicate.run(act);
               outcome = typeof v === 'boolean' ? { value: v } : { error: `predicate ${name} is not a bool` };
             } catch (err) {
-              outcome = { error: `predicate ${name}: ${errorText(err)}` };
+              outcome = { error: this.budget.reason() ?? `predicate ${name}: ${errorText(err)}` };
             } finally {
               inProgress.delete(name);
             }
@@ -153,12 +158,19 @@ export class ConditionRunner {
     if (condition) {
       const act = this.activation(policy);
       if (!act) return { error: this.inputError ?? 'invalid request inputs' };
+      const budget = this.budget;
+      const spent = budget.reason();
+      if (spent) return { error: spent };
+      const previous = enterBudget(budget);
       try {
         const v = condition.run(act);
         if (typeof v !== 'boolean') return { error: 'the condition did not yield a bool' };
         if (!v) return { value: false };
       } catch (err) {
-        return { error: errorText(err) };
+        // a spent budget is the reason, whichever error a comprehension kept
+        return { error: budget.reason() ?? errorText(err) };
+      } finally {
+        leaveBudget(previous);
       }
     }
     if (rule.lua) return this.luaRunner().ruleHolds(policy, rule);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_PARSE_LIMITS, formatOfContentType, type ParseLimits } from '../../core/document/parse.js';
 import { PolicyEngineError } from '../../errors.js';
 import { compileSuite, type IncludeResolver } from '../../testing/compile-suite.js';
+import { withRequestBudget } from '../../core/condition/budget.js';
 import { parseSuite, validateSuiteValue, type ParsedSuite } from '../../testing/parse-suite.js';
 import { runSuite } from '../../testing/run-suite.js';
 import type { SuiteProblem } from '../../testing/types.js';
@@ -98,7 +99,8 @@ export function testRunnerRoutes(app: FastifyInstance, deps: TestRunnerDeps): vo
       }
       const compiled = compileSuite(parsed, noIncludes);
       if (!compiled.ok) throw refuse(compiled.stage, compiled.problems);
-      return runSuite(compiled.suite, deps.clock ? { clock: deps.clock } : {});
+      // caller-supplied conditions: all its cases together get a bounded CEL total (docs/budgets-cel.md)
+      return withRequestBudget(() => runSuite(compiled.suite, deps.clock ? { clock: deps.clock } : {}));
     });
   });
 }
