@@ -5,16 +5,23 @@
 export const PRELUDE = String.raw`
 local sethook, getupvalue, setupvalue, error, type, pairs, next, select, tostring, setmetatable, getmetatable, rawget, rawset, load, pcall, collectgarbage =
   debug.sethook, debug.getupvalue, debug.setupvalue, error, type, pairs, next, select, tostring, setmetatable, getmetatable, rawget, rawset, load, pcall, collectgarbage
-local clock = __clock
-local budget, deadline = 0, 0
+-- os.clock is wall time in seconds here (WebAssembly's clock is performance.now), and a
+-- call costs a tenth of a call into a JavaScript function.
+local clock, gccount = os.clock, collectgarbage
+-- budget: steps of 1,000 instructions left; big_kb: above this much memory the state
+-- holds large values, and one instruction (a comparison of two long strings, a
+-- concatenation) can be milliseconds of work: then the hook runs every instruction.
+local budget, deadline, big_kb, fine = 0, 0, 0, false
 
--- Every 1,000 instructions, the clock too: one instruction can be a C function working
--- through megabytes (a concatenation, a comparison of long strings), so counting
--- instructions alone does not bound the time.
 local function hook()
-  budget = budget - 1
+  if fine then budget = budget - 0.001 else budget = budget - 1 end
   if budget < 0 then error("instruction budget exceeded", 0) end
   if clock() > deadline then error("time budget exceeded", 0) end
+  local big = gccount("count") > big_kb
+  if big ~= fine then
+    fine = big
+    sethook(hook, "", big and 1 or 1000)
+  end
 end
 
 local function frozen(t, what)
@@ -143,9 +150,10 @@ local env_mt = {
 -- Loaded chunks: the compiled main function of each; every run gets a new _ENV.
 local chunks = {}
 
-local function arm(limit, ms)
-  budget, deadline = limit, clock() + ms
-  sethook(hook, "", 1000)
+local function arm(limit, ms, watch_kb)
+  budget, deadline, big_kb = limit, clock() + ms / 1000, watch_kb
+  fine = gccount("count") > big_kb
+  sethook(hook, "", fine and 1 or 1000)
 end
 
 -- Run a chunk's top level in a fresh environment; returns that environment and the
@@ -161,11 +169,11 @@ end
 
 -- Load a chunk: text only (no binary chunks). Its top level runs once here, under the
 -- call budgets (the caller caps memory), so errors show when the script is written.
-function __load(id, source, name, limit, ms)
+function __load(id, source, name, limit, ms, watch_kb)
   local f, err = load(source, "=" .. name, "t", {})
   if not f then return err end
   if getupvalue(f, 1) ~= "_ENV" then return "unexpected chunk shape" end
-  arm(limit, ms)
+  arm(limit, ms, watch_kb)
   local ok, res = pcall(run_top, f)
   sethook()
   loading = false
@@ -183,11 +191,11 @@ local function run_call(f, entry, subject, resource, context, ns)
   return res(readonly(subject), readonly(resource), readonly(context), readonly(ns))
 end
 
-function __call(id, entry, subject, resource, context, ns, limit, ms, now, declared_now)
+function __call(id, entry, subject, resource, context, ns, limit, ms, watch_kb, now, declared_now)
   local f = chunks[id]
   if f == nil then error("no such chunk", 0) end
   facts, now_ms, clock_declared = {}, now, declared_now
-  arm(limit, ms)
+  arm(limit, ms, watch_kb)
   local ok, res = pcall(run_call, f, entry, subject, resource, context, ns)
   sethook()
   loading = false
@@ -205,7 +213,7 @@ end
 local G = _G
 for _, k in ipairs({ "debug", "load", "loadstring", "dofile", "loadfile", "require", "collectgarbage", "print",
   "rawset", "rawget", "rawequal", "rawlen", "setmetatable", "getmetatable", "pcall", "xpcall", "coroutine", "os",
-  "io", "package", "string", "table", "math", "utf8", "warn", "_G", "__clock" }) do
+  "io", "package", "string", "table", "math", "utf8", "warn", "_G" }) do
   G[k] = nil
 end
 `;

@@ -6,7 +6,7 @@
 // deadline and a memory cap. All states together are capped too (the WebAssembly heap
 // they share never shrinks). Nothing here can grant: callers treat every failure as "no".
 
-import { LuaEngine, LuaFactory, LuaLibraries, type LuaWasm } from 'wasmoon';
+import { LuaEngine, LuaFactory, LuaLibraries, LUA_REGISTRYINDEX, type LuaThread, type LuaWasm } from 'wasmoon';
 import { PRELUDE } from './prelude.lua.js';
 
 export interface LuaBudgets {
@@ -46,7 +46,6 @@ function clean(message: string): string {
   return message.replace(/^Error: /, '').split('\n')[0]!.slice(0, MAX_ERROR);
 }
 
-type CallFn = (...args: unknown[]) => LuaCallResult;
 
 /** Lua memory all states together may hold (stored documents and the ones a request sends). */
 let totalBytesMax = 256 * 1024 * 1024;
@@ -90,17 +89,18 @@ interface MemoryStats {
   memoryMax?: number;
 }
 
-/** A state that grew this much beyond its loaded code is collected after the run. */
-const COLLECT_ABOVE = 1024 * 1024;
-/** Beyond this growth within a run, each growing allocation also checks the deadline. */
+/**
+ * A state holding this much beyond its loaded code holds large values: each instruction
+ * can then be much work, so the hook runs every instruction and each growing allocation
+ * checks the deadline; after the run, the state is collected.
+ */
 const WATCH_ABOVE = 256 * 1024;
 
 export class LuaSandbox {
   private readonly held: Held;
   private readonly stats: MemoryStats;
-  private readonly callFn: CallFn;
-  private readonly loadFn: (id: number, source: string, name: string, limit: number, ms: number) => string | null | undefined;
-  private readonly collectFn: () => void;
+  /** the thread every run happens on (so the allocator knows whose hook to tighten) */
+  private readonly thread: LuaThread;
   private nextId = 1;
   private sealed = false;
   /** the allocator's cap for the current run (bytes of this state) */
@@ -109,36 +109,60 @@ export class LuaSandbox {
   private baseline = 0;
   private deadline = 0;
   private watchFrom = Infinity;
+  /** memory of the state with nothing loaded: the watch line is measured from here */
+  private readonly fresh: number;
   private timedOut = false;
 
   constructor(private readonly budgets: LuaBudgets = DEFAULT_LUA_BUDGETS) {
     if (!module) throw new Error('the Lua runtime is not initialised');
     const engine = new LuaEngine(module, { openStandardLibs: false, traceAllocations: true, injectObjects: false, enableProxy: false });
     const g = engine.global;
-    for (const lib of [LuaLibraries.Base, LuaLibraries.Table, LuaLibraries.String, LuaLibraries.Math, LuaLibraries.UTF8, LuaLibraries.Debug]) g.loadLibrary(lib);
-    g.set('__clock', () => performance.now());
+    for (const lib of [LuaLibraries.Base, LuaLibraries.Table, LuaLibraries.String, LuaLibraries.Math, LuaLibraries.UTF8, LuaLibraries.Debug, LuaLibraries.OS]) g.loadLibrary(lib);
     engine.doStringSync(PRELUDE);
-    this.callFn = g.get('__call') as CallFn;
-    this.loadFn = g.get('__load') as typeof this.loadFn;
-    this.collectFn = g.get('__collect') as () => void;
+    this.thread = g.newThread();
+    g.lua.luaL_ref(g.address, LUA_REGISTRYINDEX); // anchors the thread
     this.stats = (g as unknown as { getMemoryStatsRef(): MemoryStats }).getMemoryStatsRef();
     if (typeof this.stats?.memoryUsed !== 'number') throw new Error('wasmoon changed: no memory statistics to cap');
     // The cap, read by the allocator: past the deadline, a state that keeps growing gets
     // no more memory (a loop of large concatenations is few instructions but much work).
     Object.defineProperty(this.stats, 'memoryMax', {
       get: () => {
-        if (this.stats.memoryUsed > this.watchFrom && performance.now() > this.deadline) {
-          this.timedOut = true;
-          return 1;
-        }
-        return this.limit;
+        if (this.stats.memoryUsed > this.watchFrom) this.watchClosely();
+        return this.timedOut ? 1 : this.limit;
       },
       set: () => undefined,
       configurable: true,
     });
+    this.fresh = this.stats.memoryUsed;
     this.held = { engine, accounted: 0, closed: false };
     this.account();
     engines.register(this, this.held, this.held);
+  }
+
+  /**
+   * The state grew past the watch line during a run: from now on the hook runs every
+   * instruction (lua_sethook may be called at any time, even from inside an allocation),
+   * and past the deadline no allocation succeeds.
+   */
+  private watchClosely(): void {
+    const { lua, address } = this.thread;
+    const mask = lua.lua_gethookmask(address);
+    if (mask !== 0 && lua.lua_gethookcount(address) !== 1) lua.lua_sethook(address, lua.lua_gethook(address), mask, 1);
+    if (performance.now() > this.deadline) this.timedOut = true;
+  }
+
+  /** Call a global function of the prelude on the sandbox's thread; one result. */
+  private invoke(name: string, args: unknown[]): unknown {
+    const th = this.thread;
+    th.setTop(0);
+    try {
+      th.lua.lua_getglobal(th.address, name);
+      for (const a of args) th.pushValue(a);
+      th.assertOk(th.lua.lua_pcallk(th.address, args.length, 1, 0, 0, null));
+      return th.getTop() > 0 ? th.getValue(-1) : undefined;
+    } finally {
+      th.setTop(0);
+    }
   }
 
   /** Bring the shared total up to date with what this state holds now. */
@@ -155,16 +179,16 @@ export class LuaSandbox {
     const total = Math.max(0, totalBytesMax - liveBytes);
     this.limit = Math.max(1, Math.min(from + allowance, used + total));
     this.deadline = performance.now() + this.budgets.timeMs;
-    this.watchFrom = used + WATCH_ABOVE;
+    this.watchFrom = this.fresh + WATCH_ABOVE;
     this.timedOut = false;
   }
 
   /** After a run: stop watching, free what it left if that is much, update the total. */
   private settle(): void {
     this.watchFrom = Infinity;
-    if (this.stats.memoryUsed > this.baseline + COLLECT_ABOVE) {
+    if (this.stats.memoryUsed > this.baseline + WATCH_ABOVE) {
       try {
-        this.collectFn();
+        this.invoke('__collect', []);
       } catch {
         // collecting allocates nothing; a failure leaves the memory to the next run
       }
@@ -192,7 +216,7 @@ export class LuaSandbox {
     this.arm(this.stats.memoryUsed, this.budgets.memoryBytes);
     let err: string | null | undefined;
     try {
-      err = this.loadFn(id, source, name, this.steps(), this.budgets.timeMs);
+      err = this.invoke('__load', [id, source, name, this.steps(), this.budgets.timeMs, this.watchFrom / 1024]) as string | null | undefined;
     } catch (e) {
       err = e instanceof Error ? e.message : String(e);
     } finally {
@@ -206,7 +230,7 @@ export class LuaSandbox {
   seal(): void {
     this.sealed = true;
     if (this.held.closed) return;
-    this.collectFn();
+    this.invoke('__collect', []);
     this.baseline = this.stats.memoryUsed;
     this.limit = this.baseline + this.budgets.memoryBytes;
     this.account();
@@ -227,7 +251,7 @@ export class LuaSandbox {
     if (this.held.closed) throw new Error('the Lua state is closed');
     this.arm(this.baseline, this.budgets.memoryBytes);
     try {
-      return this.callFn(id, entry, subject, resource, context, ns, this.steps(), this.budgets.timeMs, nowMs, declaredNow);
+      return this.invoke('__call', [id, entry, subject, resource, context, ns, this.steps(), this.budgets.timeMs, this.watchFrom / 1024, nowMs, declaredNow]) as LuaCallResult;
     } catch (err) {
       throw new Error(this.failure(err instanceof Error ? err.message : String(err)));
     } finally {
