@@ -86,10 +86,13 @@ function pollHealth(): { stop: () => Promise<{ max: number; count: number; failu
   };
 }
 
-// Warm every route once (first compiles of routes and schemas are not what is measured).
-await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: [inCall('bounded-warm', 'local x = 1')] } });
-await send({ method: 'POST', url: '/v1/test', payload: { name: 'w', policies: [inCall('bounded-warm', 'local x = 1')], cases: [{ name: 'c', subject: { id: 'u' }, policy: 'bounded-warm', expect: { result: true } }] } });
-await send({ method: 'POST', url: '/v1/validate', headers: { 'content-type': 'application/yaml' }, payload: inCall('bounded-warm', 'local x = 1') });
+// Warm every route once, with a script that works and with ones that fail at load and
+// in the call (first compiles of routes, schemas and error paths are not what is measured).
+for (const doc of [inCall('bounded-warm', 'local x = 1'), topLevel('bounded-warm', 'while true do end'), inCall('bounded-warm', 'local s = ("x"):rep(1e9)')]) {
+  await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: [doc] } });
+  await send({ method: 'POST', url: '/v1/test', payload: { name: 'w', policies: [doc], cases: [{ name: 'c', subject: { id: 'u' }, policy: 'bounded-warm', expect: { result: true } }] } });
+  await send({ method: 'POST', url: '/v1/validate', headers: { 'content-type': 'application/yaml' }, payload: doc });
+}
 
 const rssBefore = process.memoryUsage().rss;
 

@@ -85,7 +85,15 @@ end
 local s = string
 local safe_string = frozen({
   byte = per_result(s.byte), char = per_byte(s.char), format = per_byte(s.format), len = s.len,
-  lower = per_byte(s.lower), upper = per_byte(s.upper), rep = per_byte(s.rep), reverse = per_byte(s.reverse),
+  lower = per_byte(s.lower), upper = per_byte(s.upper),
+  -- rep is charged before it runs: one call can fill the memory cap a byte at a time.
+  rep = function(str, n, sep)
+    if type(n) == "number" and n > 0 then
+      charge(n * (#tostring(str) + (sep ~= nil and #tostring(sep) or 0)))
+    end
+    return s.rep(str, n, sep)
+  end,
+  reverse = per_byte(s.reverse),
   sub = per_byte(s.sub),
 }, "string")
 -- Method calls ("x"):upper() go through the string metatable: point it at the safe table.
@@ -168,38 +176,34 @@ local function run_top(f)
 end
 
 -- Load a chunk: text only (no binary chunks). Its top level runs once here, under the
--- call budgets (the caller caps memory), so errors show when the script is written.
+-- call budgets (the caller caps memory), so errors show when the script is written. A
+-- syntax error is returned; an error while running is raised to the caller's protected
+-- call (which also clears the hook, so no hook can fire outside protection).
 function __load(id, source, name, limit, ms, watch_kb)
+  loading = false
   local f, err = load(source, "=" .. name, "t", {})
   if not f then return err end
   if getupvalue(f, 1) ~= "_ENV" then return "unexpected chunk shape" end
   arm(limit, ms, watch_kb)
-  local ok, res = pcall(run_top, f)
+  run_top(f)
   sethook()
-  loading = false
-  if not ok then return tostring(res) end
   chunks[id] = f
   return nil
 end
 
 -- Call a loaded chunk: run its top level afresh, then its returned function (entry "")
 -- or the global it defined (entry "can_execute"), all under one budget.
-local function run_call(f, entry, subject, resource, context, ns)
-  local env, res = run_top(f)
-  if entry ~= "" then res = rawget(env, entry) end
-  if type(res) ~= "function" then error("the script defines no function " .. (entry ~= "" and entry or "to call"), 0) end
-  return res(readonly(subject), readonly(resource), readonly(context), readonly(ns))
-end
-
 function __call(id, entry, subject, resource, context, ns, limit, ms, watch_kb, now, declared_now)
+  loading = false
   local f = chunks[id]
   if f == nil then error("no such chunk", 0) end
   facts, now_ms, clock_declared = {}, now, declared_now
   arm(limit, ms, watch_kb)
-  local ok, res = pcall(run_call, f, entry, subject, resource, context, ns)
+  local env, res = run_top(f)
+  if entry ~= "" then res = rawget(env, entry) end
+  if type(res) ~= "function" then error("the script defines no function " .. (entry ~= "" and entry or "to call"), 0) end
+  res = res(readonly(subject), readonly(resource), readonly(context), readonly(ns))
   sethook()
-  loading = false
-  if not ok then error(res, 0) end
   return { result = res, facts = facts }
 end
 

@@ -6,7 +6,7 @@
 // deadline and a memory cap. All states together are capped too (the WebAssembly heap
 // they share never shrinks). Nothing here can grant: callers treat every failure as "no".
 
-import { LuaEngine, LuaFactory, LuaLibraries, LUA_REGISTRYINDEX, type LuaThread, type LuaWasm } from 'wasmoon';
+import { LuaEngine, LuaFactory, LuaLibraries, LuaReturn, LuaType, LUA_REGISTRYINDEX, type LuaThread, type LuaWasm } from 'wasmoon';
 import { PRELUDE } from './prelude.lua.js';
 
 export interface LuaBudgets {
@@ -127,8 +127,11 @@ export class LuaSandbox {
     // no more memory (a loop of large concatenations is few instructions but much work).
     Object.defineProperty(this.stats, 'memoryMax', {
       get: () => {
+        // Closing frees, and must never fail (an allocation failing outside a protected
+        // call makes Lua panic, and wasmoon abort).
+        if (this.held.closed) return 0;
         if (this.stats.memoryUsed > this.watchFrom) this.watchClosely();
-        return this.timedOut ? 1 : this.limit;
+        return this.timedOut && this.watchFrom !== Infinity ? 1 : this.limit;
       },
       set: () => undefined,
       configurable: true,
@@ -151,15 +154,31 @@ export class LuaSandbox {
     if (performance.now() > this.deadline) this.timedOut = true;
   }
 
-  /** Call a global function of the prelude on the sandbox's thread; one result. */
-  private invoke(name: string, args: unknown[]): unknown {
+  /**
+   * Call a global function of the prelude on the sandbox's thread; one result. The
+   * arguments are pushed with no cap (an allocation failing outside a protected call
+   * makes Lua panic); then the run is armed (`arm`) and made in protected mode, and the
+   * hook is cleared from here before anything else touches the state. Nothing after
+   * the call allocates in Lua (no traceback): the error is read as it is.
+   */
+  private invoke(name: string, args: unknown[], arm?: () => void): { ok: true; value: unknown } | { ok: false; message: string } {
     const th = this.thread;
+    const { lua, address } = th;
     th.setTop(0);
+    this.limit = 0;
     try {
-      th.lua.lua_getglobal(th.address, name);
+      lua.lua_getglobal(address, name);
       for (const a of args) th.pushValue(a);
-      th.assertOk(th.lua.lua_pcallk(th.address, args.length, 1, 0, 0, null));
-      return th.getTop() > 0 ? th.getValue(-1) : undefined;
+      arm?.();
+      const status = lua.lua_pcallk(address, args.length, 1, 0, 0, null);
+      lua.lua_sethook(address, null, 0, 0);
+      this.watchFrom = Infinity;
+      this.limit = 0; // reading the result must not fail for memory either
+      if (status !== LuaReturn.Ok) {
+        const message = lua.lua_type(address, -1) === LuaType.String ? lua.lua_tolstring(address, -1, null) : 'the script raised an error that is not a string';
+        return { ok: false, message };
+      }
+      return { ok: true, value: th.getTop() > 0 ? th.getValue(-1) : undefined };
     } finally {
       th.setTop(0);
     }
@@ -179,8 +198,12 @@ export class LuaSandbox {
     const total = Math.max(0, totalBytesMax - liveBytes);
     this.limit = Math.max(1, Math.min(from + allowance, used + total));
     this.deadline = performance.now() + this.budgets.timeMs;
-    this.watchFrom = this.fresh + WATCH_ABOVE;
+    this.watchFrom = this.watchLine();
     this.timedOut = false;
+  }
+
+  private watchLine(): number {
+    return this.fresh + WATCH_ABOVE;
   }
 
   /** After a run: stop watching, free what it left if that is much, update the total. */
@@ -213,16 +236,17 @@ export class LuaSandbox {
     if (this.sealed) throw new Error('sandbox sealed');
     if (this.held.closed) return { error: 'the Lua state is closed' };
     const id = this.nextId++;
-    this.arm(this.stats.memoryUsed, this.budgets.memoryBytes);
-    let err: string | null | undefined;
+    const from = this.stats.memoryUsed;
+    let err: string | undefined;
     try {
-      err = this.invoke('__load', [id, source, name, this.steps(), this.budgets.timeMs, this.watchFrom / 1024]) as string | null | undefined;
+      const r = this.invoke('__load', [id, source, name, this.steps(), this.budgets.timeMs, this.watchLine() / 1024], () => this.arm(from, this.budgets.memoryBytes));
+      err = r.ok ? (typeof r.value === 'string' ? r.value : undefined) : r.message;
     } catch (e) {
       err = e instanceof Error ? e.message : String(e);
     } finally {
       this.settle();
     }
-    if (err) return { error: this.failure(String(err)) };
+    if (err) return { error: this.failure(err) };
     return { id };
   }
 
@@ -249,14 +273,16 @@ export class LuaSandbox {
    */
   call(id: number, entry: string, subject: unknown, resource: unknown, context: unknown, ns: unknown, nowMs: number, declaredNow: boolean): LuaCallResult {
     if (this.held.closed) throw new Error('the Lua state is closed');
-    this.arm(this.baseline, this.budgets.memoryBytes);
+    let r: ReturnType<LuaSandbox['invoke']>;
     try {
-      return this.invoke('__call', [id, entry, subject, resource, context, ns, this.steps(), this.budgets.timeMs, this.watchFrom / 1024, nowMs, declaredNow]) as LuaCallResult;
+      r = this.invoke('__call', [id, entry, subject, resource, context, ns, this.steps(), this.budgets.timeMs, this.watchLine() / 1024, nowMs, declaredNow], () => this.arm(this.baseline, this.budgets.memoryBytes));
     } catch (err) {
-      throw new Error(this.failure(err instanceof Error ? err.message : String(err)));
+      r = { ok: false, message: err instanceof Error ? err.message : String(err) };
     } finally {
       this.settle();
     }
+    if (!r.ok) throw new Error(this.failure(r.message));
+    return r.value as LuaCallResult;
   }
 
   memoryUsed(): number {
