@@ -2,6 +2,8 @@
 // together, closing a state at once, no panic when a run ends at its deadline, inputs
 // larger than the allowance failing closed.
 import t from 'tap';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { initLua, LuaSandbox, luaLiveBytes, setLuaTotalMemory } from '../../src/core/lua/sandbox.js';
 
 await initLua();
@@ -53,4 +55,23 @@ t.test('a run that ends past its deadline while allocating never panics the runt
   t.equal(other.call((ok as { id: number }).id, 'can_execute', subject, {}, {}, {}, 0, false).result, true, 'other states still run');
   sb.close();
   other.close();
+});
+
+t.test('states nobody holds are closed when collected (compiled documents that were replaced, inline ones)', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const before = luaLiveBytes();
+  (() => {
+    for (let i = 0; i < 100; i++) {
+      const sb = new LuaSandbox(budgets);
+      sb.load('big = ("x"):rep(100000)\nfunction can_execute() return true end', 's');
+      sb.seal();
+    }
+  })();
+  t.ok(luaLiveBytes() - before > 5_000_000, `100 states hold ${((luaLiveBytes() - before) / 1e6).toFixed(1)} MB`);
+  for (let i = 0; i < 10 && luaLiveBytes() - before > 1_000_000; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(luaLiveBytes() - before < 1_000_000, `after collection they hold ${((luaLiveBytes() - before) / 1e6).toFixed(1)} MB`);
 });

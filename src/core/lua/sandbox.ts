@@ -61,16 +61,43 @@ export function luaLiveBytes(): number {
   return liveBytes;
 }
 
+/** What the allocator's cap reads: the current run of one state. */
+interface RunState {
+  /** the cap for the current run (bytes of this state); 0: none */
+  limit: number;
+  deadline: number;
+  /** above this much memory, the run is watched closely; Infinity outside runs */
+  watchFrom: number;
+  timedOut: boolean;
+  closed: boolean;
+  thread: LuaThread;
+  stats: MemoryStats;
+}
+
+/**
+ * The state grew past the watch line during a run: from now on the hook runs every
+ * instruction (lua_sethook may be called at any time, even from inside an allocation),
+ * and past the deadline no allocation succeeds.
+ */
+function watchClosely(run: RunState): void {
+  const { lua, address } = run.thread;
+  const mask = lua.lua_gethookmask(address);
+  if (mask !== 0 && lua.lua_gethookcount(address) !== 1) lua.lua_sethook(address, lua.lua_gethook(address), mask, 1);
+  if (performance.now() > run.deadline) run.timedOut = true;
+}
+
 /** What a state holds of the total, and its engine (closed once, explicitly or when collected). */
 interface Held {
   engine: LuaEngine;
   accounted: number;
   closed: boolean;
+  run: RunState;
 }
 
 function release(held: Held): void {
   if (held.closed) return;
   held.closed = true;
+  held.run.closed = true;
   liveBytes -= held.accounted;
   held.accounted = 0;
   try {
@@ -103,15 +130,12 @@ export class LuaSandbox {
   private readonly thread: LuaThread;
   private nextId = 1;
   private sealed = false;
-  /** the allocator's cap for the current run (bytes of this state) */
-  private limit = 0;
+  /** what the allocator reads during a run (it must not hold the sandbox, or the sandbox is never collected) */
+  private readonly run: RunState;
   /** memory used after loading (and collecting): the per-call allowance starts here */
   private baseline = 0;
-  private deadline = 0;
-  private watchFrom = Infinity;
   /** memory of the state with nothing loaded: the watch line is measured from here */
   private readonly fresh: number;
-  private timedOut = false;
 
   constructor(private readonly budgets: LuaBudgets = DEFAULT_LUA_BUDGETS) {
     if (!module) throw new Error('the Lua runtime is not initialised');
@@ -125,33 +149,23 @@ export class LuaSandbox {
     if (typeof this.stats?.memoryUsed !== 'number') throw new Error('wasmoon changed: no memory statistics to cap');
     // The cap, read by the allocator: past the deadline, a state that keeps growing gets
     // no more memory (a loop of large concatenations is few instructions but much work).
+    const run: RunState = { limit: 0, deadline: 0, watchFrom: Infinity, timedOut: false, closed: false, thread: this.thread, stats: this.stats };
+    this.run = run;
     Object.defineProperty(this.stats, 'memoryMax', {
       get: () => {
         // Closing frees, and must never fail (an allocation failing outside a protected
         // call makes Lua panic, and wasmoon abort).
-        if (this.held.closed) return 0;
-        if (this.stats.memoryUsed > this.watchFrom) this.watchClosely();
-        return this.timedOut && this.watchFrom !== Infinity ? 1 : this.limit;
+        if (run.closed) return 0;
+        if (run.stats.memoryUsed > run.watchFrom) watchClosely(run);
+        return run.timedOut && run.watchFrom !== Infinity ? 1 : run.limit;
       },
       set: () => undefined,
       configurable: true,
     });
     this.fresh = this.stats.memoryUsed;
-    this.held = { engine, accounted: 0, closed: false };
+    this.held = { engine, accounted: 0, closed: false, run };
     this.account();
     engines.register(this, this.held, this.held);
-  }
-
-  /**
-   * The state grew past the watch line during a run: from now on the hook runs every
-   * instruction (lua_sethook may be called at any time, even from inside an allocation),
-   * and past the deadline no allocation succeeds.
-   */
-  private watchClosely(): void {
-    const { lua, address } = this.thread;
-    const mask = lua.lua_gethookmask(address);
-    if (mask !== 0 && lua.lua_gethookcount(address) !== 1) lua.lua_sethook(address, lua.lua_gethook(address), mask, 1);
-    if (performance.now() > this.deadline) this.timedOut = true;
   }
 
   /**
@@ -165,15 +179,15 @@ export class LuaSandbox {
     const th = this.thread;
     const { lua, address } = th;
     th.setTop(0);
-    this.limit = 0;
+    this.run.limit = 0;
     try {
       lua.lua_getglobal(address, name);
       for (const a of args) th.pushValue(a);
       arm?.();
       const status = lua.lua_pcallk(address, args.length, 1, 0, 0, null);
       lua.lua_sethook(address, null, 0, 0);
-      this.watchFrom = Infinity;
-      this.limit = 0; // reading the result must not fail for memory either
+      this.run.watchFrom = Infinity;
+      this.run.limit = 0; // reading the result must not fail for memory either
       if (status !== LuaReturn.Ok) {
         const message = lua.lua_type(address, -1) === LuaType.String ? lua.lua_tolstring(address, -1, null) : 'the script raised an error that is not a string';
         return { ok: false, message };
@@ -196,10 +210,10 @@ export class LuaSandbox {
   private arm(from: number, allowance: number): void {
     const used = this.stats.memoryUsed;
     const total = Math.max(0, totalBytesMax - liveBytes);
-    this.limit = Math.max(1, Math.min(from + allowance, used + total));
-    this.deadline = performance.now() + this.budgets.timeMs;
-    this.watchFrom = this.watchLine();
-    this.timedOut = false;
+    this.run.limit = Math.max(1, Math.min(from + allowance, used + total));
+    this.run.deadline = performance.now() + this.budgets.timeMs;
+    this.run.watchFrom = this.watchLine();
+    this.run.timedOut = false;
   }
 
   private watchLine(): number {
@@ -208,7 +222,7 @@ export class LuaSandbox {
 
   /** After a run: stop watching, free what it left if that is much, update the total. */
   private settle(): void {
-    this.watchFrom = Infinity;
+    this.run.watchFrom = Infinity;
     if (this.stats.memoryUsed > this.baseline + WATCH_ABOVE) {
       try {
         this.invoke('__collect', []);
@@ -220,7 +234,7 @@ export class LuaSandbox {
   }
 
   private failure(message: string): string {
-    if (this.timedOut) return 'time budget exceeded';
+    if (this.run.timedOut) return 'time budget exceeded';
     return clean(/not enough memory/.test(message) ? 'memory budget exceeded' : message);
   }
 
@@ -256,7 +270,7 @@ export class LuaSandbox {
     if (this.held.closed) return;
     this.invoke('__collect', []);
     this.baseline = this.stats.memoryUsed;
-    this.limit = this.baseline + this.budgets.memoryBytes;
+    this.run.limit = this.baseline + this.budgets.memoryBytes;
     this.account();
   }
 
