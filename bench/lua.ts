@@ -37,6 +37,26 @@ rules:
   - subjects: ["role:editor"]
     grant: ["document:delete"]
 `);
+// A script document with the usual top level: helper functions and a lookup table
+// (each call runs the top level afresh, so no state carries over between calls).
+const script = compile(`key: global-script
+kind: lua
+reads: [subject, resource, context]
+script: |
+  local editors = { editor = true, writer = true }
+  local function has_role(subject, wanted)
+    for _, r in ipairs(subject.roles) do if wanted[r] then return true end end
+    return false
+  end
+  local function working_hours(context) return context.hour >= 9 and context.hour < 17 end
+  function can_execute(subject, resource, context)
+    if has_role(subject, { admin = true }) then return { grant = { "document:delete" } } end
+    if has_role(subject, editors) and resource.attributes.content_length < 1024 and working_hours(context) then
+      return { grant = { "document:delete" } }
+    end
+    return false
+  end
+`);
 const runaway = compile(`key: global-runaway
 kind: lua
 script: |
@@ -52,7 +72,7 @@ const input = {
   namespaces: ['global'],
 };
 const opts = { defaultPermissions: ['*'] };
-for (const p of [cel, lua, plain]) {
+for (const p of [cel, lua, plain, script]) {
   const d = evaluatePolicies([p], input, opts);
   if (d.permissions[0] !== 'document:delete') throw new Error(`${p.key} decided ${JSON.stringify(d)}`);
 }
@@ -61,6 +81,7 @@ summary(() => {
   bench('rule without condition', () => evaluatePolicies([plain], input, opts));
   bench('rule with a CEL condition', () => evaluatePolicies([cel], input, opts));
   bench('rule with a Lua chunk', () => evaluatePolicies([lua], input, opts));
+  bench('script document (kind: lua)', () => evaluatePolicies([script], input, opts));
 });
 await run();
 

@@ -47,6 +47,12 @@ export function compileRuleChunks(doc: PolicyDocument, budgets: LuaBudgets | und
     if ('error' in loaded) luaError(path, loaded.error, errors);
     else refs.set(i, { sandbox, id: loaded.id, entry: '', declaredNow: false });
   }
+  // A chunk that failed (a budget it blew while loading, say) fails the document: free
+  // its state now rather than when the collector gets to it.
+  if (refs.size < withLua.length) {
+    sandbox.close();
+    return new Map();
+  }
   sandbox.seal();
   return refs;
 }
@@ -77,12 +83,15 @@ export function compileLuaDocument(doc: LuaDocument, budgets: LuaBudgets | undef
   const sandbox = new LuaSandbox(budgets ?? DEFAULT_LUA_BUDGETS);
   const loaded = sandbox.load(doc.script, 'script');
   if ('error' in loaded) {
+    sandbox.close();
     luaError('script', loaded.error, errors);
     return { ok: false, errors };
   }
   sandbox.seal();
   const declaredNow = doc.reads?.includes('now') ?? false;
-  const script: LuaRef = { sandbox, id: loaded.id, entry: 'can_execute', declaredNow };
+  // Declared reads: the script sees only those inputs (what the cache keys).
+  const reads = doc.reads?.filter((r) => r !== 'now').map((r) => r.split('.'));
+  const script: LuaRef = { sandbox, id: loaded.id, entry: 'can_execute', declaredNow, ...(reads ? { reads } : {}) };
   return {
     ok: true,
     policy: {

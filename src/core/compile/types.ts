@@ -46,6 +46,8 @@ export interface LuaRef {
   readonly entry: string;
   /** the document declared that it reads the clock (`policy.now()` is allowed) */
   readonly declaredNow: boolean;
+  /** the input paths the document declared (segments); the script sees only these. Absent: all inputs */
+  readonly reads?: ReadonlyArray<readonly string[]>;
 }
 
 export interface CompiledPolicy {

@@ -37,8 +37,52 @@ function patterns(value: unknown, field: string): Pattern[] {
   });
 }
 
+interface LuaInputs {
+  subject: unknown;
+  resource: unknown;
+  context: unknown;
+}
+
+function has(v: unknown, k: string): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, k);
+}
+
+/** Copy `path` (root first) from `all` into `into`, where it exists. */
+function copyPath(all: Record<string, unknown>, into: Record<string, unknown>, path: readonly string[]): void {
+  let src: unknown = all;
+  let dst = into;
+  for (let i = 0; i < path.length; i++) {
+    const k = path[i]!;
+    if (!has(src, k)) return;
+    src = src[k];
+    if (i === path.length - 1) dst[k] = src;
+    else {
+      if (!has(dst, k) || dst[k] === null || typeof dst[k] !== 'object') dst[k] = {};
+      dst = dst[k] as Record<string, unknown>;
+    }
+  }
+}
+
+/**
+ * The inputs a script document declared it reads, and nothing else (so the decision
+ * cache, keyed by those, can never hold an answer that depended on anything more). The
+ * subject's id, roles and groups are always there: every key holds them.
+ */
+export function projectInputs(all: LuaInputs, reads: ReadonlyArray<readonly string[]>): LuaInputs {
+  const subject = all.subject as Record<string, unknown>;
+  const out: Record<string, unknown> = {
+    subject: { id: subject.id, roles: subject.roles, groups: subject.groups, attributes: {} },
+    resource: {},
+    context: {},
+  };
+  for (const path of reads) copyPath(all as unknown as Record<string, unknown>, out, path);
+  return out as unknown as LuaInputs;
+}
+
 export class LuaRunner {
-  private inputs: { subject: unknown; resource: unknown; context: unknown } | undefined;
+  private inputs: LuaInputs | undefined;
+  /** the inputs projected to each set of declared reads (one per script document) */
+  private projected: Map<ReadonlyArray<readonly string[]>, LuaInputs> | undefined;
   /** facts emitted so far in this evaluation, in run order */
   readonly facts: Record<string, unknown> = {};
 
@@ -50,8 +94,14 @@ export class LuaRunner {
       resource: luaValue(this.input.resource ?? {}),
       context: luaValue(this.input.context ?? {}),
     };
+    let inputs = this.inputs;
+    if (ref.reads) {
+      this.projected ??= new Map();
+      inputs = this.projected.get(ref.reads) ?? projectInputs(inputs, ref.reads);
+      this.projected.set(ref.reads, inputs);
+    }
     const ns = { name: policy.namespace, path: [...this.input.namespaces] };
-    const { result, facts } = ref.sandbox.call(ref.id, ref.entry, this.inputs.subject, this.inputs.resource, this.inputs.context, ns, this.now.getTime(), ref.declaredNow);
+    const { result, facts } = ref.sandbox.call(ref.id, ref.entry, inputs.subject, inputs.resource, inputs.context, ns, this.now.getTime(), ref.declaredNow);
     this.acceptFacts(facts);
     return result;
   }
