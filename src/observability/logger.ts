@@ -1,5 +1,5 @@
 // The process logger. Secrets never reach a log line: the Authorization header (of any
-// request object logged) and the admin token are censored by pino before writing.
+// request object logged) and the admin and read tokens are censored by pino before writing.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 
@@ -9,6 +9,8 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'adminToken',
   '*.adminToken',
+  'readToken',
+  '*.readToken',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
