@@ -5,7 +5,7 @@ import { Option } from '@commander-js/extra-typings';
 import { PolicyEngineClient, type PolicySummary } from '../client/index.js';
 
 export const urlOption = () => new Option('--url <url>', 'the service, e.g. http://127.0.0.1:8080').env('POLICY_ENGINE_URL').makeOptionMandatory();
-export const tokenOption = () => new Option('--token <token>', 'the admin bearer token (ADMIN_TOKEN of the service)').env('POLICY_ENGINE_TOKEN');
+export const tokenOption = () => new Option('--token <token>', 'the bearer token: ADMIN_TOKEN of the service, or its READ_TOKEN for reads').env('POLICY_ENGINE_TOKEN');
 
 export function clientFor(url: string, token?: string): PolicyEngineClient {
   return new PolicyEngineClient({ baseUrl: url, adminToken: token, timeoutMs: 15_000 });

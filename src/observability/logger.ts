@@ -1,7 +1,7 @@
 // The process logger. Secrets never reach a log line: the credential headers (of any
-// request object logged) and the admin token are censored by pino before writing.
-// Request attributes and context are redacted where they are copied into a line
-// (decision-log.ts, with the key list of redaction.ts).
+// request object logged) and the admin and read tokens are censored by pino before
+// writing. Request attributes and context are redacted where they are copied into a
+// line (decision-log.ts, with the key list of redaction.ts).
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 
@@ -16,6 +16,8 @@ export const REDACT_PATHS = [
   'headers["x-api-key"]',
   'adminToken',
   '*.adminToken',
+  'readToken',
+  '*.readToken',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -61,7 +61,7 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
         if (options.loopbackOnly) return;
         throw new PolicyEngineError('WRITES_DISABLED', 'write routes are disabled: the server listens beyond loopback and no ADMIN_TOKEN is set');
       }
-      needAdmin(request, 'write routes');
+      needAdmin(request, 'writes and previews');
     },
     requireRead(request) {
       if (admin === undefined) return;

@@ -10,34 +10,38 @@ import { testApp } from '../helpers/app.js';
 import { ROOT, runCli } from './run-cli.js';
 
 const TOKEN = 'push-test-token-0123456789';
+const READ_TOKEN = 'push-read-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'pe-push-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const src = join(dir, 'policies');
 cpSync(join(ROOT, 'examples/policies'), src, { recursive: true });
 
-const { app } = await testApp(t, { env: { ADMIN_TOKEN: TOKEN } });
+const { app } = await testApp(t, { env: { ADMIN_TOKEN: TOKEN, READ_TOKEN } });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 const auth = { POLICY_ENGINE_TOKEN: TOKEN };
-const keys = async () => ((await (await fetch(`${url}/v1/policies`)).json()) as { items: Array<{ key: string }> }).items.map((i) => i.key).sort();
+const keys = async () => ((await (await fetch(`${url}/v1/policies`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { items: Array<{ key: string }> }).items.map((i) => i.key).sort();
 const ACME = 'org:57af7f6d-f6f7-4af1-b182-3a30440fa781-acme';
 
 t.test('a first push: the plan, then the writes', async (t) => {
-  const [dry, noToken] = await Promise.all([
-    runCli(['push', src, '--url', url, '--dry-run']),
+  const [dry, noToken, dryNoToken] = await Promise.all([
+    runCli(['push', src, '--url', url, '--dry-run'], { env: { POLICY_ENGINE_TOKEN: READ_TOKEN } }),
     runCli(['push', src, '--url', url]),
+    runCli(['push', src, '--url', url, '--dry-run']),
   ]);
   t.equal(dry.code, 0, dry.stderr);
   t.match(dry.stdout, /^create\s+global-base\s+\(.*global-base\.yaml\)$/m);
   t.match(dry.stdout, /dry run, nothing written: 3 created, 0 replaced, 0 unchanged, 0 deleted/);
   t.equal(noToken.code, 3, 'without the token the service refuses: an error (3)');
   t.match(noToken.stderr, /UNAUTHORIZED/);
+  t.equal(dryNoToken.code, 1, 'a dry run reads the stored policies: a token is needed for that too');
+  t.match(dryNoToken.stderr, /UNAUTHORIZED/);
   t.same(await keys(), [], 'nothing was written');
 
   const real = await runCli(['push', src, '--url', url], { env: auth });
   t.equal(real.code, 0, real.stderr);
   t.match(real.stdout, /pushed: 3 created, 0 replaced, 0 unchanged, 0 deleted/);
   t.same(await keys(), [ACME, 'global-base', 'org-editors'].sort());
-  const stored = await (await fetch(`${url}/v1/policies/org-editors`, { headers: { accept: 'application/yaml' } })).text();
+  const stored = await (await fetch(`${url}/v1/policies/org-editors`, { headers: { accept: 'application/yaml', authorization: `Bearer ${READ_TOKEN}` } })).text();
   t.equal(stored, readFileSync(join(src, 'org-editors.yaml'), 'utf8'), 'stored as written, comments included');
 });
 
@@ -57,8 +61,8 @@ t.test('changes: replaced with a diff, created, unchanged, pruned; invalid files
   cpSync(src, bad, { recursive: true });
   writeFileSync(join(bad, 'global-bad.yaml'), 'key: global-bad\nrules:\n  - { subjects: ["*"], grant: ["a::b"] }\n');
   const [keep, dry, invalid] = await Promise.all([
-    runCli(['push', src, '--url', url, '--dry-run']),
-    runCli(['push', src, '--url', url, '--dry-run', '--prune']),
+    runCli(['push', src, '--url', url, '--dry-run'], { env: auth }),
+    runCli(['push', src, '--url', url, '--dry-run', '--prune'], { env: auth }),
     runCli(['push', bad, '--url', url, '--prune'], { env: auth }),
   ]);
   t.equal(invalid.code, 1, 'invalid files: nothing is pushed');
@@ -79,7 +83,7 @@ t.test('changes: replaced with a diff, created, unchanged, pruned; invalid files
 
 t.test('export, then push the export back: nothing changes', async (t) => {
   const out = join(dir, 'export');
-  const r = await runCli(['export', '--url', url, '--out', out]);
+  const r = await runCli(['export', '--url', url, '--out', out], { env: { POLICY_ENGINE_TOKEN: READ_TOKEN } });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /exported 4 policies to/);
   t.same(readdirSync(out).sort(), [`${ACME}.yaml`, 'global-base.yaml', 'global-support.json', 'org-editors.yaml'].sort());
@@ -108,7 +112,7 @@ t.test('a dry run shows the impact on recorded requests and stored tests', async
   t.match(dry.stdout, /evaluate +bea role:billing @ global\.org\n +\+ billing:invoice:read\n +- billing:\*/);
   t.match(dry.stdout, /stored tests: 1\/1 pass now, 0\/1 would pass \(1 broken, 0 fixed\)\n +FAIL billing › billing staff pay/);
   t.match(dry.stdout, /dry run, nothing written: 0 created, 1 replaced/);
-  const noToken = await runCli(['push', src, '--url', url, '--dry-run']);
-  t.equal(noToken.code, 0, 'the plan still shows without the token');
-  t.match(noToken.stdout, /impact preview unavailable: .*UNAUTHORIZED|impact preview unavailable: .*token/i);
+  const readOnly = await runCli(['push', src, '--url', url, '--dry-run'], { env: { POLICY_ENGINE_TOKEN: READ_TOKEN } });
+  t.equal(readOnly.code, 0, 'the plan still shows with the read-only token');
+  t.match(readOnly.stdout, /impact preview unavailable: .*READ_TOKEN is for reads only/i);
 });

@@ -40,3 +40,25 @@ t.test('loopback detection', async (t) => {
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) t.ok(isLoopback(h), h);
   for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) t.notOk(isLoopback(h), h);
 });
+
+t.test('READ_TOKEN and ALLOWED_HOSTS (docs/security.md)', async (t) => {
+  const admin = 'admin-token-0123456789';
+  const c = loadConfig({ ADMIN_TOKEN: admin, READ_TOKEN: 'read-token-0123456789', ALLOWED_HOSTS: 'policy-engine, api.internal ,[fd00::1]' });
+  t.equal(c.readToken, 'read-token-0123456789');
+  t.same(c.allowedHosts, ['policy-engine', 'api.internal', '[fd00::1]']);
+  t.same(loadConfig({}).allowedHosts, []);
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (err) {
+      return (err as ConfigError).problems.join('\n');
+    }
+  };
+  t.match(problems({ READ_TOKEN: 'read-token-0123456789' }), /READ_TOKEN needs ADMIN_TOKEN/, 'a read token alone would leave writes open');
+  t.match(problems({ ADMIN_TOKEN: admin, READ_TOKEN: 'short' }), /READ_TOKEN must be at least 16/);
+  t.match(problems({ ADMIN_TOKEN: admin, READ_TOKEN: admin }), /must differ/);
+  t.match(problems({ ALLOWED_HOSTS: 'http://x.example' }), /ALLOWED_HOSTS: "http:\/\/x\.example" is not a host name/);
+  t.match(problems({ ALLOWED_HOSTS: 'x.example:8080' }), /not a host name/);
+  t.equal(problems({ ALLOWED_HOSTS: '*' }), '');
+});

@@ -18,8 +18,13 @@ const compose = loadYamlAll('docker/compose.yaml')[0]!;
 const services = compose.services as Record<string, Obj>;
 const ORG = '57af7f6d-f6f7-4af1-b182-3a30440fa781';
 
-/** `${NAME:-default}` → default, as compose interpolates it with NAME unset. */
-const interpolate = (v: unknown): string => String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/** As compose interpolates: `${NAME:-default}` → NAME or default; `${NAME:?message}` → NAME, or an error. */
+const interpolate = (v: unknown, env: Record<string, string> = {}): string => String(v)
+  .replace(/\$\{([A-Z_]+):-([^}]*)\}/g, (_m, name: string, dflt: string) => env[name] ?? dflt)
+  .replace(/\$\{([A-Z_]+):\?([^}]*)\}/g, (_m, name: string, message: string) => {
+    if (env[name] === undefined) throw new Error(`required variable ${name} is missing a value: ${message}`);
+    return env[name];
+  });
 
 t.test('compose.yaml matches the Compose Specification', async (t) => {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -47,7 +52,9 @@ t.test('policy-engine: settings, store URL, token', async (t) => {
   const pe = services['policy-engine']!;
   t.equal(pe.build, '..', 'built from the repository root');
   t.ok(exists('Dockerfile'));
-  const env = Object.fromEntries(Object.entries(pe.environment as Obj).map(([k, v]) => [k, interpolate(v)]));
+  t.throws(() => Object.values(pe.environment as Obj).map((v) => interpolate(v)), /ADMIN_TOKEN/, 'compose refuses to start without an ADMIN_TOKEN');
+  const operator = { ADMIN_TOKEN: 'operator-chosen-token-0123456789' };
+  const env = Object.fromEntries(Object.entries(pe.environment as Obj).map(([k, v]) => [k, interpolate(v, operator)]));
   for (const k of Object.keys(env)) t.ok(SETTING_ENVS.has(k), `${k} is a setting`);
   // the image's ENV (Dockerfile) under the compose environment
   const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080', POLICY_DIR: '/policies', ...env });
@@ -59,7 +66,9 @@ t.test('policy-engine: settings, store URL, token', async (t) => {
   t.equal(url.pathname, '/policy', 'and a database');
   t.notOk(isLoopback(config.host), 'listens beyond loopback in the container…');
   t.ok(config.adminToken && config.adminToken.length >= 16, '…so an ADMIN_TOKEN is set (writes are refused without one)');
-  t.match(String((pe.environment as Obj).ADMIN_TOKEN), /^\$\{ADMIN_TOKEN:-.+\}$/, 'the token comes from the environment, with a dev default');
+  t.match(String((pe.environment as Obj).ADMIN_TOKEN), /^\$\{ADMIN_TOKEN:\?.+\}$/, 'the token comes from the environment, with no default');
+  t.equal(config.adminToken, operator.ADMIN_TOKEN);
+  t.notMatch(read('docker/compose.yaml') + read('docs/deploy.md'), /dev-admin-token/, 'no known token shipped or documented');
   t.same(pe.ports, [`127.0.0.1:${config.port}:${config.port}`], 'published on the host loopback only');
   t.equal(pe.read_only, true, 'read-only root filesystem');
   t.same(pe.tmpfs, ['/tmp']);
@@ -77,6 +86,9 @@ t.test('example-api asks the policy-engine service on its port', async (t) => {
   const pePort = (services['policy-engine']!.environment as Obj).PORT ?? settingDefault('PORT');
   t.equal(url.port, String(pePort), 'on the port policy-engine listens on');
   t.equal(api.depends_on['policy-engine'].condition, 'service_healthy');
+  const allowed = loadConfig({ ALLOWED_HOSTS: String((services['policy-engine']!.environment as Obj).ALLOWED_HOSTS ?? '') }).allowedHosts;
+  t.ok(allowed.includes(url.hostname), 'the Host it sends is one the engine accepts (ALLOWED_HOSTS)');
+  t.notOk('ADMIN_TOKEN' in (api.environment as Obj), 'the API is not given the token');
 });
 
 // ---- the real thing, on loopback ----
@@ -136,7 +148,7 @@ t.test('load-policies.sh and the example API against a running policy-engine', a
     t.equal(ok.status, 0, `loads the examples: ${ok.stderr}`);
     const files = walk('examples/policies', (n) => n.endsWith('.yaml'));
     t.match(ok.stderr, `loaded ${files.length} policies`);
-    const list = await (await fetch(`${sidecar}/v1/policies`)).json() as { items: Obj[] };
+    const list = await (await fetch(`${sidecar}/v1/policies`, { headers: { authorization: `Bearer ${token}` } })).json() as { items: Obj[] };
     t.same(list.items.map((i) => i.key).sort(), ['global-base', 'org-editors', `org:${ORG}-acme`].sort(), 'every example is stored under its own key');
     t.equal((await load({ ADMIN_TOKEN: token })).status, 0, 'running it again replaces them');
   });

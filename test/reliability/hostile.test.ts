@@ -315,6 +315,14 @@ const CASES: Case[] = [
   // methods and routes
   { name: 'route: PATCH a policy', run: () => http('PATCH', '/v1/policies/global-base', '{}', JSON_CT), code: 'ROUTE_NOT_FOUND' },
   { name: 'route: GET the evaluate route', run: () => http('GET', '/v1/evaluate'), code: 'ROUTE_NOT_FOUND' },
+
+  // browsers from other sites (no token on loopback): DNS rebinding, cross-origin pages
+  { name: 'rebinding: a PUT with a foreign Host and Origin', run: () => raw(head([`PUT /v1/policies/global-evil HTTP/1.1`, `Host: attacker.example:${address.port}`, `Origin: http://attacker.example:${address.port}`, 'Content-Type: application/yaml', `Content-Length: ${okPolicy('global-evil').length}`, 'Connection: close']) + okPolicy('global-evil')), code: 'HOST_NOT_ALLOWED' },
+  { name: 'rebinding: reading the policies under a foreign Host', run: () => raw(head(['GET /v1/policies HTTP/1.1', 'Host: attacker.example', 'Connection: close'])), code: 'HOST_NOT_ALLOWED' },
+  { name: 'rebinding: a Host with a loopback prefix', run: () => raw(head(['GET /v1/policies HTTP/1.1', 'Host: 127.0.0.1.attacker.example', 'Connection: close'])), code: 'HOST_NOT_ALLOWED' },
+  { name: 'cross-origin: a PUT from a foreign page', run: () => raw(head([`PUT /v1/policies/global-evil HTTP/1.1`, rawHost, 'Origin: https://attacker.example', 'Content-Type: application/yaml', `Content-Length: ${okPolicy('global-evil').length}`, 'Connection: close']) + okPolicy('global-evil')), code: 'ORIGIN_NOT_ALLOWED' },
+  { name: 'cross-origin: a bulk import from a sandboxed frame (Origin: null)', run: () => raw(head(['POST /v1/policies HTTP/1.1', rawHost, 'Origin: null', 'Content-Type: application/yaml', `Content-Length: ${okPolicy('global-evil').length}`, 'Connection: close']) + okPolicy('global-evil')), code: 'ORIGIN_NOT_ALLOWED' },
+  { name: 'cross-origin: inline policies from a foreign page', run: () => raw(head(['POST /v1/evaluate HTTP/1.1', rawHost, 'Origin: http://attacker.example', 'Content-Type: application/json', 'Content-Length: 2', 'Connection: close']) + '{}'), code: 'ORIGIN_NOT_ALLOWED' },
 ];
 
 // ------------------------------------------------------------------ the run

@@ -3,6 +3,7 @@
 // cross-origin pages; the token checked before the body is read; security headers on
 // /docs. Host and Origin are sent as real headers on a listening socket.
 
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
@@ -283,4 +284,17 @@ t.test('hostnameOf', async (t) => {
   t.equal(hostnameOf('a b'), undefined);
   t.equal(hostnameOf('user@localhost'), undefined);
   t.equal(hostnameOf(undefined), undefined);
+});
+
+t.test('docs/security.md lists every route with the class the code gives it', async (t) => {
+  const doc = readFileSync(new URL('../../docs/security.md', import.meta.url), 'utf8');
+  const rows = [...doc.matchAll(/^\| `(GET|POST|PUT|DELETE) ([^`]+)` \| (\w+) \|$/gm)].map((m) => [m[1]!, m[2]!, m[3]!] as const);
+  t.ok(rows.length >= 20, `${rows.length} rows`);
+  for (const [method, url, access] of rows) t.equal(routeAccess(method, url).access, access, `${method} ${url}`);
+  const documented = new Set(rows.map(([m, u]) => `${m} ${u}`));
+  const { app } = await testApp(t);
+  for (const e of accessTable(app)) {
+    if (e.method === 'HEAD' || e.url.startsWith('/docs/') || e.url === '/ui/') continue;
+    t.ok(documented.has(`${e.method} ${e.url}`), `${e.method} ${e.url} is in docs/security.md`);
+  }
 });

@@ -107,6 +107,12 @@ export class Editor {
     return this.view.state.doc.toString();
   }
 
+  /** Validate again (after a token is given: the last answer may have been a 401). */
+  revalidate(): void {
+    // forceLinting alone runs only when an edit is pending; a new view state restarts the linter.
+    this.show(this.view.state);
+  }
+
   /** Replace the whole text as one undoable step of its own. */
   replaceText(text: string): void {
     this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text }, annotations: isolateHistory.of('full') });

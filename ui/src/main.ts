@@ -78,6 +78,7 @@ byId('token-save').addEventListener('click', () => {
   input.value = '';
   byId('token-bar').hidden = true;
   byId('token-toggle').hidden = false;
+  editor.revalidate();
   void docs.refresh();
 });
 byId('token-input').addEventListener('keydown', (e) => {

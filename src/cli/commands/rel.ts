@@ -108,6 +108,7 @@ export function addRelCommand(program: Command): void {
     .argument('<pattern>', 'type#permission@type:id, or type:id#permission@type')
     .option('--limit <n>', 'print at most this many', (v) => Number.parseInt(v, 10))
     .addOption(urlOption())
+    .addOption(tokenOption()) // lookups enumerate stored tuples: a token when the service sets one
     .action(async (pattern, options) => {
       const m = /^([^#@]+)#([^#@]+)@(.+)$/.exec(pattern);
       if (!m) throw new CliError(`${pattern}: expected type#permission@type:id or type:id#permission@type`, 2);
