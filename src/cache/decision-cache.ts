@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
-import type { ChangedNamespaces } from '../engine/policy-manager.js';
+import type { ChangedNamespaces } from '../store/store.js';
 import type { ConditionReads } from '../core/condition/dependencies.js';
 import { relationsRevision } from '../core/condition/related.js';
 

@@ -6,73 +6,21 @@ import { parseNamespacePath, isValidKey, type NamespaceLimits } from '../core/na
 import { isConcretePermission } from '../core/pattern.js';
 import { buildPlan, evaluatePlan, type PathPlan } from '../core/evaluate/plan.js';
 import { checkPermission } from '../core/evaluate/check.js';
-import type { CheckResult, Decision, DocumentTrace, Reason, Subject } from '../core/evaluate/types.js';
+import type { CheckResult, Decision, Reason, Subject } from '../core/evaluate/types.js';
 import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
 import { inputBoundsProblem } from '../core/evaluate/conditions.js';
 import type { PolicyManager } from './policy-manager.js';
+import { modeOf, toSubject, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
 import { compileInlineDocuments } from './inline-policies.js';
-import { LanguageNegotiator, RequestReasons, type LanguageSettings } from './request-reasons.js';
+import { LanguageNegotiator, RequestReasons, type LanguageSettings } from '../core/evaluate/request-reasons.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import { REGISTRY_NAMESPACE } from '../core/registry/compile-registry.js';
-import { typeInputs } from './typed-inputs.js';
+import { typeInputs } from '../core/evaluate/typed-inputs.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { SampleRecorder } from './request-samples.js';
-
-export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
-
-export interface EvaluateRequest {
-  subject: SubjectInput;
-  namespace?: string;
-  policy?: string;
-  policies?: Array<Record<string, unknown> | string>;
-  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
-  context?: Record<string, unknown>;
-  explain?: boolean;
-  /** the language of reasons (a BCP 47 tag); before Accept-Language and the subject attribute */
-  language?: string;
-}
-
-/** What the transport adds to a request. */
-export interface RequestMeta {
-  /** the Accept-Language header */
-  acceptLanguage?: string;
-}
-
-export interface CheckRequest extends EvaluateRequest {
-  permission?: string;
-  permissions?: string[];
-}
-
-export interface EvaluateResponse {
-  permissions: string[];
-  denied: string[];
-  default: boolean;
-  namespaces: string[];
-  policies: string[];
-  cached: boolean;
-  revision: string;
-  exact: boolean;
-  stale?: boolean;
-  trace?: DocumentTrace[];
-  grantedBy?: Record<string, { document: string; rule: string }>;
-  /** conditions that failed at run time (their rules did not apply) */
-  conditionErrors?: Array<{ document: string; rule: string; error: string }>;
-  /** each denied pattern whose deciding rule has a message, rendered for this request */
-  messages?: Record<string, Reason>;
-}
-
-export interface CheckResponse {
-  allowed?: boolean;
-  reason?: Reason;
-  results?: Record<string, boolean>;
-  reasons?: Record<string, Reason>;
-  cached: boolean;
-  revision: string;
-  stale?: boolean;
-}
 
 export interface DecisionServiceOptions {
   /** undefined when the server runs with STORE=none */
@@ -111,25 +59,6 @@ type EvaluationInputs = ReturnType<typeof typeInputs>;
 const MAX_SAMPLED_CHECKS = 64;
 
 const DEFAULT_LANGUAGES: LanguageSettings = { defaultLanguage: 'en', languageAttribute: 'language' };
-
-export function toSubject(input: SubjectInput): Subject {
-  if (typeof input === 'string') {
-    if (input.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject must not be empty');
-    return { id: input, roles: [], groups: [], attributes: {} };
-  }
-  if (typeof input.id !== 'string' || input.id.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject.id is required');
-  return { id: input.id, roles: input.roles ?? [], groups: input.groups ?? [], attributes: input.attributes ?? {} };
-}
-
-function modeOf(req: EvaluateRequest): 'namespace' | 'policy' | 'policies' {
-  const given = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
-  if (given.length !== 1) {
-    throw new PolicyEngineError('MODE_INVALID', given.length === 0
-      ? 'name exactly one of namespace, policy or policies'
-      : `name exactly one of namespace, policy or policies, not ${given.join(' and ')}`);
-  }
-  return given[0]!;
-}
 
 /**
  * Inputs that conditions read must be within the bounds conditions accept: beyond them,

@@ -7,11 +7,11 @@ import { evaluatePolicies } from '../core/evaluate/evaluate.js';
 import type { Decision, Subject } from '../core/evaluate/types.js';
 import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
-import { typeInputs } from '../engine/typed-inputs.js';
+import { typeInputs } from '../core/evaluate/typed-inputs.js';
 import { PolicyEngineError } from '../errors.js';
 import { listDiff, sameMembers } from './diff.js';
 import { LocalPolicies } from './local-policies.js';
-import { LanguageNegotiator, RequestReasons } from '../engine/request-reasons.js';
+import { LanguageNegotiator, RequestReasons } from '../core/evaluate/request-reasons.js';
 import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SubjectSpec, SuiteProblem, SuiteResult } from './types.js';
 
 export interface RunOptions {

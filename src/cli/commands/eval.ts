@@ -14,7 +14,7 @@ import { toSubject } from '../../testing/run-suite.js';
 import type { CheckOutcome, SubjectSpec } from '../../testing/types.js';
 import { CliError, collect, isObject, jsonOption } from '../cli-error.js';
 import { prepareRuntime } from '../runtime.js';
-import { LanguageNegotiator, RequestReasons } from '../../engine/request-reasons.js';
+import { LanguageNegotiator, RequestReasons } from '../../core/evaluate/request-reasons.js';
 import { isLanguageTag } from '../../core/messages/language.js';
 
 const isSubject = (v: unknown): v is Exclude<SubjectSpec, string> => isObject(v) && typeof v.id === 'string' && v.id !== '';

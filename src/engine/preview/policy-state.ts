@@ -10,8 +10,8 @@ import type { Decision, DocumentTrace } from '../../core/evaluate/types.js';
 import { parseNamespacePath, type NamespaceLimits } from '../../core/namespace.js';
 import type { CompiledRegistry } from '../../core/registry/types.js';
 import { PolicyEngineError } from '../../errors.js';
-import { toSubject, type SubjectInput } from '../decision-service.js';
-import { typeInputs } from '../typed-inputs.js';
+import { toSubject, type SubjectInput } from '../../core/request.js';
+import { typeInputs } from '../../core/evaluate/typed-inputs.js';
 import { LocalPolicies } from '../../testing/local-policies.js';
 
 export interface StateInput {
