@@ -8,17 +8,13 @@ import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
 import type { ChangedNamespaces } from '../store/store.js';
 import type { ConditionReads } from '../core/condition/dependencies.js';
-import { relationsRevision } from '../core/condition/related.js';
 
+/** A stored decision; never changed once stored (what a caller remembers about it, it keeps itself). */
 export interface CachedDecision {
-  decision: Decision;
+  readonly decision: Decision;
   /** namespaces (or, for `policy` mode, the namespace of the document) it was computed from */
-  namespaces: readonly string[];
-  revision: string;
-  /** the serialized response for this entry (cached: true, not stale), built on first hit */
-  body?: string;
-  /** the permissions checks against this entry asked, already taken as request samples */
-  sampledChecks?: Set<string>;
+  readonly namespaces: readonly string[];
+  readonly revision: string;
 }
 
 export interface DecisionCacheOptions {
@@ -64,9 +60,10 @@ export interface IdentityInputs {
  * A stable digest of everything beyond the subject id that the result can depend on:
  * roles and groups (order does not matter), and, when the path's conditions read them,
  * exactly the attributes, context keys and resource fields they read, and the time
- * bucket of `now`. Undefined when there is nothing.
+ * bucket of `now`, and the revision of the relationship check (supplied by the caller)
+ * when they call related(). Undefined when there is nothing.
  */
-export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number): string | undefined {
+export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number, relationsRevision = ''): string | undefined {
   const { subject } = inputs;
   const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now || reads.relations);
   if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
@@ -80,7 +77,7 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
     }
     if (reads.now) parts.push('now', timeBucket);
     // related() answers from the relationship graph: a new revision is a new entry.
-    if (reads.relations) parts.push('relations', relationsRevision());
+    if (reads.relations) parts.push('relations', relationsRevision);
   }
   // Roles and groups alone are lists of strings: plain JSON is already canonical.
   const text = hasReads ? canonical(parts) : JSON.stringify(parts);
