@@ -10,7 +10,7 @@ import type { Decision, Reason } from '../core/evaluate/types.js';
 import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
-import type { CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse, RequestMeta } from '../core/request.js';
+import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
 import { compileInlineDocuments } from './inline-policies.js';
 import { LanguageNegotiator, type LanguageSettings } from '../core/evaluate/request-reasons.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
@@ -232,7 +232,7 @@ export class DecisionService {
 
   /** `check`, with the decision it was answered from (for observers). */
   checkDetailed(req: CheckRequest, meta: RequestMeta = {}): { response: CheckResponse; decision: Decision } {
-    if (req.permission === undefined && req.permissions === undefined && req.policy !== undefined && req.namespace === undefined && req.policies === undefined) {
+    if (req.permission === undefined && req.permissions === undefined && requestMode(req) === 'policy') {
       return this.checkScript(req);
     }
     const { single, permissions: wanted } = askedPermissions(req);
