@@ -8,6 +8,7 @@ import { PolicyEngineError } from '../errors.js';
 import { listDiff, sameMembers } from './diff.js';
 import { LocalPolicies } from '../core/evaluate/local-policies.js';
 import { LanguageNegotiator, type RequestReasons } from '../core/evaluate/request-reasons.js';
+import type { RelationshipCheck } from '../core/condition/related.js';
 import { checkAll, evaluatePrepared, prepareDecision, reasonsFor, runScriptCheck, type PreparedDecision } from '../core/evaluate/decide.js';
 import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SuiteProblem, SuiteResult } from './types.js';
 
@@ -18,6 +19,8 @@ export interface RunOptions {
   defaultPermissions?: readonly string[];
   /** the DEFAULT_LANGUAGE of suites that name none (default: en) */
   defaultLanguage?: string;
+  /** what conditions' related() asks (stored suites run by a server); none: related() fails */
+  relationships?: RelationshipCheck;
 }
 
 /** The subject attribute that may name the language of reasons (LANGUAGE_ATTRIBUTE's default). */
@@ -108,8 +111,8 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
     return { name: spec.name, passed: false, durationMs: performance.now() - started, diff: ['inputs:', '  - accepted', `  + refused (${err.code}): ${err.message}`] };
   }
   const now = c.now ?? options.clock?.() ?? new Date();
-  if (spec.policy !== undefined) return runScriptCase(c, prepared, now, started);
-  const decision = evaluatePrepared(prepared, { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now });
+  if (spec.policy !== undefined) return runScriptCase(c, prepared, now, options.relationships, started);
+  const decision = evaluatePrepared(prepared, { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now, relationships: options.relationships });
   const negotiator = new LanguageNegotiator({ defaultLanguage: defaultLanguage ?? options.defaultLanguage ?? 'en', languageAttribute: LANGUAGE_ATTRIBUTE });
   const actual: ActualDecision = {
     ...(decision.facts ? { facts: decision.facts } : {}),
@@ -128,8 +131,8 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
 }
 
 /** A `policy` case: the script document's can_execute, as POST /v1/check by key runs it. */
-function runScriptCase(c: ReadyCase, prepared: PreparedDecision, now: Date, started: number): CaseResult {
-  const { result: r, facts } = runScriptCheck(prepared, { now });
+function runScriptCase(c: ReadyCase, prepared: PreparedDecision, now: Date, relationships: RelationshipCheck | undefined, started: number): CaseResult {
+  const { result: r, facts } = runScriptCheck(prepared, { now, relationships });
   const result = 'value' in r ? r.value
     : 'error' in r ? { error: r.error }
     : 'disabled' in r ? { error: `policy ${prepared.target} is disabled` }
