@@ -133,7 +133,7 @@ export class DecisionService {
     const bucket = Math.floor(nowMs / bucketMs);
     const reads = prepared.plan.reads;
     const cacheKey = explain ? undefined
-      : decisionKey(prepared.mode === 'namespace' ? 'perm' : 'pol', prepared.subject.id, prepared.target, identityDigest(prepared.input, reads, bucket, relationships?.revision));
+      : decisionKey(prepared.mode === 'namespace' ? 'perm' : 'pol', prepared.subject.id, prepared.target, identityDigest(prepared.inputs, reads, bucket, relationships?.revision));
     const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
     if (hit) {
       this.failClosed(hit.decision, stale);

@@ -27,6 +27,9 @@ import { typeInputs } from './typed-inputs.js';
 import { RequestReasons, type LanguageNegotiator } from './request-reasons.js';
 import type { CheckResult, Decision, EvaluationInput, Subject } from './types.js';
 
+/** A request's subject, resource and context as conditions read them. */
+export type RequestInputs = Omit<EvaluationInput, 'namespaces'>;
+
 /** Compiled documents to answer `namespace` and `policy` requests from. */
 export interface DocumentSource {
   /** texts of messages, by namespace and language */
@@ -60,8 +63,8 @@ export interface DecisionSources {
 export interface PreparedDecision {
   readonly mode: RequestMode;
   readonly subject: Subject;
-  /** the inputs as conditions see them (typed by the registry), with the evaluated path */
-  readonly input: EvaluationInput;
+  /** the inputs as conditions see them (typed by the registry); `namespaces` joins them at evaluation */
+  readonly inputs: RequestInputs;
   readonly plan: PathPlan;
   /** the namespace path or the document key asked about ('inline' for `policies`) */
   readonly target: string;
@@ -90,7 +93,7 @@ export interface DecisionOptions {
  * every condition would fail (its grants silently dropped) and the cache-key digest would
  * overflow the stack on deep nesting. A 400 says so instead.
  */
-function checkInputBounds(plan: PathPlan, input: EvaluationInput): void {
+function checkInputBounds(plan: PathPlan, input: RequestInputs): void {
   if (plan.reads === undefined || plan.reads.paths.size === 0) return;
   const problem = inputBoundsProblem([input.subject.attributes, input.context ?? {}, input.resource?.attributes ?? {}]);
   if (problem !== undefined) throw new PolicyEngineError('REQUEST_INVALID', problem);
@@ -108,7 +111,7 @@ export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, 
     const inline = sources.inline(req.policies!);
     const namespaces = [...new Set(inline.policies.map((p) => p.namespace))];
     prepared = {
-      mode, subject, input: { ...typed, namespaces }, plan: buildPlan(inline.policies), target: 'inline', namespaces,
+      mode, subject, inputs: typed, plan: buildPlan(inline.policies), target: 'inline', namespaces,
       // Only catalogues sent along count (this mode never reads stored state), along the namespaces in the order sent.
       messageNamespaces: inline.namespaces, catalogues: inline.catalogues, registry,
     };
@@ -119,7 +122,7 @@ export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, 
     if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
     const namespaces = parsed.namespaces;
     prepared = {
-      mode, subject, input: { ...typed, namespaces }, plan: source.pathPlan(path, namespaces), target: path, namespaces,
+      mode, subject, inputs: typed, plan: source.pathPlan(path, namespaces), target: path, namespaces,
       messageNamespaces: namespaces, catalogues: source.catalogues, registry,
     };
   } else {
@@ -131,18 +134,23 @@ export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, 
     if (found === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
     const namespaces = [found.policy.namespace];
     prepared = {
-      mode, subject, input: { ...typed, namespaces }, plan: found.plan, target: key, namespaces,
+      mode, subject, inputs: typed, plan: found.plan, target: key, namespaces,
       // One document has no path: its own namespace's texts over the global ones.
       messageNamespaces: [...new Set([REGISTRY_NAMESPACE, ...namespaces])], catalogues: source.catalogues, registry, document: found.policy,
     };
   }
-  checkInputBounds(prepared.plan, prepared.input);
+  checkInputBounds(prepared.plan, prepared.inputs);
   return prepared;
+}
+
+/** What conditions see: the request's inputs and the evaluated path (built only when evaluating: cache hits skip it). */
+function inputOf(p: PreparedDecision): EvaluationInput {
+  return { ...p.inputs, namespaces: p.namespaces };
 }
 
 /** The decision of a prepared request. */
 export function evaluatePrepared(p: PreparedDecision, options: DecisionOptions): Decision {
-  return evaluatePlan(p.plan, p.input, {
+  return evaluatePlan(p.plan, inputOf(p), {
     explain: options.explain === true,
     now: options.now,
     defaultPermissions: options.defaultPermissions,
@@ -188,7 +196,7 @@ export function reasonsFor(
     language: req.language,
     acceptLanguage,
     subjectAttributes: typeof subject === 'string' ? undefined : subject.attributes,
-    inputs: p.input,
+    inputs: p.inputs,
     catalogues: p.catalogues,
     namespaces: p.messageNamespaces,
   });
@@ -215,7 +223,7 @@ export function runScriptCheck(p: PreparedDecision, options: Pick<DecisionOption
   }
   const decision: Decision = { permissions: [], denied: [], exact: true, default: false, policies: [policy.key], applied: [] };
   if (policy.disabled) return { result: { disabled: true }, facts: {}, decision, rule: rule.id };
-  const runner = new ConditionRunner(p.input, options.now, p.registry, options.relationships);
+  const runner = new ConditionRunner(inputOf(p), options.now, p.registry, options.relationships);
   const r = runner.runScript(policy, rule);
   const facts = { ...runner.facts };
   if ('error' in r) {
