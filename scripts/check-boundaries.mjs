@@ -22,7 +22,8 @@
 //        compose.ts, main.ts       6  the composition root
 //     Within one layer, different directories may import each other (file cycles are rule 3).
 //  2. core/ imports only core/, src/errors.ts and packages; of Node's built-in modules only
-//     pure functions (PURE_BUILTINS below): no node:fs, node:net sockets, node:child_process….
+//     pure functions (PURE_BUILTINS below): no node:fs, node:net sockets, node:child_process…;
+//     and it never reads process state (`process.env`, `process.argv`, … anywhere in its code).
 //  3. No import cycle between files.
 //
 // Tests import `checkBoundaries` and feed it synthetic trees (test/boundaries.test.ts).
@@ -117,10 +118,16 @@ export function checkBoundaries(files) {
         }
       }
     }
+    if (from === 'core' && /(^|[^.\w])process\.\w/m.test(stripComments(text))) problems.push(`${file}: core reads process state (process.…)`);
     edges.set(file, targets);
   }
   for (const cycle of findCycles(edges)) problems.push(`import cycle: ${cycle.join(' → ')}`);
   return problems;
+}
+
+/** The text without comments (a comment may mention process.env). */
+function stripComments(text) {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
 const BUILTINS = new Set(['fs', 'fs/promises', 'net', 'http', 'https', 'child_process', 'os', 'path', 'crypto', 'dgram', 'dns', 'tls', 'worker_threads', 'cluster', 'process', 'url', 'util', 'stream', 'events', 'module', 'vm']);

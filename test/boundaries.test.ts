@@ -36,6 +36,8 @@ t.test('core doing I/O fails; pure built-ins pass', async (t) => {
   t.match(checkBoundaries(withFile('core/x.ts', "import { createServer } from 'node:net';")).join('\n'), /createServer from node:net/);
   t.match(checkBoundaries(withFile('core/x.ts', "const m = await import('node:child_process');")).join('\n'), /core imports node:child_process/);
   t.same(checkBoundaries(withFile('core/x.ts', "import { isIP } from 'node:net';")), [], 'isIP is a pure function');
+  t.same(checkBoundaries(withFile('core/x.ts', 'export const level = process.env.LOG_LEVEL;')), ['core/x.ts: core reads process state (process.…)']);
+  t.same(checkBoundaries(withFile('core/x.ts', '// set process.env.X to change this\nexport const x = 1;')), [], 'a comment may mention it');
   t.match(checkBoundaries(withFile('core/x.json.ts', "import data from '../testing/thing.json' with { type: 'json' };")).join('\n'), /core imports \.\.\/testing\/thing\.json from outside core/);
 });
 
