@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { createServices } from '../src/compose.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
-import type { CheckRequest, RequestMeta } from '../src/engine/decision-service.js';
+import type { CheckRequest, RequestMeta } from '../src/core/request.js';
 
 const services = await createServices(loadConfig({}), pino({ level: 'silent' }), new MemoryStore());
 const put = (key: string, text: string) => services.policies!.put(key, text, 'yaml', {});

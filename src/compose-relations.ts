@@ -1,11 +1,10 @@
 // Wiring of the relationship feature, called once by the composition root: the store
 // beside the policy store (MongoDB when policies are in MongoDB; a journal beside the
 // policy files with STORE=file; in memory otherwise), the manager that keeps the graph
-// in memory, the service, and the checker the CEL `related()` function calls.
+// in memory, and the service (whose checker the composition root hands to evaluations).
 
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
-import { installRelationshipCheck } from './core/condition/related.js';
 import type { ParseLimits } from './core/document/parse.js';
 import { RelationManager } from './engine/relation-manager.js';
 import { RelationService } from './engine/relation-service.js';
@@ -61,11 +60,9 @@ export async function createRelationServices(
   const manager = new RelationManager({ store, pollIntervalMs: config.pollIntervalMs, logger });
   await manager.start();
   const service = new RelationService({ manager, parseLimits });
-  const uninstall = installRelationshipCheck(service.checker());
   return {
     service,
     async close() {
-      uninstall();
       manager.stop();
       await store.close();
     },

@@ -126,6 +126,12 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       shared.start();
     } else logger.warn({ store: config.store }, 'SAMPLES_SHARED needs the MongoDB store; samples stay on this replica');
   }
+  // With the file store, relationships are kept beside its files (wherever they are).
+  const fileDir = raw?.kind === 'file' ? (raw as FileStore).dir : undefined;
+  const relations = await createRelationServices(config, logger, raw?.kind, parseLimits, fileDir);
+  if (relations) metrics.watchRelations(relations.service.manager);
+  // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
+  const relationships = relations?.service.checker();
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -138,22 +144,19 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     luaBudgets,
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
+    ...(relationships ? { relationships } : {}),
   });
   const preview = manager ? new ImpactPreview({
     manager,
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
-  // With the file store, relationships are kept beside its files (wherever they are).
-  const fileDir = raw?.kind === 'file' ? (raw as FileStore).dir : undefined;
-  const relations = await createRelationServices(config, logger, raw?.kind, parseLimits, fileDir);
-  if (relations) metrics.watchRelations(relations.service.manager);
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
   return {
     store,

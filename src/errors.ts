@@ -1,6 +1,6 @@
 // The one registry of error codes. Domain code throws `PolicyEngineError`s carrying a
 // code (never an HTTP status); the server's error handler maps codes to statuses here.
-// `test/errors.test.ts` checks every code is unique and documented in docs/errors.md.
+// `test/docs/errors.test.ts` checks every code is unique and documented once in docs/errors.md.
 
 export const ERROR_CODES = {
   REQUEST_INVALID: { status: 400, description: 'The request body or query does not match the route schema.' },

@@ -6,19 +6,15 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
-import type { ChangedNamespaces } from '../engine/policy-manager.js';
+import type { ChangedNamespaces } from '../store/store.js';
 import type { ConditionReads } from '../core/condition/dependencies.js';
-import { relationsRevision } from '../core/condition/related.js';
 
+/** A stored decision; never changed once stored (what a caller remembers about it, it keeps itself). */
 export interface CachedDecision {
-  decision: Decision;
+  readonly decision: Decision;
   /** namespaces (or, for `policy` mode, the namespace of the document) it was computed from */
-  namespaces: readonly string[];
-  revision: string;
-  /** the serialized response for this entry (cached: true, not stale), built on first hit */
-  body?: string;
-  /** the permissions checks against this entry asked, already taken as request samples */
-  sampledChecks?: Set<string>;
+  readonly namespaces: readonly string[];
+  readonly revision: string;
 }
 
 export interface DecisionCacheOptions {
@@ -124,9 +120,10 @@ function pathsInOrder(reads: ConditionReads): Array<[string, readonly string[]]>
  * depend on: roles and groups (order does not matter), and, when the path's conditions
  * read them, exactly the attributes, context keys and resource fields they read (by
  * path segments, each value encoded by `encodeValue`, a missing key distinct from null),
- * and the time bucket of `now`. Undefined when there is nothing.
+ * the time bucket of `now`, and the revision of the relationship check (supplied by the
+ * caller) when they call related(). Undefined when there is nothing.
  */
-export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number): string | undefined {
+export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | undefined, timeBucket: number, relationsRevision = ''): string | undefined {
   const { subject } = inputs;
   const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now || reads.relations);
   if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
@@ -146,7 +143,7 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
     }
     if (reads.now) text += `,"now",${timeBucket}`;
     // related() answers from the relationship graph: a new revision is a new entry.
-    if (reads.relations) text += `,"relations",${JSON.stringify(relationsRevision())}`;
+    if (reads.relations) text += `,"relations",${JSON.stringify(relationsRevision)}`;
   }
   text += ']';
   // Short identities join the key as they are (cheaper than hashing, still injective: the

@@ -2,7 +2,7 @@
 // Every failure is a PolicyEngineClientError; nothing here imports server code at run
 // time (the request and response types are shared, type-only).
 
-import type { CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse } from '../engine/decision-service.js';
+import type { CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse } from '../core/request.js';
 import type { PreviewRequest, PreviewResult } from '../engine/preview/impact-preview.js';
 import { PolicyEngineClientError, TRANSPORT_CODES } from './errors.js';
 

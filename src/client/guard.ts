@@ -2,7 +2,7 @@
 // engine whether this request's subject holds a permission, and turn every other
 // outcome into a refusal. Fail closed: only an explicit `allowed: true` lets a request on.
 
-import type { CheckRequest, CheckResponse, SubjectInput } from '../engine/decision-service.js';
+import type { CheckRequest, CheckResponse, SubjectInput } from '../core/request.js';
 import type { PolicyEngineClient } from './client.js';
 import { PolicyEngineClientError } from './errors.js';
 

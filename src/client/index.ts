@@ -23,4 +23,4 @@ export { createExpressGuard, expressRequirePermission, type ExpressGuardConfig, 
 export type { PreviewRequest, PreviewResult, SampleImpact } from '../engine/preview/impact-preview.js';
 export type {
   CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse, SubjectInput,
-} from '../engine/decision-service.js';
+} from '../core/request.js';

@@ -1,78 +1,27 @@
-// Answers evaluate and check requests (SPEC §3): resolves the mode, gathers compiled
-// policies from the manager, consults and fills the decision cache, and fails closed
-// (503) whenever the answer would otherwise be the default from stale or no knowledge.
+// Answers evaluate and check requests (SPEC §3) with the one decision function
+// (core/evaluate/decide.ts) over the policy manager's snapshot (or the documents sent
+// along), consults and fills the decision cache, and fails closed (503) whenever the
+// answer would otherwise be the default from stale or no knowledge.
 
-import { parseNamespacePath, isValidKey, type NamespaceLimits } from '../core/namespace.js';
-import { isConcretePermission } from '../core/pattern.js';
-import { buildPlan, evaluatePlan, type PathPlan } from '../core/evaluate/plan.js';
-import { checkPermission } from '../core/evaluate/check.js';
-import type { CheckResult, Decision, DocumentTrace, Reason, Subject } from '../core/evaluate/types.js';
+import type { NamespaceLimits } from '../core/namespace.js';
+import type { CompiledPolicy } from '../core/compile/types.js';
+import type { PathPlan } from '../core/evaluate/plan.js';
+import type { Decision, Reason } from '../core/evaluate/types.js';
 import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
-import { inputBoundsProblem } from '../core/evaluate/conditions.js';
 import type { PolicyManager } from './policy-manager.js';
+import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
 import { compileInlineDocuments } from './inline-policies.js';
-import { LanguageNegotiator, RequestReasons, type LanguageSettings } from './request-reasons.js';
+import { LanguageNegotiator, type LanguageSettings } from '../core/evaluate/request-reasons.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
-import { REGISTRY_NAMESPACE } from '../core/registry/compile-registry.js';
-import { typeInputs } from './typed-inputs.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
-import { ConditionRunner } from '../core/evaluate/conditions.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { SampleRecorder } from './request-samples.js';
-
-export type SubjectInput = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
-
-export interface EvaluateRequest {
-  subject: SubjectInput;
-  namespace?: string;
-  policy?: string;
-  policies?: Array<Record<string, unknown> | string>;
-  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
-  context?: Record<string, unknown>;
-  explain?: boolean;
-  /** the language of reasons (a BCP 47 tag); before Accept-Language and the subject attribute */
-  language?: string;
-}
-
-/** What the transport adds to a request. */
-export interface RequestMeta {
-  /** the Accept-Language header */
-  acceptLanguage?: string;
-}
-
-export interface CheckRequest extends EvaluateRequest {
-  permission?: string;
-  permissions?: string[];
-}
-
-export interface EvaluateResponse {
-  permissions: string[];
-  denied: string[];
-  default: boolean;
-  namespaces: string[];
-  policies: string[];
-  cached: boolean;
-  revision: string;
-  exact: boolean;
-  stale?: boolean;
-  trace?: DocumentTrace[];
-  grantedBy?: Record<string, { document: string; rule: string }>;
-  /** conditions that failed at run time (their rules did not apply) */
-  conditionErrors?: Array<{ document: string; rule: string; error: string }>;
-  /** each denied pattern whose deciding rule has a message, rendered for this request */
-  messages?: Record<string, Reason>;
-}
-
-export interface CheckResponse {
-  allowed?: boolean;
-  reason?: Reason;
-  results?: Record<string, boolean>;
-  reasons?: Record<string, Reason>;
-  cached: boolean;
-  revision: string;
-  stale?: boolean;
-}
+import type { RelationshipCheck } from '../core/condition/related.js';
+import {
+  DEFAULT_LANGUAGE_SETTINGS, askedPermissions, checkAll, evaluatePrepared, prepareDecision, reasonsFor, runScriptCheck,
+  type DecisionSources, type DocumentSource, type PreparedDecision,
+} from '../core/evaluate/decide.js';
 
 export interface DecisionServiceOptions {
   /** undefined when the server runs with STORE=none */
@@ -90,63 +39,69 @@ export interface DecisionServiceOptions {
   languages?: LanguageSettings;
   /** told of each computed (not cached) namespace-path decision's input, for impact previews */
   samples?: SampleRecorder;
+  /** what conditions' related() asks (the relationship service's check); its revision keys cached decisions */
+  relationships?: RelationshipCheck;
 }
 
 interface Outcome {
   decision: Decision;
-  namespaces: readonly string[];
+  prepared: PreparedDecision;
   revision: string;
   cached: boolean;
   stale: boolean;
   entry?: CachedDecision;
-  /** the request's values, as conditions saw them, and where message texts come from */
-  input: EvaluationInputs;
-  catalogues: CatalogueLookup | undefined;
-  messageNamespaces: readonly string[];
 }
-
-type EvaluationInputs = ReturnType<typeof typeInputs>;
 
 /** most permission lists one cached decision remembers as sampled */
 const MAX_SAMPLED_CHECKS = 64;
 
-const DEFAULT_LANGUAGES: LanguageSettings = { defaultLanguage: 'en', languageAttribute: 'language' };
+/** The policy manager's snapshot as a document source (a broken document refuses its path). */
+class ManagerSource implements DocumentSource {
+  constructor(private readonly manager: PolicyManager) {}
 
-export function toSubject(input: SubjectInput): Subject {
-  if (typeof input === 'string') {
-    if (input.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject must not be empty');
-    return { id: input, roles: [], groups: [], attributes: {} };
+  get catalogues(): CatalogueLookup {
+    return this.manager.catalogues;
   }
-  if (typeof input.id !== 'string' || input.id.length === 0) throw new PolicyEngineError('SUBJECT_INVALID', 'subject.id is required');
-  return { id: input.id, roles: input.roles ?? [], groups: input.groups ?? [], attributes: input.attributes ?? {} };
-}
 
-function modeOf(req: EvaluateRequest): 'namespace' | 'policy' | 'policies' {
-  const given = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
-  if (given.length !== 1) {
-    throw new PolicyEngineError('MODE_INVALID', given.length === 0
-      ? 'name exactly one of namespace, policy or policies'
-      : `name exactly one of namespace, policy or policies, not ${given.join(' and ')}`);
+  pathPlan(path: string, namespaces: readonly string[]): PathPlan {
+    const p = this.manager.plan(path, namespaces);
+    if (p.broken !== undefined) throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
+    return p.plan;
   }
-  return given[0]!;
-}
 
-/**
- * Inputs that conditions read must be within the bounds conditions accept: beyond them,
- * every condition would fail (its grants silently dropped) and the cache-key digest would
- * overflow the stack on deep nesting. A 400 says so instead.
- */
-function checkInputBounds(plan: PathPlan, subject: Subject, req: EvaluateRequest): void {
-  if (plan.reads === undefined || plan.reads.paths.size === 0) return;
-  const problem = inputBoundsProblem([subject.attributes, req.context ?? {}, req.resource?.attributes ?? {}]);
-  if (problem !== undefined) throw new PolicyEngineError('REQUEST_INVALID', problem);
+  document(key: string): { policy: CompiledPolicy; plan: PathPlan } | 'broken' | undefined {
+    const p = this.manager.policyPlan(key);
+    if (p === undefined || p === 'broken') return p;
+    return { policy: this.manager.policyByKey(key) as CompiledPolicy, plan: p.plan };
+  }
 }
 
 export class DecisionService {
   private readonly negotiator: LanguageNegotiator;
+  /** where this service's compiled documents come from */
+  private readonly sources: DecisionSources;
+  /** the serialized response of a cached entry (cached: true, not stale), built on its first hit */
+  private readonly bodies = new WeakMap<CachedDecision, string>();
+  /** the permission lists checks against a cached entry asked, already taken as request samples */
+  private readonly sampledChecks = new WeakMap<CachedDecision, Set<string>>();
 
   constructor(private readonly options: DecisionServiceOptions) {
-    this.negotiator = new LanguageNegotiator(options.languages ?? DEFAULT_LANGUAGES);
+    this.negotiator = new LanguageNegotiator(options.languages ?? DEFAULT_LANGUAGE_SETTINGS);
+    const stored = options.manager ? new ManagerSource(options.manager) : undefined;
+    const service = this;
+    this.sources = {
+      get registry() {
+        return options.manager?.registry;
+      },
+      stored() {
+        service.requireManager();
+        return stored!;
+      },
+      inline(documents) {
+        const inline = compileInlineDocuments(documents, options.parseLimits, { registry: options.manager?.registry, luaBudgets: options.luaBudgets });
+        return { policies: inline.policies, catalogues: inline.catalogues.length > 0 ? new CatalogueIndex(inline.catalogues) : undefined, namespaces: inline.namespaces };
+      },
+    };
   }
 
   private requireManager(): PolicyManager {
@@ -156,85 +111,40 @@ export class DecisionService {
     return m;
   }
 
-  private run(req: EvaluateRequest): Outcome {
-    const mode = modeOf(req);
-    const subject = toSubject(req.subject);
-    const explain = req.explain === true;
-    const registry = this.options.manager?.registry;
-    const input = typeInputs(registry, { subject, resource: req.resource, context: req.context });
-    const opts = { explain, defaultPermissions: this.options.defaultPermissions, registry: this.options.manager?.registry };
-
-    if (mode === 'policies') {
-      const inline = compileInlineDocuments(req.policies!, this.options.parseLimits, { registry, luaBudgets: this.options.luaBudgets });
-      const namespaces = [...new Set(inline.policies.map((p) => p.namespace))];
-      const inlinePlan = buildPlan(inline.policies);
-      checkInputBounds(inlinePlan, subject, req);
-      const decision = evaluatePlan(inlinePlan, { ...input, namespaces }, { ...opts, now: new Date(this.options.clock()) });
-      // Only catalogues sent along count (this mode never reads stored state), along the namespaces in the order sent.
-      const catalogues = inline.catalogues.length > 0 ? new CatalogueIndex(inline.catalogues) : undefined;
-      return { decision, namespaces, revision: 'inline', cached: false, stale: false, input, catalogues, messageNamespaces: inline.namespaces };
-    }
-
-    const manager = this.requireManager();
-    const stale = manager.isStale();
-    let namespaces: readonly string[];
-    let target: string;
-    let plan: PathPlan;
-    let messageNamespaces: readonly string[];
-    if (mode === 'namespace') {
-      const parsed = parseNamespacePath(req.namespace!, this.options.namespaceLimits);
-      if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
-      namespaces = parsed.namespaces;
-      messageNamespaces = namespaces;
-      target = req.namespace!;
-      const p = manager.plan(target, namespaces);
-      if (p.broken !== undefined) {
-        throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
-      }
-      plan = p.plan;
-    } else {
-      const key = req.policy!;
-      if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}`);
-      const p = manager.policyPlan(key);
-      if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
-      if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
-      namespaces = p.namespaces;
-      // One document has no path: its own namespace's texts over the global ones.
-      messageNamespaces = [...new Set([REGISTRY_NAMESPACE, ...namespaces])];
-      target = key;
-      plan = p.plan;
-    }
-    const catalogues = manager.catalogues;
-
-    checkInputBounds(plan, subject, req);
-    const nowMs = this.options.clock();
-    const bucketMs = this.options.timeBucketMs;
-    const bucket = Math.floor(nowMs / bucketMs);
-    const cacheKey = explain ? undefined : decisionKey(mode === 'namespace' ? 'perm' : 'pol', subject.id, target, identityDigest(input, plan.reads, bucket));
-    const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
-    const revision = manager.revision;
-    if (hit) return { decision: hit.decision, namespaces, revision: hit.revision, cached: true, stale, entry: hit, input, catalogues, messageNamespaces };
-
-    const decision = evaluatePlan(plan, { ...input, namespaces }, { ...opts, now: new Date(nowMs) });
+  /** The only place a stale state refuses: a default answer from stale knowledge is never given. */
+  private failClosed(decision: Decision, stale: boolean): void {
     if (decision.default && stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy store is unreachable and this path has no known documents; refusing to answer with the default');
     }
-    // A result that read the clock lives no longer than its time bucket.
-    if (cacheKey !== undefined) this.options.cache.set(cacheKey, { decision, namespaces, revision }, plan.reads?.now ? (bucket + 1) * bucketMs - nowMs : undefined);
-    return { decision, namespaces, revision, cached: false, stale, input, catalogues, messageNamespaces };
   }
 
-  /** The reasons of this request's answer (rendered lazily, at response time). */
-  private reasons(req: EvaluateRequest, meta: RequestMeta, o: Outcome): RequestReasons {
-    const subject = req.subject;
-    return new RequestReasons(this.negotiator, {
-      language: req.language,
-      acceptLanguage: meta.acceptLanguage,
-      subjectAttributes: typeof subject === 'string' ? undefined : subject.attributes,
-      inputs: o.input,
-      catalogues: o.catalogues,
-      namespaces: o.messageNamespaces,
-    });
+  private run(req: EvaluateRequest): Outcome {
+    const prepared = prepareDecision(req, this.sources, this.options.namespaceLimits);
+    const relationships = this.options.relationships;
+    if (prepared.mode === 'policies') {
+      const decision = evaluatePrepared(prepared, { explain: req.explain === true, now: new Date(this.options.clock()), defaultPermissions: this.options.defaultPermissions, relationships });
+      return { decision, prepared, revision: 'inline', cached: false, stale: false };
+    }
+    const manager = this.options.manager!;
+    const stale = manager.isStale();
+    const explain = req.explain === true;
+    const nowMs = this.options.clock();
+    const bucketMs = this.options.timeBucketMs;
+    const bucket = Math.floor(nowMs / bucketMs);
+    const reads = prepared.plan.reads;
+    const cacheKey = explain ? undefined
+      : decisionKey(prepared.mode === 'namespace' ? 'perm' : 'pol', prepared.subject.id, prepared.target, identityDigest(prepared.inputs, reads, bucket, relationships?.revision));
+    const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
+    if (hit) {
+      this.failClosed(hit.decision, stale);
+      return { decision: hit.decision, prepared, revision: hit.revision, cached: true, stale, entry: hit };
+    }
+    const revision = manager.revision;
+    const decision = evaluatePrepared(prepared, { explain, now: new Date(nowMs), defaultPermissions: this.options.defaultPermissions, relationships });
+    this.failClosed(decision, stale);
+    // Entries are never changed once stored; a result that read the clock lives no longer than its time bucket.
+    if (cacheKey !== undefined) this.options.cache.set(cacheKey, Object.freeze({ decision, namespaces: prepared.namespaces, revision }), reads?.now ? (bucket + 1) * bucketMs - nowMs : undefined);
+    return { decision, prepared, revision, cached: false, stale };
   }
 
   /**
@@ -244,16 +154,17 @@ export class DecisionService {
   evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; decision: Decision } {
     const o = this.run(req);
     if (!o.cached) this.options.samples?.record('evaluate', req);
-    if (o.decision.default && o.stale) {
-      throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
-    }
     const response = this.response(o);
-    const rendered = this.reasons(req, meta, o).deniedMessages(o.decision);
+    const rendered = reasonsFor(this.negotiator, o.prepared, req, meta.acceptLanguage).deniedMessages(o.decision);
     if (rendered) response.messages = rendered.messages;
     // A body holding texts rendered for this request (language, values) is never reused.
     if (o.entry && !o.stale && !rendered?.localized) {
-      o.entry.body ??= JSON.stringify(response);
-      return { response, body: o.entry.body, decision: o.decision };
+      let body = this.bodies.get(o.entry);
+      if (body === undefined) {
+        body = JSON.stringify(response);
+        this.bodies.set(o.entry, body);
+      }
+      return { response, body, decision: o.decision };
     }
     return { response, decision: o.decision };
   }
@@ -264,7 +175,7 @@ export class DecisionService {
       permissions: d.permissions,
       denied: d.denied,
       default: d.default,
-      namespaces: [...o.namespaces],
+      namespaces: [...o.prepared.namespaces],
       policies: d.policies,
       cached: o.cached,
       revision: o.revision,
@@ -286,31 +197,16 @@ export class DecisionService {
    * document's can_execute and answer its boolean. A failure never allows.
    */
   private checkScript(req: CheckRequest): { response: CheckResponse; decision: Decision } {
-    const manager = this.requireManager();
-    const key = req.policy!;
-    if (!isValidKey(key)) throw new PolicyEngineError('KEY_INVALID', `invalid policy key ${JSON.stringify(key.slice(0, 300))}`);
-    const p = manager.policyByKey(key);
-    if (p === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
-    if (p === 'broken') throw new PolicyEngineError('POLICY_STATE_BROKEN', `stored policy ${key} does not compile; fix or delete it`);
-    const rule = p.rules[0];
-    if (p.kind !== 'lua' || !rule?.script) {
-      throw new PolicyEngineError('REQUEST_INVALID', `${key} is not a script document: name a permission to check`);
-    }
-    const registry = manager.registry;
-    const input = { ...typeInputs(registry, { subject: toSubject(req.subject), resource: req.resource, context: req.context }), namespaces: [p.namespace] };
+    const prepared = prepareDecision(req, this.sources, this.options.namespaceLimits);
+    const manager = this.options.manager!;
+    const { result, decision, rule } = runScriptCheck(prepared, { now: new Date(this.options.clock()), relationships: this.options.relationships });
+    const key = prepared.target;
     const base = { cached: false, revision: manager.revision, ...(manager.isStale() ? { stale: true } : {}) };
-    const decision: Decision = { permissions: [], denied: [], exact: true, default: false, policies: [key], applied: [] };
-    const deny = (text: string) => ({ response: { allowed: false, reason: { text, rule: rule.id, document: key }, ...base }, decision });
-    if (p.disabled) return deny(`policy ${key} is disabled`);
-    const r = new ConditionRunner(input, new Date(this.options.clock()), registry).runScript(p, rule);
-    if ('error' in r) {
-      decision.conditionErrors = [{ document: key, rule: rule.id, error: r.error }];
-      return deny(`the script failed: ${r.error}`);
-    }
-    if (typeof r.value !== 'boolean') {
-      throw new PolicyEngineError('SCRIPT_RESULT_INVALID', `can_execute of ${key} returned an effects table, not a boolean`);
-    }
-    return { response: { allowed: r.value, ...base }, decision };
+    const deny = (text: string) => ({ response: { allowed: false, reason: { text, rule, document: key }, ...base }, decision });
+    if ('disabled' in result) return deny(`policy ${key} is disabled`);
+    if ('error' in result) return deny(`the script failed: ${result.error}`);
+    if ('effects' in result) throw new PolicyEngineError('SCRIPT_RESULT_INVALID', `can_execute of ${key} returned an effects table, not a boolean`);
+    return { response: { allowed: result.value, ...base }, decision };
   }
 
   /**
@@ -324,7 +220,11 @@ export class DecisionService {
       return;
     }
     const asked = req.permission ?? req.permissions!.join('\u0000');
-    const seen = (o.entry.sampledChecks ??= new Set());
+    let seen = this.sampledChecks.get(o.entry);
+    if (seen === undefined) {
+      seen = new Set();
+      this.sampledChecks.set(o.entry, seen);
+    }
     if (seen.has(asked)) return;
     // Over the rate, the input was not looked at: a later check may take it.
     if (this.options.samples!.record('check', req) && seen.size < MAX_SAMPLED_CHECKS) seen.add(asked);
@@ -332,35 +232,23 @@ export class DecisionService {
 
   /** `check`, with the decision it was answered from (for observers). */
   checkDetailed(req: CheckRequest, meta: RequestMeta = {}): { response: CheckResponse; decision: Decision } {
-    if (req.permission === undefined && req.permissions === undefined && req.policy !== undefined && req.namespace === undefined && req.policies === undefined) {
+    if (req.permission === undefined && req.permissions === undefined && requestMode(req) === 'policy') {
       return this.checkScript(req);
     }
-    const single = req.permission !== undefined;
-    if (single === (req.permissions !== undefined)) {
-      throw new PolicyEngineError('REQUEST_INVALID', 'name exactly one of permission or permissions');
-    }
-    const wanted = single ? [req.permission!] : req.permissions!;
-    for (const p of wanted) {
-      if (!isConcretePermission(p)) {
-        throw new PolicyEngineError('PERMISSION_INVALID', `${JSON.stringify(p.slice(0, 200))} is not a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')`);
-      }
-    }
+    const { single, permissions: wanted } = askedPermissions(req);
     const o = this.run(req);
     if (this.options.samples) this.sampleCheck(req, o);
-    if (o.decision.default && o.stale) {
-      throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy state is stale; refusing to answer with the default');
-    }
     const base: CheckResponse = { cached: o.cached, revision: o.revision, ...(o.stale ? { stale: true } : {}) };
     // Reasons are rendered now, for this request, from the (possibly cached) decision.
-    const describe = this.reasons(req, meta, o).describer(o.decision);
+    const describe = reasonsFor(this.negotiator, o.prepared, req, meta.acceptLanguage).describer(o.decision);
+    const checked = checkAll(o.decision, wanted, describe);
     if (single) {
-      const r: CheckResult = checkPermission(o.decision, req.permission!, describe);
+      const r = checked[0]![1];
       return { response: { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base }, decision: o.decision };
     }
     const results: Array<[string, boolean]> = [];
     const reasons: Array<[string, Reason]> = [];
-    for (const p of wanted) {
-      const r = checkPermission(o.decision, p, describe);
+    for (const [p, r] of checked) {
       results.push([p, r.allowed]);
       if (r.reason) reasons.push([p, r.reason]);
     }

@@ -4,6 +4,7 @@
 // so caches drop exactly what they must.
 
 import { LRUCache } from 'lru-cache';
+import type { ChangedNamespaces } from '../store/store.js';
 import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
@@ -32,7 +33,7 @@ export interface PolicyManagerOptions {
   luaBudgets?: LuaBudgets;
 }
 
-export type ChangedNamespaces = ReadonlySet<string> | 'all';
+export type { ChangedNamespaces };
 
 export interface Gathered {
   /** in run order, disabled ones included */

@@ -6,20 +6,12 @@
 // permission asked is part of the sample): see DecisionService.sampleCheck.
 
 import { createHash } from 'node:crypto';
-import type { CheckRequest, SubjectInput } from './decision-service.js';
+import type { CheckRequest, SubjectInput } from '../core/request.js';
+import type { RequestSample } from '../store/store.js';
 import { boundedCopy } from '../observability/decision-log.js';
 import { KeyRedactor } from '../observability/redaction.js';
 
-export interface RequestSample {
-  endpoint: 'evaluate' | 'check';
-  subject: SubjectInput;
-  /** the namespace path */
-  namespace: string;
-  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
-  context?: Record<string, unknown>;
-  /** the permissions a check asked about */
-  permissions?: string[];
-}
+export type { RequestSample };
 
 export interface SampleRecorder {
   /** false when the input was not looked at (not a namespace path, or over the rate) */

@@ -3,7 +3,7 @@
 // that is not logged costs one random number and nothing is built for it.
 
 import type { Decision, Reason } from '../core/evaluate/types.js';
-import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../engine/decision-service.js';
+import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../core/request.js';
 import { KeyRedactor } from './redaction.js';
 
 export interface DecisionLogOptions {

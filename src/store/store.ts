@@ -6,7 +6,22 @@ import { createHash } from 'node:crypto';
 import type { DocumentFormat, LuaDocument, PolicyDocument, TestsDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 import type { MessagesDocument } from '../core/messages/types.js';
-import type { RequestSample } from '../engine/request-samples.js';
+import type { ResourceInput, SubjectInput } from '../core/request.js';
+
+/** One request input kept for impact previews (engine/request-samples.ts keeps them; stores share them). */
+export interface RequestSample {
+  endpoint: 'evaluate' | 'check';
+  subject: SubjectInput;
+  /** the namespace path */
+  namespace: string;
+  resource?: ResourceInput;
+  context?: Record<string, unknown>;
+  /** the permissions a check asked about */
+  permissions?: string[];
+}
+
+/** Which namespaces a change touched ('all' after a full reload). */
+export type ChangedNamespaces = ReadonlySet<string> | 'all';
 
 /** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, or a test suite. */
 export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;

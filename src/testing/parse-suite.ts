@@ -7,7 +7,7 @@ import { toFieldPath } from '../core/document/schema.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { FILE_PARSE_LIMITS } from './policy-files.js';
 import type { SuiteProblem, SuiteSpec } from './types.js';
-import suiteSchema from './suite.schema.json' with { type: 'json' };
+import suiteSchema from '../core/document/suite.schema.json' with { type: 'json' };
 
 export { suiteSchema };
 

@@ -2,17 +2,15 @@
 // path, conditions with the suite's clock, `check` for single permissions), compared
 // with what it expects. Pure and synchronous; failing cases keep a diff and the trace.
 
-import { checkPermission } from '../core/evaluate/check.js';
-import { evaluatePolicies } from '../core/evaluate/evaluate.js';
-import type { Decision, Subject } from '../core/evaluate/types.js';
-import { ConditionRunner } from '../core/evaluate/conditions.js';
+import type { Decision } from '../core/evaluate/types.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
-import { typeInputs } from '../engine/typed-inputs.js';
 import { PolicyEngineError } from '../errors.js';
 import { listDiff, sameMembers } from './diff.js';
-import { LocalPolicies } from './local-policies.js';
-import { LanguageNegotiator, RequestReasons } from '../engine/request-reasons.js';
-import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SubjectSpec, SuiteProblem, SuiteResult } from './types.js';
+import { LocalPolicies } from '../core/evaluate/local-policies.js';
+import { LanguageNegotiator, type RequestReasons } from '../core/evaluate/request-reasons.js';
+import type { RelationshipCheck } from '../core/condition/related.js';
+import { checkAll, evaluatePrepared, prepareDecision, reasonsFor, runScriptCheck, type PreparedDecision } from '../core/evaluate/decide.js';
+import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SuiteProblem, SuiteResult } from './types.js';
 
 export interface RunOptions {
   /** the clock for cases whose suite names no `now` */
@@ -21,15 +19,12 @@ export interface RunOptions {
   defaultPermissions?: readonly string[];
   /** the DEFAULT_LANGUAGE of suites that name none (default: en) */
   defaultLanguage?: string;
+  /** what conditions' related() asks (stored suites run by a server); none: related() fails */
+  relationships?: RelationshipCheck;
 }
 
 /** The subject attribute that may name the language of reasons (LANGUAGE_ATTRIBUTE's default). */
 const LANGUAGE_ATTRIBUTE = 'language';
-
-export function toSubject(s: SubjectSpec): Subject {
-  if (typeof s === 'string') return { id: s, roles: [], groups: [], attributes: {} };
-  return { id: s.id, roles: s.roles ?? [], groups: s.groups ?? [], attributes: s.attributes ?? {} };
-}
 
 function describeCheck(o: CheckOutcome): string {
   if (o.allowed) return 'allowed';
@@ -95,28 +90,30 @@ function compare(c: ReadyCase, actual: ActualDecision): string[] {
 function checksOf(decision: Decision, c: ReadyCase, reasons: RequestReasons): Record<string, CheckOutcome> {
   const want = c.spec.expect;
   const perms = new Set([...(want.allowed ?? []), ...(want.disallowed ?? []), ...Object.keys(want.reasons ?? {})]);
-  const describe = reasons.describer(decision);
-  return Object.fromEntries([...perms].sort().map((p) => [p, checkPermission(decision, p, describe)]));
+  return Object.fromEntries(checkAll(decision, [...perms].sort(), reasons.describer(decision)));
 }
 
 export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptions = {}, registry?: CompiledRegistry, defaultLanguage?: string): CaseResult {
   const started = performance.now();
   const { spec } = c;
-  let input: ReturnType<typeof typeInputs>;
+  const request = {
+    subject: spec.subject,
+    ...(spec.policy !== undefined ? { policy: spec.policy } : { namespace: c.namespaces.join('.') }),
+    resource: spec.resource,
+    context: spec.context,
+  };
+  let prepared: PreparedDecision;
   try {
-    // With a registry the service checks and converts the inputs first (400 ATTRIBUTE_INVALID).
-    input = typeInputs(registry, { subject: toSubject(spec.subject), resource: spec.resource, context: spec.context });
+    // As the service does: the subject, the inputs against the registry (400 ATTRIBUTE_INVALID), their bounds.
+    prepared = prepareDecision(request, { registry, stored: () => policies });
   } catch (err) {
     if (!(err instanceof PolicyEngineError)) throw err;
     return { name: spec.name, passed: false, durationMs: performance.now() - started, diff: ['inputs:', '  - accepted', `  + refused (${err.code}): ${err.message}`] };
   }
   const now = c.now ?? options.clock?.() ?? new Date();
-  if (spec.policy !== undefined) return runScriptCase(c, policies, input, now, registry, started);
-  const decision = evaluatePolicies(
-    policies.gather(c.namespaces),
-    { ...input, namespaces: c.namespaces },
-    { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now, ...(registry ? { registry } : {}) },
-  );
+  if (spec.policy !== undefined) return runScriptCase(c, prepared, now, options.relationships, started);
+  const decision = evaluatePrepared(prepared, { defaultPermissions: options.defaultPermissions ?? ['*'], explain: true, now, relationships: options.relationships });
+  const negotiator = new LanguageNegotiator({ defaultLanguage: defaultLanguage ?? options.defaultLanguage ?? 'en', languageAttribute: LANGUAGE_ATTRIBUTE });
   const actual: ActualDecision = {
     ...(decision.facts ? { facts: decision.facts } : {}),
     permissions: decision.permissions,
@@ -124,17 +121,7 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
     default: decision.default,
     exact: decision.exact,
     policies: decision.policies,
-    checks: checksOf(decision, c, new RequestReasons(
-      new LanguageNegotiator({ defaultLanguage: defaultLanguage ?? options.defaultLanguage ?? 'en', languageAttribute: LANGUAGE_ATTRIBUTE }),
-      {
-        language: spec.language,
-        acceptLanguage: spec.acceptLanguage,
-        subjectAttributes: typeof spec.subject === 'string' ? undefined : spec.subject.attributes,
-        inputs: input,
-        catalogues: policies.catalogues,
-        namespaces: c.namespaces,
-      },
-    )),
+    checks: checksOf(decision, c, reasonsFor(negotiator, prepared, spec, spec.acceptLanguage)),
   };
   const diff = compare(c, actual);
   const result: CaseResult = { name: spec.name, passed: diff.length === 0, durationMs: performance.now() - started };
@@ -144,12 +131,13 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
 }
 
 /** A `policy` case: the script document's can_execute, as POST /v1/check by key runs it. */
-function runScriptCase(c: ReadyCase, policies: LocalPolicies, input: ReturnType<typeof typeInputs>, now: Date, registry: CompiledRegistry | undefined, started: number): CaseResult {
-  const policy = policies.byKey(c.spec.policy!)!;
-  const runner = new ConditionRunner({ ...input, namespaces: c.namespaces }, now, registry);
-  const r = runner.runScript(policy, policy.rules[0]!);
-  const result = 'error' in r ? { error: r.error } : typeof r.value === 'boolean' ? r.value : { error: 'can_execute returned an effects table, not a boolean' };
-  const actual: ActualDecision = { result, facts: { ...runner.facts }, permissions: [], denied: [], default: false, exact: true, policies: [policy.key], checks: {} };
+function runScriptCase(c: ReadyCase, prepared: PreparedDecision, now: Date, relationships: RelationshipCheck | undefined, started: number): CaseResult {
+  const { result: r, facts } = runScriptCheck(prepared, { now, relationships });
+  const result = 'value' in r ? r.value
+    : 'error' in r ? { error: r.error }
+    : 'disabled' in r ? { error: `policy ${prepared.target} is disabled` }
+    : { error: 'can_execute returned an effects table, not a boolean' };
+  const actual: ActualDecision = { result, facts, permissions: [], denied: [], default: false, exact: true, policies: [prepared.target], checks: {} };
   const diff = compare(c, actual);
   // A script that fails is a failing case unless the case expects exactly that failure.
   if (typeof result === 'object' && c.spec.expect.result !== undefined && diff.length === 0) diff.push('result:', `  + error: ${result.error}`);

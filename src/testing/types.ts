@@ -1,49 +1,13 @@
-// Policy test suites (*.test.yaml): the file format as validated by suite.schema.json,
+// Policy test suites (*.test.yaml): the file format as validated by src/core/document/suite.schema.json,
 // a suite ready to run, and the results the runner hands to reporters and to HTTP.
 
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { ConditionFailure, DocumentTrace, Reason } from '../core/evaluate/types.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 
-export type SubjectSpec = string | { id: string; roles?: string[]; groups?: string[]; attributes?: Record<string, unknown> };
-
-/** A refusal's reason as a case expects it: only the fields given are compared (`language: null`: none). */
-export interface ReasonExpectation {
-  key?: string;
-  text?: string;
-  language?: string | null;
-}
-
-export interface Expectation {
-  /** a `policy` case: the boolean the script document's can_execute returns */
-  result?: boolean;
-  /** facts scripts emitted (only the names given are compared) */
-  facts?: Record<string, unknown>;
-  permissions?: string[];
-  denied?: string[];
-  allowed?: string[];
-  disallowed?: string[];
-  reasons?: Record<string, string | ReasonExpectation>;
-  default?: boolean;
-  exact?: boolean;
-  policies?: string[];
-}
-
-export interface CaseSpec {
-  name: string;
-  subject: SubjectSpec;
-  namespace?: string;
-  /** run this one script document (kind: lua) instead of a namespace path */
-  policy?: string;
-  context?: Record<string, unknown>;
-  resource?: { type?: string; id?: string; attributes?: Record<string, unknown> };
-  now?: string;
-  /** the request's `language` */
-  language?: string;
-  /** the request's Accept-Language header */
-  acceptLanguage?: string;
-  expect: Expectation;
-}
+// The case format lives in core (documents of kind `tests` hold cases).
+export type { CaseSpec, Expectation, ReasonExpectation, SubjectSpec } from '../core/document/suite-types.js';
+import type { CaseSpec } from '../core/document/suite-types.js';
 
 export type PolicyEntry = Record<string, unknown> | string | { include: string | string[] };
 

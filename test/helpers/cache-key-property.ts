@@ -15,7 +15,7 @@ import { buildPlan, evaluatePlan } from '../../src/core/evaluate/plan.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
 import { compileRegistry } from '../../src/core/registry/compile-registry.js';
 import type { RegistryDocument } from '../../src/core/registry/types.js';
-import { typeInputs } from '../../src/engine/typed-inputs.js';
+import { typeInputs } from '../../src/core/evaluate/typed-inputs.js';
 
 // ------------------------------------------------------------------ conditions
 

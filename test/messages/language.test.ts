@@ -5,7 +5,7 @@
 import t from 'tap';
 import { canonicalTag, isLanguageTag, languageChain, parseAcceptLanguage, preferredLanguages, truncations } from '../../src/core/messages/language.js';
 import { CatalogueIndex, compileCatalogue } from '../../src/core/messages/catalogue.js';
-import { LanguageNegotiator } from '../../src/engine/request-reasons.js';
+import { LanguageNegotiator } from '../../src/core/evaluate/request-reasons.js';
 import type { CompiledCatalogue } from '../../src/core/messages/types.js';
 
 t.test('tags: BCP 47 shape, canonical case', async (t) => {

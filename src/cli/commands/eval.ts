@@ -3,18 +3,17 @@
 // Prints the decision as JSON (with --explain, the trace too).
 
 import type { Command } from '@commander-js/extra-typings';
-import { checkPermission } from '../../core/evaluate/check.js';
-import { evaluatePolicies } from '../../core/evaluate/evaluate.js';
+import { checkAll, decide, reasonsFor } from '../../core/evaluate/decide.js';
+import { toSubject } from '../../core/request.js';
 import { parseNamespacePath } from '../../core/namespace.js';
 import { isConcretePermission } from '../../core/pattern.js';
-import { LocalPolicies } from '../../testing/local-policies.js';
+import { LocalPolicies } from '../../core/evaluate/local-policies.js';
 import { readPolicyPaths } from '../../testing/policy-files.js';
 import { formatProblem } from '../../testing/report.js';
-import { toSubject } from '../../testing/run-suite.js';
 import type { CheckOutcome, SubjectSpec } from '../../testing/types.js';
 import { CliError, EXIT, collect, isObject, jsonOption } from '../cli-error.js';
 import { prepareRuntime } from '../runtime.js';
-import { LanguageNegotiator, RequestReasons } from '../../engine/request-reasons.js';
+import { LanguageNegotiator } from '../../core/evaluate/request-reasons.js';
 import { isLanguageTag } from '../../core/messages/language.js';
 
 const isSubject = (v: unknown): v is Exclude<SubjectSpec, string> => isObject(v) && typeof v.id === 'string' && v.id !== '';
@@ -63,17 +62,11 @@ export function addEvalCommand(program: Command): void {
       if (options.language !== undefined && !isLanguageTag(options.language)) throw new CliError(`--language: ${options.language} is not a BCP 47 language tag`, 2);
 
       const policies = new LocalPolicies(loaded.files.flatMap((f) => f.documents.map((d) => d.policy)));
-      const decision = evaluatePolicies(
-        policies.gather(path.namespaces),
-        { subject: { ...subject, ...extra }, context, resource, namespaces: path.namespaces },
-        { defaultPermissions: ['*'], explain: options.explain === true, now },
-      );
-      const inputs = { subject: { ...subject, ...extra }, context, resource };
-      const describe = new RequestReasons(new LanguageNegotiator({ defaultLanguage: 'en', languageAttribute: 'language' }), {
-        language: options.language, subjectAttributes: extra.attributes, inputs, catalogues: policies.catalogues, namespaces: path.namespaces,
-      }).describer(decision);
-      const checks: Record<string, CheckOutcome> = {};
-      for (const p of options.check) checks[p] = checkPermission(decision, p, describe);
+      // The one decision function (core/evaluate/decide.ts), over the files' documents.
+      const request = { subject: { ...subject, ...extra }, namespace: options.namespace, context, resource, language: options.language };
+      const { prepared, decision } = decide(request, { registry: undefined, stored: () => policies }, { defaultPermissions: ['*'], explain: options.explain === true, now });
+      const describe = reasonsFor(new LanguageNegotiator({ defaultLanguage: 'en', languageAttribute: 'language' }), prepared, request).describer(decision);
+      const checks: Record<string, CheckOutcome> = Object.fromEntries(checkAll(decision, options.check, describe));
       const out = {
         permissions: decision.permissions,
         denied: decision.denied,

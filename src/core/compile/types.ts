@@ -6,7 +6,7 @@ import type { CompiledCondition } from '../condition/compile-condition.js';
 import type { ConditionReads } from '../condition/dependencies.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
 import type { LuaDocument, PolicyDocument, TestsDocument } from '../document/types.js';
-import type { CaseSpec } from '../../testing/types.js';
+import type { CaseSpec } from '../document/suite-types.js';
 import type { LuaSandbox } from '../lua/sandbox.js';
 import type { CompiledCatalogue, MessagesDocument, RuleMessage } from '../messages/types.js';
 

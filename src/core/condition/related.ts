@@ -3,14 +3,14 @@
 // `related(subject, resource, permission)` for a subject spelled out, e.g.
 // `related("user:" + subject.id, "document:" + resource.id, "write")`.
 //
-// The core stays pure: it never imports the relationship engine. The composition root
-// installs a checker in the slot below (one per process — a sidecar serves one
-// deployment). A module slot rather than the activation, because the condition
-// runner's inputs and the decision service would otherwise all have to carry it; the
-// price is that two services in one process share the slot (tests install their own).
-// With no checker installed, `related(...)` throws, so the rule does not apply: fail
-// closed. A macro (not a plain function) because the two-argument form reads the
-// subject from the activation, which only macro hooks see.
+// The core stays pure: it never imports the relationship engine. The check is a
+// capability of one evaluation: whoever evaluates passes a `RelationshipCheck` in the
+// evaluation options (src/compose.ts wires the relationship service's into the decision
+// service), and the condition runner puts it into the activation under a name no CEL
+// expression can spell (RELATIONSHIPS_VARIABLE). With none passed, `related(...)`
+// throws, so the rule does not apply: fail closed. A macro (not a plain function)
+// because it reads the check and, in the two-argument form, the subject from the
+// activation, which only macro hooks see.
 
 import type { Environment } from '@marcbachmann/cel-js';
 
@@ -21,27 +21,15 @@ export interface RelationshipCheck {
   readonly revision: string;
 }
 
-let installed: RelationshipCheck | undefined;
+/** The activation entry holding the evaluation's check: `@` cannot start a CEL identifier. */
+export const RELATIONSHIPS_VARIABLE = '@relationships';
 
-/** Install the checker conditions call; returns a function that uninstalls it (if still installed). */
-export function installRelationshipCheck(check: RelationshipCheck | undefined): () => void {
-  installed = check;
-  return () => {
-    if (installed === check) installed = undefined;
-  };
-}
-
-/** The revision of the installed checker ('' when none): cached decisions that called related() key on it. */
-export function relationsRevision(): string {
-  return installed?.revision ?? '';
-}
-
-function related(subject: unknown, resource: unknown, permission: unknown): boolean {
-  if (!installed) throw new Error('related(): no relationship engine is configured');
+function related(check: RelationshipCheck | undefined, subject: unknown, resource: unknown, permission: unknown): boolean {
+  if (!check) throw new Error('related(): no relationship engine is configured');
   if (typeof subject !== 'string' || typeof resource !== 'string' || typeof permission !== 'string') {
     throw new Error('related(): subject, resource and permission must be strings');
   }
-  return installed.check(subject, resource, permission);
+  return check.check(subject, resource, permission);
 }
 
 // The parts of cel-js's macro hooks used here (its own typings leave them `any`).
@@ -66,9 +54,10 @@ function macro(withSubject: boolean) {
     },
     evaluate(ev: Evaluator, m: { relatedArgs: AstNode[] }, ctx: Context) {
       const values = m.relatedArgs.map((a) => ev.run(a, ctx));
-      if (withSubject) return related(values[0], values[1], values[2]);
+      const check = ctx.getValue(RELATIONSHIPS_VARIABLE) as RelationshipCheck | undefined;
+      if (withSubject) return related(check, values[0], values[1], values[2]);
       const subject = ctx.getValue('subject') as { id?: unknown } | undefined;
-      return related(subject?.id, values[0], values[1]);
+      return related(check, subject?.id, values[0], values[1]);
     },
   });
 }

@@ -12,7 +12,7 @@ import { MESSAGE_KEY_HELP, isMessageKey } from '../messages/compile-message.js';
 import { isLanguageTag } from '../messages/language.js';
 import type { TestsDocument } from './types.js';
 // Stored test suites share the case format of *.test.yaml files: one schema for both.
-import suiteSchema from '../../testing/suite.schema.json' with { type: 'json' };
+import suiteSchema from './suite.schema.json' with { type: 'json' };
 
 const patternList = {
   type: 'array',

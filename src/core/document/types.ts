@@ -1,7 +1,7 @@
 // The policy document as written by users (SPEC §2), after parsing and schema checks.
 
 import type { RuleMessageDocument } from '../messages/types.js';
-import type { CaseSpec } from '../../testing/types.js';
+import type { CaseSpec } from './suite-types.js';
 
 export type DocumentFormat = 'json' | 'yaml';
 

@@ -10,12 +10,15 @@ import { ConditionRunner, type ConditionOutcome } from './conditions.js';
 import { failedScriptEffects } from './lua-runner.js';
 import type { PermissionSummary } from './summary.js';
 import type { ConditionFailure, EvaluationInput } from './types.js';
+import type { RelationshipCheck } from '../condition/related.js';
 
 export interface RuleContext {
   input: EvaluationInput;
   /** the clock conditions see; the current time when absent (read only if a condition runs) */
   now: Date | undefined;
   registry: CompiledRegistry | undefined;
+  /** what conditions' `related()` asks */
+  relationships?: RelationshipCheck;
   summary: PermissionSummary;
   applied: CompiledRule[];
   runner?: ConditionRunner;
@@ -44,7 +47,7 @@ export function applyMatchedRule(policy: CompiledPolicy, rule: CompiledRule, ctx
     apply(rule, ctx);
     return { applied: true };
   }
-  ctx.runner ??= new ConditionRunner(ctx.input, ctx.now ?? new Date(), ctx.registry);
+  ctx.runner ??= new ConditionRunner(ctx.input, ctx.now ?? new Date(), ctx.registry, ctx.relationships);
   if (rule.script) {
     const r = ctx.runner.runScript(policy, rule);
     if ('error' in r) {

@@ -9,6 +9,7 @@ import type { EvaluationInput } from './types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { LuaRunner, type ScriptOutcome } from './lua-runner.js';
 import { decisionBudget, enterBudget, leaveBudget } from '../condition/budget.js';
+import { RELATIONSHIPS_VARIABLE, type RelationshipCheck } from '../condition/related.js';
 
 const MAX_INPUT_NODES = 20_000;
 const MAX_INPUT_DEPTH = 16;
@@ -57,7 +58,13 @@ export class ConditionRunner {
   /** the CEL cost budget of this decision, shared by all its conditions and predicates */
   readonly budget = decisionBudget();
 
-  constructor(private readonly input: EvaluationInput, private readonly now: Date, private readonly registry?: CompiledRegistry) {}
+  constructor(
+    private readonly input: EvaluationInput,
+    private readonly now: Date,
+    private readonly registry?: CompiledRegistry,
+    /** what `related()` asks (none: it fails, and its rule does not apply) */
+    private readonly relationships?: RelationshipCheck,
+  ) {}
 
   private luaRunner(): LuaRunner {
     this.lua ??= new LuaRunner(this.input, this.now, this.registry);
@@ -94,6 +101,7 @@ export class ConditionRunner {
         resource: r ? { ...(r.type !== undefined ? { type: r.type } : {}), ...(r.id !== undefined ? { id: r.id } : {}), attributes: convert(r.attributes ?? {}) } : { attributes: {} },
         facts: this.facts,
         now: this.now,
+        [RELATIONSHIPS_VARIABLE]: this.relationships,
       };
     } catch (err) {
       this.inputError = errorText(err);
@@ -113,7 +121,7 @@ export class ConditionRunner {
       let shared = this.perNamespace.get(policy.namespace);
       if (!shared) {
         // A fresh literal of a fixed shape: cheaper to build and to read than a prototype chain.
-        shared = { subject: base.subject, context: base.context, resource: base.resource, facts: base.facts, now: base.now, ns: { name: policy.namespace, path: this.input.namespaces } };
+        shared = { subject: base.subject, context: base.context, resource: base.resource, facts: base.facts, now: base.now, ns: { name: policy.namespace, path: this.input.namespaces }, [RELATIONSHIPS_VARIABLE]: base[RELATIONSHIPS_VARIABLE] };
         this.perNamespace.set(policy.namespace, shared);
       }
       this.perDocument.set(policy, shared);

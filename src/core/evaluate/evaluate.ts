@@ -9,6 +9,7 @@ import type { Decision, DocumentTrace, EvaluationInput, RuleTrace, Subject } fro
 import type { ConditionOutcome } from './conditions.js';
 import { applyMatchedRule, type RuleContext } from './apply-rule.js';
 import type { CompiledRegistry } from '../registry/types.js';
+import type { RelationshipCheck } from '../condition/related.js';
 
 export interface EvaluateOptions {
   explain?: boolean;
@@ -16,6 +17,8 @@ export interface EvaluateOptions {
   registry?: CompiledRegistry;
   /** the clock conditions see as `now` (defaults to the current time) */
   now?: Date;
+  /** what conditions' `related()` asks (none: related() fails and its rule does not apply) */
+  relationships?: RelationshipCheck;
   /** the answer when `policies` is empty (SPEC: `["*"]` unless configured) */
   defaultPermissions: readonly string[];
 }
@@ -80,7 +83,7 @@ export function evaluatePolicies(policies: readonly CompiledPolicy[], input: Eva
       ...(explain ? { trace: [] } : {}),
     };
   }
-  const ctx: RuleContext = { input, now: options.now, registry: options.registry, summary: new Summary(), applied: [] };
+  const ctx: RuleContext = { input, now: options.now, registry: options.registry, relationships: options.relationships, summary: new Summary(), applied: [] };
   const keys: string[] = [];
   const trace: DocumentTrace[] | undefined = explain ? [] : undefined;
   const subject = input.subject;

@@ -115,7 +115,7 @@ export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: Ev
   if (plan.byGroup.size > 0) for (let i = 0; i < s.groups.length; i++) mark(plan.byGroup.get(s.groups[i]!));
   const bits = plan.table ? new BitSummary(plan.table) : undefined;
   const summary = bits ?? new Summary();
-  const ctx: RuleContext = { input, now: options.now, registry: options.registry, summary, applied: [] };
+  const ctx: RuleContext = { input, now: options.now, registry: options.registry, relationships: options.relationships, summary, applied: [] };
   const rules = plan.rules;
   const ids = plan.ids;
   for (let i = 0; i < n; i++) {

@@ -212,7 +212,7 @@ export class ImpactPreview {
 
     let tests: PreviewResult['tests'] = { broken: [], fixed: [], suites: [] };
     if (req.tests !== false && complete) {
-      const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage };
+      const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage, relationships: o.settings.relationships };
       const was = runStoredSuites(before, testOptions, deadline, elapsed);
       const is = was && runStoredSuites(after, testOptions, deadline, elapsed);
       if (!was || !is) complete = false;

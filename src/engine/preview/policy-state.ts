@@ -1,18 +1,18 @@
 // A policy state that is not (yet) the live one: the stored documents as this replica
 // holds them, or those with a preview's changes applied. Answers a request exactly as
-// DecisionService would (same gathering, plans, typed inputs, fail-closed errors),
+// DecisionService would (the same decision function: core/evaluate/decide.ts),
 // without a cache and without touching the live state.
 
 import type { CompiledPolicy } from '../../core/compile/types.js';
-import { buildPlan, evaluatePlan, type PathPlan } from '../../core/evaluate/plan.js';
-import { checkPermission } from '../../core/evaluate/check.js';
+import type { PathPlan } from '../../core/evaluate/plan.js';
 import type { Decision, DocumentTrace } from '../../core/evaluate/types.js';
-import { parseNamespacePath, type NamespaceLimits } from '../../core/namespace.js';
+import type { NamespaceLimits } from '../../core/namespace.js';
 import type { CompiledRegistry } from '../../core/registry/types.js';
+import type { RelationshipCheck } from '../../core/condition/related.js';
+import type { SubjectInput } from '../../core/request.js';
+import { checkAll, decide, type DecisionSources, type DocumentSource } from '../../core/evaluate/decide.js';
 import { PolicyEngineError } from '../../errors.js';
-import { toSubject, type SubjectInput } from '../decision-service.js';
-import { typeInputs } from '../typed-inputs.js';
-import { LocalPolicies } from '../../testing/local-policies.js';
+import { LocalPolicies } from '../../core/evaluate/local-policies.js';
 
 export interface StateInput {
   subject: SubjectInput;
@@ -37,13 +37,15 @@ export interface StateAnswer {
 export interface StateSettings {
   defaultPermissions: readonly string[];
   namespaceLimits: NamespaceLimits;
+  /** what conditions' related() asks (the live relationships: a preview changes policies only) */
+  relationships?: RelationshipCheck;
 }
 
-export class PolicyState {
+export class PolicyState implements DocumentSource {
   /** the documents, runnable or not, by key */
   readonly documents: ReadonlyMap<string, CompiledPolicy>;
   readonly local: LocalPolicies;
-  private readonly plans = new Map<string, PathPlan>();
+  private readonly sources: DecisionSources;
 
   /**
    * `broken`: keys of stored documents that do not compile, by namespace; a path
@@ -57,6 +59,21 @@ export class PolicyState {
   ) {
     this.documents = new Map(documents.map((d) => [d.key, d]));
     this.local = new LocalPolicies(documents);
+    this.sources = { registry, stored: () => this };
+  }
+
+  get catalogues() {
+    return this.local.catalogues;
+  }
+
+  pathPlan(path: string, namespaces: readonly string[]): PathPlan {
+    if (namespaces.some((ns) => this.broken.has(ns))) throw new PolicyEngineError('POLICY_STATE_BROKEN', 'a document in the path does not compile');
+    return this.local.pathPlan(path, namespaces);
+  }
+
+  document(key: string): { policy: CompiledPolicy; plan: PathPlan } | 'broken' | undefined {
+    if ([...this.broken.values()].some((keys) => keys.has(key))) return 'broken';
+    return this.local.document(key);
   }
 
   /** The stored test suites of this state, by key. */
@@ -64,36 +81,24 @@ export class PolicyState {
     return [...this.documents.values()].filter((d) => d.kind === 'tests').sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  private plan(path: string, namespaces: readonly string[]): PathPlan {
-    let plan = this.plans.get(path);
-    if (!plan) {
-      plan = buildPlan(this.local.gather(namespaces));
-      this.plans.set(path, plan);
-    }
-    return plan;
-  }
-
   /** Answer one request; errors are answers too (the code the service would send). */
   answer(input: StateInput, now: Date, explain = false): StateAnswer {
     let decision: Decision;
     try {
-      const parsed = parseNamespacePath(input.namespace, this.settings.namespaceLimits);
-      if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
-      if (parsed.namespaces.some((ns) => this.broken.has(ns))) throw new PolicyEngineError('POLICY_STATE_BROKEN', 'a document in the path does not compile');
-      const typed = typeInputs(this.registry, { subject: toSubject(input.subject), resource: input.resource, context: input.context });
-      decision = evaluatePlan(this.plan(input.namespace, parsed.namespaces), { ...typed, namespaces: parsed.namespaces }, {
+      decision = decide({ subject: input.subject, namespace: input.namespace, resource: input.resource, context: input.context }, this.sources, {
         explain,
         now,
         defaultPermissions: this.settings.defaultPermissions,
-        registry: this.registry,
-      });
+        namespaceLimits: this.settings.namespaceLimits,
+        relationships: this.settings.relationships,
+      }).decision;
     } catch (err) {
       // Fail closed: whatever broke, the answer grants nothing.
       const code = err instanceof PolicyEngineError ? err.code : 'INTERNAL';
       return { permissions: [], denied: [], default: false, error: code, ...(input.permissions ? { checks: Object.fromEntries(input.permissions.map((p) => [p, false])) } : {}) };
     }
     const out: StateAnswer = { permissions: decision.permissions, denied: decision.denied, default: decision.default };
-    if (input.permissions) out.checks = Object.fromEntries(input.permissions.map((p) => [p, checkPermission(decision, p).allowed]));
+    if (input.permissions) out.checks = Object.fromEntries(checkAll(decision, input.permissions).map(([p, r]) => [p, r.allowed]));
     if (decision.trace) out.trace = decision.trace;
     return out;
   }

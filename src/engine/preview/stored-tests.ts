@@ -5,6 +5,7 @@ import type { CompiledPolicy } from '../../core/compile/types.js';
 import { runCase } from '../../testing/run-suite.js';
 import type { CaseResult, SuiteResult } from '../../testing/types.js';
 import type { PolicyState } from './policy-state.js';
+import type { RelationshipCheck } from '../../core/condition/related.js';
 
 export interface StoredSuiteResult extends SuiteResult {
   /** the document's key */
@@ -15,6 +16,8 @@ export interface StoredTestOptions {
   now: Date;
   defaultPermissions: readonly string[];
   defaultLanguage: string;
+  /** what conditions' related() asks */
+  relationships?: RelationshipCheck;
 }
 
 function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOptions): StoredSuiteResult {
@@ -32,7 +35,7 @@ function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOp
     }
     let r: CaseResult;
     try {
-      r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
+      r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions, relationships: options.relationships }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
     } catch (err) {
       // A case that cannot run fails; it never passes because something broke.
       return { name: c.spec.name, passed: false, durationMs: 0, diff: ['run:', '  - the case runs', `  + ${(err as Error).message}`] };

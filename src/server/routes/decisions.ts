@@ -2,7 +2,8 @@
 // when sampled, written to the decision log; a cache hit still sends its stored bytes.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CheckRequest, CheckResponse, DecisionService, EvaluateRequest, EvaluateResponse, RequestMeta } from '../../engine/decision-service.js';
+import type { DecisionService } from '../../engine/decision-service.js';
+import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
@@ -14,15 +15,7 @@ export interface DecisionObservers {
   metrics?: Pick<Metrics, 'countDecision'>;
 }
 
-function modeOf(req: EvaluateRequest): DecisionMode {
-  const ns = req.namespace !== undefined;
-  const one = req.policy !== undefined;
-  const many = req.policies !== undefined;
-  if (ns && !one && !many) return 'namespace';
-  if (one && !ns && !many) return 'policy';
-  if (many && !ns && !one) return 'policies';
-  return 'invalid';
-}
+const modeOf = (req: EvaluateRequest): DecisionMode => requestMode(req) ?? 'invalid';
 
 function evaluateOutcome(r: EvaluateResponse): DecisionOutcome {
   if (r.default) return 'default';

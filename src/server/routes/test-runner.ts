@@ -77,7 +77,7 @@ export function testRunnerRoutes(app: FastifyInstance, deps: TestRunnerDeps): vo
         tags: ['decisions'],
         summary: 'Run a policy test suite (the format of *.test.yaml files) against its own policies',
         body: {
-          description: 'a suite: a JSON object, or YAML text sent as application/yaml (src/testing/suite.schema.json)',
+          description: 'a suite: a JSON object, or YAML text sent as application/yaml (src/core/document/suite.schema.json)',
           anyOf: [{ type: 'object' }, { type: 'string', minLength: 1 }],
         },
         response: { 200: suiteResultSchema, '4xx': errorResponse, '5xx': errorResponse },

@@ -3,7 +3,7 @@
 // trimmed to the newest `max`. Every replica previews against the union.
 
 import type { Collection } from 'mongodb';
-import type { RequestSample } from '../../engine/request-samples.js';
+import type { RequestSample } from '../store.js';
 import type { MongoConnection } from './mongo-connection.js';
 import type { SampleStore } from '../store.js';
 

@@ -4,12 +4,12 @@
 // response time from the (possibly cached) decision, so cached decisions never mix
 // languages or request values; nothing is built until a reason needs it.
 
-import { deniedBy, reasonOf, type DescribeRule } from '../core/evaluate/check.js';
-import type { Decision, Reason } from '../core/evaluate/types.js';
-import type { CatalogueLookup } from '../core/messages/catalogue.js';
-import { languageChain, preferredLanguages } from '../core/messages/language.js';
-import { Localizer } from '../core/messages/localize.js';
-import type { MessageInputs } from '../core/messages/params.js';
+import { deniedBy, reasonOf, type DescribeRule } from './check.js';
+import type { Decision, Reason } from './types.js';
+import type { CatalogueLookup } from '../messages/catalogue.js';
+import { languageChain, preferredLanguages } from '../messages/language.js';
+import { Localizer } from '../messages/localize.js';
+import type { MessageInputs } from '../messages/params.js';
 
 export interface LanguageSettings {
   /** the last language tried before a message's own fallback */

@@ -1,16 +1,20 @@
 // A set of compiled documents gathered by namespace path exactly as the service gathers
 // stored ones (SPEC §2): namespaces left to right, inside one by ordinal, then key.
-// What suites and `policy-engine eval` run against, with no store involved.
+// The document source of suites, preview states and `policy-engine eval` (no store).
 
-import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
-import { CatalogueIndex } from '../core/messages/catalogue.js';
+import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../compile/types.js';
+import { CatalogueIndex } from '../messages/catalogue.js';
+import { buildPlan, type PathPlan } from './plan.js';
+import type { DocumentSource } from './decide.js';
 
-export class LocalPolicies {
+export class LocalPolicies implements DocumentSource {
   private readonly byNamespace = new Map<string, CompiledPolicy[]>();
   /** message catalogues, by namespace and language */
   readonly catalogues: CatalogueIndex;
 
   private readonly keyed = new Map<string, CompiledPolicy>();
+  /** plans by path, and by `#key` for one document */
+  private readonly plans = new Map<string, PathPlan>();
 
   constructor(policies: readonly CompiledPolicy[]) {
     for (const p of policies) this.keyed.set(p.key, p);
@@ -32,5 +36,25 @@ export class LocalPolicies {
   /** The documents a path gathers, in run order (disabled ones included: they count as present). */
   gather(namespaces: readonly string[]): CompiledPolicy[] {
     return namespaces.flatMap((ns) => this.byNamespace.get(ns) ?? []);
+  }
+
+  pathPlan(path: string, namespaces: readonly string[]): PathPlan {
+    let plan = this.plans.get(path);
+    if (!plan) {
+      plan = buildPlan(this.gather(namespaces));
+      this.plans.set(path, plan);
+    }
+    return plan;
+  }
+
+  document(key: string): { policy: CompiledPolicy; plan: PathPlan } | undefined {
+    const policy = this.keyed.get(key);
+    if (!policy || !runsAsPolicy(policy)) return undefined;
+    let plan = this.plans.get(`#${key}`);
+    if (!plan) {
+      plan = buildPlan([policy]);
+      this.plans.set(`#${key}`, plan);
+    }
+    return { policy, plan };
   }
 }

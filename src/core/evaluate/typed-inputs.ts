@@ -1,10 +1,10 @@
 // Request inputs checked against the attribute registry in force: a wrong type, a
 // missing required attribute or a broken limit is a 400 naming each attribute.
 
-import type { EvaluationInput, Resource, Subject } from '../core/evaluate/types.js';
-import type { CompiledRegistry } from '../core/registry/types.js';
-import { validateScope, type InputProblem } from '../core/registry/validate-input.js';
-import { PolicyEngineError } from '../errors.js';
+import type { EvaluationInput, Resource, Subject } from './types.js';
+import type { CompiledRegistry } from '../registry/types.js';
+import { validateScope, type InputProblem } from '../registry/validate-input.js';
+import { PolicyEngineError } from '../../errors.js';
 
 type Inputs = Pick<EvaluationInput, 'subject' | 'resource' | 'context'>;
 
