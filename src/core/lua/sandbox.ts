@@ -57,6 +57,31 @@ export function setLuaTotalMemory(bytes: number): void {
   totalBytesMax = bytes;
 }
 
+/**
+ * Lua time one turn of the event loop may spend, over all runs: a request can hold many
+ * Lua documents (inline `policies`), each with its own per-run budget; together they
+ * stop here. A turn ends at the next check phase (setImmediate).
+ */
+let turnBudgetMs = 25;
+let turnSpentMs = 0;
+let turnOpen = false;
+
+export function setLuaTurnBudget(ms: number): void {
+  turnBudgetMs = ms;
+}
+
+/** The time the next run may take: its own budget, within what is left of the turn's. */
+function runMs(own: number): number {
+  if (!turnOpen) {
+    turnOpen = true;
+    turnSpentMs = 0;
+    setImmediate(() => {
+      turnOpen = false;
+    });
+  }
+  return Math.min(own, Math.max(own, turnBudgetMs) - turnSpentMs);
+}
+
 export function luaLiveBytes(): number {
   return liveBytes;
 }
@@ -207,11 +232,11 @@ export class LuaSandbox {
   }
 
   /** Arm the memory cap and deadline for one run, allowed `allowance` bytes beyond `from`. */
-  private arm(from: number, allowance: number): void {
+  private arm(from: number, allowance: number, ms: number): void {
     const used = this.stats.memoryUsed;
     const total = Math.max(0, totalBytesMax - liveBytes);
     this.run.limit = Math.max(1, Math.min(from + allowance, used + total));
-    this.run.deadline = performance.now() + this.budgets.timeMs;
+    this.run.deadline = performance.now() + ms;
     this.run.watchFrom = this.watchLine();
     this.run.timedOut = false;
   }
@@ -221,8 +246,9 @@ export class LuaSandbox {
   }
 
   /** After a run: stop watching, free what it left if that is much, update the total. */
-  private settle(): void {
+  private settle(started: number): void {
     this.run.watchFrom = Infinity;
+    turnSpentMs += performance.now() - started;
     if (this.stats.memoryUsed > this.baseline + WATCH_ABOVE) {
       try {
         this.invoke('__collect', []);
@@ -252,13 +278,16 @@ export class LuaSandbox {
     const id = this.nextId++;
     const from = this.stats.memoryUsed;
     let err: string | undefined;
+    const ms = runMs(this.budgets.timeMs);
+    if (ms <= 0) return { error: 'time budget exceeded (all Lua of this request)' };
+    const started = performance.now();
     try {
-      const r = this.invoke('__load', [id, source, name, this.steps(), this.budgets.timeMs, this.watchLine() / 1024], () => this.arm(from, this.budgets.memoryBytes));
+      const r = this.invoke('__load', [id, source, name, this.steps(), ms, this.watchLine() / 1024], () => this.arm(from, this.budgets.memoryBytes, ms));
       err = r.ok ? (typeof r.value === 'string' ? r.value : undefined) : r.message;
     } catch (e) {
       err = e instanceof Error ? e.message : String(e);
     } finally {
-      this.settle();
+      this.settle(started);
     }
     if (err) return { error: this.failure(err) };
     return { id };
@@ -287,13 +316,16 @@ export class LuaSandbox {
    */
   call(id: number, entry: string, subject: unknown, resource: unknown, context: unknown, ns: unknown, nowMs: number, declaredNow: boolean): LuaCallResult {
     if (this.held.closed) throw new Error('the Lua state is closed');
+    const ms = runMs(this.budgets.timeMs);
+    if (ms <= 0) throw new Error('time budget exceeded (all Lua of this request)');
+    const started = performance.now();
     let r: ReturnType<LuaSandbox['invoke']>;
     try {
-      r = this.invoke('__call', [id, entry, subject, resource, context, ns, this.steps(), this.budgets.timeMs, this.watchLine() / 1024, nowMs, declaredNow], () => this.arm(this.baseline, this.budgets.memoryBytes));
+      r = this.invoke('__call', [id, entry, subject, resource, context, ns, this.steps(), ms, this.watchLine() / 1024, nowMs, declaredNow], () => this.arm(this.baseline, this.budgets.memoryBytes, ms));
     } catch (err) {
       r = { ok: false, message: err instanceof Error ? err.message : String(err) };
     } finally {
-      this.settle();
+      this.settle(started);
     }
     if (!r.ok) throw new Error(this.failure(r.message));
     return r.value as LuaCallResult;
