@@ -34,13 +34,17 @@ export function hostnameOf(host: string | undefined): string | undefined {
 
 export function makeOriginCheck(policy: OriginPolicy): (request: FastifyRequest) => void {
   const allowed = new Set([...LOOPBACK_HOSTS, ...policy.allowedHosts]);
+  // Host headers already accepted, as sent: a caller sends the same one every time, so the
+  // parse runs once. Bounded (only accepted values enter, and at most 64 of them).
+  const accepted = new Set<string>();
   return (request) => {
     const host = request.headers.host;
-    if (policy.checkHost) {
+    if (policy.checkHost && (host === undefined || !accepted.has(host))) {
       const name = hostnameOf(host);
       if (name === undefined || !allowed.has(name)) {
         throw new PolicyEngineError('HOST_NOT_ALLOWED', `the Host header names no host this server answers for (loopback names${policy.allowedHosts.length > 0 ? ' and ALLOWED_HOSTS' : ''})`);
       }
+      if (accepted.size < 64) accepted.add(host!);
     }
     const origin = request.headers.origin;
     if (origin === undefined) return;

@@ -49,6 +49,9 @@ const ROUTES: Record<string, RouteAccess> = {
 /** URL prefixes whose routes share a class for safe methods: swagger-ui's page and files. */
 const READ_PREFIXES: ReadonlyArray<readonly [string, RouteAccess]> = [['/docs', 'docs']];
 
+/** Decision routes whose body may carry inline `policies` (caller-supplied code). */
+const INLINE_POLICY_ROUTES = new Set(['/v1/evaluate', '/evaluate', '/v1/check']);
+
 const CATCH_ALLS = new Set(['/v1/policies', '/v1/policies/*', '/v1/relations', '/v1/relations/*']);
 
 /** The class of a route, and whether the table names it (else: admin, fail closed). */
@@ -154,7 +157,7 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
   const inlinePolicies: Hook = (request, _reply, done) => {
     const body = request.body;
     try {
-      if (tokens.tokenSet && body !== null && typeof body === 'object' && Object.hasOwn(body, 'policies')) tokens.requireCode(request);
+      if (body !== null && typeof body === 'object' && Object.hasOwn(body, 'policies')) tokens.requireCode(request);
     } catch (err) {
       return done(err as Error);
     }
@@ -167,7 +170,8 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     for (const method of asArray(route.method)) table.push({ method, url, ...routeAccess(method, url) });
     const hook = hookFor(route.method, url);
     if (hook) route.onRequest = [hook, ...asArray(route.onRequest)] as RouteOptions['onRequest'];
-    if (typeof route.method === 'string' && routeAccess(route.method, url).access === 'decision') {
+    // Without a token inline policies need none: no hook, nothing to pay on the decision path.
+    if (tokens.tokenSet && route.method === 'POST' && INLINE_POLICY_ROUTES.has(url)) {
       route.preValidation = [inlinePolicies, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     }
   });

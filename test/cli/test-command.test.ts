@@ -84,3 +84,18 @@ t.test('--url: the service runs the suite, with the same results', async (t) => 
   t.equal(passing.code, 0, `the examples pass on the service too: ${passing.stdout}${passing.stderr}`);
   t.match(passing.stdout, /\d+ suites, \d+ cases: \d+ passed, 0 failed/);
 });
+
+t.test('--url with a token: the service runs caller-supplied policies only for its admin token', async (t) => {
+  const token = 'test-command-token-0123456789';
+  const guarded = await testApp(t, { store: 'none', env: { ADMIN_TOKEN: token } });
+  const guardedUrl = await guarded.app.listen({ port: 0, host: '127.0.0.1' });
+  const suite = join(dir, 'docs.test.yaml');
+  const [without, withToken] = await Promise.all([
+    runCli(['test', suite, '--url', guardedUrl, '--json']),
+    runCli(['test', suite, '--url', guardedUrl, '--json'], { env: { POLICY_ENGINE_TOKEN: token } }),
+  ]);
+  t.equal(without.code, 1);
+  t.match(without.stdout, /401 UNAUTHORIZED/, 'refused, and the report says why');
+  t.equal(withToken.code, 1, 'one case fails, as without a token');
+  t.same((JSON.parse(withToken.stdout) as { counts: object }).counts, { suites: 1, cases: 2, passed: 1, failed: 1, broken: 0 });
+});
