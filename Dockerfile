@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
 # policy-engine: the authorization sidecar as a small, non-root, read-only-root image.
 #   docker build -t policy-engine:0.1.0 .
-# Both stages use the same pinned base; pin it by digest too (node:20.20-bookworm-slim@sha256:…)
-# where builds must be reproducible. Debian slim rather than Alpine: the mongodb driver
-# and Node's own binaries are built and tested against glibc.
+# Both stages use the same base, Node 24 LTS (maintained to April 2028; Node 20 reached end
+# of life in April 2026 and Node 22 ends in April 2027). The major is pinned and the tag follows
+# its security releases; pin the digest too (node:24-bookworm-slim@sha256:…) where builds must
+# be reproducible. The code itself stays compatible with Node 20.19+ (package.json engines),
+# which the test machines run. Debian slim rather than Alpine: the mongodb driver and Node's
+# own binaries are built and tested against glibc.
 
 # ---- build: all dependencies, TypeScript → dist/, the playground bundle → dist/ui ----
-FROM node:20.20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: nothing the compiler needs runs an install script
@@ -19,7 +22,7 @@ COPY scripts/build-ui.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled code only ----
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # HOST=0.0.0.0: a container's loopback is its own, so the port must listen on every
 # interface to be published. Beyond loopback the server refuses writes unless
 # ADMIN_TOKEN is set (docs/deploy.md). The k8s sidecar sets HOST=127.0.0.1 instead.

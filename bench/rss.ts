@@ -1,10 +1,13 @@
 // RSS of the compiled server at the target's size: 10,000 documents loaded (file store),
 // the decision cache full (CACHE_MAX distinct evaluations) and the request samples full.
 // Runs `node dist/main.js` (npm run build first) and reads VmRSS from /proc.
-// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000]
+// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000] [--empty] [--heap-snapshot out.heapsnapshot]
+// --empty: no documents and no load (the idle server). --heap-snapshot: the server writes a
+// V8 heap snapshot at the end (SIGUSR2, --heapsnapshot-signal); summarise it by constructor
+// with `node --import tsx bench/heap-summary.ts out.heapsnapshot`.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDocument, ROLES } from './fixtures.js';
@@ -13,8 +16,11 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const DOCUMENTS = arg('documents', 10_000);
-const REQUESTS = arg('requests', 10_000);
+const EMPTY = process.argv.includes('--empty');
+const DOCUMENTS = EMPTY ? 0 : arg('documents', 10_000);
+const REQUESTS = EMPTY ? 0 : arg('requests', 10_000);
+const snapshotAt = process.argv.indexOf('--heap-snapshot');
+const SNAPSHOT = snapshotAt > 0 ? process.argv[snapshotAt + 1] : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'pe-rss-'));
 // global + org, then two documents per tenant namespace.
 let written = 0;
@@ -22,13 +28,14 @@ const write = (doc: ReturnType<typeof makeDocument>) => {
   writeFileSync(join(dir, `${doc.key}.json`), JSON.stringify(doc, null, 2));
   written++;
 };
-for (let i = 0; i < 10; i++) write(makeDocument('global', i, 5));
-for (let i = 0; i < 20; i++) write(makeDocument('org', i, 5));
-const tenants = Math.ceil((DOCUMENTS - written) / 2);
+for (let i = 0; i < 10 && written < DOCUMENTS; i++) write(makeDocument('global', i, 5));
+for (let i = 0; i < 20 && written < DOCUMENTS; i++) write(makeDocument('org', i, 5));
+const tenants = Math.max(1, Math.ceil((DOCUMENTS - written) / 2));
 for (let t = 0; t < tenants && written < DOCUMENTS; t++) for (let i = 0; i < 2 && written < DOCUMENTS; i++) write(makeDocument(`org:t${t}`, i, 5));
 
 const port = 18000 + Math.floor(Math.random() * 2000);
-const child = spawn(process.execPath, ['dist/main.js'], {
+const snapshotDir = SNAPSHOT ? mkdtempSync(join(tmpdir(), 'pe-heap-')) : undefined;
+const child = spawn(process.execPath, [...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []), 'dist/main.js'], {
   env: { ...process.env, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -62,8 +69,25 @@ try {
   const external = Number(/\nnodejs_external_memory_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
   console.log(`heap used ${heap.toFixed(0)} MiB, external ${external.toFixed(0)} MiB (at the end of the load)`);
   console.log(`documents loaded: ${gauge('policy_engine_policy_documents')}, cache entries: ${gauge('policy_engine_decision_cache_entries')}, request samples: ${gauge('policy_engine_request_samples')}`);
-  console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB)`);
+  console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB${EMPTY ? '; empty: ≤ 80 MB = 76 MiB' : ''})`);
+  if (SNAPSHOT && snapshotDir) {
+    child.kill('SIGUSR2');
+    // The snapshot is complete when its size stops changing.
+    let last = -1;
+    for (let i = 0; i < 600; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const f = readdirSync(snapshotDir).find((n) => n.endsWith('.heapsnapshot'));
+      const size = f && existsSync(join(snapshotDir, f)) ? statSync(join(snapshotDir, f)).size : -1;
+      if (f && size > 0 && size === last) {
+        renameSync(join(snapshotDir, f), SNAPSHOT);
+        console.log(`heap snapshot: ${SNAPSHOT}`);
+        break;
+      }
+      last = size;
+    }
+  }
 } finally {
   child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
+  if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true });
 }

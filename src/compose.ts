@@ -92,7 +92,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const metrics = new Metrics();
   const raw = storeOverride ?? (await createStore(config, logger));
   const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
-  const cache = new DecisionCache({ max: config.cacheMax, ttlMs: config.cacheTtlMs });
+  const cache = new DecisionCache({ max: config.cacheMax, maxBytes: config.cacheMaxBytes, ttlMs: config.cacheTtlMs });
   metrics.watchCache(cache);
   let manager: PolicyManager | undefined;
   if (store) {
@@ -117,7 +117,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     await manager.start();
     warnIfOpenByDefault(config, manager, logger);
   }
-  const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, perSecond: config.samplesPerSecond, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
+  const samples = config.samples && manager ? new RequestSamples({ max: config.samplesMax, maxBytes: config.samplesMaxBytes, perSecond: config.samplesPerSecond, redact: config.decisionLogRedact, attributes: config.decisionLogAttributes }) : undefined;
   if (samples) metrics.watchSamples(samples);
   let shared: SharedSamples | undefined;
   if (samples && config.samplesShared) {

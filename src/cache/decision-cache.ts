@@ -20,6 +20,8 @@ export interface CachedDecision {
 export interface DecisionCacheOptions {
   /** most entries held */
   max: number;
+  /** most bytes held, by `entryBytes` (absent: bounded by count only) */
+  maxBytes?: number;
   /** optional age bound in ms (0 = none; invalidation keeps entries correct) */
   ttlMs: number;
 }
@@ -160,6 +162,31 @@ export function decisionKey(kind: 'perm' | 'pol', subjectId: string, target: str
   return digest === undefined ? base : `${base}-${digest}`;
 }
 
+/** Per entry beyond its strings: the LRU's slots, the entry, decision and list objects. */
+const ENTRY_OVERHEAD = 320;
+/** A reference to something the entry shares (a compiled rule, a document key, a namespace). */
+const POINTER = 8;
+
+/**
+ * What one entry costs, in bytes, by estimate: its key and the strings only it holds
+ * (one byte a character: V8 keeps ASCII strings as one-byte strings), the references to
+ * what it shares with the compiled documents, and its serialized answer. The answer is
+ * built on its first hit, after the entry is stored, so until then an estimate of it
+ * (the two lists as JSON) is counted in its place.
+ */
+export function entryBytes(key: string, value: CachedDecision): number {
+  const d = value.decision;
+  let lists = 0;
+  for (const p of d.permissions) lists += p.length + 3 + POINTER;
+  for (const p of d.denied) lists += p.length + 3 + POINTER;
+  let bytes = ENTRY_OVERHEAD + key.length + value.revision.length + lists;
+  bytes += (d.policies.length + d.applied.length + value.namespaces.length) * POINTER;
+  if (d.conditionErrors) for (const e of d.conditionErrors) bytes += 64 + JSON.stringify(e).length;
+  if (d.facts) bytes += 64 + JSON.stringify(d.facts).length;
+  bytes += value.body !== undefined ? value.body.length : 64 + lists;
+  return bytes;
+}
+
 export class DecisionCache {
   private readonly lru: LRUCache<string, CachedDecision>;
   hits = 0;
@@ -172,6 +199,8 @@ export class DecisionCache {
     this.enabled = options.max > 0;
     this.lru = new LRUCache<string, CachedDecision>({
       max: Math.max(1, options.max),
+      // An entry larger than the whole budget is not stored (lru-cache refuses it).
+      ...(options.maxBytes !== undefined ? { maxSize: Math.max(1, options.maxBytes), sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
     });
   }
@@ -192,6 +221,11 @@ export class DecisionCache {
 
   get size(): number {
     return this.lru.size;
+  }
+
+  /** bytes held, by `entryBytes` (0 without a byte bound) */
+  get bytes(): number {
+    return this.lru.calculatedSize ?? 0;
   }
 
   clear(): void {

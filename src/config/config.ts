@@ -29,6 +29,7 @@ export interface Config {
   staleAfterMs: number;
   resyncIntervalMs: number;
   cacheMax: number;
+  cacheMaxBytes: number;
   cacheTtlMs: number;
   timeBucketMs: number;
   luaInstructions: number;
@@ -50,6 +51,7 @@ export interface Config {
   ui: boolean;
   samples: boolean;
   samplesMax: number;
+  samplesMaxBytes: number;
   samplesPerSecond: number;
   samplesShared: boolean;
   previewTimeoutMs: number;

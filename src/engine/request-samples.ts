@@ -21,6 +21,8 @@ export interface SampleRecorder {
 export interface RequestSamplesOptions {
   /** most samples kept; the least recently seen goes first */
   max: number;
+  /** most bytes kept, by `sampleBytes`; the least recently seen goes first (absent: count only) */
+  maxBytes?: number;
   /** keys (any depth) whose values are replaced, on top of the built-in list, as in decision logs */
   redact: readonly string[];
   /** false drops attributes and the context, as in decision logs */
@@ -36,12 +38,22 @@ export function sampleId(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
+/** Per sample beyond its text: the Set's slot and the string's header. */
+const SAMPLE_OVERHEAD = 48;
+
+/** What one sample costs, in bytes: its JSON text (one byte a character, two when V8 must keep it as two-byte) and a fixed overhead. */
+export function sampleBytes(text: string): number {
+  // Any character beyond Latin-1 makes V8 keep the whole string as two-byte.
+  return SAMPLE_OVERHEAD + (/[^\u0000-\u00ff]/.test(text) ? text.length * 2 : text.length);
+}
+
 export class RequestSamples implements SampleRecorder {
   /**
    * Each sample as its JSON text (its identity, and half the memory of keeping the
    * object too); insertion order is recency order: re-seeing one moves it to the end.
    */
   private readonly samples = new Set<string>();
+  private heldBytes = 0;
   private readonly redactKeys: KeyRedactor;
   private readonly listeners: Array<(id: string, sample: RequestSample) => void> = [];
   private windowStart = 0;
@@ -77,6 +89,11 @@ export class RequestSamples implements SampleRecorder {
     return this.options.max;
   }
 
+  /** bytes held, by `sampleBytes` */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
   /** Told of every new sample (the shared store flushes them). */
   onSample(listener: (id: string, sample: RequestSample) => void): void {
     this.listeners.push(listener);
@@ -109,10 +126,17 @@ export class RequestSamples implements SampleRecorder {
   }
 
   private add(key: string): void {
+    const size = sampleBytes(key);
+    const maxBytes = this.options.maxBytes ?? Infinity;
+    // A sample larger than the whole budget is not kept (it would push out every other).
+    if (size > maxBytes) return;
     this.samples.add(key);
-    if (this.samples.size > this.options.max) {
+    this.heldBytes += size;
+    while (this.samples.size > this.options.max || this.heldBytes > maxBytes) {
       const oldest = this.samples.values().next().value;
-      if (oldest !== undefined) this.samples.delete(oldest);
+      if (oldest === undefined) break;
+      this.samples.delete(oldest);
+      this.heldBytes -= sampleBytes(oldest);
     }
   }
 
@@ -128,6 +152,7 @@ export class RequestSamples implements SampleRecorder {
 
   clear(): void {
     this.samples.clear();
+    this.heldBytes = 0;
   }
 
   private clean<T>(value: T): T {

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
 import { testRunnerRoutes } from './routes/test-runner.js';
 import { uiRoutes } from './routes/ui.js';
+import { installLanguageVary } from './vary.js';
 import { previewRoutes } from './routes/preview.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 
@@ -83,6 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Both see every route added after them: swagger documents it, the metrics hook times it.
   await registerOpenApi(app);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
+  // Vary: Accept-Language on the decision routes (their reasons are localized).
+  installLanguageVary(app);
 
   decisionRoutes(app, deps.decisions, {
     // Without a logger instance fastify's logger discards everything: build no lines for it.

@@ -71,13 +71,30 @@ function commonChecks(t: Test, path: string, final: Stage) {
   t.ok(of(final, 'ENTRYPOINT').length + of(final, 'CMD').length > 0, `${path}: has an entry point`);
 }
 
+// Node 20 reached end of life in April 2026: the images run a supported LTS line, with the
+// major pinned (the tag follows its security releases; a digest may be appended).
+const SUPPORTED_NODE_BASE = /^node:(22|24)(\.\d+){0,2}-(bookworm-slim|alpine[.\d]*)(@sha256:[0-9a-f]{64})?$/;
+
+t.test('the images run a supported Node LTS; the code stays installable on Node 20.19+', async (t) => {
+  for (const path of ['Dockerfile', 'docker/example-api/Dockerfile']) {
+    for (const s of stagesOf(DockerfileParser.parse(read(path)))) {
+      t.match(s.image, SUPPORTED_NODE_BASE, `${path} ${s.name}: ${s.image}`);
+      t.notMatch(s.image, /^node:(1\d|20|21|23)\b/, `${path} ${s.name}: not an end-of-life or odd (non-LTS) line`);
+    }
+  }
+  // The test machines run Node 20.19+: engines must keep admitting it (no newer-only APIs),
+  // and must admit the image's major too.
+  const pkg = JSON.parse(read('package.json')) as Obj;
+  t.equal(pkg.engines.node, '>=20.19', 'engines: Node 20.19 or later (tests run on 20, the image on 24)');
+});
+
 t.test('Dockerfile', async (t) => {
   const df = DockerfileParser.parse(read('Dockerfile'));
   const stages = stagesOf(df);
   lint(t, 'Dockerfile');
   t.ok(stages.length >= 2, 'multi-stage');
   for (const s of stages) {
-    t.match(s.image, /^node:20[.\d]*-(bookworm-slim|alpine[.\d]*)(@sha256:[0-9a-f]{64})?$/, `${s.name}: a pinned Node 20 base`);
+    t.match(s.image, SUPPORTED_NODE_BASE, `${s.name}: a Node LTS base that is still supported (22 or 24; Node 20 reached end of life)`);
   }
   t.equal(new Set(stages.map((s) => s.image)).size, 1, 'build and runtime on the same base');
   const final = stages.at(-1)!;
@@ -173,6 +190,6 @@ t.test('docker/example-api/Dockerfile', async (t) => {
 });
 
 t.test('the linter has teeth', async (t) => {
-  const errors = validate('FROM node:20.20-bookworm-slim\nWORKDIR app\nUSER\nCOPPY a b\n').filter((d) => d.severity === 1);
+  const errors = validate('FROM node:24-bookworm-slim\nWORKDIR app\nUSER\nCOPPY a b\n').filter((d) => d.severity === 1);
   t.ok(errors.length >= 2, `a broken Dockerfile gives errors: ${errors.map((e) => e.message).join('; ')}`);
 });
