@@ -183,7 +183,7 @@ export function entryBytes(key: string, value: CachedDecision): number {
   bytes += (d.policies.length + d.applied.length + value.namespaces.length) * POINTER;
   if (d.conditionErrors) for (const e of d.conditionErrors) bytes += 64 + JSON.stringify(e).length;
   if (d.facts) bytes += 64 + JSON.stringify(d.facts).length;
-  bytes += value.body !== undefined ? value.body.length : 64 + lists;
+  bytes += 64 + lists; // the serialized answer the service keeps beside the entry, estimated
   return bytes;
 }
 

@@ -7,7 +7,7 @@ import t from 'tap';
 import { DecisionCache, entryBytes, type CachedDecision } from '../../src/cache/decision-cache.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
 import { RequestSamples, sampleBytes } from '../../src/engine/request-samples.js';
-import type { CheckRequest } from '../../src/engine/decision-service.js';
+import type { CheckRequest } from '../../src/core/request.js';
 import { putYaml, testApp } from '../helpers/app.js';
 
 const decision = (n: number): Decision => ({
