@@ -39,13 +39,13 @@ export const LAYERS = {
   store: 1, cache: 1, config: 1,
   testing: 2,
   engine: 3, observability: 3, relations: 3,
-  server: 4, client: 4,
+  server: 4, client: 4, 'index.ts': 4,
   cli: 5,
-  'compose.ts': 6, 'main.ts': 6,
+  'compose.ts': 6, 'compose-relations.ts': 6, 'main.ts': 6,
 };
 
 /** Directories exempt from rule 1 while they are being moved into the layers (remove when gone). */
-export const UNLAYERED = new Set(['relations']);
+export const UNLAYERED = new Set([]);
 
 /** Built-in modules core may use, and only these named imports from them (pure functions). */
 export const PURE_BUILTINS = {

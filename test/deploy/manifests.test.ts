@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 // k8s/ without a cluster: every YAML parses and validates against the Kubernetes API
 // schemas (vendored, strict: unknown fields are errors), the kustomizations reference
 // files and resources that exist, and the manifests agree with the code (settings names
@@ -14,6 +15,11 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { isLoopback, loadConfig } from '../../src/config/config.js';
 import { loadDocument } from '../../src/core/compile/load-document.js';
 import { ROOT, SETTING_ENVS, exists, fetchUrlOf, loadYamlAll, read, settingDefault, walk, type Obj } from './fixtures/util.js';
+
+// The pod's POLICY_DIR is a mount that exists in the pod, not on this machine: the
+// configuration is checked with an existing directory in its place (the start-up
+// check that an explicit POLICY_DIR exists is tested in test/cli/serve.test.ts).
+const inPod = (env: Record<string, string>): Record<string, string> => (env.POLICY_DIR ? { ...env, POLICY_DIR: tmpdir() } : env);
 
 const k8sSchema = JSON.parse(read('test/deploy/schemas/kubernetes.json')) as { kinds: Record<string, string>; definitions: Obj };
 const kustomizationSchema = JSON.parse(read('test/deploy/schemas/kustomization.json')) as Obj;
@@ -258,7 +264,7 @@ t.test('each overlay configures a store the service accepts', async (t) => {
     for (const e of sidecar.env as Obj[]) t.ok(SETTING_ENVS.has(e.name), `${dir}: ${e.name} is a setting`);
     const env = envMap(sidecar.env);
     let config;
-    t.doesNotThrow(() => { config = loadConfig(env); }, `${dir}: loadConfig accepts the env`);
+    t.doesNotThrow(() => { config = loadConfig(inPod(env)); }, `${dir}: loadConfig accepts the env`);
     t.equal(config!.store, expected[dir], `${dir}: STORE=${expected[dir]}`);
     t.same(config!.defaultPermissions, [], `${dir}: fails closed (DEFAULT_PERMISSIONS=[])`);
     const volumes = [...(podSpecOf(baseDeployment).volumes ?? []), ...(patch ? podSpecOf(patch).volumes ?? [] : [])];
@@ -337,7 +343,7 @@ t.test('kubectl kustomize renders valid manifests', { skip: kubectl ? false : 'k
     const sidecar = containerNamed(podSpecOf(deployment), SIDECAR)!;
     const names = (sidecar.env as Obj[]).map((e) => e.name);
     t.equal(new Set(names).size, names.length, `${dir}: no env name twice`);
-    t.equal(loadConfig(envMap(sidecar.env)).store, dir.endsWith('file') ? 'file' : 'mongo', `${dir}: rendered store`);
+    t.equal(loadConfig(inPod(envMap(sidecar.env))).store, dir.endsWith('file') ? 'file' : 'mongo', `${dir}: rendered store`);
     const cm = docs.find((d) => d.kind === 'ConfigMap');
     if (cm) {
       const volume = (podSpecOf(deployment).volumes as Obj[]).find((v) => v.configMap);
