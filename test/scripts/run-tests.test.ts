@@ -11,11 +11,18 @@ import t from 'tap';
 const ROOT = join(import.meta.dirname, '..', '..');
 const ALLOW = join(ROOT, 'test', 'allowed-skips.json');
 
+/** The runner's environment: this run's CI setting removed (tools read CI's mere presence), then the case's. */
+function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:1/', ...env };
+  if (!('CI' in env)) delete e.CI;
+  return e;
+}
+
 function run(file: string, env: Record<string, string>): { last: string; out: string; status: number | null } {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'run-tests.mjs'), file], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:1/', CI: '', ...env },
+    env: childEnv(env),
   });
   const lines = r.stdout.trim().split('\n');
   return { last: lines.at(-1) ?? '', out: r.stdout, status: r.status };
