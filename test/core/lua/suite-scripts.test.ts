@@ -1,10 +1,10 @@
 // The policy test runner and Lua (issue 8 item 6): script cases check can_execute's
 // result and emitted facts; a script's runtime error fails the case with its Lua line.
 import t from 'tap';
-import { initLua } from '../../src/core/lua/sandbox.js';
-import { parseSuite } from '../../src/testing/parse-suite.js';
-import { compileSuite } from '../../src/testing/compile-suite.js';
-import { runSuite } from '../../src/testing/run-suite.js';
+import { initLua } from '../../../src/core/lua/sandbox.js';
+import { parseSuite } from '../../../src/testing/parse-suite.js';
+import { compileSuite } from '../../../src/testing/compile-suite.js';
+import { runSuite } from '../../../src/testing/run-suite.js';
 
 await initLua();
 

@@ -3,10 +3,10 @@
 // tags fall back to their language; along a path the most specific namespace wins.
 
 import t from 'tap';
-import { canonicalTag, isLanguageTag, languageChain, parseAcceptLanguage, preferredLanguages, truncations } from '../../src/core/messages/language.js';
-import { CatalogueIndex, compileCatalogue } from '../../src/core/messages/catalogue.js';
-import { LanguageNegotiator } from '../../src/core/evaluate/request-reasons.js';
-import type { CompiledCatalogue } from '../../src/core/messages/types.js';
+import { canonicalTag, isLanguageTag, languageChain, parseAcceptLanguage, preferredLanguages, truncations } from '../../../src/core/messages/language.js';
+import { CatalogueIndex, compileCatalogue } from '../../../src/core/messages/catalogue.js';
+import { LanguageNegotiator } from '../../../src/core/evaluate/request-reasons.js';
+import type { CompiledCatalogue } from '../../../src/core/messages/types.js';
 
 t.test('tags: BCP 47 shape, canonical case', async (t) => {
   for (const ok of ['de', 'pt-BR', 'zh-Hant-TW', 'es-419', 'sr-Latn', 'en-US-x-twain', 'gsw']) t.ok(isLanguageTag(ok), ok);

@@ -3,12 +3,12 @@
 // prototype; hostile values and expression-like placeholders change nothing.
 
 import t from 'tap';
-import { MAX_MESSAGE, MAX_VALUE, parseTemplate, placeholdersOf, renderTemplate, valueText } from '../../src/core/messages/template.js';
-import { isParamPath, parseParamPath, resolveParam } from '../../src/core/messages/params.js';
-import { compileMessage, compileScriptMessage } from '../../src/core/messages/compile-message.js';
-import { Localizer } from '../../src/core/messages/localize.js';
-import type { DocumentError } from '../../src/core/document/types.js';
-import type { MessageRefDocument } from '../../src/core/messages/types.js';
+import { MAX_MESSAGE, MAX_VALUE, parseTemplate, placeholdersOf, renderTemplate, valueText } from '../../../src/core/messages/template.js';
+import { isParamPath, parseParamPath, resolveParam } from '../../../src/core/messages/params.js';
+import { compileMessage, compileScriptMessage } from '../../../src/core/messages/compile-message.js';
+import { Localizer } from '../../../src/core/messages/localize.js';
+import type { DocumentError } from '../../../src/core/document/types.js';
+import type { MessageRefDocument } from '../../../src/core/messages/types.js';
 
 const subject = { id: 'user:mia', roles: [], groups: [], attributes: { name: 'Mia', nested: { team: 'blue' } } };
 

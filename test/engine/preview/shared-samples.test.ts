@@ -3,11 +3,11 @@
 // leaves previews on local samples; the collection is trimmed to SAMPLES_MAX.
 
 import t from 'tap';
-import { testApp, putYaml } from '../helpers/app.js';
-import { testMongo } from '../helpers/mongo.js';
-import { MongoStore } from '../../src/store/mongo/mongo-store.js';
-import { SharedSamples } from '../../src/engine/shared-samples.js';
-import { RequestSamples } from '../../src/engine/request-samples.js';
+import { testApp, putYaml } from '../../helpers/app.js';
+import { testMongo } from '../../helpers/mongo.js';
+import { MongoStore } from '../../../src/store/mongo/mongo-store.js';
+import { SharedSamples } from '../../../src/engine/shared-samples.js';
+import { RequestSamples } from '../../../src/engine/request-samples.js';
 import { pino } from 'pino';
 
 const BASE = `key: global-base\nrules:\n  - subjects: ["role:editor"]\n    grant: ["doc:*"]\n`;

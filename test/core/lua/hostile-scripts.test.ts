@@ -1,8 +1,8 @@
 // The hostile-script catalogue (issue 8): every script is refused when written, or
 // stopped when run; none ever grants; the server answers correctly afterwards.
 import t from 'tap';
-import { testApp } from '../helpers/app.js';
-import { injectSender } from '../helpers/http.js';
+import { testApp } from '../../helpers/app.js';
+import { injectSender } from '../../helpers/http.js';
 
 const { app } = await testApp(t);
 const send = injectSender(app);

@@ -5,9 +5,9 @@
 // grant, and the process's memory must stay bounded. (Before the fix, a top-level
 // string.rep ran with no memory cap: seconds of stall and a heap of gigabytes.)
 import t from 'tap';
-import { testApp } from '../helpers/app.js';
-import { httpSender } from '../helpers/http.js';
-import { luaLiveBytes, setLuaTurnBudget } from '../../src/core/lua/sandbox.js';
+import { testApp } from '../../helpers/app.js';
+import { httpSender } from '../../helpers/http.js';
+import { luaLiveBytes, setLuaTurnBudget } from '../../../src/core/lua/sandbox.js';
 
 const { app } = await testApp(t);
 const send = await httpSender(app);

@@ -8,11 +8,11 @@ import type { Test } from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { putYaml, testApp } from '../helpers/app.js';
-import { captureLog } from '../observability/log-capture.js';
-import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { putYaml, testApp } from '../../helpers/app.js';
+import { captureLog } from '../../observability/log-capture.js';
+import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 
-const EXAMPLES = new URL('../../examples/messages/', import.meta.url).pathname;
+const EXAMPLES = new URL('../../../examples/messages/', import.meta.url).pathname;
 
 async function withExamples(t: Test, app: FastifyInstance): Promise<void> {
   for (const file of readdirSync(EXAMPLES).sort()) {

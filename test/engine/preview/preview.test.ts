@@ -4,7 +4,7 @@
 
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { testApp, putYaml } from '../helpers/app.js';
+import { testApp, putYaml } from '../../helpers/app.js';
 
 const BASE = `key: global-base
 namespace: global
@@ -349,7 +349,7 @@ t.test('a long preview leaves the event loop to decisions; scripts per preview a
 });
 
 t.test('sampling is rate-limited: a busy sidecar looks at SAMPLES_PER_SECOND inputs a second', async (t) => {
-  const { RequestSamples } = await import('../../src/engine/request-samples.js');
+  const { RequestSamples } = await import('../../../src/engine/request-samples.js');
   let now = 0;
   const samples = new RequestSamples({ max: 100, redact: [], attributes: true, perSecond: 3, now: () => now });
   const taken = () => Array.from({ length: 5 }, (_, i) => samples.record('evaluate', { subject: `u${now}-${i}`, namespace: 'global' }));

@@ -3,10 +3,10 @@
 // returning effects, facts, write-time checks, and fail-closed failures.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { testApp } from '../helpers/app.js';
-import { injectSender } from '../helpers/http.js';
+import { testApp } from '../../helpers/app.js';
+import { injectSender } from '../../helpers/http.js';
 
-const EXAMPLE = readFileSync(new URL('../../examples/lua/global-delete_document_policy.yaml', import.meta.url), 'utf8');
+const EXAMPLE = readFileSync(new URL('../../../examples/lua/global-delete_document_policy.yaml', import.meta.url), 'utf8');
 const { app } = await testApp(t);
 const send = injectSender(app);
 const yaml = { 'content-type': 'application/yaml' };

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { initLua, LuaSandbox, luaLiveBytes, setLuaTotalMemory } from '../../src/core/lua/sandbox.js';
+import { initLua, LuaSandbox, luaLiveBytes, setLuaTotalMemory } from '../../../src/core/lua/sandbox.js';
 
 await initLua();
 const budgets = { instructions: 200_000, timeMs: 2000, memoryBytes: 4 * 1024 * 1024 };

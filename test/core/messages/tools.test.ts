@@ -3,11 +3,11 @@
 // without failing; the language settings are checked at start.
 
 import t from 'tap';
-import { compileSuite } from '../../src/testing/compile-suite.js';
-import { parseSuite } from '../../src/testing/parse-suite.js';
-import { runSuite } from '../../src/testing/run-suite.js';
-import { loadConfig, ConfigError } from '../../src/config/config.js';
-import { runCli } from '../cli/run-cli.js';
+import { compileSuite } from '../../../src/testing/compile-suite.js';
+import { parseSuite } from '../../../src/testing/parse-suite.js';
+import { runSuite } from '../../../src/testing/run-suite.js';
+import { loadConfig, ConfigError } from '../../../src/config/config.js';
+import { runCli } from '../../cli/run-cli.js';
 
 const cli = runCli(['validate', '--languages', 'en,de', 'examples/messages']);
 const cliBad = runCli(['validate', '--languages', 'en,de_DE', 'examples/messages']);
