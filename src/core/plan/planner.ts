@@ -147,5 +147,5 @@ export function combineBranches(type: string, branches: readonly Branch[], other
   const all = [...kept.map((b) => b.answer), others];
   const recheck = new Map<string, RecheckRule>();
   for (const a of all) for (const r of a.recheck) recheck.set(`${r.document}\u0000${r.rule}`, r);
-  return { filter, exact: all.every((a) => a.exact), recheck: [...recheck.values()], default: others.default && kept.length === 0 };
+  return { filter, exact: all.every((a) => a.exact), recheck: [...recheck.values()], default: others.default };
 }
