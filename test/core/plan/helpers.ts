@@ -2,7 +2,7 @@
 import { loadDocument } from '../../../src/core/compile/load-document.js';
 import type { CompiledPolicy } from '../../../src/core/compile/types.js';
 import { LocalPolicies } from '../../../src/core/evaluate/local-policies.js';
-import { decide, checkAll, type DecisionSources } from '../../../src/core/evaluate/decide.js';
+import { checkAll, evaluatePrepared, prepareDecision, type DecisionSources, type PreparedDecision } from '../../../src/core/evaluate/decide.js';
 import { PlanService, type PlanRequest, type PlanResponse } from '../../../src/engine/plan-service.js';
 import type { RelatedIds } from '../../../src/core/plan/residual.js';
 import type { RelationshipCheck } from '../../../src/core/condition/related.js';
@@ -33,10 +33,18 @@ export function localPlanner(policies: readonly CompiledPolicy[], options: { def
     ...(options.relationships ? { relationships: options.relationships } : {}),
     ...(options.relatedIds ? { relatedIds: options.relatedIds } : {}),
   });
+  const prepares = new Map<string, PreparedDecision>();
   return {
     plan: (req) => service.plan(req),
     check(req) {
-      const { decision } = decide({ subject: req.subject, namespace: req.namespace, context: req.context, resource: req.resource } as never, sources, {
+      // decide(), prepared once per path (no registry: inputs are taken as sent) and evaluated per resource
+      const key = `${JSON.stringify(req.subject)}\u0000${req.namespace}\u0000${JSON.stringify(req.context)}`;
+      let prepared = prepares.get(key);
+      if (!prepared) {
+        prepared = prepareDecision({ subject: req.subject, namespace: req.namespace, context: req.context } as never, sources);
+        prepares.set(key, prepared);
+      }
+      const decision = evaluatePrepared({ ...prepared, inputs: { ...prepared.inputs, resource: req.resource } }, {
         defaultPermissions, now: NOW, ...(options.relationships ? { relationships: options.relationships } : {}),
       });
       return checkAll(decision, [req.permission])[0]![1].allowed;
