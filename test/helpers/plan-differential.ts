@@ -231,12 +231,12 @@ export class PgRows {
 }
 
 export async function storeMongoRows(db: Db, sets: Row[][]): Promise<void> {
-  for (let s = 0; s < sets.length; s++) await db.collection(`rows${s}`).insertMany(sets[s]!.map((r) => ({ ...r })));
+  for (let s = 0; s < sets.length; s++) await db.collection<Row>(`rows${s}`).insertMany(sets[s]!.map((r) => ({ ...r })));
 }
 
 export async function mongoSelect(db: Db, plan: PlanResponse, rowSet: number, org: string | undefined): Promise<string[]> {
   const filter = org === undefined ? plan.mongo : { $and: [{ org }, plan.mongo] };
-  const docs = await db.collection(`rows${rowSet}`).find(filter, { projection: { _id: 1 } }).toArray();
+  const docs = await db.collection<Row>(`rows${rowSet}`).find(filter as never, { projection: { _id: 1 } }).toArray();
   return docs.map((d) => String(d._id)).sort();
 }
 
