@@ -20,6 +20,7 @@ import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
+import { PlanService } from './engine/plan-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -36,6 +37,10 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** POST /v1/plan and /v1/relations/plan */
+  plans: PlanService;
+  /** PLAN_MAX_IDS */
+  planMaxIds: number;
   close(): Promise<void>;
 }
 
@@ -146,6 +151,11 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
   });
+  const plans = new PlanService({
+    manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
+    ...(relationships ? { relationships } : {}),
+    ...(relations ? { relatedIds: relations.service.planIds(config.planMaxIds) } : {}),
+  });
   const preview = manager ? new ImpactPreview({
     manager,
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
@@ -168,6 +178,8 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    plans,
+    planMaxIds: config.planMaxIds,
     async close() {
       manager?.stop();
       await shared?.stop();

@@ -31,6 +31,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     relations: services.relations,
     manager: services.manager,
     preview: services.preview,
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,

@@ -32,6 +32,8 @@ export interface Config {
   cacheMaxBytes: number;
   cacheTtlMs: number;
   timeBucketMs: number;
+  /** most ids a query plan lists (PLAN_MAX_IDS) */
+  planMaxIds: number;
   luaInstructions: number;
   luaTimeMs: number;
   luaMemoryBytes: number;

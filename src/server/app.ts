@@ -22,6 +22,8 @@ import { testRunnerRoutes } from './routes/test-runner.js';
 import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
 import { previewRoutes } from './routes/preview.js';
+import { planRoutes } from './routes/plan.js';
+import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 
 export interface AppDeps {
@@ -40,6 +42,10 @@ export interface AppDeps {
   decisionLog?: DecisionLogOptions;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** POST /v1/plan and /v1/relations/plan; absent: not served */
+  plans?: PlanService;
+  /** PLAN_MAX_IDS for /v1/relations/plan */
+  planMaxIds?: number;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
@@ -92,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
     metrics: deps.metrics,
   });
+  if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
