@@ -111,6 +111,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       resyncIntervalMs: config.resyncIntervalMs,
       logger,
       luaBudgets,
+      planCacheMaxBytes: config.planCacheMaxBytes,
     });
     manager.onChange((changed) => cache.invalidate(changed));
     metrics.watchPolicies(manager);
