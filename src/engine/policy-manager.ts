@@ -31,7 +31,7 @@ export interface PolicyManagerOptions {
   now?: () => number;
   /** budgets of Lua chunks compiled from stored documents */
   luaBudgets?: LuaBudgets;
-  /** most bytes of path plans kept, by `planBytes` (PLAN_CACHE_MAX_BYTES; default 16 MiB) */
+  /** most bytes of path plans kept, by `planBytes` (PLAN_CACHE_MAX_BYTES; default 64 MiB) */
   planCacheMaxBytes?: number;
 }
 
@@ -42,7 +42,7 @@ interface CachedPlan {
 
 /** Path plans kept at most, whatever their size. */
 const PLAN_CACHE_MAX = 10_000;
-export const DEFAULT_PLAN_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_PLAN_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 
 export type { ChangedNamespaces };
 
