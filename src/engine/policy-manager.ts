@@ -7,7 +7,8 @@ import { LRUCache } from 'lru-cache';
 import type { ChangedNamespaces } from '../store/store.js';
 import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
-import type { LuaBudgets } from '../core/lua/sandbox.js';
+import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sandbox.js';
+import { mayNeedLua } from '../core/lua/needs-lua.js';
 import { buildPlan, planBytes, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
@@ -60,6 +61,12 @@ interface Entry {
 
 const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
 
+function recordsOf(events: readonly StoreEvent[]): PolicyRecord[] {
+  const out: PolicyRecord[] = [];
+  for (const e of events) if (e.type === 'put') out.push(e.record);
+  return out;
+}
+
 export class PolicyManager {
   private readonly entries = new Map<string, Entry>();
   /** namespace → keys of its entries, so a change rebuilds one namespace without a full scan */
@@ -88,6 +95,9 @@ export class PolicyManager {
   private loaded = false;
   private unsubscribe: (() => void) | undefined;
   private readonly loop: SyncLoop;
+  /** store events waiting for the Lua VM to load, in order (apply) */
+  private deferred: StoreEvent[] = [];
+  private luaWait: Promise<void> | undefined;
 
   constructor(private readonly options: PolicyManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -154,13 +164,16 @@ export class PolicyManager {
     const store = this.options.store;
     if (!this.loaded || full) {
       const snap = await store.loadAll();
+      await this.luaFor(snap.records);
       this.replaceAll(snap.records, snap.revision);
     } else if (isPollable(store)) {
       const changes = await store.changesSince(this.cursor);
       if (changes === 'reset') {
         const snap = await store.loadAll();
+        await this.luaFor(snap.records);
         this.replaceAll(snap.records, snap.revision);
       } else {
+        await this.luaFor(recordsOf(changes.events));
         this.apply(changes.events);
         this.cursor = changes.revision;
         this.noteRevision(changes.revision);
@@ -257,8 +270,33 @@ export class PolicyManager {
     else this.broken.delete(ns);
   }
 
-  /** Apply store events (from a subscription, a poll, or a write this process made). */
+  /** Load the Lua VM first when a record may hold Lua (it loads on demand: needs-lua.ts). */
+  private async luaFor(records: readonly PolicyRecord[]): Promise<void> {
+    await this.luaWait;
+    if (!isLuaReady()) await initLuaFor(records.map((r) => r.document)).catch(() => {});
+  }
+
+  /**
+   * Apply store events (from a subscription, a poll, or a write this process made). Events
+   * that may hold Lua while the VM is not loaded yet wait for it, and every later event
+   * waits behind them (order kept); a write this process made has loaded it already.
+   */
   apply(events: readonly StoreEvent[]): void {
+    if (this.luaWait !== undefined || (!isLuaReady() && mayNeedLua(recordsOf(events).map((r) => r.document)))) {
+      for (const e of events) this.deferred.push(e);
+      // A VM that fails to load leaves those documents broken (they fail closed).
+      this.luaWait ??= initLua().catch(() => {}).then(() => {
+        const deferred = this.deferred;
+        this.deferred = [];
+        this.luaWait = undefined;
+        this.applyNow(deferred);
+      });
+      return;
+    }
+    this.applyNow(events);
+  }
+
+  private applyNow(events: readonly StoreEvent[]): void {
     const changed = new Set<string>();
     let registryChanged = false;
     for (const e of events) {
