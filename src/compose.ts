@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
-import { initLua } from './core/lua/sandbox.js';
 import { configureCelLimits } from './core/condition/budget.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
@@ -92,8 +91,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
-  // The Lua WebAssembly module loads once, before any document is compiled.
-  await initLua();
+  // The Lua WebAssembly module loads on demand, before the first document that may hold
+  // Lua is compiled (core/lua/needs-lua.ts): the policy manager, the file store and the
+  // HTTP routes that take documents (server/lazy-lua.ts) wait for it.
   const metrics = new Metrics();
   const raw = storeOverride ?? (await createStore(config, logger));
   const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
@@ -116,6 +116,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       resyncIntervalMs: config.resyncIntervalMs,
       logger,
       luaBudgets,
+      planCacheMaxBytes: config.planCacheMaxBytes,
     });
     manager.onChange((changed) => cache.invalidate(changed));
     metrics.watchPolicies(manager);

@@ -30,6 +30,7 @@ export interface Config {
   resyncIntervalMs: number;
   cacheMax: number;
   cacheMaxBytes: number;
+  planCacheMaxBytes: number;
   cacheTtlMs: number;
   timeBucketMs: number;
   /** most ids a query plan lists (PLAN_MAX_IDS) */

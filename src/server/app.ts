@@ -21,6 +21,7 @@ import { policyRoutes } from './routes/policies.js';
 import { testRunnerRoutes } from './routes/test-runner.js';
 import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
+import { installLazyLua } from './lazy-lua.js';
 import { previewRoutes } from './routes/preview.js';
 import { planRoutes } from './routes/plan.js';
 import type { PlanService } from '../engine/plan-service.js';
@@ -92,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
   // Vary: Accept-Language on the decision routes (their reasons are localized).
   installLanguageVary(app);
+  installLazyLua(app);
 
   decisionRoutes(app, deps.decisions, {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
