@@ -20,6 +20,7 @@ import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
+import { AuthzenService } from './engine/authzen-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -36,6 +37,8 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** AuthZEN 1.0 over the decision service */
+  authzen: AuthzenService;
   close(): Promise<void>;
 }
 
@@ -168,6 +171,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
     async close() {
       manager?.stop();
       await shared?.stop();

@@ -23,6 +23,8 @@ import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
 import { previewRoutes } from './routes/preview.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
+import type { AuthzenService } from '../engine/authzen-service.js';
+import { authzenRoutes } from './routes/authzen.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -42,6 +44,8 @@ export interface AppDeps {
   preview?: ImpactPreview;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
+  /** AuthZEN 1.0 routes (/access/v1/…, /.well-known/authzen-configuration); absent: none */
+  authzen?: { service: AuthzenService; pdpUrl?: string };
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -87,11 +91,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Vary: Accept-Language on the decision routes (their reasons are localized).
   installLanguageVary(app);
 
-  decisionRoutes(app, deps.decisions, {
+  const observers = {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
     log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
     metrics: deps.metrics,
-  });
+  };
+  decisionRoutes(app, deps.decisions, observers);
+  if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
