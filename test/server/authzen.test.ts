@@ -4,7 +4,7 @@
 // permissions, the PDP metadata, X-Request-ID, and that AuthZEN decides through the
 // same path and cache as /v1/check.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { putYaml, testApp } from '../helpers/app.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- responses are checked field by field
@@ -36,7 +36,7 @@ rules:
 const alice = { type: 'user', id: 'alice@example.com', properties: { roles: ['reader'] } };
 const doc = (id: string, properties?: Json) => ({ type: 'document', id, ...(properties ? { properties } : {}) });
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], env: Record<string, string> = {}) {
+async function setup(t: Test, env: Record<string, string> = {}) {
   const { app, services } = await testApp(t, { env });
   await putYaml(t, app, 'global-docs', POLICY);
   await putYaml(t, app, 'org:acme-docs', ORG_POLICY);
