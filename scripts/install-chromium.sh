@@ -2,7 +2,7 @@
 # Installs Debian's Chromium for the playground's browser tests (test/ui/), once:
 # quiet and quick when /usr/bin/chromium is already there. Needs root or sudo and apt.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 CHROMIUM=/usr/bin/chromium
 [ -x "$CHROMIUM" ] && exit 0

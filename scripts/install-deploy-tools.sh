@@ -3,7 +3,7 @@
 # and kubectl (`kubectl kustomize` renders the k8s overlays), from Debian's packages.
 # Quiet and quick when both are present. Needs root or sudo and apt.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)

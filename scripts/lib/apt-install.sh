@@ -1,10 +1,6 @@
-# Shared by the scripts/install-*.sh scripts (source it): install Debian packages with
-# apt, as root or through sudo, quietly; update the package lists once when the first
-# try fails (they may be missing or stale on a fresh machine). Never downloads anything
-# outside the package manager.
-#
-#   apt_install <who> <package>...   (who: the calling script's name, for messages)
-
+# Sourced by the install-*.sh scripts: apt_install <who> <package>... installs Debian
+# packages as root (directly, or with `sudo -n`), updating the package lists once if the
+# first try fails (missing or stale on a fresh machine). Prints what it does on stderr.
 apt_install() {
   local who=$1
   shift
@@ -18,10 +14,9 @@ apt_install() {
     echo "install with: apt-get install -y $*" >&2
     return 1
   fi
-  export DEBIAN_FRONTEND=noninteractive
   echo "$who: installing $* from Debian's packages..." >&2
-  if ! "${as_root[@]}" apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1; then
-    "${as_root[@]}" apt-get update -q >/dev/null
-    "${as_root[@]}" apt-get install -y -q --no-install-recommends "$@" >/dev/null
+  if ! DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "$@" >/dev/null
   fi
 }
