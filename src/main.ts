@@ -31,6 +31,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     relations: services.relations,
     manager: services.manager,
     preview: services.preview,
+    forwardAuth: services.forwardAuth,
     authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,

@@ -58,6 +58,8 @@ export interface Config {
   previewTimeoutMs: number;
   authzenNamespace: string;
   authzenPdpUrl?: string;
+  forwardAuthRoutes?: string;
+  forwardAuthSubjectHeader?: string;
 }
 
 export class ConfigError extends Error {

@@ -25,6 +25,8 @@ import { previewRoutes } from './routes/preview.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 import type { AuthzenService } from '../engine/authzen-service.js';
 import { authzenRoutes } from './routes/authzen.js';
+import type { ForwardAuthService } from '../engine/forward-auth-service.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -46,6 +48,8 @@ export interface AppDeps {
   ui?: { assetsDir: string };
   /** AuthZEN 1.0 routes (/access/v1/…, /.well-known/authzen-configuration); absent: none */
   authzen?: { service: AuthzenService; pdpUrl?: string };
+  /** /v1/forward-auth for gateways; absent: none */
+  forwardAuth?: ForwardAuthService;
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -97,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
   };
   decisionRoutes(app, deps.decisions, observers);
+  if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
   if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });

@@ -58,6 +58,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     relations: services.relations,
     manager: services.manager,
     preview: services.preview,
+    forwardAuth: services.forwardAuth,
     authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
