@@ -15,6 +15,7 @@ export type RouteMatch =
   | { kind: 'refused'; reason: string };
 
 const METHOD = /^[A-Z]{1,16}$/;
+const NAMESPACE_VALUE = /^[A-Za-z0-9_:-]{1,128}$/;
 // After decoding, a segment value must not hold a separator or a control character.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const BAD_DECODED = /[/\\\u0000-\u001f\u007f]/;
@@ -72,6 +73,12 @@ export function matchRoute(table: RouteTable, method: string, uri: string, limit
     if (route.methods && !route.methods.has(m)) continue;
     const params = bind(route, parsed.segments);
     if (!params) continue;
+    // A value never adds or climbs a level: it fills part of one namespace, so no `.`.
+    for (const part of route.namespace) {
+      if ('param' in part && !NAMESPACE_VALUE.test(params.get(part.param)!)) {
+        return { kind: 'refused', reason: `path parameter {${part.param}} is not a namespace name (route ${route.index + 1}): [A-Za-z0-9_:-], no '.'` };
+      }
+    }
     const namespace = fill(route.namespace, params);
     // A value that is no namespace (a `.` would add a level, other characters are refused) never reaches a check.
     const ns = parseNamespacePath(namespace, limits);
