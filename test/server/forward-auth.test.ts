@@ -7,31 +7,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { putYaml, testApp } from '../helpers/app.js';
-
-export const ROUTES_YAML = `
-kind: routes
-routes:
-  - method: GET
-    path: /orgs/{org}/documents/{doc}
-    namespace: global.org.org:{org}
-    permission: document:read
-    resource: document:{doc}
-  - method: [PUT, DELETE]
-    path: /orgs/{org}/documents/{doc}
-    namespace: global.org.org:{org}
-    permission: document:write
-    resource: document:{doc}
-`;
-
-export const GATEWAY_POLICY = `
-key: global-gateway
-rules:
-  - subjects: ["user:alice"]
-    grant: ["document:read"]
-  - subjects: ["*"]
-    deny: ["document:write"]
-    message: Documents are read-only here
-`;
+import { GATEWAY_POLICY, ROUTES_YAML } from '../helpers/gateways.js';
 
 function routesFile(t: Test, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'pe-routes-'));
