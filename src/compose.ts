@@ -15,6 +15,8 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
+import { createEntityServices } from './compose-entities.js';
+import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
@@ -36,6 +38,8 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** the directory (SPEC §12): in every store, in memory with STORE=none */
+  entities: EntityService;
   close(): Promise<void>;
 }
 
@@ -132,6 +136,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   if (relations) metrics.watchRelations(relations.service.manager);
   // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
   const relationships = relations?.service.checker();
+  // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
+  const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
+  entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -145,13 +152,14 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
+    entities: entities.manager,
   });
   const preview = manager ? new ImpactPreview({
     manager,
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
@@ -168,7 +176,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    entities: entities.service,
     async close() {
+      await entities.close();
       manager?.stop();
       await shared?.stop();
       await relations?.close();

@@ -29,6 +29,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),

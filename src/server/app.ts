@@ -10,6 +10,9 @@ import { createDecisionLog, type DecisionLogOptions } from '../observability/dec
 import type { Metrics } from '../observability/metrics.js';
 import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
+import { entityRoutes } from './routes/entities.js';
+import type { EntityService } from '../engine/entity-service.js';
+import { DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import type { RelationService } from '../engine/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
 import { installAccessControl } from './route-access.js';
@@ -31,6 +34,8 @@ export interface AppDeps {
   /** relationships (SPEC §9); absent: the relation routes answer RELATIONS_DISABLED */
   relations?: RelationService;
   manager?: PolicyManager;
+  /** the directory (SPEC §12); absent: no /v1/entities routes */
+  entities?: EntityService;
   auth: AdminAuthOptions;
   bodyLimit: number;
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
@@ -95,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
+  if (deps.entities) entityRoutes(app, deps.entities, makeWriteGuard(deps.auth), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
     if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth), bodyLimit: deps.bodyLimit });

@@ -56,6 +56,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
