@@ -16,6 +16,7 @@ import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
 import { createEntityServices } from './compose-entities.js';
+import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
 import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
@@ -40,6 +41,8 @@ export interface Services {
   preview?: ImpactPreview;
   /** the directory (SPEC §12): in every store, in memory with STORE=none */
   entities: EntityService;
+  /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
+  tokens?: JwtSubjects;
   close(): Promise<void>;
 }
 
@@ -139,6 +142,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
   const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
   entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
+  const tokens = createJwtSubjects(config);
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -177,6 +181,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     samples,
     preview,
     entities: entities.service,
+    ...(tokens ? { tokens } : {}),
     async close() {
       await entities.close();
       manager?.stop();

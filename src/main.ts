@@ -30,6 +30,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     policies: services.policies,
     relations: services.relations,
     entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),

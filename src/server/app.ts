@@ -12,6 +12,7 @@ import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
 import { entityRoutes } from './routes/entities.js';
 import type { EntityService } from '../engine/entity-service.js';
+import type { JwtSubjects } from '../engine/tokens/jwt-subjects.js';
 import { DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import type { RelationService } from '../engine/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** relationships (SPEC §9); absent: the relation routes answer RELATIONS_DISABLED */
   relations?: RelationService;
   manager?: PolicyManager;
+  /** JWT subjects for evaluate and check (docs/jwt.md); absent: off */
+  tokens?: JwtSubjects;
   /** the directory (SPEC §12); absent: no /v1/entities routes */
   entities?: EntityService;
   auth: AdminAuthOptions;
@@ -96,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
     log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
     metrics: deps.metrics,
+    ...(deps.tokens ? { tokens: deps.tokens } : {}),
   });
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });

@@ -57,6 +57,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     policies: services.policies,
     relations: services.relations,
     entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
