@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     ...(deps.tokens ? { tokens: deps.tokens } : {}),
   });
-  healthRoutes(app, deps.manager, deps.relations?.manager);
+  healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
   if (deps.entities) entityRoutes(app, deps.entities, makeWriteGuard(deps.auth), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });

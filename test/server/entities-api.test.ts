@@ -95,6 +95,8 @@ t.test('bad input: a clean 4xx with a stable code, nothing stored, the server st
   t.equal((await send({ method: 'GET', url: '/v1/entities/nocolon' })).json().code, 'ENTITY_REF_INVALID');
   t.equal(await count(), before, 'nothing was stored');
   t.equal((await send({ method: 'GET', url: '/healthz' })).status, 200);
+  const ready = await send({ method: 'GET', url: '/readyz' });
+  t.match(ready.json(), { status: 'ready', directory: { loaded: true } }, '/readyz reports the directory');
 });
 
 t.test('bulk import: a JSON array or a YAML stream, all or nothing', async (t) => {
