@@ -33,6 +33,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,

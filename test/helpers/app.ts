@@ -60,6 +60,8 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
     bodyLimit: config.bodyLimit,
