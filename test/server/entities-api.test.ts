@@ -153,6 +153,9 @@ t.test('decisions merge the directory: roles united, a sent attribute wins, reso
   t.equal(after.cached, false, 'the entry from before the change is never served');
   t.match(after.revision, /\+e\d+$/, 'the revision names the directory state');
   t.equal((await check({ subject: 'user:carol', resource: { type: 'doc', id: '7' } })).cached, true, 'then cached');
+  const plan = async () => (await send({ method: 'POST', url: '/v1/plan', payload: { subject: 'user:carol', namespace: 'global.dir', permission: 'doc:edit', resource: { type: 'doc' } } })).json() as { kind: string; revision: string };
+  const editorPlan = await plan();
+  t.not(editorPlan.kind, 'never', `the query plan (§11) reads the stored role: ${JSON.stringify(editorPlan)}`);
   const united = await check({ subject: { id: 'user:carol', roles: ['viewer'] }, resource: { type: 'doc', id: '7' } });
   t.same(united.results, { 'doc:edit': true, 'doc:read': true, 'doc:own': true }, 'sent and stored roles are united');
   const sentWins = await check({ subject: 'user:carol', resource: { type: 'doc', id: '7', attributes: { owner: 'user:dave' } } });
@@ -161,9 +164,13 @@ t.test('decisions merge the directory: roles united, a sent attribute wins, reso
   const suspended = await check({ subject: 'user:carol', resource: { type: 'doc', id: '7' } });
   t.equal(suspended.cached, false);
   t.equal(suspended.results['doc:edit'], false, 'a stored attribute can deny: the change is seen at once');
+  const suspendedPlan = await plan();
+  t.equal(suspendedPlan.kind, 'never', 'the query plan (§11) reads the stored suspension');
+  t.match(suspendedPlan.revision, /\+e\d+$/);
   const evalR = await send({ method: 'POST', url: '/v1/evaluate', payload: { namespace: 'global.dir', subject: 'user:carol', resource: { type: 'doc', id: '7' } } });
   t.same(evalR.json().permissions.sort(), ['doc:own'], '/v1/evaluate merges too');
   await send({ method: 'DELETE', url: '/v1/entities/user:carol' });
+  t.equal((await plan()).kind, 'never', 'no stored entity: no stored role in the plan either');
   const deleted = await check({ subject: 'user:carol', resource: { type: 'doc', id: '7' } });
   t.same(deleted.results, { 'doc:edit': false, 'doc:read': false, 'doc:own': true }, 'a deleted entity no longer counts');
   const inline = await send({ method: 'POST', url: '/v1/check', payload: { subject: 'user:x', resource: { type: 'doc', id: '7' }, permission: 'doc:own', policies: [{ key: 'global-i', rules: [{ subjects: ['*'], grant: ['doc:own'], when: "resource.attributes.owner == 'user:carol'" }] }] } });
