@@ -7,7 +7,7 @@
 
 import type { EntityLookup, StoredEntity } from '../core/entities/entity.js';
 import { PolicyEngineError } from '../errors.js';
-import { storedOf, type EntityChange, type EntitySnapshot, type EntityStore } from '../store/entity-store.js';
+import { entityPage, storedOf, type EntityChange, type EntityListQuery, type EntityPage, type EntitySnapshot, type EntityStore } from '../store/entity-store.js';
 import { SyncLoop, type ManagerLogger } from './sync-loop.js';
 
 export interface EntityManagerOptions {
@@ -66,6 +66,15 @@ export class EntityManager implements EntityLookup {
   get(ref: string): StoredEntity | undefined {
     if (!this.loaded) throw new PolicyEngineError('NOT_READY', 'the directory has not been loaded from its store yet');
     return this.entities.get(ref);
+  }
+
+  /**
+   * A page of the entities in memory (ref order, `type` exact), for searches that must
+   * not wait on the database (AuthZEN subject / resource search); NOT_READY before the load.
+   */
+  page(query: EntityListQuery): EntityPage {
+    if (!this.loaded) throw new PolicyEngineError('NOT_READY', 'the directory has not been loaded from its store yet');
+    return entityPage(this.entities.values(), query);
   }
 
   /** Told of the refs each applied change touched. */
