@@ -14,6 +14,9 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
+import { createEntityServices } from './compose-entities.js';
+import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
+import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
@@ -38,6 +41,10 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** the directory (SPEC §12): in every store, in memory with STORE=none */
+  entities: EntityService;
+  /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
+  tokens?: JwtSubjects;
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */
@@ -146,6 +153,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   if (relations) metrics.watchRelations(relations.service.manager);
   // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
   const relationships = relations?.service.checker();
+  // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
+  const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
+  entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
+  const tokens = createJwtSubjects(config);
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -159,6 +170,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
+    entities: entities.manager,
   });
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
@@ -170,7 +182,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
@@ -187,6 +199,8 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    entities: entities.service,
+    ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
     authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
@@ -197,6 +211,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       namespaceLimits,
     }),
     async close() {
+      await entities.close();
       manager?.stop();
       await shared?.stop();
       await relations?.close();

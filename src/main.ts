@@ -29,6 +29,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
     plans: services.plans,

@@ -43,6 +43,8 @@ const ROUTES: Record<string, RouteAccess> = {
   'GET /v1/relations/schema': 'read',
   'POST /v1/relations/lookup-resources': 'read',
   'POST /v1/relations/lookup-subjects': 'read',
+  'GET /v1/entities': 'read',
+  'GET /v1/entities/:ref': 'read',
   'GET /metrics': 'read',
   'GET /openapi.json': 'docs',
   'GET /ui': 'page',
@@ -54,6 +56,9 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /v1/preview': 'admin',
   'PUT /v1/relations/schema': 'admin',
   'POST /v1/relations/write': 'admin',
+  'PUT /v1/entities/:ref': 'admin',
+  'DELETE /v1/entities/:ref': 'admin',
+  'POST /v1/entities': 'admin',
 };
 
 /** URL prefixes whose routes share a class for safe methods: swagger-ui's page and files. */

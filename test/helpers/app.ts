@@ -56,6 +56,8 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
     plans: services.plans,
