@@ -94,10 +94,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
-  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
+  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
-    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth), bodyLimit: deps.bodyLimit });
+    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth, 'preview'), bodyLimit: deps.bodyLimit });
   } else {
     const disabled = async () => {
       throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none)');
