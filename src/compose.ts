@@ -20,6 +20,7 @@ import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
+import { HistoryService } from './engine/history-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -36,6 +37,8 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** history, change feed, rollback; absent with STORE=none */
+  history?: HistoryService;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,11 @@ export function decisionLogOptions(config: Config): DecisionLogOptions {
   };
 }
 
+/** HISTORY_RETENTION_DAYS in milliseconds. */
+export function historyRetentionMs(config: Config): number {
+  return Math.round(config.historyRetentionDays * 24 * 3600_000);
+}
+
 /** The configured store; each is imported only when chosen (the file store never loads the driver). */
 export async function createStore(config: Config, logger: Logger): Promise<PolicyStore | undefined> {
   switch (config.store) {
@@ -58,11 +66,11 @@ export async function createStore(config: Config, logger: Logger): Promise<Polic
       return undefined;
     case 'file': {
       const { FileStore } = await import('./store/file/file-store.js');
-      return new FileStore({ dir: config.policyDir, logger });
+      return new FileStore({ dir: config.policyDir, logger, historyRetentionMs: historyRetentionMs(config) });
     }
     case 'mongo': {
       const { MongoStore } = await import('./store/mongo/mongo-store.js');
-      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs, changeRetentionMs: historyRetentionMs(config) });
     }
   }
 }
@@ -158,7 +166,11 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
+  const history = store && manager && policies
+    ? new HistoryService({ store, manager, policies, ...(relations ? { relations: relations.service.manager.store } : {}) })
+    : undefined;
   return {
+    history,
     store,
     manager,
     cache,

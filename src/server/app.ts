@@ -23,6 +23,8 @@ import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
 import { previewRoutes } from './routes/preview.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
+import type { HistoryService } from '../engine/history-service.js';
+import { historyRoutes } from './routes/history.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -40,6 +42,8 @@ export interface AppDeps {
   decisionLog?: DecisionLogOptions;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** history, change feed and rollback (docs/audit.md); absent with STORE=none */
+  history?: HistoryService;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
@@ -97,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
+    if (deps.history) historyRoutes(app, deps.history, makeWriteGuard(deps.auth));
     if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth, 'preview'), bodyLimit: deps.bodyLimit });
   } else {
     const disabled = async () => {
