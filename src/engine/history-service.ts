@@ -52,7 +52,7 @@ function diffOf(e: PolicyChange): { diff: string | null; diffTruncated?: boolean
   return patch === undefined ? { diff: null, diffTruncated: true } : { diff: patch };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class HistoryService {
   private readonly history: PolicyHistory | undefined;
