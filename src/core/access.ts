@@ -36,9 +36,13 @@ export function unrestrictedAccess(actor: string): Access {
   return { actor, unrestricted: true, can: () => true, reaches: () => true };
 }
 
-/** Reads only, of everything (READ_TOKEN). */
+/**
+ * Reads only, of everything (READ_TOKEN): policies and relationships alike. `relations`
+ * answers true for relationship reads and the feed; the route guard refuses this
+ * token every write before any verb is asked.
+ */
 export function readOnlyAccess(actor: string): Access {
-  return { actor, unrestricted: false, can: (v) => v === 'read', reaches: (v) => v === 'read' };
+  return { actor, unrestricted: false, can: (v) => v === 'read' || v === 'relations', reaches: (v) => v === 'read' };
 }
 
 export function scopedAccess(actor: string, verbs: readonly Verb[], prefixes: readonly string[]): Access {
