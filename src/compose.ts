@@ -21,6 +21,8 @@ import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { HistoryService } from './engine/history-service.js';
+import { DecisionShipper } from './observability/decision-shipping.js';
+import { httpTransport, natsTransport } from './observability/ship-transports.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -39,6 +41,8 @@ export interface Services {
   preview?: ImpactPreview;
   /** history, change feed, rollback; absent with STORE=none */
   history?: HistoryService;
+  /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
+  shippers: DecisionShipper[];
   close(): Promise<void>;
 }
 
@@ -52,6 +56,22 @@ export function decisionLogOptions(config: Config): DecisionLogOptions {
     redact: config.decisionLogRedact,
     attributes: config.decisionLogAttributes,
   };
+}
+
+/** The sinks decision records are shipped to besides stdout (docs/audit.md). */
+export function createDecisionShippers(config: Config, logger: Logger): DecisionShipper[] {
+  const options = (sink: string) => ({
+    batch: config.decisionShipBatch,
+    flushMs: config.decisionShipFlushMs,
+    buffer: config.decisionShipBuffer,
+    onStateChange: (up: boolean, err?: unknown) => (up
+      ? logger.warn({ sink }, 'decision shipping resumed')
+      : logger.warn({ sink, err: err instanceof Error ? err.message : String(err) }, 'decision shipping failed; retrying with back-off, dropping (and counting) records past DECISION_SHIP_BUFFER')),
+  });
+  const out: DecisionShipper[] = [];
+  if (config.decisionShipNatsUrl) out.push(new DecisionShipper(natsTransport({ servers: config.decisionShipNatsUrl, subject: config.decisionShipNatsSubject }), options('nats')));
+  if (config.decisionShipHttpUrl) out.push(new DecisionShipper(httpTransport({ url: config.decisionShipHttpUrl }), options('http')));
+  return out;
 }
 
 /** HISTORY_RETENTION_DAYS in milliseconds. */
@@ -169,8 +189,11 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const history = store && manager && policies
     ? new HistoryService({ store, manager, policies, ...(relations ? { relations: relations.service.manager.store } : {}) })
     : undefined;
+  const shippers = config.decisionLog ? createDecisionShippers(config, logger) : [];
+  metrics.watchShipping(shippers);
   return {
     history,
+    shippers,
     store,
     manager,
     cache,
@@ -185,6 +208,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       await shared?.stop();
       await relations?.close();
       await store?.close();
+      await Promise.all(shippers.map((s) => s.close()));
     },
   };
 }

@@ -44,6 +44,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     logger,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),
+    decisionSinks: services.shippers,
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { tls: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
       : {}),

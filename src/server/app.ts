@@ -6,7 +6,7 @@ import type { DecisionService } from '../engine/decision-service.js';
 import type { PolicyManager } from '../engine/policy-manager.js';
 import type { PolicyService } from '../engine/policy-service.js';
 import { PolicyEngineError } from '../errors.js';
-import { createDecisionLog, type DecisionLogOptions } from '../observability/decision-log.js';
+import { SILENT_SINK, createDecisionLog, type DecisionLineSink, type DecisionLogOptions } from '../observability/decision-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
@@ -40,6 +40,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** decision-log settings (used with a `logger` instance); absent: no decision log */
   decisionLog?: DecisionLogOptions;
+  /** where decision-log lines are shipped besides stdout (they need decisionLog, not a logger) */
+  decisionSinks?: readonly DecisionLineSink[];
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
   /** history, change feed and rollback (docs/audit.md); absent with STORE=none */
@@ -93,7 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   decisionRoutes(app, deps.decisions, {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
-    log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
+    log: deps.decisionLog && (typeof deps.logger === 'object' || (deps.decisionSinks ?? []).length > 0)
+      ? createDecisionLog(typeof deps.logger === 'object' ? app.log : SILENT_SINK, deps.decisionLog, deps.decisionSinks ?? [])
+      : undefined,
     metrics: deps.metrics,
   });
   healthRoutes(app, deps.manager, deps.relations?.manager);

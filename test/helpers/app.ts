@@ -70,6 +70,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     bodyLimit: config.bodyLimit,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),
+    decisionSinks: services.shippers,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   t.teardown(async () => {
