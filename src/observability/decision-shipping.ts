@@ -23,9 +23,11 @@ export interface ShipperOptions {
   flushMs: number;
   /** most records held; past it new ones are dropped */
   buffer: number;
-  /** first retry delay, doubled per failure up to maxBackoffMs (defaults 100, 30 000) */
+  /** first retry delay, doubled per failure up to maxBackoffMs (defaults 100, 5000) */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** a send that has not settled after this long counts as failed and is retried (default 5000) */
+  sendTimeoutMs?: number;
   /** told of a sink going down or coming back (logged once each, not per batch) */
   onStateChange?: (up: boolean, err?: unknown) => void;
 }
@@ -36,6 +38,16 @@ export interface ShipperStats {
   shipped: number;
   dropped: number;
   failures: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the sink did not answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  p.catch(() => {}); // a send given up on may still fail later: nobody waits for it
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export class DecisionShipper {
@@ -53,7 +65,7 @@ export class DecisionShipper {
 
   constructor(private readonly transport: ShipTransport, private readonly options: ShipperOptions) {
     this.base = options.backoffMs ?? 100;
-    this.maxBackoff = options.maxBackoffMs ?? 30_000;
+    this.maxBackoff = options.maxBackoffMs ?? 5000;
     this.delay = 0;
   }
 
@@ -96,7 +108,8 @@ export class DecisionShipper {
       while (this.queue.length > 0) {
         const batch = this.queue.slice(0, this.options.batch);
         try {
-          await this.transport.send(batch);
+          // A client can leave a send hanging through a reconnect: never wait on it forever.
+          await withTimeout(this.transport.send(batch), this.options.sendTimeoutMs ?? 5000);
         } catch (err) {
           if (err instanceof RejectedBatchError) {
             this.queue.splice(0, batch.length);
@@ -138,7 +151,7 @@ export class DecisionShipper {
     while (this.queue.length > 0 && Date.now() < deadline) {
       const batch = this.queue.splice(0, this.options.batch);
       try {
-        await Promise.race([this.transport.send(batch), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), Math.max(1, deadline - Date.now())).unref())]);
+        await withTimeout(this.transport.send(batch), Math.max(1, deadline - Date.now()));
         this.shipped += batch.length;
       } catch {
         this.dropped += batch.length + this.queue.length;
