@@ -1,9 +1,9 @@
 // The sinks decision records are shipped to (decision-shipping.ts): NATS JetStream (the
 // `nats` client; each record one message, its decisionId the message id, so a batch
-// retried after a lost ack is de-duplicated by the stream) and an HTTP endpoint (one
+// retried after a lost ack is de-duplicated by the stream; one ack per batch) and an HTTP endpoint (one
 // POST of a JSON array per batch).
 
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
 import { RejectedBatchError, type ShipTransport } from './decision-shipping.js';
 
 const encoder = new TextEncoder();
@@ -30,10 +30,22 @@ export function natsTransport(options: NatsTransportOptions): ShipTransport {
   return {
     name: 'nats',
     async send(batch) {
-      const { js } = await connected();
-      await Promise.all(batch.map((r) => js.publish(options.subject, encoder.encode(JSON.stringify(r)), {
-        ...(typeof r.decisionId === 'string' ? { msgID: r.decisionId } : {}),
-      })));
+      const { nc, js } = await connected();
+      // One acknowledged publish per batch, not per record: every record but the last goes
+      // out as a plain publish on the same connection, and the last waits for the
+      // stream's ack. A connection delivers in order and the stream stores in order, so
+      // the ack of the last means the server has taken every earlier one too; when it
+      // fails the whole batch is sent again, and the message ids (Nats-Msg-Id, the
+      // decisionId) keep the records already stored from being stored twice.
+      const last = batch.length - 1;
+      for (let i = 0; i < last; i++) {
+        const r = batch[i]!;
+        const h = natsHeaders();
+        if (typeof r.decisionId === 'string') h.set('Nats-Msg-Id', r.decisionId);
+        nc.publish(options.subject, encoder.encode(JSON.stringify(r)), { headers: h });
+      }
+      const r = batch[last]!;
+      await js.publish(options.subject, encoder.encode(JSON.stringify(r)), typeof r.decisionId === 'string' ? { msgID: r.decisionId } : {});
     },
     async close() {
       const c = connection;
