@@ -46,6 +46,9 @@ export const ERROR_CODES = {
   RELATIONS_STALE: { status: 503, description: 'The relationship state of this replica is older than the consistency asked for, and did not catch up in time.' },
   RELATIONS_DISABLED: { status: 400, description: 'The server runs without a relationship store (STORE=none).' },
   PREVIEW_LIMIT_EXCEEDED: { status: 422, description: 'An impact preview names more changes or requests than its bounds allow; nothing was evaluated.' },
+  PLAN_UNSUPPORTED: { status: 422, description: 'A query plan needs a rule that has no filter form (a Lua rule or a CEL function over the resource); details names the document and rule. allowPartial: true gets an over-approximating plan instead.' },
+  PLAN_TOO_LARGE: { status: 422, description: 'A query plan would list more ids than PLAN_MAX_IDS (related() over the resource, or lookup-resources).' },
+  PLAN_FIELD_INVALID: { status: 400, description: 'A query plan field, or the name it is mapped to, is not a plain identifier (or starts with $).' },
   UI_NOT_BUILT: { status: 503, description: 'The playground page at /ui is enabled but its bundle was not built (`npm run build:ui`).' },
   INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -38,6 +38,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     manager: services.manager,
     preview: services.preview,
     ...(services.history ? { history: services.history } : {}),
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,

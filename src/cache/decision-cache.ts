@@ -24,6 +24,8 @@ export interface DecisionCacheOptions {
   maxBytes?: number;
   /** optional age bound in ms (0 = none; invalidation keeps entries correct) */
   ttlMs: number;
+  /** the clock TTLs are measured on, in ms (default: performance.now); tests pass their own */
+  now?: () => number;
 }
 
 /** Escape the separator and the escape character so parts cannot run into each other. */
@@ -202,6 +204,8 @@ export class DecisionCache {
       // An entry larger than the whole budget is not stored (lru-cache refuses it).
       ...(options.maxBytes !== undefined ? { maxSize: Math.max(1, options.maxBytes), sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
+      // An injected clock is read on every lookup (lru-cache would otherwise cache the time for 1 ms).
+      ...(options.now !== undefined ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
     });
   }
 

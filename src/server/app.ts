@@ -21,7 +21,10 @@ import { policyRoutes } from './routes/policies.js';
 import { testRunnerRoutes } from './routes/test-runner.js';
 import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
+import { installLazyLua } from './lazy-lua.js';
 import { previewRoutes } from './routes/preview.js';
+import { planRoutes } from './routes/plan.js';
+import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 import type { HistoryService } from '../engine/history-service.js';
 import { historyRoutes } from './routes/history.js';
@@ -46,6 +49,10 @@ export interface AppDeps {
   preview?: ImpactPreview;
   /** history, change feed and rollback (docs/audit.md); absent with STORE=none */
   history?: HistoryService;
+  /** POST /v1/plan and /v1/relations/plan; absent: not served */
+  plans?: PlanService;
+  /** PLAN_MAX_IDS for /v1/relations/plan */
+  planMaxIds?: number;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
@@ -92,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
   // Vary: Accept-Language on the decision routes (their reasons are localized).
   installLanguageVary(app);
+  installLazyLua(app);
 
   decisionRoutes(app, deps.decisions, {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
@@ -100,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined,
     metrics: deps.metrics,
   });
+  if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));

@@ -27,6 +27,8 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /evaluate': 'decision',
   'POST /v1/check': 'decision',
   'POST /v1/relations/check': 'decision',
+  'POST /v1/plan': 'decision',
+  'POST /v1/relations/plan': 'decision',
   'POST /v1/test': 'code',
   'POST /v1/validate': 'code',
   'GET /v1/policies': 'read',

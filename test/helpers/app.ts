@@ -62,6 +62,8 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     manager: services.manager,
     preview: services.preview,
     ...(services.history ? { history: services.history } : {}),
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: {
       adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true,
