@@ -22,6 +22,9 @@ import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
+import { HistoryService } from './engine/history-service.js';
+import { DecisionShipper } from './observability/decision-shipping.js';
+import { httpTransport, natsTransport } from './observability/ship-transports.js';
 import { PlanService } from './engine/plan-service.js';
 import { AuthzenService } from './engine/authzen-service.js';
 import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
@@ -45,6 +48,10 @@ export interface Services {
   entities: EntityService;
   /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
   tokens?: JwtSubjects;
+  /** history, change feed, rollback; absent with STORE=none */
+  history?: HistoryService;
+  /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
+  shippers: DecisionShipper[];
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */
@@ -68,6 +75,27 @@ export function decisionLogOptions(config: Config): DecisionLogOptions {
   };
 }
 
+/** The sinks decision records are shipped to besides stdout (docs/audit.md). */
+export function createDecisionShippers(config: Config, logger: Logger): DecisionShipper[] {
+  const options = (sink: string) => ({
+    batch: config.decisionShipBatch,
+    flushMs: config.decisionShipFlushMs,
+    buffer: config.decisionShipBuffer,
+    onStateChange: (up: boolean, err?: unknown) => (up
+      ? logger.warn({ sink }, 'decision shipping resumed')
+      : logger.warn({ sink, err: err instanceof Error ? err.message : String(err) }, 'decision shipping failed; retrying with back-off, dropping (and counting) records past DECISION_SHIP_BUFFER')),
+  });
+  const out: DecisionShipper[] = [];
+  if (config.decisionShipNatsUrl) out.push(new DecisionShipper(natsTransport({ servers: config.decisionShipNatsUrl, subject: config.decisionShipNatsSubject }), options('nats')));
+  if (config.decisionShipHttpUrl) out.push(new DecisionShipper(httpTransport({ url: config.decisionShipHttpUrl }), options('http')));
+  return out;
+}
+
+/** HISTORY_RETENTION_DAYS in milliseconds. */
+export function historyRetentionMs(config: Config): number {
+  return Math.round(config.historyRetentionDays * 24 * 3600_000);
+}
+
 /** The configured store; each is imported only when chosen (the file store never loads the driver). */
 export async function createStore(config: Config, logger: Logger): Promise<PolicyStore | undefined> {
   switch (config.store) {
@@ -75,11 +103,11 @@ export async function createStore(config: Config, logger: Logger): Promise<Polic
       return undefined;
     case 'file': {
       const { FileStore } = await import('./store/file/file-store.js');
-      return new FileStore({ dir: config.policyDir, logger });
+      return new FileStore({ dir: config.policyDir, logger, historyRetentionMs: historyRetentionMs(config) });
     }
     case 'mongo': {
       const { MongoStore } = await import('./store/mongo/mongo-store.js');
-      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs, changeRetentionMs: historyRetentionMs(config) });
     }
   }
 }
@@ -189,7 +217,14 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
+  const history = store && manager && policies
+    ? new HistoryService({ store, manager, policies, ...(relations ? { relations: relations.service.manager.store } : {}) })
+    : undefined;
+  const shippers = config.decisionLog ? createDecisionShippers(config, logger) : [];
+  metrics.watchShipping(shippers);
   return {
+    history,
+    shippers,
     store,
     manager,
     cache,
@@ -216,6 +251,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       await shared?.stop();
       await relations?.close();
       await store?.close();
+      await Promise.all(shippers.map((s) => s.close()));
     },
   };
 }

@@ -16,6 +16,11 @@ export interface Config {
   policyDir: string;
   adminToken?: string;
   readToken?: string;
+  /** named, scoped credentials (docs/audit.md) */
+  adminTokensFile?: string;
+  adminTokensReloadMs: number;
+  /** how long recorded changes are kept, in days */
+  historyRetentionDays: number;
   /** Host header names accepted besides the loopback ones */
   allowedHosts: string[];
   tlsCertFile?: string;
@@ -78,6 +83,13 @@ export interface Config {
   jwtJwksCooldownMs: number;
   jwtJwksMaxAgeMs: number;
   jwtJwksTimeoutMs: number;
+  /** decision-log shipping (observability/decision-shipping.ts) */
+  decisionShipNatsUrl?: string;
+  decisionShipNatsSubject: string;
+  decisionShipHttpUrl?: string;
+  decisionShipBatch: number;
+  decisionShipFlushMs: number;
+  decisionShipBuffer: number;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +209,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     if (values.readToken.length < 16) problems.push('READ_TOKEN must be at least 16 characters');
     if (values.adminToken === undefined) problems.push('READ_TOKEN needs ADMIN_TOKEN: without an admin token reads take no token');
     if (values.readToken === values.adminToken) problems.push('READ_TOKEN must differ from ADMIN_TOKEN');
+  }
+  if (typeof values.adminTokensFile === 'string') {
+    if (values.adminToken === undefined) problems.push('ADMIN_TOKENS_FILE needs ADMIN_TOKEN (the root credential): without it no token is asked for at all');
+    if (!existsSync(values.adminTokensFile)) problems.push(`ADMIN_TOKENS_FILE=${JSON.stringify(values.adminTokensFile)}: no such file`);
   }
   for (const h of (values.allowedHosts as string[] | undefined) ?? []) {
     if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i.test(h)) problems.push(`ALLOWED_HOSTS: ${JSON.stringify(h)} is not a host name (no scheme, no port)`);

@@ -1,6 +1,7 @@
 // POST /v1/evaluate (also /evaluate) and POST /v1/check. Each answer is counted and,
 // when sampled, written to the decision log; a cache hit still sends its stored bytes.
 
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DecisionService } from '../../engine/decision-service.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
@@ -64,6 +65,9 @@ function checkOutcome(r: CheckResponse): DecisionOutcome {
 
 const micros = (start: number) => Math.round((performance.now() - start) * 1000);
 
+/** Every decision's id, in the X-Decision-Id header and the body's `decisionId` (docs/audit.md). */
+export const DECISION_ID_HEADER = 'x-decision-id';
+
 /** What the service needs from the headers: the language of reasons. */
 function metaOf(request: FastifyRequest): RequestMeta {
   const acceptLanguage = request.headers['accept-language'];
@@ -87,6 +91,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = request.body as EvaluateRequest;
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['evaluate']>;
@@ -94,15 +100,15 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       result = service.evaluate(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('evaluate', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, request: req, error: err, latencyUs: micros(start) });
+      if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
       throw err;
     }
     const { response, body, decision } = result;
     metrics?.countDecision('evaluate', modeOf(req), evaluateOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, request: req, decision, response, latencyUs: micros(start) });
-    // A fresh cache hit sends the bytes serialized the first time.
-    if (body !== undefined) return reply.type('application/json; charset=utf-8').send(body);
-    return response;
+    if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+    // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front.
+    if (body !== undefined) return reply.type('application/json; charset=utf-8').send(`{"decisionId":"${decisionId}",${body.slice(1)}`);
+    return { decisionId, ...response };
   };
   app.post('/v1/evaluate', evaluate, handler);
   app.post('/evaluate', { ...preValidation, schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
@@ -116,8 +122,10 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       body: checkBody,
       response: { 200: checkResponse, ...errors },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const req = request.body as CheckRequest;
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['checkDetailed']>;
@@ -125,12 +133,12 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       result = service.checkDetailed(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('check', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'check', requestId: request.id, request: req, error: err, latencyUs: micros(start) });
+      if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
       throw err;
     }
     const { response, decision } = result;
     metrics?.countDecision('check', modeOf(req), checkOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'check', requestId: request.id, request: req, decision, response, latencyUs: micros(start) });
-    return response;
+    if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+    return { decisionId, ...response };
   });
 }
