@@ -23,6 +23,8 @@ import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { PlanService } from './engine/plan-service.js';
+import { AuthzenService } from './engine/authzen-service.js';
+import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -47,6 +49,10 @@ export interface Services {
   plans: PlanService;
   /** PLAN_MAX_IDS */
   planMaxIds: number;
+  /** AuthZEN 1.0 over the decision service */
+  authzen: AuthzenService;
+  /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
+  forwardAuth: ForwardAuthService;
   close(): Promise<void>;
 }
 
@@ -95,6 +101,8 @@ export interface ServiceClocks {
 }
 
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore, clocks: ServiceClocks = {}): Promise<Services> {
+  // A bad route table stops the start before anything is opened.
+  const routeTable = config.forwardAuthRoutes ? loadRouteTable(config.forwardAuthRoutes) : { routes: [] };
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
@@ -195,6 +203,13 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
+    forwardAuth: new ForwardAuthService({
+      decisions,
+      table: routeTable,
+      subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
+      namespaceLimits,
+    }),
     async close() {
       await entities.close();
       manager?.stop();

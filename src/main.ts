@@ -35,6 +35,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     preview: services.preview,
     plans: services.plans,
     planMaxIds: services.planMaxIds,
+    forwardAuth: services.forwardAuth,
+    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SETTINGS, type Setting } from './settings.js';
 import { parsePattern } from '../core/pattern.js';
 import { isLanguageTag } from '../core/messages/language.js';
+import { parseNamespacePath } from '../core/namespace.js';
 
 export interface Config {
   port: number;
@@ -73,6 +74,10 @@ export interface Config {
   jwtJwksCooldownMs: number;
   jwtJwksMaxAgeMs: number;
   jwtJwksTimeoutMs: number;
+  authzenNamespace: string;
+  authzenPdpUrl?: string;
+  forwardAuthRoutes?: string;
+  forwardAuthSubjectHeader?: string;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +202,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i.test(h)) problems.push(`ALLOWED_HOSTS: ${JSON.stringify(h)} is not a host name (no scheme, no port)`);
   }
   problems.push(...jwtProblems(values));
+  if (typeof values.authzenNamespace === 'string') {
+    const parsed = parseNamespacePath(values.authzenNamespace);
+    if (!parsed.ok) problems.push(`AUTHZEN_NAMESPACE=${JSON.stringify(values.authzenNamespace)}: ${parsed.reason}`);
+  }
+  if (typeof values.authzenPdpUrl === 'string' && !isPdpIdentifier(values.authzenPdpUrl)) {
+    problems.push(`AUTHZEN_PDP_URL=${JSON.stringify(values.authzenPdpUrl)}: must be an http(s) URL without query or fragment`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as unknown as Config;
 }
@@ -230,6 +242,16 @@ function jwtProblems(values: Record<string, unknown>): string[] {
   if (((values.jwtAlgorithms as string[] | undefined) ?? []).length === 0) out.push('JWT_ALGORITHMS must name at least one algorithm');
   if (typeof values.jwtHeader === 'string' && !/^[A-Za-z0-9-]+$/.test(values.jwtHeader)) out.push('JWT_HEADER must be a header name');
   return out;
+}
+
+/** AuthZEN's policy_decision_point: an https URL with no query or fragment (http allowed for a test bench). */
+function isPdpIdentifier(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.search === '' && u.hash === '' && !s.includes('#') && !s.includes('?');
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -30,6 +30,10 @@ import { previewRoutes } from './routes/preview.js';
 import { planRoutes } from './routes/plan.js';
 import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
+import type { AuthzenService } from '../engine/authzen-service.js';
+import { authzenRoutes } from './routes/authzen.js';
+import type { ForwardAuthService } from '../engine/forward-auth-service.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -57,6 +61,10 @@ export interface AppDeps {
   planMaxIds?: number;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
+  /** AuthZEN 1.0 routes (/access/v1/…, /.well-known/authzen-configuration); absent: none */
+  authzen?: { service: AuthzenService; pdpUrl?: string };
+  /** /v1/forward-auth for gateways; absent: none */
+  forwardAuth?: ForwardAuthService;
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -103,12 +111,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installLanguageVary(app);
   installLazyLua(app);
 
-  decisionRoutes(app, deps.decisions, {
+  const observers = {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
     log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
     metrics: deps.metrics,
-    ...(deps.tokens ? { tokens: deps.tokens } : {}),
-  });
+  };
+  decisionRoutes(app, deps.decisions, { ...observers, ...(deps.tokens ? { tokens: deps.tokens } : {}) });
+  if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
+  if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
   if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
   healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });

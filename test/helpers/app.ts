@@ -62,6 +62,8 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     preview: services.preview,
     plans: services.plans,
     planMaxIds: services.planMaxIds,
+    forwardAuth: services.forwardAuth,
+    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
     bodyLimit: config.bodyLimit,
