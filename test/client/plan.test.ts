@@ -60,7 +60,7 @@ t.test('authorizedFind and authorizedQuery page through exactly the allowed rows
     let offset: number | null = 0;
     let exact: boolean | undefined;
     while (offset !== null) {
-      const p = await authorizedFind(client, collection, { plan, limit: 7, offset, sort: { _id: 1 }, toResource });
+      const p: { rows: Doc[]; next: number | null; plan: { exact: boolean } } = await authorizedFind(client, collection, { plan, limit: 7, offset, sort: { _id: 1 }, toResource });
       t.ok(p.rows.length <= 7);
       viaMongo.push(...p.rows.map((r) => r._id));
       exact = p.plan.exact;
@@ -68,7 +68,7 @@ t.test('authorizedFind and authorizedQuery page through exactly the allowed rows
     }
     offset = 0;
     while (offset !== null) {
-      const p = await authorizedQuery(client, sql as never, { plan, limit: 7, offset, select: `SELECT * FROM "${table}"`, orderBy: '_id', toResource });
+      const p: { rows: Doc[]; next: number | null } = await authorizedQuery<Doc>(client, sql as never, { plan, limit: 7, offset, select: `SELECT * FROM "${table}"`, orderBy: '_id', toResource });
       viaSql.push(...p.rows.map((r: Doc) => r._id));
       offset = p.next;
     }
