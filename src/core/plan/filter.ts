@@ -29,9 +29,19 @@ export function isComparison(f: Filter): f is Comparison {
   return typeof f === 'object' && 'op' in f;
 }
 
-/** A canonical text of a filter (equal filters, equal texts). */
+const keys = new WeakMap<object, string>();
+
+/** A canonical text of a filter (equal filters, equal texts); built once per node, from its children's. */
 export function filterKey(f: Filter): string {
-  return JSON.stringify(f);
+  if (typeof f === 'boolean') return f ? 'T' : 'F';
+  let key = keys.get(f);
+  if (key !== undefined) return key;
+  if ('and' in f) key = `&(${f.and.map(filterKey).join(',')})`;
+  else if ('or' in f) key = `|(${f.or.map(filterKey).join(',')})`;
+  else if ('not' in f) key = `!(${filterKey(f.not)})`;
+  else key = JSON.stringify([f.op, f.field, f.value]);
+  keys.set(f, key);
+  return key;
 }
 
 export function cmp(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): Filter {
