@@ -85,8 +85,16 @@ function junction(kind: 'and' | 'or', parts: readonly Filter[]): Filter {
   for (const p of out) if (typeof p === 'object' && 'not' in p && seen.has(filterKey(p.not))) return !unit;
   let kept = out;
   if (kind === 'and') {
+    // `exists f and not (f eq v)` is `f ne v`
+    const present = new Set(out.filter((p) => isComparison(p) && p.op === 'exists' && p.value === true).map((p) => (p as Comparison).field));
+    if (present.size > 0) {
+      kept = kept.map((p) => {
+        if (typeof p === 'object' && 'not' in p && isComparison(p.not) && p.not.op === 'eq' && present.has(p.not.field)) return cmp('ne', p.not.field, p.not.value);
+        return p;
+      });
+    }
     // `exists f` beside a comparison on f says nothing more
-    kept = out.filter((p) => !(isComparison(p) && p.op === 'exists' && p.value === true && out.some((q) => impliesExists(q, p.field))));
+    kept = kept.filter((p) => !(isComparison(p) && p.op === 'exists' && p.value === true && kept.some((q) => impliesExists(q, p.field))));
   }
   if (kept.length === 0) return unit;
   if (kept.length === 1) return kept[0]!;

@@ -38,7 +38,9 @@ t.test('translations: missing fields never slip through a negation', async (t) =
   const f: Filter = and(not(cmp('eq', 'attributes.status', 'x')), cmp('contains', 'attributes.tags', 'y'));
   t.same(toSql(f), { where: '("status" = $1) IS NOT TRUE AND $2 = ANY("tags")', params: ['x', 'y'] });
   t.same(toSql(f, { 'attributes.tags': { column: 'tags', type: 'jsonb' } }).where, '("status" = $1) IS NOT TRUE AND "tags" @> $2::jsonb');
-  t.same(toMongo(f), { $and: [{ $nor: [{ status: 'x' }] }, { tags: { $elemMatch: { $eq: 'y' } } }] });
+  t.same(toMongo(f), { $nor: [{ status: 'x' }], tags: { $elemMatch: { $eq: 'y' } } });
+  t.same(toMongo(and(not(cmp('eq', 'attributes.a', 1)), not(cmp('eq', 'attributes.b', 2)))), { $and: [{ $nor: [{ a: 1 }] }, { $nor: [{ b: 2 }] }] }, 'colliding keys: $and');
+  t.same(and(exists('attributes.a'), not(cmp('eq', 'attributes.a', 1))), cmp('ne', 'attributes.a', 1), 'exists and not eq is ne');
   t.same(toMongo(cmp('ne', 'attributes.n', 3)), { n: { $nin: [3, null] } });
   t.same(toSql(cmp('lt', 'attributes.name', 'm')).where, '"name" < $1 COLLATE "C"', 'strings compare by code point, as in CEL');
   t.same(toSql(cmp('eq', 'attributes.a', 1), { 'attributes.a': 'd.col_a' }).where, '"d"."col_a" = $1', 'a qualified column');
