@@ -2,6 +2,7 @@
 // partial plans (an over-approximation never leaves out a resource check allows).
 import t from 'tap';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { and, cmp, exists, matches, not, or, type Filter } from '../../../src/core/plan/filter.js';
 import { toMongo, toSql } from '../../../src/core/plan/translate.js';
 import { PolicyEngineError } from '../../../src/errors.js';
@@ -75,4 +76,15 @@ t.test('partial plans over-approximate: every row check allows matches the filte
     }
   }), { numRuns: 300, seed: 99 });
   t.ok(partial > 0, `${partial} partial plans`);
+});
+
+t.test("docs/plans.md's worked example is what the planner answers", async (t) => {
+  const text = readFileSync(new URL('../../../docs/plans.md', import.meta.url), 'utf8');
+  const yamlStart = text.indexOf('```yaml\n') + 8;
+  const docs = text.slice(yamlStart, text.indexOf('```', yamlStart)).split('---\n');
+  const jsonStart = text.indexOf('```json\n{ "kind"') + 8;
+  const shown = JSON.parse(text.slice(jsonStart, text.indexOf('```', jsonStart))) as Record<string, unknown>;
+  const planner = localPlanner(compile(...docs), { relatedIds: (subject, type, permission) => (subject === 'user:alice' && type === 'doc' && permission === 'read' ? ['d1', 'd9'] : []) });
+  const plan = planner.plan({ subject: { id: 'user:alice', roles: ['member'] }, namespace: 'global.org.org:*', permission: 'document:read', resource: { type: 'document' }, context: { hour: 10 }, fields: { id: '_id', 'attributes.owner': 'ownerId', 'namespace.org': 'orgId' } });
+  t.same({ ...plan, revision: '42' }, shown);
 });
