@@ -44,7 +44,7 @@ function documents(): string[] {
           { id: 'status', subjects: ['role:member'], grant: ['document:*'], when: `resource.attributes.status in ['published', 'archived'] && subject.attributes.level > ${d % 3}` },
           { id: 'purge', subjects: ['*'], deny: ['document:purge'] },
           { id: 'secret', subjects: ['*'], revoke: ['document:read'], when: `resource.attributes.secret == true && !('admin' in subject.roles)` },
-          { id: `team${d}`, subjects: [`group:team${d}`], grant: ['document:read'], when: `resource.attributes.tags.exists(t, t == 'x') == false || true` },
+          { id: `team${d}`, subjects: [`group:team${d}`], grant: ['document:read'], when: `'x' in resource.attributes.tags || context.hour < ${d}` },
         ],
       }));
     }
@@ -118,18 +118,18 @@ async function main(): Promise<void> {
   const db = mongo.db(`pe_bench_plan_${randomBytes(4).toString('hex')}`);
   try {
     const col = db.collection<{ _id: string; owner: string; status: string; org: string }>('documents');
-    // alice may read what she owns (1 in 500) and what is published in org o7 (1 in 3 × 1 in 50)
+    // u1 may read what it owns (1 in 500) and what is published in orgs o0…o4 (1 in 3 × 5 in 50): about 3.5 %
     const rowOf = (i: number) => ({ _id: `doc${String(i).padStart(6, '0')}`, owner: `user:u${i % 500}`, status: ['draft', 'published', 'archived'][(i * 7) % 3]!, org: `o${(i * 13) % 50}` });
     let t0 = performance.now();
     for (let i = 0; i < ROWS; i += 5000) await col.insertMany(Array.from({ length: Math.min(5000, ROWS - i) }, (_, k) => rowOf(i + k)), { ordered: false });
     console.log(`   (${ROWS} rows inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     await e.app.inject({ method: 'PUT', url: '/v1/policies/global-bench', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({
-      key: 'global-bench', ordinal: -1, rules: [{ id: 'owner', subjects: ['*'], grant: ['doc:read'], when: "resource.attributes.owner == subject.id || (resource.attributes.status == 'published' && resource.attributes.org == 'o7')" }],
+      key: 'global-bench', ordinal: -1, rules: [{ id: 'owner', subjects: ['*'], grant: ['doc:read'], when: "resource.attributes.owner == subject.id || (resource.attributes.status == 'published' && resource.attributes.org in ['o0', 'o1', 'o2', 'o3', 'o4'])" }],
     }) });
     const allowedIds: string[] = [];
     for (let i = 0; i < ROWS; i++) {
       const r = rowOf(i);
-      if (r.owner === 'user:u1' || (r.status === 'published' && r.org === 'o7')) allowedIds.push(r._id);
+      if (r.owner === 'user:u1' || (r.status === 'published' && ['o0', 'o1', 'o2', 'o3', 'o4'].includes(r.org))) allowedIds.push(r._id);
     }
     // the same authorization as relationships, for lookup-resources
     await e.app.inject({ method: 'PUT', url: '/v1/relations/schema', headers: { 'content-type': 'application/yaml' }, payload: 'user: {}\ndoc:\n  relations: { viewer: [user] }\n  permissions: { read: viewer }\n' });
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     const expected = allowedIds.slice(0, 50);
     const timeIt = async (label: string, run: () => Promise<string[]>) => {
       const times: number[] = [];
-      for (let k = 0; k < (quick ? 2 : 5); k++) {
+      for (let k = 0; k < (quick ? 2 : 3); k++) {
         const s = performance.now();
         const ids = await run();
         times.push(performance.now() - s);
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
       await cursor.close();
       return out;
     });
-    console.log(`3. first page of 50 authorized of ${ROWS} rows (${allowedIds.length} authorized), median of ${quick ? 2 : 5}:`);
+    console.log(`3. first page of 50 authorized of ${ROWS} rows (${allowedIds.length} authorized), median of ${quick ? 2 : 3}:`);
     console.log(`   a. plan + one query:     ${a.toFixed(0)} ms`);
     console.log(`   b. lookup ids + $in:     ${b.toFixed(0)} ms (${allowedIds.length} ids through lookup-resources)  → plan ${(b / a).toFixed(1)}× faster`);
     console.log(`   c. row by row (check):   ${c.toFixed(0)} ms (${checked} rows checked)  → plan ${(c / a).toFixed(1)}× faster`);
