@@ -30,18 +30,27 @@ export function isComparison(f: Filter): f is Comparison {
 }
 
 const keys = new WeakMap<object, string>();
+let nextId = 0;
 
-/** A canonical text of a filter (equal filters, equal texts); built once per node, from its children's. */
+/**
+ * A key for duplicate detection while building: equal comparisons (and negations of
+ * them) get equal keys; an `and` / `or` node is known by identity (the planner reuses
+ * its nodes, and structural keys of nested nodes cost the square of the filter's size).
+ */
 export function filterKey(f: Filter): string {
   if (typeof f === 'boolean') return f ? 'T' : 'F';
   let key = keys.get(f);
   if (key !== undefined) return key;
-  if ('and' in f) key = `&(${f.and.map(filterKey).join(',')})`;
-  else if ('or' in f) key = `|(${f.or.map(filterKey).join(',')})`;
-  else if ('not' in f) key = `!(${filterKey(f.not)})`;
+  if ('not' in f) key = `!${filterKey(f.not)}`;
+  else if ('and' in f || 'or' in f) key = `#${nextId++}`;
   else key = JSON.stringify([f.op, f.field, f.value]);
   keys.set(f, key);
   return key;
+}
+
+/** Structural equality of two filters. */
+export function sameFilter(a: Filter, b: Filter): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function cmp(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): Filter {
