@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
-import { initLua } from './core/lua/sandbox.js';
 import { configureCelLimits } from './core/condition/budget.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
@@ -15,12 +14,17 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
+import { createEntityServices } from './compose-entities.js';
+import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
+import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { PlanService } from './engine/plan-service.js';
+import { AuthzenService } from './engine/authzen-service.js';
+import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -37,10 +41,18 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** the directory (SPEC §12): in every store, in memory with STORE=none */
+  entities: EntityService;
+  /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
+  tokens?: JwtSubjects;
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */
   planMaxIds: number;
+  /** AuthZEN 1.0 over the decision service */
+  authzen: AuthzenService;
+  /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
+  forwardAuth: ForwardAuthService;
   close(): Promise<void>;
 }
 
@@ -89,11 +101,14 @@ export interface ServiceClocks {
 }
 
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore, clocks: ServiceClocks = {}): Promise<Services> {
+  // A bad route table stops the start before anything is opened.
+  const routeTable = config.forwardAuthRoutes ? loadRouteTable(config.forwardAuthRoutes) : { routes: [] };
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
-  // The Lua WebAssembly module loads once, before any document is compiled.
-  await initLua();
+  // The Lua WebAssembly module loads on demand, before the first document that may hold
+  // Lua is compiled (core/lua/needs-lua.ts): the policy manager, the file store and the
+  // HTTP routes that take documents (server/lazy-lua.ts) wait for it.
   const metrics = new Metrics();
   const raw = storeOverride ?? (await createStore(config, logger));
   const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
@@ -116,6 +131,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       resyncIntervalMs: config.resyncIntervalMs,
       logger,
       luaBudgets,
+      planCacheMaxBytes: config.planCacheMaxBytes,
     });
     manager.onChange((changed) => cache.invalidate(changed));
     metrics.watchPolicies(manager);
@@ -137,6 +153,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   if (relations) metrics.watchRelations(relations.service.manager);
   // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
   const relationships = relations?.service.checker();
+  // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
+  const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
+  entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
+  const tokens = createJwtSubjects(config);
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -150,6 +170,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
+    entities: entities.manager,
   });
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
@@ -161,7 +182,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
@@ -178,9 +199,19 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    entities: entities.service,
+    ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
+    forwardAuth: new ForwardAuthService({
+      decisions,
+      table: routeTable,
+      subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
+      namespaceLimits,
+    }),
     async close() {
+      await entities.close();
       manager?.stop();
       await shared?.stop();
       await relations?.close();

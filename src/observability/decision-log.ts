@@ -28,7 +28,8 @@ export interface DecisionLogSink {
 }
 
 export interface DecisionEvent {
-  endpoint: 'evaluate' | 'check';
+  /** authzen and forward-auth requests are checks of one permission */
+  endpoint: 'evaluate' | 'check' | 'authzen' | 'forward-auth';
   requestId: string;
   /** the request body as validated by the route schema */
   request: CheckRequest;
@@ -139,7 +140,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
     if (d.conditionErrors) {
       out.conditionFailures = first(d.conditionErrors, max).map((f) => ({ document: f.document, rule: f.rule, error: f.error.slice(0, 200) }));
     }
-    if (e.endpoint === 'check') {
+    if (e.endpoint !== 'evaluate') {
       const r = e.response as CheckResponse;
       if (r.allowed !== undefined) {
         out.allowed = r.allowed;
@@ -168,7 +169,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
         line.resource = { type, id, ...(options.attributes && attributes !== undefined ? { attributes: clean(attributes) } : {}) };
       }
       if (options.attributes && req.context !== undefined) line.context = clean(req.context);
-      if (e.endpoint === 'check') {
+      if (e.endpoint !== 'evaluate') {
         if (req.permission !== undefined) line.permission = req.permission;
         else if (req.permissions !== undefined) line.permissions = first(req.permissions, max);
       }

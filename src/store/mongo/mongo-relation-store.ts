@@ -30,7 +30,6 @@
 
 import type { Collection, Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
-import { watchForChanges } from './change-hint.js';
 import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './change-log.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey } from './mongo-errors.js';
@@ -62,7 +61,6 @@ export class MongoRelationStore implements RelationStore {
   private readonly changes: Collection<ChangeDoc>;
   private readonly schemas: Collection<SchemaDoc>;
   private readonly log: SequenceLog<ChangeDoc>;
-  private readonly hints = new Set<() => void>();
   private indexes: Promise<void> | undefined;
 
   constructor(options: MongoRelationStoreOptions) {
@@ -167,25 +165,15 @@ export class MongoRelationStore implements RelationStore {
    * the manager syncs at once; elsewhere (FerretDB) it never calls it.
    */
   onChangeHint(listener: () => void): () => void {
-    if (this.connection.closed) return () => {};
-    const stop = watchForChanges(this.changes, listener);
-    this.hints.add(stop);
-    return () => {
-      stop();
-      this.hints.delete(stop);
-    };
+    return this.connection.watchChanges(this.changes, listener);
   }
 
-  async ping(): Promise<void> {
-    await this.run('ping MongoDB', async () => {
-      await this.connection.db.command({ ping: 1 });
-    });
+  ping(): Promise<void> {
+    return this.connection.ping();
   }
 
-  async close(): Promise<void> {
-    for (const stop of this.hints) stop();
-    this.hints.clear();
-    await this.connection.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {

@@ -18,7 +18,6 @@ import {
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PollableStore, type PutResult,
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
-import { watchForChanges } from './change-hint.js';
 import { ChangeLog, type WriteOutcome } from './change-log.js';
 import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
@@ -41,7 +40,6 @@ export class MongoStore implements PollableStore {
   private readonly changes: Collection<ChangeDoc>;
   private indexes: Promise<void> | undefined;
   private readonly log: ChangeLog;
-  private readonly hints = new Set<() => void>();
 
   constructor(options: MongoStoreOptions) {
     this.connection = new MongoConnection(options, 'MongoStore');
@@ -166,25 +164,15 @@ export class MongoStore implements PollableStore {
    * function that stops watching.
    */
   onChangeHint(listener: () => void): () => void {
-    if (this.connection.closed) return () => {};
-    const stop = watchForChanges(this.changes, listener);
-    this.hints.add(stop);
-    return () => {
-      stop();
-      this.hints.delete(stop);
-    };
+    return this.connection.watchChanges(this.changes, listener);
   }
 
-  async ping(): Promise<void> {
-    await this.run('ping MongoDB', async () => {
-      await this.connection.db.command({ ping: 1 });
-    });
+  ping(): Promise<void> {
+    return this.connection.ping();
   }
 
-  async close(): Promise<void> {
-    for (const stop of this.hints) stop();
-    this.hints.clear();
-    await this.connection.close();
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
   private run<T>(what: string, operation: () => Promise<T>): Promise<T> {
