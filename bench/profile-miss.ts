@@ -3,7 +3,8 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit] [--no-profile]
+// --no-profile: only the load, and the server's CPU per request (for A/B comparisons).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ const TOP = arg('top', 30);
 const HIT = process.argv.includes('--hit');
 const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
 
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', 'bench/servers/server.ts'], {
+const profiling = !process.argv.includes('--no-profile');
+const child = spawn(process.execPath, [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
   env: { ...process.env, BENCH_SERVER: JSON.stringify({ mode: 'app' }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
@@ -61,7 +63,13 @@ const result = await runLoad({
     }),
   }],
 });
-console.log(`${HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}`);
+// CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
+const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
+console.log(`${HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
+if (process.argv.includes('--no-profile')) {
+  child.kill('SIGINT');
+  process.exit(0);
+}
 const exited = new Promise((r) => child.once('exit', r));
 child.kill('SIGINT');
 await exited;

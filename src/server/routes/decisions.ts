@@ -6,6 +6,7 @@ import type { DecisionService } from '../../engine/decision-service.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
+import { luaForInline } from '../lazy-lua.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
@@ -56,6 +57,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = request.body as EvaluateRequest;
+    const lua = luaForInline(req.policies);
+    if (lua) await lua;
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['evaluate']>;
@@ -86,6 +89,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     },
   }, async (request) => {
     const req = request.body as CheckRequest;
+    const lua = luaForInline(req.policies);
+    if (lua) await lua;
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['checkDetailed']>;
