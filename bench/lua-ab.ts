@@ -3,58 +3,13 @@
 // A/B: the same Lua evaluations on main (before) and on sec-lua (after), interleaved
 // in one process so machine load hits both alike; CPU time (not wall time, which the
 // shared machine stretches), medians of per-round means.
+import { LUA_CHUNK, LUA_DECLARED, LUA_INPUT, LUA_SCRIPT } from './lib/lua-docs.js';
+
 const before = process.argv[2];
 if (!before) throw new Error('usage: node --import tsx bench/lua-ab.ts <checkout of the code before> [rounds]');
 const roots = { before, after: new URL('..', import.meta.url).pathname.replace(/\/$/, '') };
-const docs = {
-  chunk: `key: global-lua
-rules:
-  - subjects: ["*"]
-    lua: |
-      for _, r in ipairs(subject.roles) do if r == "admin" then return true end end
-      for _, r in ipairs(subject.roles) do if r == "guest" then return false end end
-      for _, r in ipairs(subject.roles) do
-        if r == "editor" then return resource.attributes.content_length < 1024 and context.hour >= 9 and context.hour < 17 end
-      end
-      return false
-    grant: ["document:delete"]
-`,
-  script: `key: global-script
-kind: lua
-reads: [subject, resource, context]
-script: |
-  local editors = { editor = true, writer = true }
-  local function has_role(subject, wanted)
-    for _, r in ipairs(subject.roles) do if wanted[r] then return true end end
-    return false
-  end
-  local function working_hours(context) return context.hour >= 9 and context.hour < 17 end
-  function can_execute(subject, resource, context)
-    if has_role(subject, { admin = true }) then return { grant = { "document:delete" } } end
-    if has_role(subject, editors) and resource.attributes.content_length < 1024 and working_hours(context) then
-      return { grant = { "document:delete" } }
-    end
-    return false
-  end
-`,
-  declared: `key: global-declared
-kind: lua
-reads: [subject.roles, resource.attributes.content_length, context.hour]
-script: |
-  function can_execute(subject, resource, context)
-    for _, r in ipairs(subject.roles) do
-      if r == "editor" and resource.attributes.content_length < 1024 and context.hour >= 9 and context.hour < 17 then return { grant = { "document:delete" } } end
-    end
-    return false
-  end
-`,
-};
-const input = {
-  subject: { id: 'user:alice', roles: ['editor'], groups: [], attributes: { dept: 'ops', level: 3 } },
-  resource: { type: 'document', id: 'd1', attributes: { content_length: 512, owner: 'bob' } },
-  context: { hour: 10, ip: '10.0.0.1' },
-  namespaces: ['global'],
-};
+const docs = { chunk: LUA_CHUNK, script: LUA_SCRIPT, declared: LUA_DECLARED };
+const input = LUA_INPUT;
 const opts = { defaultPermissions: ['*'] };
 const sides: Record<string, Record<string, () => unknown>> = {};
 const get = <T>(v: T | undefined): T => { if (v === undefined) throw new Error('missing'); return v; };

@@ -5,6 +5,7 @@ import { initLua } from '../src/core/lua/sandbox.js';
 import { loadDocument } from '../src/core/compile/load-document.js';
 import { evaluatePolicies } from '../src/core/evaluate/evaluate.js';
 import type { CompiledPolicy } from '../src/core/compile/types.js';
+import { CEL_SAME, LUA_CHUNK, LUA_INPUT, LUA_SCRIPT } from './lib/lua-docs.js';
 
 await initLua();
 
@@ -14,49 +15,14 @@ function compile(yaml: string): CompiledPolicy {
   return r.loaded.policy;
 }
 
-const cel = compile(`key: global-cel
-rules:
-  - subjects: ["*"]
-    when: '"admin" in subject.roles || (!("guest" in subject.roles) && "editor" in subject.roles && resource.attributes.content_length < 1024 && context.hour >= 9 && context.hour < 17)'
-    grant: ["document:delete"]
-`);
-const lua = compile(`key: global-lua
-rules:
-  - subjects: ["*"]
-    lua: |
-      for _, r in ipairs(subject.roles) do if r == "admin" then return true end end
-      for _, r in ipairs(subject.roles) do if r == "guest" then return false end end
-      for _, r in ipairs(subject.roles) do
-        if r == "editor" then return resource.attributes.content_length < 1024 and context.hour >= 9 and context.hour < 17 end
-      end
-      return false
-    grant: ["document:delete"]
-`);
+const cel = compile(CEL_SAME);
+const lua = compile(LUA_CHUNK);
 const plain = compile(`key: global-plain
 rules:
   - subjects: ["role:editor"]
     grant: ["document:delete"]
 `);
-// A script document with the usual top level: helper functions and a lookup table
-// (each call runs the top level afresh, so no state carries over between calls).
-const script = compile(`key: global-script
-kind: lua
-reads: [subject, resource, context]
-script: |
-  local editors = { editor = true, writer = true }
-  local function has_role(subject, wanted)
-    for _, r in ipairs(subject.roles) do if wanted[r] then return true end end
-    return false
-  end
-  local function working_hours(context) return context.hour >= 9 and context.hour < 17 end
-  function can_execute(subject, resource, context)
-    if has_role(subject, { admin = true }) then return { grant = { "document:delete" } } end
-    if has_role(subject, editors) and resource.attributes.content_length < 1024 and working_hours(context) then
-      return { grant = { "document:delete" } }
-    end
-    return false
-  end
-`);
+const script = compile(LUA_SCRIPT);
 const runaway = compile(`key: global-runaway
 kind: lua
 script: |
@@ -65,12 +31,7 @@ script: |
   end
 `);
 
-const input = {
-  subject: { id: 'user:alice', roles: ['editor'], groups: [], attributes: {} },
-  resource: { type: 'document', id: 'd1', attributes: { content_length: 512 } },
-  context: { hour: 10 },
-  namespaces: ['global'],
-};
+const input = LUA_INPUT;
 const opts = { defaultPermissions: ['*'] };
 for (const p of [cel, lua, plain, script]) {
   const d = evaluatePolicies([p], input, opts);

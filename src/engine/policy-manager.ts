@@ -352,6 +352,11 @@ export class PolicyManager {
     for (const l of this.listeners) l(changed);
   }
 
+  /** Namespaces holding stored documents that run (or would, disabled ones included), and those holding broken ones. */
+  storedNamespaces(): string[] {
+    return [...new Set([...this.byNamespace.keys(), ...this.broken.keys()])];
+  }
+
   /** The documents of a namespace path, in run order. */
   gather(namespaces: readonly string[]): Gathered {
     let broken: string | undefined;

@@ -131,7 +131,7 @@ export class RelationService {
   }
 
   /** Validate, refuse a schema that would orphan stored tuples, store, and wait until this replica has it. */
-  async putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }> {
+  async putSchema(text: string, format: DocumentFormat, actor?: string): Promise<{ revision: string }> {
     const compiled = compileSchema(text, format, this.options.parseLimits);
     if (!compiled.ok) throw new PolicyEngineError('RELATION_SCHEMA_INVALID', `the schema has ${compiled.errors.length} error(s)`, compiled.errors);
     // Checked against this replica's tuples, freshly synced; a tuple written elsewhere in
@@ -139,12 +139,12 @@ export class RelationService {
     await this.manager.syncNow();
     const orphans = orphanedTuples(compiled.schema, this.manager.engine.index.tuples());
     if (orphans.length > 0) throw new PolicyEngineError('RELATION_SCHEMA_INVALID', 'the schema would orphan stored tuples; delete them first', orphans);
-    const r = await this.storeCall(() => this.store.putSchema(text, format));
+    const r = await this.storeCall(() => this.store.putSchema(text, format, actor === undefined ? undefined : { actor }));
     await this.caughtUp(r.revision);
     return r;
   }
 
-  async write(req: WriteRequest): Promise<{ revision: string }> {
+  async write(req: WriteRequest, actor?: string): Promise<{ revision: string }> {
     const parseList = (name: string, list: TupleInput[] | undefined): Tuple[] =>
       (list ?? []).map((x, i) => syntax(`${name}[${i}]`, () => tupleOf(x)));
     const preconditions: Precondition[] = (req.preconditions ?? []).map((p, i) => {
@@ -169,7 +169,7 @@ export class RelationService {
       });
       if (errors.length > 0) throw new PolicyEngineError('RELATION_TUPLE_INVALID', `${errors.length} tuple(s) the schema does not allow`, errors.slice(0, 100));
     }
-    const r = await this.storeCall(() => this.store.write(batch));
+    const r = await this.storeCall(() => this.store.write(batch, actor === undefined ? undefined : { actor }));
     await this.caughtUp(r.revision);
     return r;
   }
@@ -209,6 +209,27 @@ export class RelationService {
     const revision = this.manager.revision;
     const page = answer(() => this.manager.engine.lookupSubjects(resource, req.permission, req.subjectType, pageLimit(req.limit), cursor?.after));
     return { subjects: page.ids.map((id) => formatSubject({ type: req.subjectType, id })), cursor: page.next === undefined ? null : encodeCursor(page.next, revision), revision };
+  }
+
+  /**
+   * The ids (without type) of resources of `type` the subject has `permission` on, for a
+   * query plan: at most `max`, else PLAN_TOO_LARGE (a plan never silently drops a row).
+   */
+  planIds(max: number): (subject: string, type: string, permission: string) => string[] {
+    return (subject, type, permission) => {
+      const s = syntax('subject', () => parseSubject(subject));
+      const page = answer(() => this.manager.engine.lookupResources(type, permission, s, max + 1));
+      if (page.ids.length > max || page.next !== undefined && page.ids.length >= max + 1) {
+        throw new PolicyEngineError('PLAN_TOO_LARGE', `${subject} has ${permission} on more than ${max} ${type} resources (PLAN_MAX_IDS): a plan would list them all`);
+      }
+      return page.ids;
+    };
+  }
+
+  /** POST /v1/relations/plan: lookup-resources as ids for a query plan, at a revision at least as new as asked. */
+  async planResources(req: { subject: string; resourceType: string; permission: string; consistency?: Consistency }, max: number): Promise<{ ids: string[]; revision: string }> {
+    await this.consistent(req.consistency);
+    return { ids: this.planIds(max)(req.subject, req.resourceType, req.permission), revision: this.manager.revision };
   }
 
   /** The synchronous checker the CEL bridge calls during an evaluation (state in memory, as it is). */

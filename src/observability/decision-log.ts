@@ -28,8 +28,11 @@ export interface DecisionLogSink {
 }
 
 export interface DecisionEvent {
-  endpoint: 'evaluate' | 'check';
+  /** authzen and forward-auth requests are checks of one permission */
+  endpoint: 'evaluate' | 'check' | 'authzen' | 'forward-auth';
   requestId: string;
+  /** returned to the caller (X-Decision-Id, `decisionId`): what an audit looks a decision up by */
+  decisionId: string;
   /** the request body as validated by the route schema */
   request: CheckRequest;
   decision?: Decision;
@@ -104,9 +107,18 @@ function errorOf(err: unknown): { code: string; message: string } {
   return { code, message };
 }
 
-export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions): DecisionLog | undefined {
+/** A logger that writes nothing (lines go only to the sinks). */
+export const SILENT_SINK: DecisionLogSink = { child: () => SILENT_SINK, info: () => {}, isLevelEnabled: () => false };
+
+/** Somewhere else the same lines go (decision-shipping.ts); `offer` never blocks. */
+export interface DecisionLineSink {
+  offer(line: Record<string, unknown>): void;
+}
+
+export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions, sinks: readonly DecisionLineSink[] = []): DecisionLog | undefined {
   if (!options.enabled || !(options.sample > 0)) return undefined;
-  if (typeof logger.isLevelEnabled === 'function' && !logger.isLevelEnabled('info')) return undefined;
+  const toStdout = typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('info');
+  if (!toStdout && sinks.length === 0) return undefined;
   const log = logger.child({ name: 'decision' });
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const redactKeys = new KeyRedactor(options.redact);
@@ -139,7 +151,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
     if (d.conditionErrors) {
       out.conditionFailures = first(d.conditionErrors, max).map((f) => ({ document: f.document, rule: f.rule, error: f.error.slice(0, 200) }));
     }
-    if (e.endpoint === 'check') {
+    if (e.endpoint !== 'evaluate') {
       const r = e.response as CheckResponse;
       if (r.allowed !== undefined) {
         out.allowed = r.allowed;
@@ -161,21 +173,26 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
     sampled: sample >= 1 ? () => true : () => random() < sample,
     write(e) {
       const req = e.request;
-      const line: Record<string, unknown> = { reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
+      const line: Record<string, unknown> = { decisionId: e.decisionId, reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
       if (req.subject !== undefined) line.subject = subjectOf(req.subject);
       if (req.resource !== undefined) {
         const { type, id, attributes } = req.resource;
         line.resource = { type, id, ...(options.attributes && attributes !== undefined ? { attributes: clean(attributes) } : {}) };
       }
       if (options.attributes && req.context !== undefined) line.context = clean(req.context);
-      if (e.endpoint === 'check') {
+      if (e.endpoint !== 'evaluate') {
         if (req.permission !== undefined) line.permission = req.permission;
         else if (req.permissions !== undefined) line.permissions = first(req.permissions, max);
       }
       if (e.decision !== undefined) line.decision = summaryOf(e);
       if (e.error !== undefined) line.error = errorOf(e.error);
       line.latencyUs = e.latencyUs;
-      log.info(line, 'decision');
+      if (toStdout) log.info(line, 'decision');
+      if (sinks.length > 0) {
+        // Shipped records carry their own time (stdout lines get pino's).
+        const shipped = { time: new Date().toISOString(), ...line };
+        for (const s of sinks) s.offer(shipped);
+      }
     },
   };
 }

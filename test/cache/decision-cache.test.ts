@@ -60,6 +60,25 @@ t.test('invalidation drops exactly the entries of changed namespaces', async (t)
   t.equal(off.get('k'), undefined, 'CACHE_MAX=0 disables the cache');
 });
 
+t.test('TTL on an injected clock: an entry lives exactly ttlMs; a per-entry TTL is shorter', async (t) => {
+  let now = 1_000;
+  const cache = new DecisionCache({ max: 100, ttlMs: 200, now: () => now });
+  const decision = {} as Decision;
+  cache.set('k', { decision, namespaces: ['global'], revision: '1' });
+  cache.set('short', { decision, namespaces: ['global'], revision: '1' }, 50);
+  now += 51;
+  t.ok(cache.get('k'), 'young: served');
+  t.equal(cache.get('short'), undefined, 'its own TTL (a time-of-day bucket) ended first');
+  now += 149;
+  t.ok(cache.get('k'), 'at exactly ttlMs: still served');
+  now += 1;
+  t.equal(cache.get('k'), undefined, 'one ms past the TTL: gone');
+  const forever = new DecisionCache({ max: 100, ttlMs: 0, now: () => now });
+  forever.set('k', { decision, namespaces: ['global'], revision: '1' });
+  now += 1e9;
+  t.ok(forever.get('k'), 'without a TTL an entry stays until invalidated or evicted');
+});
+
 t.test('read paths are segments; a dynamic step keys the whole value it picks from', async (t) => {
   const paths = (when: string) => {
     const c = compileCondition(when, []);

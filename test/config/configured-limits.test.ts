@@ -66,13 +66,15 @@ t.test('MAX_NAMESPACE_DEPTH and MAX_NAMESPACE_LENGTH: paths past them are NAMESP
   t.equal(long.json().code, 'NAMESPACE_INVALID');
 });
 
+// Wall-clock bounds here are generous (2 s TTL): the exact expiry is tested with an
+// injected clock in test/cache/decision-cache.test.ts.
 t.test('CACHE_TTL_MS: a cached decision is recomputed once it is older than the bound', async (t) => {
-  const { app } = await testApp(t, { env: { CACHE_TTL_MS: '200' } });
+  const { app } = await testApp(t, { env: { CACHE_TTL_MS: '2000' } });
   await putYaml(t, app, 'global-base', policy);
   const ask = async () => (await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: { id: 'u', roles: ['editor'] }, namespace: 'global' } })).json();
   t.equal((await ask()).cached, false, 'first: computed');
   t.equal((await ask()).cached, true, 'at once: from the cache');
-  await new Promise((r) => setTimeout(r, 600));
+  await new Promise((r) => setTimeout(r, 2300));
   t.equal((await ask()).cached, false, 'past the TTL: computed again');
   const { app: noTtl } = await testApp(t);
   await putYaml(t, noTtl, 'global-base', policy);

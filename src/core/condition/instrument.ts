@@ -170,24 +170,15 @@ function allocationOf(name: string, args: readonly unknown[], result: unknown): 
 function wrapCall(node: Node, problems: Problem[], regexes: Map<Node, CompiledRegex>): void {
   const original = node.handle!;
   const name = (node.args as unknown[])[0] as string;
-  if (node.op === 'rcall') {
-    if (name === 'matches') {
-      node.handle = matchesHandle(node, problems, regexes);
-      return;
-    }
-    node.handle = (args: unknown, ev: unknown, ast: unknown) => {
-      const list = args as unknown[];
-      chargeSteps(callCost(name, list));
-      const result = original(args, ev, ast);
-      chargeAllocation(allocationOf(name, list, result));
-      return result;
-    };
+  if (node.op === 'rcall' && name === 'matches') {
+    node.handle = matchesHandle(node, problems, regexes);
     return;
   }
-  node.handle = (args: unknown, ast: unknown, ev: unknown) => {
+  // Receiver calls get (args, ev, ast), plain calls (args, ast, ev): passed on as they came.
+  node.handle = (args: unknown, second: unknown, third: unknown) => {
     const list = args as unknown[];
     chargeSteps(callCost(name, list));
-    const result = original(args, ast, ev);
+    const result = original(args, second, third);
     chargeAllocation(allocationOf(name, list, result));
     return result;
   };

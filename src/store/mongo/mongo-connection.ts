@@ -3,7 +3,8 @@
 // connect that is retried on the next operation after a failure, driver errors mapped
 // to domain errors, and writes from this process made one at a time.
 
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
+import { watchForChanges } from './change-hint.js';
 import { StoreUnavailableError } from '../store.js';
 import { mapErrors } from './mongo-errors.js';
 
@@ -30,6 +31,7 @@ export class MongoConnection {
   private readonly ownsClient: boolean;
   private connecting: Promise<void> | undefined;
   private writing: Promise<unknown> = Promise.resolve();
+  private readonly hints = new Set<() => void>();
   closed = false;
 
   constructor(options: MongoConnectionOptions, owner: string) {
@@ -79,7 +81,30 @@ export class MongoConnection {
     return next;
   }
 
+  /**
+   * Calls `listener` whenever `collection` (a change log) gets an entry, where the server
+   * has change streams, so the caller can poll at once; elsewhere (FerretDB) it never calls
+   * it. Returns a function that stops watching; close() stops every watch left.
+   */
+  watchChanges<T extends Document>(collection: Collection<T>, listener: () => void): () => void {
+    if (this.closed) return () => {};
+    const stop = watchForChanges(collection, listener);
+    this.hints.add(stop);
+    return () => {
+      stop();
+      this.hints.delete(stop);
+    };
+  }
+
+  async ping(): Promise<void> {
+    await this.run('ping MongoDB', async () => {
+      await this.db.command({ ping: 1 });
+    });
+  }
+
   async close(): Promise<void> {
+    for (const stop of this.hints) stop();
+    this.hints.clear();
     if (this.closed) return;
     this.closed = true;
     if (this.ownsClient) await this.client.close();
