@@ -69,6 +69,10 @@ t.test('the walkthrough works', async (t) => {
     if (res.status === 200 && answer.allowed === false) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Every decision has its own id (docs/audit.md): the README shows where it stands.
+  t.match(answer.decisionId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a decisionId');
+  t.equal(expected.decisionId, '<uuid>');
+  answer = { ...answer, decisionId: '<uuid>' };
   t.same(answer, expected, `the answer the README prints (got ${JSON.stringify(answer)})`);
   child.kill('SIGTERM');
 });
