@@ -25,7 +25,8 @@
 // the end, and on SIGINT/SIGTERM.
 //
 // Browser: when test/ui files are selected, Debian's chromium is installed first
-// (scripts/install-chromium.sh) for the playground's browser tests.
+// (scripts/install-chromium.sh) for the playground's browser tests; when
+// test/gateways files are, nginx and Caddy (scripts/install-gateways.sh).
 //
 // Skips. Under CI=true (as .ci/run sets it) a skipped test or test point counts
 // as a failure unless test/allowed-skips.json lists it (file, test name or a part
@@ -253,6 +254,14 @@ function ensureChromium(files) {
   if (r.status !== 0) process.stderr.write('run-tests: scripts/install-chromium.sh failed; the browser tests will fail\n')
 }
 
+// the gateways of the forward-auth tests (test/gateways/): Debian's nginx and caddy
+
+function ensureGateways(files) {
+  if (!files.some(f => f.split(path.sep).slice(0, 2).join('/') === 'test/gateways')) return
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'install-gateways.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  if (r.status !== 0) process.stderr.write('run-tests: scripts/install-gateways.sh failed; the gateway tests will fail\n')
+}
+
 // ---------------------------------------------------------------------------
 // coverage: measured by tap (c8, V8 coverage mapped to the .ts sources) on the first
 // pass of a full run (COVERAGE=on for a filtered run, COVERAGE=off to skip it);
@@ -369,6 +378,7 @@ async function main() {
   }
 
   ensureChromium(files)
+  ensureGateways(files)
   let server
   let interrupted = null
   let tap = null

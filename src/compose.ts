@@ -14,6 +14,9 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
+import { createEntityServices } from './compose-entities.js';
+import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
+import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
@@ -23,6 +26,8 @@ import { HistoryService } from './engine/history-service.js';
 import { DecisionShipper } from './observability/decision-shipping.js';
 import { httpTransport, natsTransport } from './observability/ship-transports.js';
 import { PlanService } from './engine/plan-service.js';
+import { AuthzenService } from './engine/authzen-service.js';
+import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -43,10 +48,18 @@ export interface Services {
   history?: HistoryService;
   /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
   shippers: DecisionShipper[];
+  /** the directory (SPEC §12): in every store, in memory with STORE=none */
+  entities: EntityService;
+  /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
+  tokens?: JwtSubjects;
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */
   planMaxIds: number;
+  /** AuthZEN 1.0 over the decision service */
+  authzen: AuthzenService;
+  /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
+  forwardAuth: ForwardAuthService;
   close(): Promise<void>;
 }
 
@@ -116,6 +129,8 @@ export interface ServiceClocks {
 }
 
 export async function createServices(config: Config, logger: Logger, storeOverride?: PolicyStore, clocks: ServiceClocks = {}): Promise<Services> {
+  // A bad route table stops the start before anything is opened.
+  const routeTable = config.forwardAuthRoutes ? loadRouteTable(config.forwardAuthRoutes) : { routes: [] };
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
@@ -166,6 +181,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   if (relations) metrics.watchRelations(relations.service.manager);
   // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
   const relationships = relations?.service.checker();
+  // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
+  const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
+  entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
+  const tokens = createJwtSubjects(config);
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -179,6 +198,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
+    entities: entities.manager,
   });
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
@@ -190,7 +210,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
@@ -214,9 +234,19 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    entities: entities.service,
+    ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
+    forwardAuth: new ForwardAuthService({
+      decisions,
+      table: routeTable,
+      subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
+      namespaceLimits,
+    }),
     async close() {
+      await entities.close();
       manager?.stop();
       await shared?.stop();
       await relations?.close();

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SETTINGS, type Setting } from './settings.js';
 import { parsePattern } from '../core/pattern.js';
 import { isLanguageTag } from '../core/messages/language.js';
+import { parseNamespacePath } from '../core/namespace.js';
 
 export interface Config {
   port: number;
@@ -70,6 +71,25 @@ export interface Config {
   decisionShipBatch: number;
   decisionShipFlushMs: number;
   decisionShipBuffer: number;
+  authzenNamespace: string;
+  authzenPdpUrl?: string;
+  forwardAuthRoutes?: string;
+  forwardAuthSubjectHeader?: string;
+  /** JWT subjects (docs/jwt.md): on when a JWKS file or URL is set */
+  jwtJwksFile?: string;
+  jwtJwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience: string[];
+  jwtAlgorithms: string[];
+  jwtClockSkewMs: number;
+  jwtSubjectPrefix: string;
+  jwtRolesClaim: string;
+  jwtGroupsClaim: string;
+  jwtHeader: string;
+  jwtRequired: boolean;
+  jwtJwksCooldownMs: number;
+  jwtJwksMaxAgeMs: number;
+  jwtJwksTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -197,8 +217,57 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   for (const h of (values.allowedHosts as string[] | undefined) ?? []) {
     if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i.test(h)) problems.push(`ALLOWED_HOSTS: ${JSON.stringify(h)} is not a host name (no scheme, no port)`);
   }
+  if (typeof values.authzenNamespace === 'string') {
+    const parsed = parseNamespacePath(values.authzenNamespace);
+    if (!parsed.ok) problems.push(`AUTHZEN_NAMESPACE=${JSON.stringify(values.authzenNamespace)}: ${parsed.reason}`);
+  }
+  if (typeof values.authzenPdpUrl === 'string' && !isPdpIdentifier(values.authzenPdpUrl)) {
+    problems.push(`AUTHZEN_PDP_URL=${JSON.stringify(values.authzenPdpUrl)}: must be an http(s) URL without query or fragment`);
+  }
+  problems.push(...jwtProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return values as unknown as Config;
+}
+
+/** AuthZEN's policy_decision_point: an https URL with no query or fragment (http allowed for a test bench). */
+function isPdpIdentifier(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.search === '' && u.hash === '' && !s.includes('#') && !s.includes('?');
+  } catch {
+    return false;
+  }
+}
+
+/** Algorithms a JWKS of public keys can verify; HMAC (a shared secret) and `none` never. */
+export const JWT_ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+function jwtProblems(values: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const alg of (values.jwtAlgorithms as string[] | undefined) ?? []) {
+    if (!JWT_ASYMMETRIC_ALGORITHMS.includes(alg)) out.push(`JWT_ALGORITHMS: ${JSON.stringify(alg)} is not accepted (only ${JWT_ASYMMETRIC_ALGORITHMS.join(', ')}: HMAC and none never)`);
+  }
+  const file = values.jwtJwksFile;
+  const url = values.jwtJwksUrl;
+  if (file === undefined && url === undefined) return out;
+  if (file !== undefined && url !== undefined) out.push('JWT_JWKS_FILE and JWT_JWKS_URL: set one, not both');
+  if (typeof file === 'string' && !existsSync(file)) out.push(`JWT_JWKS_FILE=${JSON.stringify(file)}: no such file`);
+  if (typeof url === 'string') {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      out.push(`JWT_JWKS_URL=${JSON.stringify(url)}: not a URL`);
+    }
+    if (parsed && parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))) {
+      out.push('JWT_JWKS_URL must be https (plain http only on loopback)');
+    }
+  }
+  if (values.jwtIssuer === undefined) out.push('JWT subjects need JWT_ISSUER (the `iss` tokens must carry)');
+  if (((values.jwtAudience as string[] | undefined) ?? []).length === 0) out.push('JWT subjects need JWT_AUDIENCE (the `aud` tokens must name)');
+  if (((values.jwtAlgorithms as string[] | undefined) ?? []).length === 0) out.push('JWT_ALGORITHMS must name at least one algorithm');
+  if (typeof values.jwtHeader === 'string' && !/^[A-Za-z0-9-]+$/.test(values.jwtHeader)) out.push('JWT_HEADER must be a header name');
+  return out;
 }
 
 /**

@@ -8,7 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { HotCounter, HotHistogram, registerDerivedCounter } from './hot-metrics.js';
 import { isPollable, type PolicyStore } from '../store/store.js';
 
-export type DecisionEndpoint = 'evaluate' | 'check';
+/** authzen: each AuthZEN evaluation; forward-auth: each gateway sub-request that reached a decision */
+export type DecisionEndpoint = 'evaluate' | 'check' | 'authzen' | 'forward-auth';
 export type DecisionMode = 'namespace' | 'policy' | 'policies' | 'invalid';
 /**
  * evaluate: `granted` (some permission), `none` (no permission), `default` (no document on the path);

@@ -10,6 +10,10 @@ import { SILENT_SINK, createDecisionLog, type DecisionLineSink, type DecisionLog
 import type { Metrics } from '../observability/metrics.js';
 import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
+import { entityRoutes } from './routes/entities.js';
+import type { EntityService } from '../engine/entity-service.js';
+import type { JwtSubjects } from '../engine/tokens/jwt-subjects.js';
+import { DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import type { RelationService } from '../engine/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
 import { installAccessControl } from './route-access.js';
@@ -28,6 +32,10 @@ import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 import type { HistoryService } from '../engine/history-service.js';
 import { historyRoutes } from './routes/history.js';
+import type { AuthzenService } from '../engine/authzen-service.js';
+import { authzenRoutes } from './routes/authzen.js';
+import type { ForwardAuthService } from '../engine/forward-auth-service.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -36,6 +44,10 @@ export interface AppDeps {
   /** relationships (SPEC §9); absent: the relation routes answer RELATIONS_DISABLED */
   relations?: RelationService;
   manager?: PolicyManager;
+  /** JWT subjects for evaluate and check (docs/jwt.md); absent: off */
+  tokens?: JwtSubjects;
+  /** the directory (SPEC §12); absent: no /v1/entities routes */
+  entities?: EntityService;
   auth: AdminAuthOptions;
   bodyLimit: number;
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
@@ -55,6 +67,10 @@ export interface AppDeps {
   planMaxIds?: number;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
+  /** AuthZEN 1.0 routes (/access/v1/…, /.well-known/authzen-configuration); absent: none */
+  authzen?: { service: AuthzenService; pdpUrl?: string };
+  /** /v1/forward-auth for gateways; absent: none */
+  forwardAuth?: ForwardAuthService;
   /** serve HTTPS with this key and certificate (PEM); absent: plain HTTP */
   tls?: { key: Buffer; cert: Buffer };
 }
@@ -101,17 +117,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installLanguageVary(app);
   installLazyLua(app);
 
-  decisionRoutes(app, deps.decisions, {
+  const observers = {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
     log: deps.decisionLog && (typeof deps.logger === 'object' || (deps.decisionSinks ?? []).length > 0)
       ? createDecisionLog(typeof deps.logger === 'object' ? app.log : SILENT_SINK, deps.decisionLog, deps.decisionSinks ?? [])
       : undefined,
     metrics: deps.metrics,
-  });
+  };
+  decisionRoutes(app, deps.decisions, { ...observers, ...(deps.tokens ? { tokens: deps.tokens } : {}) });
+  if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
+  if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
   if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
-  healthRoutes(app, deps.manager, deps.relations?.manager);
+  healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));
+  if (deps.entities) entityRoutes(app, deps.entities, makeWriteGuard(deps.auth, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
     if (deps.history) historyRoutes(app, deps.history, makeWriteGuard(deps.auth));

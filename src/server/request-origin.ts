@@ -32,12 +32,17 @@ export function hostnameOf(host: string | undefined): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
-export function makeOriginCheck(policy: OriginPolicy): (request: FastifyRequest) => void {
+/**
+ * `hostOnly`: check the Host alone. A gateway's forward-auth sub-request carries the
+ * original request's headers (Caddy and Traefik copy them), so its Origin is the page
+ * that called the protected service, not a page calling us.
+ */
+export function makeOriginCheck(policy: OriginPolicy): (request: FastifyRequest, hostOnly?: boolean) => void {
   const allowed = new Set([...LOOPBACK_HOSTS, ...policy.allowedHosts]);
   // Host headers already accepted, as sent: a caller sends the same one every time, so the
   // parse runs once. Bounded (only accepted values enter, and at most 64 of them).
   const accepted = new Set<string>();
-  return (request) => {
+  return (request, hostOnly = false) => {
     const host = request.headers.host;
     if (policy.checkHost && (host === undefined || !accepted.has(host))) {
       const name = hostnameOf(host);
@@ -47,7 +52,7 @@ export function makeOriginCheck(policy: OriginPolicy): (request: FastifyRequest)
       if (accepted.size < 64) accepted.add(host!);
     }
     const origin = request.headers.origin;
-    if (origin === undefined) return;
+    if (origin === undefined || hostOnly) return;
     if (!sameOrAllowedOrigin(origin, host, allowed)) {
       throw new PolicyEngineError('ORIGIN_NOT_ALLOWED', 'requests from a page of another origin are refused');
     }

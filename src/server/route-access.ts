@@ -12,13 +12,15 @@ import { makeOriginCheck, originPolicy } from './request-origin.js';
 /**
  * - health: open to everyone, no checks (probes send any Host)
  * - decision: open (on loopback, or to the network it listens on); inline `policies` are code
+ * - gateway: a decision asked by a gateway for another request (forward-auth): the Host is
+ *   checked, the Origin is the original request's and is not
  * - code: runs caller-supplied CEL / Lua: the admin token when one is set
  * - read: stored state: the read or admin token when a token is set
  * - docs: a read, served with a strict CSP and no framing
  * - page: the playground's static files (its own guard: routes/ui.ts)
  * - admin: writes and previews: the admin token; refused beyond loopback without one
  */
-export type RouteAccess = 'health' | 'decision' | 'code' | 'read' | 'docs' | 'page' | 'admin';
+export type RouteAccess = 'health' | 'decision' | 'gateway' | 'code' | 'read' | 'docs' | 'page' | 'admin';
 
 const ROUTES: Record<string, RouteAccess> = {
   'GET /healthz': 'health',
@@ -29,6 +31,12 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /v1/relations/check': 'decision',
   'POST /v1/plan': 'decision',
   'POST /v1/relations/plan': 'decision',
+  'POST /access/v1/evaluation': 'decision',
+  'POST /access/v1/evaluations': 'decision',
+  'POST /access/v1/search/subject': 'decision',
+  'POST /access/v1/search/resource': 'decision',
+  'POST /access/v1/search/action': 'decision',
+  'GET /.well-known/authzen-configuration': 'decision',
   'POST /v1/test': 'code',
   'POST /v1/validate': 'code',
   'GET /v1/policies': 'read',
@@ -39,6 +47,8 @@ const ROUTES: Record<string, RouteAccess> = {
   'GET /v1/relations/schema': 'read',
   'POST /v1/relations/lookup-resources': 'read',
   'POST /v1/relations/lookup-subjects': 'read',
+  'GET /v1/entities': 'read',
+  'GET /v1/entities/:ref': 'read',
   'GET /metrics': 'read',
   'GET /openapi.json': 'docs',
   'GET /ui': 'page',
@@ -51,6 +61,9 @@ const ROUTES: Record<string, RouteAccess> = {
   'PUT /v1/relations/schema': 'admin',
   'POST /v1/relations/write': 'admin',
   'POST /v1/policies/:key/rollback': 'admin',
+  'PUT /v1/entities/:ref': 'admin',
+  'DELETE /v1/entities/:ref': 'admin',
+  'POST /v1/entities': 'admin',
 };
 
 /**
@@ -81,11 +94,15 @@ const READ_PREFIXES: ReadonlyArray<readonly [string, RouteAccess]> = [['/docs', 
 /** Decision routes whose body may carry inline `policies` (caller-supplied code). */
 const INLINE_POLICY_ROUTES = new Set(['/v1/evaluate', '/evaluate', '/v1/check']);
 
+/** Forward-auth answers every method, on its own path and below it (Envoy's path_prefix). */
+const GATEWAY_URLS = new Set(['/v1/forward-auth', '/v1/forward-auth/*']);
+
 const CATCH_ALLS = new Set(['/v1/policies', '/v1/policies/*', '/v1/relations', '/v1/relations/*']);
 
 /** The class of a route, and whether the table names it (else: admin, fail closed). */
 export function routeAccess(method: string, url: string): { access: RouteAccess; listed: boolean } {
   const m = method === 'HEAD' ? 'GET' : method;
+  if (GATEWAY_URLS.has(url)) return { access: 'gateway', listed: true };
   const exact = ROUTES[`${m} ${url}`];
   if (exact) return { access: exact, listed: true };
   if (m === 'GET') {
@@ -149,9 +166,9 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
   const origin = makeOriginCheck(originPolicy(auth.loopbackOnly, auth.allowedHosts));
   const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void => {
     if (access === 'health') return;
-    origin(request);
+    origin(request, access === 'gateway');
     switch (access) {
-      case 'decision': case 'page': return;
+      case 'decision': case 'gateway': case 'page': return;
       case 'code': return tokens.requireCode(request);
       case 'read':
         tokens.requireRead(request);

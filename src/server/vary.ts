@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler, RouteOptions } from 'fastify';
 
 /** Routes (method and URL) whose response bodies depend on Accept-Language. */
-export const LANGUAGE_ROUTES: ReadonlySet<string> = new Set(['POST /v1/evaluate', 'POST /evaluate', 'POST /v1/check']);
+export const LANGUAGE_ROUTES: ReadonlySet<string> = new Set(['POST /v1/evaluate', 'POST /evaluate', 'POST /v1/check', 'POST /access/v1/evaluation', 'POST /access/v1/evaluations']);
 
 /** `current` with `name` added once (case-insensitive); `*` already covers everything. */
 export function addVary(current: string | undefined, name: string): string {

@@ -7,6 +7,9 @@ import type { DecisionService } from '../../engine/decision-service.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
+import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
+import { refuse } from '../../engine/tokens/jwt-subjects.js';
+import { PolicyEngineError } from '../../errors.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
@@ -14,6 +17,32 @@ const errors = { '4xx': errorResponse, '5xx': errorResponse };
 export interface DecisionObservers {
   log?: DecisionLog;
   metrics?: Pick<Metrics, 'countDecision'>;
+  /** JWT subjects (docs/jwt.md): a request carrying a JWT is about the token's subject */
+  tokens?: JwtSubjects;
+}
+
+/**
+ * Before the body is validated: a verified JWT's subject becomes the request's subject.
+ * A body naming another subject is refused (400 SUBJECT_INVALID), never silently
+ * replaced or kept; without a token the body's subject counts, unless JWT_REQUIRED.
+ */
+function subjectFromToken(tokens: JwtSubjects) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = tokens.tokenOf(request.headers);
+    if (token === undefined) {
+      if (tokens.required) throw refuse('missing', 'this server takes the subject from a JWT: send one');
+      return;
+    }
+    const subject = await tokens.verify(token);
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return; // the schema refuses it
+    const b = body as { subject?: unknown };
+    if (b.subject !== undefined) {
+      const sent = typeof b.subject === 'string' ? b.subject : (b.subject as { id?: unknown } | null)?.id;
+      if (sent !== subject.id) throw new PolicyEngineError('SUBJECT_INVALID', `the subject is the token's (${subject.id.slice(0, 200)}); the body names another`);
+    }
+    b.subject = subject;
+  };
 }
 
 const modeOf = (req: EvaluateRequest): DecisionMode => requestMode(req) ?? 'invalid';
@@ -46,10 +75,12 @@ function metaOf(request: FastifyRequest): RequestMeta {
 }
 
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
-  const { log, metrics } = observers;
+  const { log, metrics, tokens } = observers;
   const tags = ['decisions'];
+  const preValidation = tokens ? { preValidation: subjectFromToken(tokens) } : {};
 
   const evaluate = {
+    ...preValidation,
     schema: {
       tags,
       summary: 'Evaluate a subject against a namespace path, one stored policy or inline policies',
@@ -80,9 +111,10 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     return { decisionId, ...response };
   };
   app.post('/v1/evaluate', evaluate, handler);
-  app.post('/evaluate', { schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
+  app.post('/evaluate', { ...preValidation, schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
 
   app.post('/v1/check', {
+    ...preValidation,
     schema: {
       tags,
       summary: 'Check one or several concrete permissions',

@@ -1,0 +1,98 @@
+// Forward-auth for gateways (SPEC §12, docs/gateways.md): nginx auth_request, Caddy
+// forward_auth, Traefik forwardAuth and Envoy's HTTP ext_authz ask "may this request
+// pass?". The subject comes from the request's credentials, the question from the
+// route table, the answer from DecisionService.checkDetailed (the one decision path,
+// same cache as /v1/check). Every outcome but an allow denies: no route, a refused URI,
+// a missing subject; a failure of the decision path propagates (5xx), which every
+// gateway treats as a denial too.
+
+import { readFileSync } from 'node:fs';
+import { PolicyEngineError } from '../errors.js';
+import type { NamespaceLimits } from '../core/namespace.js';
+import type { CheckRequest, CheckResponse, SubjectInput } from '../core/request.js';
+import type { Decision } from '../core/evaluate/types.js';
+import { parseText, DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
+import { compileRouteTable, type RouteTable } from '../core/forward-auth/route-table.js';
+import { matchRoute } from '../core/forward-auth/match.js';
+import type { DecisionService } from './decision-service.js';
+
+/** Who is asking, from the sub-request's headers. */
+export type SubjectResolution =
+  | { ok: true; subject: SubjectInput }
+  /** no credentials at all, or credentials that do not verify: 401 */
+  | { ok: false; code: 'FORWARD_AUTH_UNAUTHENTICATED'; reason: string };
+
+export type SubjectResolver = (headers: Readonly<Record<string, string | string[] | undefined>>) => Promise<SubjectResolution> | SubjectResolution;
+
+export type ForwardAuthOutcome =
+  | { status: 200; subject: string; check: { request: CheckRequest; response: CheckResponse; decision: Decision } }
+  | { status: 401; code: 'FORWARD_AUTH_UNAUTHENTICATED'; reason: string }
+  | { status: 403; code: 'FORWARD_AUTH_DENIED' | 'FORWARD_AUTH_NO_ROUTE' | 'FORWARD_AUTH_URI_REFUSED'; reason: string; subject?: string; check?: { request: CheckRequest; response: CheckResponse; decision: Decision } };
+
+export interface ForwardAuthOptions {
+  decisions: DecisionService;
+  table: RouteTable;
+  subject: SubjectResolver;
+  namespaceLimits?: NamespaceLimits;
+}
+
+/** The original request as the gateway describes it. */
+export interface OriginalRequest {
+  method: string;
+  uri: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+const idOf = (s: SubjectInput): string => (typeof s === 'string' ? s : s.id);
+
+export class ForwardAuthService {
+  constructor(private readonly options: ForwardAuthOptions) {}
+
+  get routeCount(): number {
+    return this.options.table.routes.length;
+  }
+
+  async decide(original: OriginalRequest): Promise<ForwardAuthOutcome> {
+    const who = await this.options.subject(original.headers);
+    if (!who.ok) return { status: 401, code: who.code, reason: who.reason };
+    const subject = idOf(who.subject);
+    const m = matchRoute(this.options.table, original.method, original.uri, this.options.namespaceLimits);
+    if (m.kind === 'no-route') return { status: 403, code: 'FORWARD_AUTH_NO_ROUTE', reason: m.reason, subject };
+    if (m.kind === 'refused') return { status: 403, code: 'FORWARD_AUTH_URI_REFUSED', reason: m.reason, subject };
+    const request: CheckRequest = { subject: who.subject, namespace: m.namespace, permission: m.permission, ...(m.resource ? { resource: m.resource } : {}) };
+    const { response, decision } = this.options.decisions.checkDetailed(request);
+    const check = { request, response, decision };
+    if (response.allowed === true) return { status: 200, subject, check };
+    return { status: 403, code: 'FORWARD_AUTH_DENIED', reason: response.reason?.text ?? `${m.permission} is not allowed in ${m.namespace}`, subject, check };
+  }
+}
+
+/** A route table file (YAML or JSON, `kind: routes`), compiled; a bad file stops the start with every problem. */
+export function loadRouteTable(file: string): RouteTable {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new PolicyEngineError('ROUTES_INVALID', `FORWARD_AUTH_ROUTES=${file}: ${(err as Error).message}`);
+  }
+  const parsed = parseText(text, /\.json$/i.test(file) ? 'json' : 'yaml', DEFAULT_PARSE_LIMITS);
+  if (!parsed.ok) throw new PolicyEngineError('ROUTES_INVALID', `FORWARD_AUTH_ROUTES=${file}: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, parsed.errors);
+  const compiled = compileRouteTable(parsed.documents[0]!.value);
+  if (!compiled.ok) throw new PolicyEngineError('ROUTES_INVALID', `FORWARD_AUTH_ROUTES=${file}: ${compiled.errors.join('; ')}`, compiled.errors);
+  return compiled.table;
+}
+
+/** The subject from a header the gateway sets after authenticating the caller itself (FORWARD_AUTH_SUBJECT_HEADER). */
+export function headerSubject(header: string): SubjectResolver {
+  const name = header.toLowerCase();
+  return (headers) => {
+    const v = headers[name];
+    const value = Array.isArray(v) ? undefined : v?.trim();
+    if (!value) return { ok: false, code: 'FORWARD_AUTH_UNAUTHENTICATED', reason: `no subject (the ${header} header is missing or repeated)` };
+    if (value.length > 512) return { ok: false, code: 'FORWARD_AUTH_UNAUTHENTICATED', reason: `the ${header} header is longer than 512 characters` };
+    return { ok: true, subject: value };
+  };
+}
+
+/** No way to tell who is asking is configured: every request is unauthenticated (fail closed). */
+export const noSubject: SubjectResolver = () => ({ ok: false, code: 'FORWARD_AUTH_UNAUTHENTICATED', reason: 'no subject source is configured (FORWARD_AUTH_SUBJECT_HEADER, or JWT verification)' });

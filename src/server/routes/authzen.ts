@@ -1,0 +1,108 @@
+// AuthZEN Authorization API 1.0 (SPEC §12) on the same port: /access/v1/evaluation,
+// /access/v1/evaluations, the searches, and the PDP metadata at
+// /.well-known/authzen-configuration. Transport only: the AuthZEN service maps and
+// decides. Errors keep our error body with the standard's statuses (400 for a bad or
+// incomplete request); X-Request-ID is echoed on every answer, errors included.
+
+import { randomUUID } from 'node:crypto';
+import { DECISION_ID_HEADER } from './decisions.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthzenService, AuthzenObserved } from '../../engine/authzen-service.js';
+import type { AuthzenEvaluation, AuthzenEvaluations } from '../../core/authzen/mapping.js';
+import type { RequestMeta } from '../../core/request.js';
+import type { DecisionObservers } from './decisions.js';
+import { errorResponse } from '../schemas/evaluate.js';
+import { configurationResponse, decisionResponse, evaluationBody, evaluationsBody, evaluationsResponse } from '../schemas/authzen.js';
+
+const errors = { '4xx': errorResponse, '5xx': errorResponse };
+const tags = ['authzen'];
+
+export const AUTHZEN_PATHS = {
+  evaluation: '/access/v1/evaluation',
+  evaluations: '/access/v1/evaluations',
+  searchSubject: '/access/v1/search/subject',
+  searchResource: '/access/v1/search/resource',
+  searchAction: '/access/v1/search/action',
+  configuration: '/.well-known/authzen-configuration',
+} as const;
+
+export interface AuthzenRouteOptions {
+  service: AuthzenService;
+  observers?: DecisionObservers;
+  /** the policy_decision_point identifier (AUTHZEN_PDP_URL); absent: the scheme and Host the request came with */
+  pdpUrl?: string;
+}
+
+/** The standard: a PDP answering a request that carries X-Request-ID includes the same one. */
+function echoRequestId(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, payload: unknown) => void): void {
+  const id = request.headers['x-request-id'];
+  if (typeof id === 'string') reply.header('x-request-id', id);
+  done(null, payload);
+}
+
+function metaOf(request: FastifyRequest): RequestMeta {
+  const acceptLanguage = request.headers['accept-language'];
+  return typeof acceptLanguage === 'string' ? { acceptLanguage } : {};
+}
+
+export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions): void {
+  const { service, observers = {} } = options;
+  const { log, metrics } = observers;
+
+  /** Each evaluation is counted and (sampled) logged like a check, under endpoint `authzen`. */
+  const observerFor = (request: FastifyRequest, reply: FastifyReply) => {
+    // One id per evaluation (a batch has several: the header names the request's first).
+    let first = true;
+    const logged = log !== undefined && log.sampled();
+    const start = logged ? performance.now() : 0;
+    return (o: AuthzenObserved) => {
+      const decisionId = randomUUID();
+      if (first) reply.header(DECISION_ID_HEADER, decisionId);
+      first = false;
+      const outcome = o.error !== undefined ? 'error' : o.response?.allowed ? 'allowed' : 'denied';
+      metrics?.countDecision('authzen', 'namespace', outcome, o.decision?.conditionErrors !== undefined);
+      if (logged) {
+        log.write({
+          endpoint: 'authzen', requestId: request.id, decisionId, request: o.request, decision: o.decision, response: o.response, error: o.error,
+          latencyUs: Math.round((performance.now() - start) * 1000),
+        });
+      }
+    };
+  };
+
+  app.register(async (scope) => {
+    scope.addHook('onSend', echoRequestId);
+
+    scope.post(AUTHZEN_PATHS.evaluation, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Access Evaluation: may this subject perform this action on this resource?',
+        description: 'Subject `{type, id, properties}` → subject `type:id` (`properties.roles` / `groups` → roles / groups, other properties → attributes); `action.name` → the permission; namespace path from `context.namespace`, else `resource.properties.namespace`, else AUTHZEN_NAMESPACE. Decided exactly as POST /v1/check (same cache).',
+        body: evaluationBody,
+        response: { 200: decisionResponse, ...errors },
+      },
+    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply)));
+
+    scope.post(AUTHZEN_PATHS.evaluations, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Access Evaluations: several evaluations in one request',
+        description: 'Top-level `subject`, `action`, `resource`, `context` are defaults each item may override; `options.evaluations_semantic`: `execute_all` (default), `deny_on_first_deny`, `permit_on_first_permit`. An item the decision path refuses is `decision: false` with `context.error`.',
+        body: evaluationsBody,
+        response: { 200: evaluationsResponse, ...errors },
+      },
+    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply)));
+
+    scope.get(AUTHZEN_PATHS.configuration, {
+      schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },
+    }, async (request, reply) => {
+      const base = (options.pdpUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
+      reply.header('cache-control', 'max-age=300');
+      return {
+        policy_decision_point: base,
+        access_evaluation_endpoint: base + AUTHZEN_PATHS.evaluation,
+        access_evaluations_endpoint: base + AUTHZEN_PATHS.evaluations,
+      };
+    });
+  });
+}

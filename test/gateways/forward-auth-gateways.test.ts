@@ -1,0 +1,71 @@
+// Forward-auth through real gateways: nginx (auth_request) and Caddy (forward_auth),
+// each on a free loopback port in front of a tiny upstream, the service listening on
+// another. Allowed → the upstream is reached with the subject; denied → 403 from the
+// gateway with our reason; no subject → 401; traversal → 403; the service down → the
+// gateway fails closed (the upstream is never reached).
+
+import t, { type Test } from 'tap';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { putYaml, testApp } from '../helpers/app.js';
+import { GATEWAY_POLICY, ROUTES_YAML, startCaddy, startNginx, startUpstream } from '../helpers/gateways.js';
+
+const SUBJECT_HEADER = 'X-Auth-Request-User';
+
+async function service(t: Test) {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-gw-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'routes.yaml'), ROUTES_YAML);
+  const { app } = await testApp(t, { env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), FORWARD_AUTH_SUBJECT_HEADER: SUBJECT_HEADER } });
+  await putYaml(t, app, 'global-gateway', GATEWAY_POLICY);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, port: (app.server.address() as AddressInfo).port };
+}
+
+type Start = (t: Test, policyPort: number, upstreamPort: number) => Promise<{ port: number }>;
+
+for (const [name, start, downStatus] of [['nginx', startNginx, 500], ['caddy', startCaddy, 502]] as Array<[string, Start, number]>) {
+  t.test(`${name} in front of the service`, async (t) => {
+    const upstream = await startUpstream(t);
+    const pe = await service(t);
+    const gw = await start(t, pe.port, upstream.port);
+    const get = async (path: string, headers: Record<string, string> = {}, method = 'GET') => {
+      const r = await fetch(`http://127.0.0.1:${gw.port}${path}`, { method, headers, redirect: 'manual' });
+      return { status: r.status, reason: r.headers.get('x-auth-reason'), body: await r.text() };
+    };
+    const as = (subject: string) => ({ [SUBJECT_HEADER]: subject });
+
+    const before = upstream.seen.length;
+    const ok = await get('/orgs/acme/documents/d1?download=1', as('user:alice'));
+    t.equal(ok.status, 200, 'allowed');
+    t.equal(ok.body, 'upstream GET /orgs/acme/documents/d1?download=1', 'the upstream answered');
+    t.equal(upstream.seen.length, before + 1);
+    t.equal(upstream.seen.at(-1)!.headers['x-auth-subject'], 'user:alice', 'the upstream learns the subject from X-Auth-Subject');
+
+    const denied = await get('/orgs/acme/documents/d1', as('user:alice'), 'PUT');
+    t.equal(denied.status, 403, 'denied by a rule');
+    t.equal(denied.reason, 'Documents are read-only here', 'the gateway passes our reason on');
+    const notGranted = await get('/orgs/acme/documents/d1', as('user:bob'));
+    t.equal(notGranted.status, 403);
+    t.match(notGranted.reason, /document:read is not allowed/);
+    const noRoute = await get('/admin', as('user:alice'));
+    t.equal(noRoute.status, 403, 'no route: denied');
+    t.match(noRoute.reason, /no route matches/);
+    const anonymous = await get('/orgs/acme/documents/d1');
+    t.equal(anonymous.status, 401, 'no subject: 401');
+    const traversal = await get('/orgs/acme/documents/%2e%2e', as('user:alice'));
+    t.equal(traversal.status, 403, 'an encoded dot segment is refused');
+    const encodedSlash = await get('/orgs/acme%2fother/documents/d1', as('user:alice'));
+    t.equal(encodedSlash.status, 403, 'an encoded slash is refused');
+    const injected = await get('/orgs/acme/documents/d1', { ...as('user:bob'), 'X-Original-URI': '/orgs/acme/documents/d1', 'X-Forwarded-Uri': '/orgs/acme/documents/d1' });
+    t.equal(injected.status, 403, 'headers a client sends cannot make bob a reader');
+    t.equal(upstream.seen.length, before + 1, 'no denied request reached the upstream');
+
+    await pe.app.close();
+    const down = await get('/orgs/acme/documents/d1', as('user:alice'));
+    t.equal(down.status, downStatus, `the service down: ${name} answers ${downStatus}`);
+    t.equal(upstream.seen.length, before + 1, 'fails closed: the upstream is not reached');
+  });
+}
