@@ -44,14 +44,14 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
-  /** history, change feed, rollback; absent with STORE=none */
-  history?: HistoryService;
-  /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
-  shippers: DecisionShipper[];
   /** the directory (SPEC §12): in every store, in memory with STORE=none */
   entities: EntityService;
   /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
   tokens?: JwtSubjects;
+  /** history, change feed, rollback; absent with STORE=none */
+  history?: HistoryService;
+  /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
+  shippers: DecisionShipper[];
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */

@@ -64,13 +64,6 @@ export interface Config {
   samplesPerSecond: number;
   samplesShared: boolean;
   previewTimeoutMs: number;
-  /** decision-log shipping (observability/decision-shipping.ts) */
-  decisionShipNatsUrl?: string;
-  decisionShipNatsSubject: string;
-  decisionShipHttpUrl?: string;
-  decisionShipBatch: number;
-  decisionShipFlushMs: number;
-  decisionShipBuffer: number;
   authzenNamespace: string;
   authzenPdpUrl?: string;
   forwardAuthRoutes?: string;
@@ -90,6 +83,13 @@ export interface Config {
   jwtJwksCooldownMs: number;
   jwtJwksMaxAgeMs: number;
   jwtJwksTimeoutMs: number;
+  /** decision-log shipping (observability/decision-shipping.ts) */
+  decisionShipNatsUrl?: string;
+  decisionShipNatsSubject: string;
+  decisionShipHttpUrl?: string;
+  decisionShipBatch: number;
+  decisionShipFlushMs: number;
+  decisionShipBuffer: number;
 }
 
 export class ConfigError extends Error {

@@ -30,12 +30,12 @@ import { previewRoutes } from './routes/preview.js';
 import { planRoutes } from './routes/plan.js';
 import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
-import type { HistoryService } from '../engine/history-service.js';
-import { historyRoutes } from './routes/history.js';
 import type { AuthzenService } from '../engine/authzen-service.js';
 import { authzenRoutes } from './routes/authzen.js';
 import type { ForwardAuthService } from '../engine/forward-auth-service.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
+import type { HistoryService } from '../engine/history-service.js';
+import { historyRoutes } from './routes/history.js';
 
 export interface AppDeps {
   decisions: DecisionService;

@@ -60,10 +60,10 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /v1/preview': 'admin',
   'PUT /v1/relations/schema': 'admin',
   'POST /v1/relations/write': 'admin',
-  'POST /v1/policies/:key/rollback': 'admin',
   'PUT /v1/entities/:ref': 'admin',
   'DELETE /v1/entities/:ref': 'admin',
   'POST /v1/entities': 'admin',
+  'POST /v1/policies/:key/rollback': 'admin',
 };
 
 /**
