@@ -218,7 +218,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
   const history = store && manager && policies
-    ? new HistoryService({ store, manager, policies, ...(relations ? { relations: relations.service.manager.store } : {}) })
+    ? new HistoryService({ store, manager, policies, entities: entities.manager.store, ...(relations ? { relations: relations.service.manager.store } : {}) })
     : undefined;
   const shippers = config.decisionLog ? createDecisionShippers(config, logger) : [];
   metrics.watchShipping(shippers);

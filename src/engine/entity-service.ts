@@ -93,7 +93,7 @@ export class EntityService {
    * A JSON array or a YAML stream of `{ ref, roles?, groups?, attributes? }`: every one
    * validated (all problems listed) before any is written, then one atomic write.
    */
-  async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; refs: string[]; revision: string }> {
+  async import(text: string, format: DocumentFormat, actor?: string): Promise<{ created: number; replaced: number; refs: string[]; revision: string }> {
     const items = this.parseImport(text, format);
     const errors: Array<{ index: number; ref?: string; message: string }> = [];
     const writes: EntityWrite[] = [];
@@ -115,7 +115,7 @@ export class EntityService {
     if (errors.length > 0) {
       throw new PolicyEngineError('ENTITY_INVALID', `${errors.length} problem(s); nothing was written: ${errors.slice(0, 5).map((e) => `#${e.index}${e.ref ? ` ${e.ref}` : ''}: ${e.message}`).join('; ')}`.slice(0, 1000), errors.slice(0, 100));
     }
-    const r = await storeCall(STORE, () => this.store.import(writes));
+    const r = await storeCall(STORE, () => this.store.import(writes, actor === undefined ? undefined : { actor }));
     await this.caughtUp();
     return { created: r.created, replaced: r.replaced, refs: writes.map((w) => w.ref), revision: r.revision };
   }

@@ -11,6 +11,8 @@ import { PolicyEngineError } from '../errors.js';
 import { MAX_HISTORY_PAGE, hasPolicyHistory, hasRelationsHistory, type ChangeEntry, type PolicyChange, type PolicyHistory, type RelationsHistory } from '../store/history.js';
 import type { PolicyStore, PutResult } from '../store/store.js';
 import type { RelationStore } from '../store/relation-store.js';
+import type { EntityStore } from '../store/entity-store.js';
+import { UNKNOWN_ACTOR, type EntitiesChange } from '../store/history.js';
 import type { PolicyManager } from './policy-manager.js';
 import type { PolicyService } from './policy-service.js';
 import { assertKey } from './policy-service.js';
@@ -26,24 +28,27 @@ export interface HistoryServiceOptions {
   manager: PolicyManager;
   policies: PolicyService;
   relations?: RelationStore;
+  /** the entity directory (its change log is its history) */
+  entities?: EntityStore;
   /** how often a waiting feed request looks again (the stores have no push for other replicas) */
   pollMs?: number;
 }
 
 export type VersionWithDiff = PolicyChange & { diff: string | null; diffTruncated?: boolean };
 
-/** A feed cursor: the policy store's revision and the relationship store's, `P.R`. */
+/** A feed cursor: the revisions of the policy, relationship and entity stores, `P.R.E`. */
 export interface FeedCursor {
   policies: number;
   relations: number;
+  entities: number;
 }
 
 export function parseCursor(text: string): FeedCursor | undefined {
-  const m = /^(\d{1,15})(?:\.(\d{1,15}))?$/.exec(text);
-  return m ? { policies: Number(m[1]), relations: Number(m[2] ?? '0') } : undefined;
+  const m = /^(\d{1,15})(?:\.(\d{1,15}))?(?:\.(\d{1,15}))?$/.exec(text);
+  return m ? { policies: Number(m[1]), relations: Number(m[2] ?? '0'), entities: Number(m[3] ?? '0') } : undefined;
 }
 
-export const formatCursor = (c: FeedCursor): string => `${c.policies}.${c.relations}`;
+export const formatCursor = (c: FeedCursor): string => `${c.policies}.${c.relations}.${c.entities}`;
 
 function diffOf(e: PolicyChange): { diff: string | null; diffTruncated?: boolean } {
   const before = e.before?.text ?? '';
@@ -81,7 +86,8 @@ export class HistoryService {
   /** The cursor of "now": the newest revisions this replica has applied. */
   async now(): Promise<FeedCursor> {
     const relations = this.options.relations ? Number(await storeCall('the relationship store', () => this.options.relations!.revision())) : 0;
-    return { policies: Number(this.options.manager.revision || '0'), relations };
+    const entities = this.options.entities ? Number(await storeCall('the entity directory', () => this.options.entities!.revision())) : 0;
+    return { policies: Number(this.options.manager.revision || '0'), relations, entities };
   }
 
   /**
@@ -101,16 +107,28 @@ export class HistoryService {
   private async readOnce(since: FeedCursor, limit: number, access: Access): Promise<{ changes: ChangeEntry[]; cursor: FeedCursor; moved: boolean }> {
     const p = await storeCall('the policy store', () => this.policyHistory().historySince(since.policies, limit));
     const rel = this.relationHistory ? await storeCall('the relationship store', () => this.relationHistory!.relationHistorySince(since.relations, limit)) : { entries: [], last: since.relations };
-    if (p === 'reset' || rel === 'reset') {
+    const ent = await this.entitiesSince(since.entities, limit);
+    if (p === 'reset' || rel === 'reset' || ent === 'reset') {
       throw new PolicyEngineError('HISTORY_PRUNED', 'changes after this cursor are past the history retention; read the current state, then follow since=now', [{ since: formatCursor(since) }]);
     }
-    const cursor = { policies: p.last, relations: rel.last };
+    const cursor = { policies: p.last, relations: rel.last, entities: ent.last };
     const visible: ChangeEntry[] = [
       ...p.entries.filter((e) => access.reaches('read', e.namespace)),
       ...(access.can('relations') || access.unrestricted ? rel.entries : []),
+      ...(access.can('entities') || access.unrestricted ? ent.entries : []),
     ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-    const moved = cursor.policies !== since.policies || cursor.relations !== since.relations;
+    const moved = cursor.policies !== since.policies || cursor.relations !== since.relations || cursor.entities !== since.entities;
     return { changes: visible, cursor, moved };
+  }
+
+  /** The directory's changes after `from` (its change log, which keeps the newest few thousand). */
+  private async entitiesSince(from: number, limit: number): Promise<{ entries: EntitiesChange[]; last: number } | 'reset'> {
+    if (!this.options.entities) return { entries: [], last: from };
+    const r = await storeCall('the entity directory', () => this.options.entities!.changesSince(String(from)));
+    if (r === 'reset') return r;
+    const changes = r.changes.slice(0, limit);
+    const entries = changes.map((c): EntitiesChange => ({ kind: 'entities', revision: c.revision, at: c.at, actor: c.actor ?? UNKNOWN_ACTOR, puts: c.puts, deletes: c.deletes }));
+    return { entries, last: changes.length > 0 ? Number(changes[changes.length - 1]!.revision) : from };
   }
 
   /**

@@ -48,12 +48,13 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'decisions', description: 'evaluate and check' },
         { name: 'policies', description: 'the policy REST API (JSON or YAML)' },
+        { name: 'history', description: 'recorded changes: versions with diffs, the change feed, rollback (docs/audit.md)' },
         { name: 'directory', description: 'stored roles, groups and attributes of subjects and resources, merged into every decision (docs/directory.md)' },
         { name: 'operations', description: 'health, readiness, metrics' },
         { name: 'playground', description: 'the policy playground page at /ui (docs/playground.md)' },
       ],
       components: {
-        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the server sets one' } },
+        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the server sets one, or a named credential of ADMIN_TOKENS_FILE within its verbs and namespaces' } },
       },
     },
     transformObject: (documentObject) => {

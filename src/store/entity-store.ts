@@ -19,6 +19,8 @@ export interface EntityChange {
   at: string;
   puts: EntityWrite[];
   deletes: string[];
+  /** who wrote it (the history, docs/audit.md); absent on changes from before it was recorded */
+  actor?: string;
 }
 
 export interface EntitySnapshot {
@@ -45,6 +47,8 @@ export interface EntityPreconditions {
   ifMatch?: string;
   /** only write when the ref does not exist (If-None-Match: *) */
   ifNoneMatch?: boolean;
+  /** who writes, recorded with the change */
+  actor?: string;
 }
 
 export interface EntityStore {
@@ -58,7 +62,7 @@ export interface EntityStore {
   /** false when there was nothing to delete (and no precondition failed) */
   delete(ref: string, options?: EntityPreconditions): Promise<{ revision: string } | false>;
   /** every one written in one revision, or none (refs distinct, validated by the caller) */
-  import(entities: EntityWrite[]): Promise<{ revision: string; created: number; replaced: number }>;
+  import(entities: EntityWrite[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }>;
   revision(): Promise<string>;
   loadAll(): Promise<EntitySnapshot>;
   /** committed changes after `revision`, in order; 'reset' when the store cannot tell (reload) */

@@ -51,7 +51,18 @@ export interface RelationsChange {
   schema?: { before: VersionText | null; after: VersionText };
 }
 
-export type ChangeEntry = PolicyChange | RelationsChange;
+/** One recorded write of the entity directory (a put, a delete, or an import of several). */
+export interface EntitiesChange {
+  kind: 'entities';
+  revision: string;
+  at: string;
+  actor: string;
+  /** the entities written, as written (the version replaced is not recorded) */
+  puts: Array<{ ref: string; entity: unknown }>;
+  deletes: string[];
+}
+
+export type ChangeEntry = PolicyChange | RelationsChange | EntitiesChange;
 
 export interface HistoryPage<T> {
   entries: T[];

@@ -4,7 +4,7 @@
 // scoped lists, history and feed filtering, and revocation by editing the file.
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -153,7 +153,9 @@ t.test('credentials × routes × namespaces', async (t) => {
   t.same([...actors].sort(), ['admin', 'relations-bot', 'team-57af', 'wild-57af'], 'each write names its credential');
 
   // Revocation: remove the team from the file; every request with its token is refused once the file is re-read.
-  await writeFile(file, credentialsFile(['team-57af']));
+  // Replaced atomically, as a Secret volume or a deploy tool does (a torn read would revoke everyone until the next reload).
+  await writeFile(`${file}.tmp`, credentialsFile(['team-57af']));
+  await rename(`${file}.tmp`, file);
   let status = 0;
   for (let i = 0; i < 100 && status !== 401; i++) {
     await new Promise((r) => setTimeout(r, 50));

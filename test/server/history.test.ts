@@ -104,9 +104,13 @@ t.test('the change feed: resumable by its cursor, long-polls, and carries relati
   t.equal(w.statusCode, 200, w.body);
   const after = await app.inject({ method: 'GET', url: `/v1/changes?since=${woke.json().next}`, headers: auth });
   t.same(after.json().changes.map((c: { writes?: string[] }) => c.writes), [['document:d1#owner@user:alice']]);
+  const e = await app.inject({ method: 'PUT', url: '/v1/entities/user:alice', headers: auth, payload: { roles: ['editor'] } });
+  t.equal(e.statusCode, 201, e.body);
+  const ent = await app.inject({ method: 'GET', url: `/v1/changes?since=${after.json().next}`, headers: auth });
+  t.match(ent.json().changes, [{ kind: 'entities', actor: 'admin', puts: [{ ref: 'user:alice', entity: { roles: ['editor'] } }] }], 'entity directory writes are in the feed with their actor');
   const now = await app.inject({ method: 'GET', url: '/v1/changes?since=now', headers: auth });
   t.same(now.json().changes, []);
-  t.equal(now.json().next, after.json().next, '`now` is where the feed stands');
+  t.equal(now.json().next, ent.json().next, '`now` is where the feed stands');
   const bad = await app.inject({ method: 'GET', url: '/v1/changes?since=x.y', headers: auth });
   t.equal(bad.statusCode, 400);
 });

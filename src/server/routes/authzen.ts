@@ -5,6 +5,7 @@
 // incomplete request); X-Request-ID is echoed on every answer, errors included.
 
 import { randomUUID } from 'node:crypto';
+import { DECISION_ID_HEADER } from './decisions.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzenService, AuthzenObserved } from '../../engine/authzen-service.js';
 import type { AuthzenEvaluation, AuthzenEvaluations } from '../../core/authzen/mapping.js';
@@ -49,15 +50,20 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
   const { log, metrics } = observers;
 
   /** Each evaluation is counted and (sampled) logged like a check, under endpoint `authzen`. */
-  const observerFor = (request: FastifyRequest) => {
+  const observerFor = (request: FastifyRequest, reply: FastifyReply) => {
+    // One id per evaluation (a batch has several: the header names the request's first).
+    let first = true;
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     return (o: AuthzenObserved) => {
+      const decisionId = randomUUID();
+      if (first) reply.header(DECISION_ID_HEADER, decisionId);
+      first = false;
       const outcome = o.error !== undefined ? 'error' : o.response?.allowed ? 'allowed' : 'denied';
       metrics?.countDecision('authzen', 'namespace', outcome, o.decision?.conditionErrors !== undefined);
       if (logged) {
         log.write({
-          endpoint: 'authzen', requestId: request.id, decisionId: randomUUID(), request: o.request, decision: o.decision, response: o.response, error: o.error,
+          endpoint: 'authzen', requestId: request.id, decisionId, request: o.request, decision: o.decision, response: o.response, error: o.error,
           latencyUs: Math.round((performance.now() - start) * 1000),
         });
       }
@@ -75,7 +81,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationBody,
         response: { 200: decisionResponse, ...errors },
       },
-    }, async (request) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request)));
+    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply)));
 
     scope.post(AUTHZEN_PATHS.evaluations, {
       schema: {
@@ -85,7 +91,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationsBody,
         response: { 200: evaluationsResponse, ...errors },
       },
-    }, async (request) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request)));
+    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply)));
 
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },

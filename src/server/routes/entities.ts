@@ -2,6 +2,7 @@
 // (type filter, cursor), POST /v1/entities (bulk import: a JSON array or a YAML stream,
 // all validated before any is written). ETag / If-Match / If-None-Match as for policies.
 
+import { accessOf } from '../admin-auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EntityService } from '../../engine/entity-service.js';
 import type { EntityPreconditions } from '../../store/entity-store.js';
@@ -60,7 +61,7 @@ export function entityRoutes(app: FastifyInstance, service: EntityService, guard
       const { text, format } = bodyFormat(request);
       const parsed = parseText(text, format, parseLimits);
       if (!parsed.ok) throw new PolicyEngineError('BODY_MALFORMED', parsed.errors.map((e) => e.message).join('; ').slice(0, 500));
-      const r = await service.put(ref, parsed.documents[0]?.value, preconditionsOf(request));
+      const r = await service.put(ref, parsed.documents[0]?.value, { ...preconditionsOf(request), actor: accessOf(request).actor });
       reply.code(r.created ? 201 : 200).header('etag', r.entity.etag);
       if (r.created) reply.header('location', `/v1/entities/${encodeURIComponent(ref)}`);
       return r.entity;
@@ -109,7 +110,7 @@ export function entityRoutes(app: FastifyInstance, service: EntityService, guard
       },
     }, async (request, reply) => {
       const { ref } = request.params as { ref: string };
-      await service.delete(ref, preconditionsOf(request));
+      await service.delete(ref, { ...preconditionsOf(request), actor: accessOf(request).actor });
       return reply.code(204).send();
     });
 
@@ -126,7 +127,7 @@ export function entityRoutes(app: FastifyInstance, service: EntityService, guard
       },
     }, async (request) => {
       const { text, format } = bodyFormat(request);
-      return service.import(text, format);
+      return service.import(text, format, accessOf(request).actor);
     });
   });
 }

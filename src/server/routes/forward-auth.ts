@@ -68,11 +68,11 @@ export function forwardAuthRoutes(app: FastifyInstance, service: ForwardAuthServ
     const original = originalOf(request);
     if ('missing' in original) throw new PolicyEngineError('REQUEST_INVALID', original.missing);
     if ('refused' in original) return send(reply, { status: 403, code: 'FORWARD_AUTH_URI_REFUSED', reason: original.refused });
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     const outcome = await service.decide({ ...original, headers: request.headers });
-    const decisionId = randomUUID();
-    reply.header(DECISION_ID_HEADER, decisionId);
     const check = 'check' in outcome ? outcome.check : undefined;
     metrics?.countDecision('forward-auth', 'namespace', outcome.status === 200 ? 'allowed' : 'denied', check?.decision.conditionErrors !== undefined);
     if (logged && check) {

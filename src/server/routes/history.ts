@@ -25,6 +25,7 @@ const changeEntry = {
     ...policyChange,
     writes: { type: 'array', items: { type: 'string' } },
     deletes: { type: 'array', items: { type: 'string' } },
+    puts: { type: 'array', items: { type: 'object', properties: { ref: { type: 'string' }, entity: { type: 'object', additionalProperties: true } } } },
     schema: { type: 'object', properties: { before: version, after: version } },
   },
 } as const;
@@ -61,8 +62,8 @@ export function historyRoutes(app: FastifyInstance, service: HistoryService, gua
 
   app.get('/v1/changes', {
     schema: {
-      tags, summary: 'The watch feed: every recorded change after a cursor (policies, catalogues and relationships)',
-      description: '`since` is the `next` of the previous answer (`P.R`: policy and relationship revisions), `now` for changes from this moment; absent, from the first change (410 once the retention pruned it: start with `now`). `wait` (seconds, ≤ 30) long-polls until something changes. 410 HISTORY_PRUNED when the cursor is older than the retention.',
+      tags, summary: 'The watch feed: every recorded change after a cursor (policies, catalogues, relationships, entities)',
+      description: '`since` is the `next` of the previous answer (`P.R.E`: policy, relationship and entity revisions), `now` for changes from this moment; absent, from the first change (410 once the retention pruned it: start with `now`). `wait` (seconds, ≤ 30) long-polls until something changes. 410 HISTORY_PRUNED when the cursor is older than the retention.',
       querystring: {
         type: 'object', additionalProperties: false,
         properties: {
@@ -75,8 +76,8 @@ export function historyRoutes(app: FastifyInstance, service: HistoryService, gua
     },
   }, async (request) => {
     const q = request.query as { since?: string; limit?: string; wait?: string };
-    const since = q.since === undefined ? { policies: 0, relations: 0 } : q.since === 'now' ? await service.now() : parseCursor(q.since);
-    if (since === undefined) throw new PolicyEngineError('REQUEST_INVALID', 'since must be a cursor from a previous answer (P or P.R), or now');
+    const since = q.since === undefined ? { policies: 0, relations: 0, entities: 0 } : q.since === 'now' ? await service.now() : parseCursor(q.since);
+    if (since === undefined) throw new PolicyEngineError('REQUEST_INVALID', 'since must be a cursor from a previous answer (P, P.R or P.R.E), or now');
     const waitMs = q.wait === undefined ? 0 : Math.min(MAX_WAIT_MS, Number(q.wait) * 1000);
     const r = await service.changes(since, q.limit === undefined ? 100 : Number(q.limit), waitMs, accessOf(request), () => request.raw.destroyed);
     return r;

@@ -42,8 +42,8 @@ export class MemoryEntityStore implements EntityStore {
     this.log = [];
   }
 
-  private commit(puts: EntityWrite[], deletes: string[]): EntityChange {
-    const change: EntityChange = { revision: String(this.seq + 1), at: new Date().toISOString(), puts, deletes };
+  private commit(puts: EntityWrite[], deletes: string[], actor: string | undefined): EntityChange {
+    const change: EntityChange = { revision: String(this.seq + 1), at: new Date().toISOString(), puts, deletes, ...(actor !== undefined ? { actor } : {}) };
     this.persist(change);
     this.apply(change);
     return change;
@@ -63,7 +63,7 @@ export class MemoryEntityStore implements EntityStore {
     this.assertOpen();
     const current = this.entities.get(ref);
     checkEntityPreconditions(ref, current, options);
-    this.commit([{ ref, entity }], []);
+    this.commit([{ ref, entity }], [], options?.actor);
     return { entity: this.entities.get(ref)!, created: current === undefined };
   }
 
@@ -72,13 +72,13 @@ export class MemoryEntityStore implements EntityStore {
     const current = this.entities.get(ref);
     checkEntityPreconditions(ref, current, options);
     if (!current) return false;
-    return { revision: this.commit([], [ref]).revision };
+    return { revision: this.commit([], [ref], options?.actor).revision };
   }
 
-  async import(entities: EntityWrite[]): Promise<{ revision: string; created: number; replaced: number }> {
+  async import(entities: EntityWrite[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }> {
     this.assertOpen();
     const replaced = entities.filter((e) => this.entities.has(e.ref)).length;
-    const change = this.commit([...entities], []);
+    const change = this.commit([...entities], [], options?.actor);
     return { revision: change.revision, created: entities.length - replaced, replaced };
   }
 

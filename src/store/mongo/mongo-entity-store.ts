@@ -40,6 +40,8 @@ interface PutDoc {
   attributes: string;
 }
 
+const actorOf = (o: { actor?: string } | undefined): { actor?: string } => (o?.actor !== undefined ? { actor: o.actor } : {});
+
 interface ChangeDoc {
   _id: number;
   puts: PutDoc[];
@@ -48,6 +50,8 @@ interface ChangeDoc {
   refs: string[];
   applied: boolean;
   at: Date;
+  /** who wrote it (the history, docs/audit.md) */
+  actor?: string;
 }
 
 interface EntityDoc {
@@ -80,7 +84,7 @@ function entityDataOf(d: { roles: string[]; groups: string[]; attributes: string
 }
 
 function changeOfDoc(c: ChangeDoc): EntityChange {
-  return { revision: String(c._id), at: c.at.toISOString(), puts: c.puts.map((p) => ({ ref: p.ref, entity: entityDataOf(p) })), deletes: c.deletes };
+  return { revision: String(c._id), at: c.at.toISOString(), puts: c.puts.map((p) => ({ ref: p.ref, entity: entityDataOf(p) })), deletes: c.deletes, ...(c.actor !== undefined ? { actor: c.actor } : {}) };
 }
 
 function storedOfDoc(d: EntityDoc): StoredEntity {
@@ -127,7 +131,7 @@ export class MongoEntityStore implements EntityStore {
   async put(ref: string, entity: EntityData, options?: EntityPreconditions): Promise<{ entity: StoredEntity; created: boolean }> {
     const r = await this.write([ref], (m, current) => {
       checkEntityPreconditions(ref, current.get(ref), options);
-      return { _id: m + 1, puts: [putDocOf({ ref, entity })], deletes: [], refs: [ref], applied: false, at: new Date() };
+      return { _id: m + 1, puts: [putDocOf({ ref, entity })], deletes: [], refs: [ref], applied: false, at: new Date(), ...actorOf(options) };
     });
     return { entity: storedOf(ref, entity, String(r.change._id), r.change.at.toISOString()), created: !r.before.has(ref) };
   }
@@ -136,14 +140,14 @@ export class MongoEntityStore implements EntityStore {
     const r = await this.write([ref], (m, current) => {
       checkEntityPreconditions(ref, current.get(ref), options);
       if (!current.has(ref)) return undefined;
-      return { _id: m + 1, puts: [], deletes: [ref], refs: [ref], applied: false, at: new Date() };
+      return { _id: m + 1, puts: [], deletes: [ref], refs: [ref], applied: false, at: new Date(), ...actorOf(options) };
     });
     return r.change._id === 0 ? false : { revision: String(r.change._id) };
   }
 
-  async import(entities: EntityWrite[]): Promise<{ revision: string; created: number; replaced: number }> {
+  async import(entities: EntityWrite[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }> {
     const refs = entities.map((e) => e.ref);
-    const r = await this.write(refs, (m) => ({ _id: m + 1, puts: entities.map(putDocOf), deletes: [], refs, applied: false, at: new Date() }));
+    const r = await this.write(refs, (m) => ({ _id: m + 1, puts: entities.map(putDocOf), deletes: [], refs, applied: false, at: new Date(), ...actorOf(options) }));
     const replaced = refs.filter((ref) => r.before.has(ref)).length;
     return { revision: String(r.change._id), created: refs.length - replaced, replaced };
   }
