@@ -20,7 +20,8 @@ import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
-import { AuthzenService } from './engine/authzen-service.js';
+import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
+import { PolicyEngineError, statusOf } from './errors.js';
 import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
@@ -81,6 +82,37 @@ function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Log
     { store: config.store, ...(config.store === 'file' ? { dir: config.policyDir } : {}), defaultPermissions: config.defaultPermissions },
     'the policy store holds no documents and DEFAULT_PERMISSIONS grants "*": every path is allowed everything until policies are added',
   );
+}
+
+/** Where AuthZEN searches find candidates: the policies of the path, and the relationship graph. */
+function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined): SearchSources {
+  return {
+    ...(manager ? {
+      pathRules(path: string, namespaces: readonly string[]) {
+        const p = manager.plan(path, namespaces);
+        if (p.broken !== undefined) throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
+        return p.plan.rules;
+      },
+    } : {}),
+    ...(relations ? {
+      async relatedSubjects(resource: string, permission: string, subjectType: string, limit: number) {
+        try {
+          const ids: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await relations.lookupSubjects({ resource, permission, subjectType, limit: 1000, ...(cursor ? { cursor } : {}) });
+            for (const s of page.subjects) if (!s.endsWith(':*')) ids.push(s.slice(subjectType.length + 1));
+            cursor = page.cursor ?? undefined;
+          } while (cursor !== undefined && ids.length < limit);
+          return ids;
+        } catch (err) {
+          // A permission or type the relationship schema does not know (or no schema) names no candidate.
+          if (err instanceof PolicyEngineError && statusOf(err.code) < 500) return [];
+          throw err;
+        }
+      },
+    } : {}),
+  };
 }
 
 /** Build every service around a store (the configured one unless given). */
@@ -176,7 +208,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
-    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service) }),
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,

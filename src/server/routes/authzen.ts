@@ -10,7 +10,11 @@ import type { AuthzenEvaluation, AuthzenEvaluations } from '../../core/authzen/m
 import type { RequestMeta } from '../../core/request.js';
 import type { DecisionObservers } from './decisions.js';
 import { errorResponse } from '../schemas/evaluate.js';
-import { configurationResponse, decisionResponse, evaluationBody, evaluationsBody, evaluationsResponse } from '../schemas/authzen.js';
+import {
+  actionSearchBody, actionSearchResponse, configurationResponse, decisionResponse, entitySearchResponse, evaluationBody, evaluationsBody,
+  evaluationsResponse, subjectSearchBody,
+} from '../schemas/authzen.js';
+import type { SearchRequest } from '../../engine/authzen-service.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['authzen'];
@@ -86,6 +90,26 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
       },
     }, async (request) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request)));
 
+    scope.post(AUTHZEN_PATHS.searchSubject, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Subject Search: the subjects of a type that may perform the action on the resource',
+        description: 'Candidates: subjects of `subject.type` that the path\'s policies name, the directory\'s, and the relationship graph\'s (lookup-subjects); each is checked like an evaluation. `page.limit` (default 100, at most 1000), `page.token` from `page.next_token`.',
+        body: subjectSearchBody,
+        response: { 200: entitySearchResponse, ...errors },
+      },
+    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request)));
+
+    scope.post(AUTHZEN_PATHS.searchAction, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Action Search: the actions the subject may perform on the resource',
+        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), decided in one check. Paged like the other searches.',
+        body: actionSearchBody,
+        response: { 200: actionSearchResponse, ...errors },
+      },
+    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request)));
+
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },
     }, async (request, reply) => {
@@ -95,6 +119,8 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         policy_decision_point: base,
         access_evaluation_endpoint: base + AUTHZEN_PATHS.evaluation,
         access_evaluations_endpoint: base + AUTHZEN_PATHS.evaluations,
+        search_subject_endpoint: base + AUTHZEN_PATHS.searchSubject,
+        search_action_endpoint: base + AUTHZEN_PATHS.searchAction,
       };
     });
   });
