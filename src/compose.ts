@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
-import { initLua } from './core/lua/sandbox.js';
 import { configureCelLimits } from './core/condition/budget.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
@@ -23,6 +22,7 @@ import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
 import { PolicyEngineError, statusOf } from './errors.js';
 import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
+import { PlanService } from './engine/plan-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -43,6 +43,10 @@ export interface Services {
   authzen: AuthzenService;
   /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
   forwardAuth: ForwardAuthService;
+  /** POST /v1/plan and /v1/relations/plan */
+  plans: PlanService;
+  /** PLAN_MAX_IDS */
+  planMaxIds: number;
   close(): Promise<void>;
 }
 
@@ -127,8 +131,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
-  // The Lua WebAssembly module loads once, before any document is compiled.
-  await initLua();
+  // The Lua WebAssembly module loads on demand, before the first document that may hold
+  // Lua is compiled (core/lua/needs-lua.ts): the policy manager, the file store and the
+  // HTTP routes that take documents (server/lazy-lua.ts) wait for it.
   const metrics = new Metrics();
   const raw = storeOverride ?? (await createStore(config, logger));
   const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
@@ -151,6 +156,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       resyncIntervalMs: config.resyncIntervalMs,
       logger,
       luaBudgets,
+      planCacheMaxBytes: config.planCacheMaxBytes,
     });
     manager.onChange((changed) => cache.invalidate(changed));
     metrics.watchPolicies(manager);
@@ -186,6 +192,11 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
   });
+  const plans = new PlanService({
+    manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
+    ...(relationships ? { relationships } : {}),
+    ...(relations ? { relatedIds: relations.service.planIds(config.planMaxIds) } : {}),
+  });
   const preview = manager ? new ImpactPreview({
     manager,
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
@@ -215,6 +226,8 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
       namespaceLimits,
     }),
+    plans,
+    planMaxIds: config.planMaxIds,
     async close() {
       manager?.stop();
       await shared?.stop();

@@ -48,6 +48,9 @@ export const ERROR_CODES = {
   FORWARD_AUTH_NO_ROUTE: { status: 403, description: 'Forward-auth: no configured route matches the original method and URI (never allowed).' },
   FORWARD_AUTH_URI_REFUSED: { status: 403, description: 'Forward-auth: the original URI or method is refused rather than guessed at (dot segments, encoded separators, empty segments, bad percent-encoding, a path parameter that is no namespace).' },
   ROUTES_INVALID: { status: 422, description: 'A forward-auth route table (FORWARD_AUTH_ROUTES) is malformed: details lists every problem.' },
+  PLAN_UNSUPPORTED: { status: 422, description: 'A query plan needs a rule that has no filter form (a Lua rule or a CEL function over the resource); details names the document and rule. allowPartial: true gets an over-approximating plan instead.' },
+  PLAN_TOO_LARGE: { status: 422, description: 'A query plan would list more ids than PLAN_MAX_IDS (related() over the resource, or lookup-resources).' },
+  PLAN_FIELD_INVALID: { status: 400, description: 'A query plan field, or the name it is mapped to, is not a plain identifier (or starts with $).' },
   UI_NOT_BUILT: { status: 503, description: 'The playground page at /ui is enabled but its bundle was not built (`npm run build:ui`).' },
   INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
 } as const satisfies Record<string, { status: number; description: string }>;

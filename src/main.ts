@@ -33,6 +33,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     preview: services.preview,
     forwardAuth: services.forwardAuth,
     authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,

@@ -31,8 +31,11 @@ export interface Config {
   resyncIntervalMs: number;
   cacheMax: number;
   cacheMaxBytes: number;
+  planCacheMaxBytes: number;
   cacheTtlMs: number;
   timeBucketMs: number;
+  /** most ids a query plan lists (PLAN_MAX_IDS) */
+  planMaxIds: number;
   luaInstructions: number;
   luaTimeMs: number;
   luaMemoryBytes: number;

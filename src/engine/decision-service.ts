@@ -104,6 +104,11 @@ export class DecisionService {
     };
   }
 
+  /** Where this service's compiled documents come from (the query planner prepares requests the same way). */
+  get decisionSources(): DecisionSources {
+    return this.sources;
+  }
+
   private requireManager(): PolicyManager {
     const m = this.options.manager;
     if (!m) throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none): use the policies mode');

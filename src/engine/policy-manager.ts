@@ -7,8 +7,9 @@ import { LRUCache } from 'lru-cache';
 import type { ChangedNamespaces } from '../store/store.js';
 import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
-import type { LuaBudgets } from '../core/lua/sandbox.js';
-import { buildPlan, type PathPlan } from '../core/evaluate/plan.js';
+import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sandbox.js';
+import { mayNeedLua } from '../core/lua/needs-lua.js';
+import { buildPlan, planBytes, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { CompiledCatalogue } from '../core/messages/types.js';
@@ -31,7 +32,18 @@ export interface PolicyManagerOptions {
   now?: () => number;
   /** budgets of Lua chunks compiled from stored documents */
   luaBudgets?: LuaBudgets;
+  /** most bytes of path plans kept, by `planBytes` (PLAN_CACHE_MAX_BYTES; default 64 MiB) */
+  planCacheMaxBytes?: number;
 }
+
+interface CachedPlan {
+  plan: PathPlan;
+  namespaces: readonly string[];
+}
+
+/** Path plans kept at most, whatever their size. */
+const PLAN_CACHE_MAX = 10_000;
+export const DEFAULT_PLAN_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 
 export type { ChangedNamespaces };
 
@@ -49,6 +61,12 @@ interface Entry {
 
 const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
 
+function recordsOf(events: readonly StoreEvent[]): PolicyRecord[] {
+  const out: PolicyRecord[] = [];
+  for (const e of events) if (e.type === 'put') out.push(e.record);
+  return out;
+}
+
 export class PolicyManager {
   private readonly entries = new Map<string, Entry>();
   /** namespace → keys of its entries, so a change rebuilds one namespace without a full scan */
@@ -59,8 +77,14 @@ export class PolicyManager {
   /** namespace → keys whose stored document does not compile */
   private readonly broken = new Map<string, Set<string>>();
   private readonly listeners: Array<(changed: ChangedNamespaces) => void> = [];
-  /** path string → plan over the current state; dropped when one of its namespaces changes */
-  private readonly plans = new LRUCache<string, { plan: PathPlan; namespaces: readonly string[] }>({ max: 10_000 });
+  /**
+   * path string → plan over the current state; dropped when one of its namespaces changes.
+   * Bounded in bytes: a plan of a path with many rules is large (its pattern table), and
+   * the misses of many distinct paths would otherwise fill memory with them.
+   */
+  private readonly plans: LRUCache<string, CachedPlan>;
+  /** namespace → cached plan keys over it, so a change drops its plans without a scan */
+  private readonly plansByNamespace = new Map<string, Set<string>>();
   private readonly now: () => number;
   /** the revision answers report: the newest change applied, from any source */
   private revisionValue = '';
@@ -71,9 +95,18 @@ export class PolicyManager {
   private loaded = false;
   private unsubscribe: (() => void) | undefined;
   private readonly loop: SyncLoop;
+  /** store events waiting for the Lua VM to load, in order (apply) */
+  private deferred: StoreEvent[] = [];
+  private luaWait: Promise<void> | undefined;
 
   constructor(private readonly options: PolicyManagerOptions) {
     this.now = options.now ?? Date.now;
+    this.plans = new LRUCache<string, CachedPlan>({
+      max: PLAN_CACHE_MAX,
+      maxSize: options.planCacheMaxBytes ?? DEFAULT_PLAN_CACHE_MAX_BYTES,
+      sizeCalculation: (v, key) => planBytes(v.plan) + key.length + 64,
+      dispose: (v, key) => this.unindexPlan(key, v.namespaces),
+    });
     const store = options.store;
     const hint = (store as { onChangeHint?: (l: () => void) => () => void }).onChangeHint;
     this.loop = new SyncLoop({
@@ -131,13 +164,16 @@ export class PolicyManager {
     const store = this.options.store;
     if (!this.loaded || full) {
       const snap = await store.loadAll();
+      await this.luaFor(snap.records);
       this.replaceAll(snap.records, snap.revision);
     } else if (isPollable(store)) {
       const changes = await store.changesSince(this.cursor);
       if (changes === 'reset') {
         const snap = await store.loadAll();
+        await this.luaFor(snap.records);
         this.replaceAll(snap.records, snap.revision);
       } else {
+        await this.luaFor(recordsOf(changes.events));
         this.apply(changes.events);
         this.cursor = changes.revision;
         this.noteRevision(changes.revision);
@@ -234,8 +270,33 @@ export class PolicyManager {
     else this.broken.delete(ns);
   }
 
-  /** Apply store events (from a subscription, a poll, or a write this process made). */
+  /** Load the Lua VM first when a record may hold Lua (it loads on demand: needs-lua.ts). */
+  private async luaFor(records: readonly PolicyRecord[]): Promise<void> {
+    await this.luaWait;
+    if (!isLuaReady()) await initLuaFor(records.map((r) => r.document)).catch(() => {});
+  }
+
+  /**
+   * Apply store events (from a subscription, a poll, or a write this process made). Events
+   * that may hold Lua while the VM is not loaded yet wait for it, and every later event
+   * waits behind them (order kept); a write this process made has loaded it already.
+   */
   apply(events: readonly StoreEvent[]): void {
+    if (this.luaWait !== undefined || (!isLuaReady() && mayNeedLua(recordsOf(events).map((r) => r.document)))) {
+      for (const e of events) this.deferred.push(e);
+      // A VM that fails to load leaves those documents broken (they fail closed).
+      this.luaWait ??= initLua().catch(() => {}).then(() => {
+        const deferred = this.deferred;
+        this.deferred = [];
+        this.luaWait = undefined;
+        this.applyNow(deferred);
+      });
+      return;
+    }
+    this.applyNow(events);
+  }
+
+  private applyNow(events: readonly StoreEvent[]): void {
     const changed = new Set<string>();
     let registryChanged = false;
     for (const e of events) {
@@ -283,11 +344,17 @@ export class PolicyManager {
   private emit(changed: ChangedNamespaces): void {
     if (changed === 'all') this.plans.clear();
     else {
-      for (const [path, { namespaces }] of this.plans.entries()) {
-        if (namespaces.some((ns) => changed.has(ns))) this.plans.delete(path);
+      for (const ns of changed) {
+        const keys = this.plansByNamespace.get(ns);
+        if (keys) for (const key of [...keys]) this.plans.delete(key);
       }
     }
     for (const l of this.listeners) l(changed);
+  }
+
+  /** Namespaces holding stored documents that run (or would, disabled ones included), and those holding broken ones. */
+  storedNamespaces(): string[] {
+    return [...new Set([...this.byNamespace.keys(), ...this.broken.keys()])];
   }
 
   /** The documents of a namespace path, in run order. */
@@ -314,7 +381,7 @@ export class PolicyManager {
     const g = this.gather(namespaces);
     if (g.broken !== undefined) return { plan: buildPlan(g.policies), broken: g.broken };
     const plan = buildPlan(g.policies);
-    this.plans.set(path, { plan, namespaces });
+    this.keepPlan(path, { plan, namespaces });
     return { plan };
   }
 
@@ -326,8 +393,33 @@ export class PolicyManager {
     const p = this.policyByKey(key);
     if (p === undefined || p === 'broken') return p;
     const entry = { plan: buildPlan([p]), namespaces: [p.namespace] };
-    this.plans.set(cacheKey, entry);
+    this.keepPlan(cacheKey, entry);
     return entry;
+  }
+
+  /** Number and estimated bytes of the cached path plans. */
+  planCacheSize(): { entries: number; bytes: number } {
+    return { entries: this.plans.size, bytes: this.plans.calculatedSize };
+  }
+
+  private keepPlan(key: string, entry: CachedPlan): void {
+    this.plans.set(key, entry);
+    // A plan larger than the whole budget is not kept.
+    if (!this.plans.has(key)) return;
+    for (const ns of entry.namespaces) {
+      let keys = this.plansByNamespace.get(ns);
+      if (!keys) this.plansByNamespace.set(ns, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private unindexPlan(key: string, namespaces: readonly string[]): void {
+    for (const ns of namespaces) {
+      const keys = this.plansByNamespace.get(ns);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.plansByNamespace.delete(ns);
+    }
   }
 
   /** The compiled policy of one key (undefined when absent or not a policy), or 'broken'. */

@@ -4,6 +4,7 @@
 import { compileDocument, loadDocument, loadDocuments, type FailureStage, type LoadedDocument } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
+import { initLuaFor } from '../core/lua/sandbox.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
@@ -85,6 +86,7 @@ export class PolicyService {
 
   async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
     assertKey(key);
+    await initLuaFor(text);
     const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
     if (!r.ok) throw invalid(r.errors, r.stage);
     if (r.loaded.policy.key !== key) {
@@ -121,6 +123,7 @@ export class PolicyService {
 
   /** Bulk import: every document validated before any is written. */
   async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
+    await initLuaFor(text);
     const r = loadDocuments(text, format, this.options.parseLimits, this.compileOptions());
     if (!r.ok) throw invalid(r.errors, r.stage);
     const registries = r.loaded.filter((l) => l.policy.registry);

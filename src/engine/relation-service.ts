@@ -211,6 +211,27 @@ export class RelationService {
     return { subjects: page.ids.map((id) => formatSubject({ type: req.subjectType, id })), cursor: page.next === undefined ? null : encodeCursor(page.next, revision), revision };
   }
 
+  /**
+   * The ids (without type) of resources of `type` the subject has `permission` on, for a
+   * query plan: at most `max`, else PLAN_TOO_LARGE (a plan never silently drops a row).
+   */
+  planIds(max: number): (subject: string, type: string, permission: string) => string[] {
+    return (subject, type, permission) => {
+      const s = syntax('subject', () => parseSubject(subject));
+      const page = answer(() => this.manager.engine.lookupResources(type, permission, s, max + 1));
+      if (page.ids.length > max || page.next !== undefined && page.ids.length >= max + 1) {
+        throw new PolicyEngineError('PLAN_TOO_LARGE', `${subject} has ${permission} on more than ${max} ${type} resources (PLAN_MAX_IDS): a plan would list them all`);
+      }
+      return page.ids;
+    };
+  }
+
+  /** POST /v1/relations/plan: lookup-resources as ids for a query plan, at a revision at least as new as asked. */
+  async planResources(req: { subject: string; resourceType: string; permission: string; consistency?: Consistency }, max: number): Promise<{ ids: string[]; revision: string }> {
+    await this.consistent(req.consistency);
+    return { ids: this.planIds(max)(req.subject, req.resourceType, req.permission), revision: this.manager.revision };
+  }
+
   /** The synchronous checker the CEL bridge calls during an evaluation (state in memory, as it is). */
   checker(): RelationshipChecker {
     const service = this;

@@ -21,7 +21,10 @@ import { policyRoutes } from './routes/policies.js';
 import { testRunnerRoutes } from './routes/test-runner.js';
 import { uiRoutes } from './routes/ui.js';
 import { installLanguageVary } from './vary.js';
+import { installLazyLua } from './lazy-lua.js';
 import { previewRoutes } from './routes/preview.js';
+import { planRoutes } from './routes/plan.js';
+import type { PlanService } from '../engine/plan-service.js';
 import type { ImpactPreview } from '../engine/preview/impact-preview.js';
 import type { AuthzenService } from '../engine/authzen-service.js';
 import { authzenRoutes } from './routes/authzen.js';
@@ -44,6 +47,10 @@ export interface AppDeps {
   decisionLog?: DecisionLogOptions;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** POST /v1/plan and /v1/relations/plan; absent: not served */
+  plans?: PlanService;
+  /** PLAN_MAX_IDS for /v1/relations/plan */
+  planMaxIds?: number;
   /** the playground page (GET /ui) from this bundle directory; absent: no page */
   ui?: { assetsDir: string };
   /** AuthZEN 1.0 routes (/access/v1/…, /.well-known/authzen-configuration); absent: none */
@@ -94,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
   // Vary: Accept-Language on the decision routes (their reasons are localized).
   installLanguageVary(app);
+  installLazyLua(app);
 
   const observers = {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
@@ -103,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   decisionRoutes(app, deps.decisions, observers);
   if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
   if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
+  if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
   healthRoutes(app, deps.manager, deps.relations?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
   relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));

@@ -33,6 +33,8 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /access/v1/search/resource': 'decision',
   'POST /access/v1/search/action': 'decision',
   'GET /.well-known/authzen-configuration': 'decision',
+  'POST /v1/plan': 'decision',
+  'POST /v1/relations/plan': 'decision',
   'POST /v1/test': 'code',
   'POST /v1/validate': 'code',
   'GET /v1/policies': 'read',

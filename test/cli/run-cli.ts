@@ -18,7 +18,8 @@ export async function runCli(args: readonly string[], options: { env?: Record<st
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: options.timeoutMs ?? 30_000,
+    // a hang guard, not a speed bound: a loaded 2-core machine takes seconds to start tsx
+    timeout: options.timeoutMs ?? 90_000,
   });
   let stdout = '';
   let stderr = '';

@@ -60,6 +60,8 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     preview: services.preview,
     forwardAuth: services.forwardAuth,
     authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
+    plans: services.plans,
+    planMaxIds: services.planMaxIds,
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
     bodyLimit: config.bodyLimit,

@@ -218,3 +218,25 @@ t.test('open and use', async (t) => {
   await writeFile(join(dir, 'file'), '');
   await t.rejects(new FileStore({ dir: join(dir, 'file', 'sub') }).open(), { name: 'StoreUnavailableError' });
 });
+
+t.test('an edit of a symlinked file\'s target outside the directory is seen (one watcher per link)', async (t) => {
+  const dir = await tempDir(t);
+  const outside = await tempDir(t);
+  const a1 = samplePolicy('org-a', { format: 'yaml' });
+  await writeFile(join(outside, 'a.yaml'), a1.text);
+  await symlink(join(outside, 'a.yaml'), join(dir, 'a.yaml'));
+  const { store, events } = await openStore(t, dir);
+  t.same((await store.loadAll()).records.map((r) => r.text), [a1.text]);
+  const a2 = samplePolicy('org-a', { format: 'yaml', grant: ['document:*'] });
+  await writeFile(join(outside, 'a.yaml'), a2.text);
+  t.ok(await seen(events, (e) => e.type === 'put' && e.record.text === a2.text), 'the edited target is a put');
+  // A link added later is followed too.
+  const b1 = samplePolicy('org-b', { format: 'yaml' });
+  await writeFile(join(outside, 'b.yaml'), b1.text);
+  await symlink(join(outside, 'b.yaml'), join(dir, 'b.yaml'));
+  t.ok(await seen(events, putOf('org-b')), 'a new link is a put');
+  await new Promise((r) => setTimeout(r, 200));
+  const b2 = samplePolicy('org-b', { format: 'yaml', grant: ['document:list'] });
+  await writeFile(join(outside, 'b.yaml'), b2.text);
+  t.ok(await seen(events, (e) => e.type === 'put' && e.record.text === b2.text), 'and its target\'s edits are seen');
+});

@@ -112,7 +112,8 @@ export class ConditionRunner {
   /** Documents without predicates share one plain activation per namespace. */
   private readonly perNamespace = new Map<string, object>();
 
-  private activation(policy: CompiledPolicy): object | undefined {
+  /** the activation a document's conditions run in (the query planner evaluates parts of conditions in it) */
+  activation(policy: CompiledPolicy): object | undefined {
     const known = this.perDocument.get(policy);
     if (known) return known;
     const base = this.baseActivation() as Record<string, unknown> | undefined;

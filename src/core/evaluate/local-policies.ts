@@ -38,6 +38,11 @@ export class LocalPolicies implements DocumentSource {
     return namespaces.flatMap((ns) => this.byNamespace.get(ns) ?? []);
   }
 
+  /** Namespaces holding documents that run (disabled ones included). */
+  storedNamespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+
   pathPlan(path: string, namespaces: readonly string[]): PathPlan {
     let plan = this.plans.get(path);
     if (!plan) {

@@ -78,6 +78,38 @@ export function buildPlan(policies: readonly CompiledPolicy[]): PathPlan {
   return { policies, keys, rules, owners, byId, byRole, byGroup, anyone, reads, table, ids };
 }
 
+/** Bytes of a V8 object header, an array's header, one pointer, one Map entry (estimates). */
+const OBJECT = 64;
+const ARRAY = 32;
+const POINTER = 8;
+const MAP_ENTRY = 40;
+
+function indexBytes(index: ReadonlyMap<string, readonly number[]>): number {
+  let bytes = OBJECT;
+  for (const list of index.values()) bytes += MAP_ENTRY + ARRAY + list.length * POINTER;
+  return bytes;
+}
+
+/**
+ * What a plan holds beyond the compiled documents it shares with every other plan (their
+ * rules and patterns are counted once, in the documents): its arrays, indexes, pattern
+ * table and id lists. An estimate for the plan cache's byte budget (PLAN_CACHE_MAX_BYTES);
+ * the largest part of a plan on a path of many rules is the table's three bit matrices.
+ */
+export function planBytes(plan: PathPlan): number {
+  let bytes = OBJECT * 2 + ARRAY * 5;
+  bytes += (plan.policies.length + plan.keys.length + plan.anyone.length) * POINTER;
+  bytes += plan.rules.length * 2 * POINTER; // rules and owners
+  bytes += indexBytes(plan.byId) + indexBytes(plan.byRole) + indexBytes(plan.byGroup);
+  const table = plan.table;
+  if (table) {
+    bytes += OBJECT + ARRAY + table.patterns.length * (POINTER + MAP_ENTRY);
+    bytes += 3 * OBJECT + table.coveredBy.byteLength + table.covers.byteLength + table.overlapping.byteLength;
+  }
+  if (plan.ids) bytes += 3 * OBJECT + plan.ids.list.byteLength + plan.ids.starts.byteLength;
+  return bytes;
+}
+
 function flatIds(rules: readonly CompiledRule[], table: PatternTable): { list: Int32Array; starts: Uint32Array } {
   const starts = new Uint32Array(rules.length * 3 + 1);
   const out: number[] = [];

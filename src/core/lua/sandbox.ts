@@ -6,8 +6,9 @@
 // deadline and a memory cap. All states together are capped too (the WebAssembly heap
 // they share never shrinks). Nothing here can grant: callers treat every failure as "no".
 
-import { LuaEngine, LuaFactory, LuaLibraries, LuaReturn, LuaType, LUA_REGISTRYINDEX, type LuaThread, type LuaWasm } from 'wasmoon';
+import type { LuaEngine, LuaThread, LuaWasm } from 'wasmoon';
 import { PRELUDE } from './prelude.lua.js';
+import { mayNeedLua } from './needs-lua.js';
 
 export interface LuaBudgets {
   /** instructions per call (counted in steps of 1,000) */
@@ -21,14 +22,26 @@ export interface LuaBudgets {
 export const DEFAULT_LUA_BUDGETS: LuaBudgets = { instructions: 200_000, timeMs: 20, memoryBytes: 4 * 1024 * 1024 };
 
 let module: LuaWasm | undefined;
+let wasmoon: typeof import('wasmoon') | undefined;
 let loading: Promise<void> | undefined;
 
-/** Load the WebAssembly module once; compile needs it (call before serving). */
+/**
+ * Load wasmoon and its WebAssembly module once; compiling a Lua chunk needs it. Loaded on
+ * demand (see needs-lua.ts): a server without Lua documents never pays for the VM (its
+ * 16 MiB WebAssembly memory and the compiled module).
+ */
 export function initLua(): Promise<void> {
-  loading ??= new LuaFactory().getLuaModule().then((m) => {
+  loading ??= import('wasmoon').then(async (w) => {
+    const m = await new w.LuaFactory().getLuaModule();
+    wasmoon = w;
     module = m;
   });
   return loading;
+}
+
+/** Load the VM first when `value` may hold Lua (mayNeedLua); otherwise nothing to wait for. */
+export async function initLuaFor(value: unknown): Promise<void> {
+  if (module === undefined && mayNeedLua(value)) await initLua();
 }
 
 export function isLuaReady(): boolean {
@@ -166,7 +179,8 @@ export class LuaSandbox {
   private readonly fresh: number;
 
   constructor(private readonly budgets: LuaBudgets = DEFAULT_LUA_BUDGETS) {
-    if (!module) throw new Error('the Lua runtime is not initialised');
+    if (!module || !wasmoon) throw new Error('the Lua runtime is not initialised');
+    const { LuaEngine, LuaLibraries, LUA_REGISTRYINDEX } = wasmoon;
     const engine = new LuaEngine(module, { openStandardLibs: false, traceAllocations: true, injectObjects: false, enableProxy: false });
     const g = engine.global;
     for (const lib of [LuaLibraries.Base, LuaLibraries.Table, LuaLibraries.String, LuaLibraries.Math, LuaLibraries.UTF8, LuaLibraries.Debug, LuaLibraries.OS]) g.loadLibrary(lib);
@@ -216,8 +230,8 @@ export class LuaSandbox {
       lua.lua_sethook(address, null, 0, 0);
       this.run.watchFrom = Infinity;
       this.run.limit = 0; // reading the result must not fail for memory either
-      if (status !== LuaReturn.Ok) {
-        const message = lua.lua_type(address, -1) === LuaType.String ? lua.lua_tolstring(address, -1, null) : 'the script raised an error that is not a string';
+      if (status !== wasmoon!.LuaReturn.Ok) {
+        const message = lua.lua_type(address, -1) === wasmoon!.LuaType.String ? lua.lua_tolstring(address, -1, null) : 'the script raised an error that is not a string';
         return { ok: false, message };
       }
       return { ok: true, value: th.getTop() > 0 ? th.getValue(-1) : undefined };

@@ -10,8 +10,8 @@
 // swaps, which arrive as odd sequences of rename events, come out right.
 
 import { RevisionCounter } from '../revision-counter.js';
-import { watch, type FSWatcher } from 'chokidar';
-import { mkdir, stat, unlink } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareKeys, pageOf } from '../list-page.js';
 import { checkPreconditions } from '../preconditions.js';
@@ -22,7 +22,7 @@ import {
   type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
 } from '../store.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
-import { brokenRecordOf, fileNameOf, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
+import { brokenRecordOf, fileNameOf, formatOfFileName, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
 
 export interface FileStoreLogger {
   warn(obj: object, msg: string): void;
@@ -74,6 +74,8 @@ export class FileStore implements SubscribableStore {
   private dirty = true;
   private timer: NodeJS.Timeout | undefined;
   private watcher: FSWatcher | undefined;
+  /** file name → watcher of a top-level symlink's target */
+  private readonly linkWatchers = new Map<string, FSWatcher>();
   private probeTimer: NodeJS.Timeout | undefined;
   private opened = false;
   private closed = false;
@@ -106,7 +108,8 @@ export class FileStore implements SubscribableStore {
       await this.serial(() => this.settle());
     } catch (err) {
       this.watcher = undefined;
-      await watcher.close();
+      watcher.close();
+      this.closeLinkWatchers();
       throw err;
     }
     this.opened = true;
@@ -116,23 +119,57 @@ export class FileStore implements SubscribableStore {
     this.probeTimer.unref();
   }
 
+  /**
+   * One watcher on the directory itself (inotify reports every entry created, removed,
+   * renamed or written, `..data` swaps included): not one per file, which cost ~10,000
+   * watchers and their objects for 10,000 documents. Subdirectories are not watched. The
+   * re-scan debounce does the work of waiting for a write to finish.
+   */
   private async startWatcher(): Promise<FSWatcher> {
-    const watcher = watch(this.dir, {
-      ignoreInitial: true,
-      // Only the directory's own entries: subdirectories are ignored, and `..data` swaps
-      // show up as events on the top-level entries.
-      depth: 0,
-      // Follow the top-level symlinks so edits of a symlinked file's target are seen too.
-      followSymlinks: true,
-      // The re-scan debounce does this job for every kind of write, atomic or not.
-      awaitWriteFinish: false,
-    });
-    watcher.on('all', () => this.diskChanged());
-    // Raw events too: a rename of `..data` over itself is not always a chokidar event.
-    watcher.on('raw', () => this.diskChanged());
+    const watcher = watch(this.dir, () => this.diskChanged());
     watcher.on('error', (err) => this.logger.warn({ err, dir: this.dir }, 'policy directory watcher failed'));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     return watcher;
+  }
+
+  /**
+   * Top-level symlinks to files are watched one by one as well, so an edit of a linked
+   * file's target (outside the directory, or in `..data`) is seen, as it was when every
+   * entry was followed. Called after each re-scan; there are few such links in practice.
+   */
+  private async watchLinks(): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(this.dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const links = new Set(entries.filter((e) => e.isSymbolicLink() && formatOfFileName(e.name) !== undefined).map((e) => e.name));
+    for (const [name, w] of this.linkWatchers) {
+      if (!links.has(name)) {
+        w.close();
+        this.linkWatchers.delete(name);
+      }
+    }
+    if (this.closed) return;
+    for (const name of links) {
+      if (this.linkWatchers.has(name)) continue;
+      try {
+        const w = watch(join(this.dir, name), () => this.diskChanged());
+        w.on('error', () => {
+          w.close();
+          this.linkWatchers.delete(name);
+          this.diskChanged();
+        });
+        this.linkWatchers.set(name, w);
+      } catch {
+        // A dangling link: the re-scan skips it; a later event re-checks.
+      }
+    }
+  }
+
+  private closeLinkWatchers(): void {
+    for (const w of this.linkWatchers.values()) w.close();
+    this.linkWatchers.clear();
   }
 
   /** Healthy: is the directory still there? Failing: can it be read again? */
@@ -174,11 +211,13 @@ export class FileStore implements SubscribableStore {
     try {
       const watcher = await this.startWatcher();
       if (this.closed) {
-        await watcher.close();
+        watcher.close();
         return;
       }
       this.watcher = watcher;
-      await old?.close();
+      old?.close();
+      // The links of a re-created directory are other files: watch them afresh.
+      this.closeLinkWatchers();
       this.diskChanged();
     } catch (err) {
       this.logger.warn({ dir: this.dir, err: (err as Error).message }, 'cannot watch the policy directory again');
@@ -259,7 +298,8 @@ export class FileStore implements SubscribableStore {
     clearTimeout(this.timer);
     clearInterval(this.probeTimer);
     this.subscribers.clear();
-    await this.watcher?.close();
+    this.watcher?.close();
+    this.closeLinkWatchers();
     await this.queue;
   }
 
@@ -299,6 +339,7 @@ export class FileStore implements SubscribableStore {
     this.dirty = false;
     try {
       await this.rescan();
+      await this.watchLinks();
     } catch (err) {
       this.dirty = true;
       const failure = fsFailure(`cannot read the policy directory ${this.dir}`, err);

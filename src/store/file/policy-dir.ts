@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadParsed, type LoadedDocument } from '../../core/compile/load-document.js';
+import { initLuaFor } from '../../core/lua/sandbox.js';
 import { parseText } from '../../core/document/parse.js';
 import type { DocumentError, DocumentFormat } from '../../core/document/types.js';
 import { isValidKey, isValidNamespace, resolveDocumentNamespace } from '../../core/namespace.js';
@@ -109,6 +110,7 @@ async function loadFile(path: string, format: DocumentFormat, mtime: Date): Prom
   const parsed = parseText(text, format);
   if (!parsed.ok) return { ok: false, errors: parsed.errors, format, text, mtime };
   const document = parsed.documents[0]!;
+  await initLuaFor(document.value);
   const result = loadParsed(document, format);
   if (!result.ok) {
     const place = placeOf(document.value);
