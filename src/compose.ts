@@ -22,7 +22,7 @@ import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
 import { PolicyEngineError, statusOf } from './errors.js';
 import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
-import { PlanService } from './engine/plan-service.js';
+import { PlanService, type PlanRequest } from './engine/plan-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -89,8 +89,9 @@ function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Log
 }
 
 /** Where AuthZEN searches find candidates: the policies of the path, and the relationship graph. */
-function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined): SearchSources {
+function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined, plans: PlanService | undefined): SearchSources {
   return {
+    ...(plans ? { plan: (req: PlanRequest) => plans.plan(req) } : {}),
     ...(manager ? {
       pathRules(path: string, namespaces: readonly string[]) {
         const p = manager.plan(path, namespaces);
@@ -114,6 +115,21 @@ function authzenSearchSources(manager: PolicyManager | undefined, relations: Rel
           if (err instanceof PolicyEngineError && statusOf(err.code) < 500) return [];
           throw err;
         }
+      },
+      async relatedResources(type: string, limit: number) {
+        const ids = new Set<string>();
+        let cursor: string | undefined;
+        try {
+          do {
+            const page = await relations.read({ resource: type, limit: 1000, ...(cursor ? { cursor } : {}) });
+            for (const t of page.relationships) ids.add(t.resource.slice(type.length + 1));
+            cursor = page.cursor ?? undefined;
+          } while (cursor !== undefined && ids.size < limit);
+        } catch (err) {
+          if (err instanceof PolicyEngineError && statusOf(err.code) < 500) return [];
+          throw err;
+        }
+        return [...ids];
       },
     } : {}),
   };
@@ -219,7 +235,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
-    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service) }),
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service, manager ? plans : undefined) }),
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,

@@ -12,6 +12,8 @@ import {
   type AuthzenEvaluation, type AuthzenEvaluations, type MappingSettings,
 } from '../core/authzen/mapping.js';
 import type { DecisionService } from './decision-service.js';
+import type { PlanRequest, PlanResponse } from './plan-service.js';
+import { matches } from '../core/plan/filter.js';
 import type { CompiledRule } from '../core/compile/types.js';
 import { parseNamespacePath } from '../core/namespace.js';
 import {
@@ -27,6 +29,10 @@ export interface SearchSources {
   relatedSubjects?(resource: string, permission: string, subjectType: string, limit: number): Promise<string[]>;
   /** ids of stored entities of a type (the directory) */
   directoryIds?(type: string, limit: number): Promise<string[]>;
+  /** ids of resources of a type that relationship tuples name */
+  relatedResources?(type: string, limit: number): Promise<string[]>;
+  /** the query plan of SPEC §11 (POST /v1/plan): which resources of a type the subject may act on */
+  plan?(req: PlanRequest): Pick<PlanResponse, 'filter' | 'exact'>;
 }
 
 export interface SearchRequest {
@@ -149,6 +155,38 @@ export class AuthzenService {
     const sorted = [...found].sort().slice(0, MAX_CANDIDATES);
     const { results, next } = pageOf(sorted, paging.after, paging.limit, (id) => {
       const e: AuthzenEvaluation = { subject: { type, id }, action: req.action!, resource: req.resource, ...(req.context ? { context: req.context } : {}) };
+      return this.check(e, meta).decision;
+    });
+    return AuthzenService.answer(results.map((id) => ({ type, id })), next, paging.digest, req.page !== undefined);
+  }
+
+  /**
+   * POST /access/v1/search/resource: the resources of `resource.type` the subject may
+   * perform the action on. The query plan (SPEC §11) for the subject, action and path is
+   * run over the candidates (the directory's entities of that type and the resources
+   * relationship tuples name); a plan that is not exact is confirmed by a check.
+   */
+  async searchResource(req: SearchRequest, meta: RequestMeta = {}): Promise<SearchPage> {
+    const sources = this.options.search;
+    if (!sources?.plan) throw new PolicyEngineError('STORE_DISABLED', 'resource search needs stored policies (query plans)');
+    const paging = this.paging(req);
+    const namespace = namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options);
+    const type = req.resource.type;
+    const subject = subjectOf(req.subject);
+    const plan = sources.plan({ subject, namespace, permission: req.action!.name, resource: { type }, allowPartial: true, ...(req.context ? { context: req.context } : {}) });
+    const found = new Set<string>();
+    for (const id of (await sources.directoryIds?.(type, MAX_CANDIDATES)) ?? []) found.add(id);
+    for (const id of (await sources.relatedResources?.(type, MAX_CANDIDATES)) ?? []) found.add(id);
+    const sorted = [...found].sort().slice(0, MAX_CANDIDATES);
+    const namespaceIds = new Map(namespace.split('.').flatMap((ns) => {
+      const i = ns.indexOf(':');
+      return i > 0 ? [[ns.slice(0, i), ns.slice(i + 1)] as const] : [];
+    }));
+    const { results, next } = pageOf(sorted, paging.after, paging.limit, (id) => {
+      const inFilter = matches(plan.filter, (field) => field === 'id' ? id : field.startsWith('namespace.') ? namespaceIds.get(field.slice('namespace.'.length)) : undefined);
+      if (!inFilter) return false;
+      if (plan.exact) return true;
+      const e: AuthzenEvaluation = { subject: req.subject, action: req.action!, resource: { type, id }, ...(req.context ? { context: req.context } : {}) };
       return this.check(e, meta).decision;
     });
     return AuthzenService.answer(results.map((id) => ({ type, id })), next, paging.digest, req.page !== undefined);

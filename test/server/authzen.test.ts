@@ -165,6 +165,7 @@ t.test('PDP metadata at /.well-known/authzen-configuration', async (t) => {
   t.equal(meta.access_evaluations_endpoint, 'http://localhost:8080/access/v1/evaluations');
   t.equal(meta.search_subject_endpoint, 'http://localhost:8080/access/v1/search/subject');
   t.equal(meta.search_action_endpoint, 'http://localhost:8080/access/v1/search/action');
+  t.equal(meta.search_resource_endpoint, 'http://localhost:8080/access/v1/search/resource');
   for (const [k, v] of Object.entries(meta)) t.ok(typeof v === 'string' && v !== '', `${k}: no empty parameters`);
   t.match(r.headers['cache-control'], /max-age=/);
 

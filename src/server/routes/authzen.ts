@@ -12,7 +12,7 @@ import type { DecisionObservers } from './decisions.js';
 import { errorResponse } from '../schemas/evaluate.js';
 import {
   actionSearchBody, actionSearchResponse, configurationResponse, decisionResponse, entitySearchResponse, evaluationBody, evaluationsBody,
-  evaluationsResponse, subjectSearchBody,
+  evaluationsResponse, resourceSearchBody, subjectSearchBody,
 } from '../schemas/authzen.js';
 import type { SearchRequest } from '../../engine/authzen-service.js';
 
@@ -100,6 +100,16 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
       },
     }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request)));
 
+    scope.post(AUTHZEN_PATHS.searchResource, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Resource Search: the resources of a type the subject may perform the action on',
+        description: 'The query plan (POST /v1/plan) for the subject, action and namespace path, run over the directory\'s entities of `resource.type` and the resources relationship tuples name; a plan that is not exact is confirmed by a check per result. Paged like the other searches.',
+        body: resourceSearchBody,
+        response: { 200: entitySearchResponse, ...errors },
+      },
+    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request)));
+
     scope.post(AUTHZEN_PATHS.searchAction, {
       schema: {
         tags,
@@ -121,6 +131,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         access_evaluations_endpoint: base + AUTHZEN_PATHS.evaluations,
         search_subject_endpoint: base + AUTHZEN_PATHS.searchSubject,
         search_action_endpoint: base + AUTHZEN_PATHS.searchAction,
+        search_resource_endpoint: base + AUTHZEN_PATHS.searchResource,
       };
     });
   });
