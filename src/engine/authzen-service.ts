@@ -19,7 +19,7 @@ import { parseNamespacePath } from '../core/namespace.js';
 import {
   MAX_CANDIDATES, actionCandidates, decodeToken, encodeToken, pageOf, searchDigest, subjectCandidates,
 } from '../core/authzen/search.js';
-import { namespaceOf, subjectOf, type AuthzenEntity, type AuthzenAction } from '../core/authzen/mapping.js';
+import { checkBounds, namespaceOf, subjectOf, type AuthzenEntity, type AuthzenAction } from '../core/authzen/mapping.js';
 
 /** Where search candidates come from besides the policies (each optional). */
 export interface SearchSources {
@@ -126,6 +126,7 @@ export class AuthzenService {
   }
 
   private paging(req: SearchRequest): { after?: string; limit: number; digest: string } {
+    checkBounds(req);
     const digest = searchDigest(req as unknown as Record<string, unknown>);
     const token = req.page?.token;
     return { digest, limit: req.page?.limit ?? this.options.defaultPageLimit ?? 100, ...(token ? { after: decodeToken(token, digest) } : {}) };
