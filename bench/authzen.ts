@@ -46,11 +46,12 @@ routes:
 `;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (r: LoadResult) => `${Math.round(r.rps)} rps, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms${r.serverCores !== undefined ? `, server ${r.serverCores.toFixed(2)} cores` : ''}`;
+const fmt = (r: LoadResult) => `${Math.round(r.rps)} rps, p50 ${r.latencyMs.p50.toFixed(2)} ms, p99 ${r.latencyMs.p99.toFixed(2)} ms${r.serverCores !== undefined ? `, server ${r.serverCores.toFixed(2)} cores = ${Math.round((r.serverCores / r.rps) * 1e6)} µs CPU/request` : ''}${r.errors > 0 ? `, ${r.errors} socket errors` : ''}`;
 
 async function load(port: number, request: Parameters<typeof runLoad>[0]['requests'][number], pids: number[] = []): Promise<LoadResult> {
   const r = await runLoad({ port, requests: [request], connections: CONNECTIONS, durationSec: SECONDS, maxRequests: 2_000_000, pids });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${request.path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  // A few socket errors under a loaded machine are reported, not fatal; a wrong answer is.
+  if (r.non2xx > 0 || r.errors > r.ok / 1000) throw new Error(`${request.path}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   return r;
 }
 
