@@ -45,7 +45,7 @@ export async function createRelationServices(
   let store: RelationStore;
   if (policyStoreKind === 'mongo' && config.mongoUrl !== undefined) {
     const { MongoRelationStore } = await import('./store/mongo/mongo-relation-store.js');
-    store = new MongoRelationStore({ url: config.mongoUrl, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+    store = new MongoRelationStore({ url: config.mongoUrl, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs, changeRetentionMs: Math.round(config.historyRetentionDays * 24 * 3600_000) });
   } else if (policyStoreKind === 'file') {
     store = await fileOrMemory(policyDir, logger);
   } else {

@@ -14,15 +14,21 @@ import { InstrumentedStore } from './observability/instrumented-store.js';
 import { Metrics } from './observability/metrics.js';
 import { createRelationServices } from './compose-relations.js';
 import type { RelationService } from './engine/relation-service.js';
+import { createEntityServices } from './compose-entities.js';
+import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
+import type { EntityService } from './engine/entity-service.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
 import type { FileStore } from './store/file/file-store.js';
 import { ImpactPreview } from './engine/preview/impact-preview.js';
+import { HistoryService } from './engine/history-service.js';
+import { DecisionShipper } from './observability/decision-shipping.js';
+import { httpTransport, natsTransport } from './observability/ship-transports.js';
+import { PlanService, type PlanRequest } from './engine/plan-service.js';
 import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
 import { PolicyEngineError, statusOf } from './errors.js';
 import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
-import { PlanService, type PlanRequest } from './engine/plan-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -39,14 +45,22 @@ export interface Services {
   samples?: RequestSamples;
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
-  /** AuthZEN 1.0 over the decision service */
-  authzen: AuthzenService;
-  /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
-  forwardAuth: ForwardAuthService;
+  /** the directory (SPEC §12): in every store, in memory with STORE=none */
+  entities: EntityService;
+  /** JWT subjects (docs/jwt.md); absent when no JWKS is configured */
+  tokens?: JwtSubjects;
+  /** history, change feed, rollback; absent with STORE=none */
+  history?: HistoryService;
+  /** decision-log shipping to NATS JetStream / HTTP (empty when not configured) */
+  shippers: DecisionShipper[];
   /** POST /v1/plan and /v1/relations/plan */
   plans: PlanService;
   /** PLAN_MAX_IDS */
   planMaxIds: number;
+  /** AuthZEN 1.0 over the decision service */
+  authzen: AuthzenService;
+  /** /v1/forward-auth over the route table of FORWARD_AUTH_ROUTES (none: every request is denied) */
+  forwardAuth: ForwardAuthService;
   close(): Promise<void>;
 }
 
@@ -62,6 +76,27 @@ export function decisionLogOptions(config: Config): DecisionLogOptions {
   };
 }
 
+/** The sinks decision records are shipped to besides stdout (docs/audit.md). */
+export function createDecisionShippers(config: Config, logger: Logger): DecisionShipper[] {
+  const options = (sink: string) => ({
+    batch: config.decisionShipBatch,
+    flushMs: config.decisionShipFlushMs,
+    buffer: config.decisionShipBuffer,
+    onStateChange: (up: boolean, err?: unknown) => (up
+      ? logger.warn({ sink }, 'decision shipping resumed')
+      : logger.warn({ sink, err: err instanceof Error ? err.message : String(err) }, 'decision shipping failed; retrying with back-off, dropping (and counting) records past DECISION_SHIP_BUFFER')),
+  });
+  const out: DecisionShipper[] = [];
+  if (config.decisionShipNatsUrl) out.push(new DecisionShipper(natsTransport({ servers: config.decisionShipNatsUrl, subject: config.decisionShipNatsSubject }), options('nats')));
+  if (config.decisionShipHttpUrl) out.push(new DecisionShipper(httpTransport({ url: config.decisionShipHttpUrl }), options('http')));
+  return out;
+}
+
+/** HISTORY_RETENTION_DAYS in milliseconds. */
+export function historyRetentionMs(config: Config): number {
+  return Math.round(config.historyRetentionDays * 24 * 3600_000);
+}
+
 /** The configured store; each is imported only when chosen (the file store never loads the driver). */
 export async function createStore(config: Config, logger: Logger): Promise<PolicyStore | undefined> {
   switch (config.store) {
@@ -69,11 +104,11 @@ export async function createStore(config: Config, logger: Logger): Promise<Polic
       return undefined;
     case 'file': {
       const { FileStore } = await import('./store/file/file-store.js');
-      return new FileStore({ dir: config.policyDir, logger });
+      return new FileStore({ dir: config.policyDir, logger, historyRetentionMs: historyRetentionMs(config) });
     }
     case 'mongo': {
       const { MongoStore } = await import('./store/mongo/mongo-store.js');
-      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs });
+      return new MongoStore({ url: config.mongoUrl!, dbName: config.mongoDb, serverSelectionTimeoutMS: config.storeTimeoutMs, changeRetentionMs: historyRetentionMs(config) });
     }
   }
 }
@@ -194,6 +229,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   if (relations) metrics.watchRelations(relations.service.manager);
   // What conditions' related() asks: this service's relationships, passed to each evaluation (never a global).
   const relationships = relations?.service.checker();
+  // The directory: merged into every decision (decide.ts); a change drops its subjects' cached entries.
+  const entities = await createEntityServices(config, logger, raw?.kind, parseLimits, fileDir);
+  entities.manager.onChange((refs) => cache.invalidateSubjects(refs));
+  const tokens = createJwtSubjects(config);
   const namespaceLimits = { maxDepth: config.maxNamespaceDepth, maxLength: config.maxNamespaceLength };
   const decisions = new DecisionService({
     manager,
@@ -207,6 +246,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     languages: { defaultLanguage: config.defaultLanguage, languageAttribute: config.languageAttribute },
     ...(samples ? { samples } : {}),
     ...(relationships ? { relationships } : {}),
+    entities: entities.manager,
   });
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
@@ -218,14 +258,21 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}) },
+    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
   const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
+  const history = store && manager && policies
+    ? new HistoryService({ store, manager, policies, ...(relations ? { relations: relations.service.manager.store } : {}) })
+    : undefined;
+  const shippers = config.decisionLog ? createDecisionShippers(config, logger) : [];
+  metrics.watchShipping(shippers);
   return {
+    history,
+    shippers,
     store,
     manager,
     cache,
@@ -235,6 +282,10 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     relations: relations?.service,
     samples,
     preview,
+    entities: entities.service,
+    ...(tokens ? { tokens } : {}),
+    plans,
+    planMaxIds: config.planMaxIds,
     authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service, manager ? plans : undefined) }),
     forwardAuth: new ForwardAuthService({
       decisions,
@@ -242,13 +293,13 @@ export async function createServices(config: Config, logger: Logger, storeOverri
       subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
       namespaceLimits,
     }),
-    plans,
-    planMaxIds: config.planMaxIds,
     async close() {
+      await entities.close();
       manager?.stop();
       await shared?.stop();
       await relations?.close();
       await store?.close();
+      await Promise.all(shippers.map((s) => s.close()));
     },
   };
 }

@@ -5,6 +5,7 @@ import { createServices, decisionLogOptions } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { accessWarnings } from './server/admin-auth.js';
 import { buildApp } from './server/app.js';
+import { watchCredentialFile } from './server/credentials.js';
 import { defaultUiDir } from './server/routes/ui.js';
 import { readFileSync } from 'node:fs';
 
@@ -21,7 +22,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
   const logger = createLogger(config.logLevel);
   const loopbackOnly = isLoopback(config.host);
-  const auth = { adminToken: config.adminToken, readToken: config.readToken, loopbackOnly, allowedHosts: config.allowedHosts };
+  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({
+    path: config.adminTokensFile,
+    reloadMs: config.adminTokensReloadMs,
+    onProblem: (message) => logger.error({ file: config.adminTokensFile }, message),
+  });
+  const auth = { adminToken: config.adminToken, readToken: config.readToken, loopbackOnly, allowedHosts: config.allowedHosts, ...(credentials ? { credentials } : {}) };
   for (const warning of accessWarnings(auth)) logger.warn({ host: config.host }, warning);
   const services = await createServices(config, logger);
   services.metrics.collectProcessMetrics();
@@ -29,18 +35,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
-    forwardAuth: services.forwardAuth,
-    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
+    ...(services.history ? { history: services.history } : {}),
     plans: services.plans,
     planMaxIds: services.planMaxIds,
+    forwardAuth: services.forwardAuth,
+    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: defaultUiDir() } } : {}),
     auth,
     bodyLimit: config.bodyLimit,
     logger,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),
+    decisionSinks: services.shippers,
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { tls: { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) } }
       : {}),

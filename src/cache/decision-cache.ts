@@ -158,6 +158,24 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
 
 const MAX_INLINE_IDENTITY = 160;
 
+/**
+ * The identity with the directory revision of the entities merged into the request
+ * (SPEC §12): a write to the subject's or the resource's entity is a new entry. Still
+ * injective: an identity is `[…]` or base64url, neither holding `~`, so `~e<revision>`
+ * can only be this suffix.
+ */
+export function entityDigest(digest: string | undefined, entityRevision: string | undefined): string | undefined {
+  if (entityRevision === undefined) return digest;
+  return `${digest ?? ''}~e${entityRevision}`;
+}
+
+/** The (escaped) subject part of a key made by `decisionKey`. */
+function subjectPartOf(key: string): string {
+  const first = key.indexOf('-');
+  const second = key.indexOf('-', first + 1);
+  return key.slice(first + 1, second < 0 ? undefined : second);
+}
+
 /** `perm-<subject>-<namespace path>[-<digest>]`; `pol-…` for a single stored document. */
 export function decisionKey(kind: 'perm' | 'pol', subjectId: string, target: string, digest: string | undefined): string {
   const base = `${kind}-${escapeKeyPart(subjectId)}-${escapeKeyPart(target)}`;
@@ -234,6 +252,18 @@ export class DecisionCache {
 
   clear(): void {
     this.lru.clear();
+  }
+
+  /**
+   * Drop every entry of these subjects (a directory change: their keys carry the entity's
+   * revision, so those entries can no longer be hit; this frees them at once).
+   */
+  invalidateSubjects(subjects: ReadonlySet<string>): void {
+    if (subjects.size === 0 || this.lru.size === 0) return;
+    const escaped = new Set([...subjects].map(escapeKeyPart));
+    const doomed: string[] = [];
+    for (const key of this.lru.keys()) if (escaped.has(subjectPartOf(key))) doomed.push(key);
+    for (const key of doomed) this.lru.delete(key);
   }
 
   /** Drop every entry computed from a changed namespace. */

@@ -16,6 +16,11 @@ export interface Config {
   policyDir: string;
   adminToken?: string;
   readToken?: string;
+  /** named, scoped credentials (docs/audit.md) */
+  adminTokensFile?: string;
+  adminTokensReloadMs: number;
+  /** how long recorded changes are kept, in days */
+  historyRetentionDays: number;
   /** Host header names accepted besides the loopback ones */
   allowedHosts: string[];
   tlsCertFile?: string;
@@ -63,6 +68,28 @@ export interface Config {
   authzenPdpUrl?: string;
   forwardAuthRoutes?: string;
   forwardAuthSubjectHeader?: string;
+  /** JWT subjects (docs/jwt.md): on when a JWKS file or URL is set */
+  jwtJwksFile?: string;
+  jwtJwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience: string[];
+  jwtAlgorithms: string[];
+  jwtClockSkewMs: number;
+  jwtSubjectPrefix: string;
+  jwtRolesClaim: string;
+  jwtGroupsClaim: string;
+  jwtHeader: string;
+  jwtRequired: boolean;
+  jwtJwksCooldownMs: number;
+  jwtJwksMaxAgeMs: number;
+  jwtJwksTimeoutMs: number;
+  /** decision-log shipping (observability/decision-shipping.ts) */
+  decisionShipNatsUrl?: string;
+  decisionShipNatsSubject: string;
+  decisionShipHttpUrl?: string;
+  decisionShipBatch: number;
+  decisionShipFlushMs: number;
+  decisionShipBuffer: number;
 }
 
 export class ConfigError extends Error {
@@ -183,6 +210,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     if (values.adminToken === undefined) problems.push('READ_TOKEN needs ADMIN_TOKEN: without an admin token reads take no token');
     if (values.readToken === values.adminToken) problems.push('READ_TOKEN must differ from ADMIN_TOKEN');
   }
+  if (typeof values.adminTokensFile === 'string') {
+    if (values.adminToken === undefined) problems.push('ADMIN_TOKENS_FILE needs ADMIN_TOKEN (the root credential): without it no token is asked for at all');
+    if (!existsSync(values.adminTokensFile)) problems.push(`ADMIN_TOKENS_FILE=${JSON.stringify(values.adminTokensFile)}: no such file`);
+  }
   for (const h of (values.allowedHosts as string[] | undefined) ?? []) {
     if (h !== '*' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/i.test(h)) problems.push(`ALLOWED_HOSTS: ${JSON.stringify(h)} is not a host name (no scheme, no port)`);
   }
@@ -193,6 +224,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   if (typeof values.authzenPdpUrl === 'string' && !isPdpIdentifier(values.authzenPdpUrl)) {
     problems.push(`AUTHZEN_PDP_URL=${JSON.stringify(values.authzenPdpUrl)}: must be an http(s) URL without query or fragment`);
   }
+  problems.push(...jwtProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return values as unknown as Config;
 }
@@ -205,6 +237,37 @@ function isPdpIdentifier(s: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Algorithms a JWKS of public keys can verify; HMAC (a shared secret) and `none` never. */
+export const JWT_ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
+function jwtProblems(values: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const alg of (values.jwtAlgorithms as string[] | undefined) ?? []) {
+    if (!JWT_ASYMMETRIC_ALGORITHMS.includes(alg)) out.push(`JWT_ALGORITHMS: ${JSON.stringify(alg)} is not accepted (only ${JWT_ASYMMETRIC_ALGORITHMS.join(', ')}: HMAC and none never)`);
+  }
+  const file = values.jwtJwksFile;
+  const url = values.jwtJwksUrl;
+  if (file === undefined && url === undefined) return out;
+  if (file !== undefined && url !== undefined) out.push('JWT_JWKS_FILE and JWT_JWKS_URL: set one, not both');
+  if (typeof file === 'string' && !existsSync(file)) out.push(`JWT_JWKS_FILE=${JSON.stringify(file)}: no such file`);
+  if (typeof url === 'string') {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      out.push(`JWT_JWKS_URL=${JSON.stringify(url)}: not a URL`);
+    }
+    if (parsed && parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname))) {
+      out.push('JWT_JWKS_URL must be https (plain http only on loopback)');
+    }
+  }
+  if (values.jwtIssuer === undefined) out.push('JWT subjects need JWT_ISSUER (the `iss` tokens must carry)');
+  if (((values.jwtAudience as string[] | undefined) ?? []).length === 0) out.push('JWT subjects need JWT_AUDIENCE (the `aud` tokens must name)');
+  if (((values.jwtAlgorithms as string[] | undefined) ?? []).length === 0) out.push('JWT_ALGORITHMS must name at least one algorithm');
+  if (typeof values.jwtHeader === 'string' && !/^[A-Za-z0-9-]+$/.test(values.jwtHeader)) out.push('JWT_HEADER must be a header name');
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { NamespaceLimits } from '../core/namespace.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { PathPlan } from '../core/evaluate/plan.js';
 import type { Decision, Reason } from '../core/evaluate/types.js';
-import { decisionKey, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
+import { decisionKey, entityDigest, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
 import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
@@ -18,6 +18,7 @@ import type { LuaBudgets } from '../core/lua/sandbox.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { SampleRecorder } from './request-samples.js';
 import type { RelationshipCheck } from '../core/condition/related.js';
+import type { EntityLookup } from '../core/entities/entity.js';
 import {
   DEFAULT_LANGUAGE_SETTINGS, askedPermissions, checkAll, evaluatePrepared, prepareDecision, reasonsFor, runScriptCheck,
   type DecisionSources, type DocumentSource, type PreparedDecision,
@@ -41,6 +42,8 @@ export interface DecisionServiceOptions {
   samples?: SampleRecorder;
   /** what conditions' related() asks (the relationship service's check); its revision keys cached decisions */
   relationships?: RelationshipCheck;
+  /** the directory (SPEC §12) merged into every request; its entities' revision keys cached decisions */
+  entities?: EntityLookup;
 }
 
 interface Outcome {
@@ -50,6 +53,14 @@ interface Outcome {
   cached: boolean;
   stale: boolean;
   entry?: CachedDecision;
+}
+
+/**
+ * The answer's revision: the policy state's, and when directory entities were merged in,
+ * `+e<the newest of their revisions>` (the directory state they were read at).
+ */
+function withEntities(revision: string, p: PreparedDecision): string {
+  return p.entityRevision === undefined ? revision : `${revision}+e${p.entityRevision}`;
 }
 
 /** most permission lists one cached decision remembers as sampled */
@@ -90,6 +101,7 @@ export class DecisionService {
     const stored = options.manager ? new ManagerSource(options.manager) : undefined;
     const service = this;
     this.sources = {
+      ...(options.entities ? { entities: options.entities } : {}),
       get registry() {
         return options.manager?.registry;
       },
@@ -128,7 +140,7 @@ export class DecisionService {
     const relationships = this.options.relationships;
     if (prepared.mode === 'policies') {
       const decision = evaluatePrepared(prepared, { explain: req.explain === true, now: new Date(this.options.clock()), defaultPermissions: this.options.defaultPermissions, relationships });
-      return { decision, prepared, revision: 'inline', cached: false, stale: false };
+      return { decision, prepared, revision: withEntities('inline', prepared), cached: false, stale: false };
     }
     const manager = this.options.manager!;
     const stale = manager.isStale();
@@ -138,13 +150,13 @@ export class DecisionService {
     const bucket = Math.floor(nowMs / bucketMs);
     const reads = prepared.plan.reads;
     const cacheKey = explain ? undefined
-      : decisionKey(prepared.mode === 'namespace' ? 'perm' : 'pol', prepared.subject.id, prepared.target, identityDigest(prepared.inputs, reads, bucket, relationships?.revision));
+      : decisionKey(prepared.mode === 'namespace' ? 'perm' : 'pol', prepared.subject.id, prepared.target, entityDigest(identityDigest(prepared.inputs, reads, bucket, relationships?.revision), prepared.entityRevision));
     const hit = cacheKey === undefined ? undefined : this.options.cache.get(cacheKey);
     if (hit) {
       this.failClosed(hit.decision, stale);
       return { decision: hit.decision, prepared, revision: hit.revision, cached: true, stale, entry: hit };
     }
-    const revision = manager.revision;
+    const revision = withEntities(manager.revision, prepared);
     const decision = evaluatePrepared(prepared, { explain, now: new Date(nowMs), defaultPermissions: this.options.defaultPermissions, relationships });
     this.failClosed(decision, stale);
     // Entries are never changed once stored; a result that read the clock lives no longer than its time bucket.

@@ -83,8 +83,11 @@ export class PlanService {
       ...(o.relatedIds ? { relatedIds: o.relatedIds } : {}),
     };
     const base = { subject: req.subject, resource: { type: req.resource.type }, ...(req.context !== undefined ? { context: req.context } : {}) };
+    // The directory's entity for the subject, when one was merged in (its revision joins the answer's).
+    let entityRevision: string | undefined;
     const answerFor = (namespace: string): PathAnswer => {
       const prepared = prepareDecision({ ...base, namespace }, o.sources, o.namespaceLimits);
+      entityRevision ??= prepared.entityRevision;
       return planPath(prepared.plan, { ...prepared.inputs, namespaces: prepared.namespaces }, planOptions);
     };
     let answer: PathAnswer;
@@ -121,7 +124,7 @@ export class PlanService {
     if (answer.default && stale) {
       throw new PolicyEngineError('STORE_UNAVAILABLE', 'the policy store is unreachable and this path has no known documents; refusing to answer with the default');
     }
-    const r = planResponse(answer, req.fields, manager.revision);
+    const r = planResponse(answer, req.fields, entityRevision === undefined ? manager.revision : `${manager.revision}+e${entityRevision}`);
     if (stale) r.stale = true;
     return r;
   }

@@ -15,6 +15,13 @@ import {
 import type { PolicyManager } from './policy-manager.js';
 import { storeCall as mapStoreErrors } from './store-errors.js';
 import { lintMessages, type MessageWarning } from '../core/messages/lint.js';
+import { requireReach, unrestrictedAccess, type Access } from '../core/access.js';
+import { UNKNOWN_ACTOR } from '../store/history.js';
+
+/** In-process callers (tests, tools) are trusted; the HTTP routes always pass the request's access. */
+const IN_PROCESS = unrestrictedAccess(UNKNOWN_ACTOR);
+/** Pages a scoped list reads at most to fill one page of the namespaces it reaches. */
+const MAX_SCOPED_LIST_PAGES = 20;
 
 export interface PolicyServiceOptions {
   store: PolicyStore;
@@ -84,7 +91,7 @@ export class PolicyService {
     }
   }
 
-  async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions): Promise<PutResult> {
+  async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions, access: Access = IN_PROCESS): Promise<PutResult> {
     assertKey(key);
     await initLuaFor(text);
     const r = loadDocument(text, format, this.options.parseLimits, this.compileOptions());
@@ -93,36 +100,59 @@ export class PolicyService {
       throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
     }
     if (r.loaded.policy.registry) this.checkRegistry(r.loaded.policy.registry, new Set([key]));
-    const result = await storeCall(() => this.options.store.put(toNewPolicy(r.loaded), opts));
+    if (!access.unrestricted) {
+      // Both the namespace written and the one replaced: a document cannot be moved in or out of reach.
+      const current = await storeCall(() => this.options.store.get(key));
+      requireReach(access, 'write', [r.loaded.policy.namespace, ...(current ? [current.namespace] : [])], `policy ${key}`);
+    }
+    const result = await storeCall(() => this.options.store.put(toNewPolicy(r.loaded), { ...opts, actor: access.actor }));
     this.options.manager.apply([{ type: 'put', record: result.record, revision: result.revision }]);
     return result;
   }
 
-  async get(key: string): Promise<PolicyRecord> {
+  /** A document out of the credential's reach reads as absent: its existence is not told either. */
+  async get(key: string, access: Access = IN_PROCESS): Promise<PolicyRecord> {
     assertKey(key);
     const record = await storeCall(() => this.options.store.get(key));
-    if (!record) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+    if (!record || !access.reaches('read', record.namespace)) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
     return record;
   }
 
-  async list(namespace: string | undefined, cursor: string | undefined, limit: number): Promise<ListPage> {
+  async list(namespace: string | undefined, cursor: string | undefined, limit: number, access: Access = IN_PROCESS): Promise<ListPage> {
     if (namespace !== undefined && !isValidNamespace(namespace)) {
       throw new PolicyEngineError('NAMESPACE_INVALID', `invalid namespace ${JSON.stringify(namespace.slice(0, 300))}`);
     }
     if (cursor !== undefined && !isValidKey(cursor)) throw new PolicyEngineError('REQUEST_INVALID', 'invalid cursor');
-    return storeCall(() => this.options.store.list({ namespace, after: cursor, limit }));
+    if (namespace !== undefined) requireReach(access, 'read', [namespace], 'policies');
+    if (access.unrestricted || namespace !== undefined) return storeCall(() => this.options.store.list({ namespace, after: cursor, limit }));
+    // A scoped credential lists only what it reaches: filter store pages until one is full.
+    const records: PolicyRecord[] = [];
+    let after = cursor;
+    for (let i = 0; i < MAX_SCOPED_LIST_PAGES; i++) {
+      const page = await storeCall(() => this.options.store.list({ after, limit }));
+      for (const r of page.records) {
+        if (!access.reaches('read', r.namespace)) continue;
+        records.push(r);
+        if (records.length === limit) return { records, next: r.key };
+      }
+      if (page.next === undefined) return { records };
+      after = page.next;
+    }
+    return after === undefined ? { records } : { records, next: after };
   }
 
-  async delete(key: string, opts: WriteOptions): Promise<void> {
+  async delete(key: string, opts: WriteOptions, access: Access = IN_PROCESS): Promise<void> {
     assertKey(key);
     const current = await storeCall(() => this.options.store.get(key));
-    const result = await storeCall(() => this.options.store.delete(key, opts));
+    if (current && !access.reaches('read', current.namespace)) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
+    if (current) requireReach(access, 'write', [current.namespace], `policy ${key}`);
+    const result = await storeCall(() => this.options.store.delete(key, { ...opts, actor: access.actor }));
     if (result === false) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
     this.options.manager.apply([{ type: 'delete', key, namespace: current?.namespace ?? '', revision: result.revision }]);
   }
 
   /** Bulk import: every document validated before any is written. */
-  async import(text: string, format: DocumentFormat): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
+  async import(text: string, format: DocumentFormat, access: Access = IN_PROCESS): Promise<{ created: number; replaced: number; keys: string[]; revision: string }> {
     await initLuaFor(text);
     const r = loadDocuments(text, format, this.options.parseLimits, this.compileOptions());
     if (!r.ok) throw invalid(r.errors, r.stage);
@@ -130,7 +160,13 @@ export class PolicyService {
     if (registries.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'an import may hold at most one attribute registry');
     if (registries[0]) this.checkRegistry(registries[0].policy.registry!, new Set(r.loaded.map((l) => l.policy.key)));
     const policies = r.loaded.map(toNewPolicy);
-    const result = await storeCall(() => this.options.store.putMany(policies));
+    if (!access.unrestricted) {
+      // Refused whole when any document, or any document it replaces, is out of reach.
+      const replaced = await Promise.all(policies.map((p) => storeCall(() => this.options.store.get(p.key))));
+      const namespaces = [...policies.map((p) => p.namespace), ...replaced.flatMap((c) => (c ? [c.namespace] : []))];
+      requireReach(access, 'write', namespaces, 'an import');
+    }
+    const result = await storeCall(() => this.options.store.putMany(policies, { actor: access.actor }));
     // Subscribable stores have sent their events already; pollable ones are asked now,
     // so this replica answers from the import at once.
     await this.options.manager.syncAfterWrite();

@@ -131,7 +131,7 @@ export class RelationService {
   }
 
   /** Validate, refuse a schema that would orphan stored tuples, store, and wait until this replica has it. */
-  async putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }> {
+  async putSchema(text: string, format: DocumentFormat, actor?: string): Promise<{ revision: string }> {
     const compiled = compileSchema(text, format, this.options.parseLimits);
     if (!compiled.ok) throw new PolicyEngineError('RELATION_SCHEMA_INVALID', `the schema has ${compiled.errors.length} error(s)`, compiled.errors);
     // Checked against this replica's tuples, freshly synced; a tuple written elsewhere in
@@ -139,12 +139,12 @@ export class RelationService {
     await this.manager.syncNow();
     const orphans = orphanedTuples(compiled.schema, this.manager.engine.index.tuples());
     if (orphans.length > 0) throw new PolicyEngineError('RELATION_SCHEMA_INVALID', 'the schema would orphan stored tuples; delete them first', orphans);
-    const r = await this.storeCall(() => this.store.putSchema(text, format));
+    const r = await this.storeCall(() => this.store.putSchema(text, format, actor === undefined ? undefined : { actor }));
     await this.caughtUp(r.revision);
     return r;
   }
 
-  async write(req: WriteRequest): Promise<{ revision: string }> {
+  async write(req: WriteRequest, actor?: string): Promise<{ revision: string }> {
     const parseList = (name: string, list: TupleInput[] | undefined): Tuple[] =>
       (list ?? []).map((x, i) => syntax(`${name}[${i}]`, () => tupleOf(x)));
     const preconditions: Precondition[] = (req.preconditions ?? []).map((p, i) => {
@@ -169,7 +169,7 @@ export class RelationService {
       });
       if (errors.length > 0) throw new PolicyEngineError('RELATION_TUPLE_INVALID', `${errors.length} tuple(s) the schema does not allow`, errors.slice(0, 100));
     }
-    const r = await this.storeCall(() => this.store.write(batch));
+    const r = await this.storeCall(() => this.store.write(batch, actor === undefined ? undefined : { actor }));
     await this.caughtUp(r.revision);
     return r;
   }

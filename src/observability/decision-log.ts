@@ -31,6 +31,8 @@ export interface DecisionEvent {
   /** authzen and forward-auth requests are checks of one permission */
   endpoint: 'evaluate' | 'check' | 'authzen' | 'forward-auth';
   requestId: string;
+  /** returned to the caller (X-Decision-Id, `decisionId`): what an audit looks a decision up by */
+  decisionId: string;
   /** the request body as validated by the route schema */
   request: CheckRequest;
   decision?: Decision;
@@ -105,9 +107,18 @@ function errorOf(err: unknown): { code: string; message: string } {
   return { code, message };
 }
 
-export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions): DecisionLog | undefined {
+/** A logger that writes nothing (lines go only to the sinks). */
+export const SILENT_SINK: DecisionLogSink = { child: () => SILENT_SINK, info: () => {}, isLevelEnabled: () => false };
+
+/** Somewhere else the same lines go (decision-shipping.ts); `offer` never blocks. */
+export interface DecisionLineSink {
+  offer(line: Record<string, unknown>): void;
+}
+
+export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions, sinks: readonly DecisionLineSink[] = []): DecisionLog | undefined {
   if (!options.enabled || !(options.sample > 0)) return undefined;
-  if (typeof logger.isLevelEnabled === 'function' && !logger.isLevelEnabled('info')) return undefined;
+  const toStdout = typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('info');
+  if (!toStdout && sinks.length === 0) return undefined;
   const log = logger.child({ name: 'decision' });
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const redactKeys = new KeyRedactor(options.redact);
@@ -162,7 +173,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
     sampled: sample >= 1 ? () => true : () => random() < sample,
     write(e) {
       const req = e.request;
-      const line: Record<string, unknown> = { reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
+      const line: Record<string, unknown> = { decisionId: e.decisionId, reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
       if (req.subject !== undefined) line.subject = subjectOf(req.subject);
       if (req.resource !== undefined) {
         const { type, id, attributes } = req.resource;
@@ -176,7 +187,12 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
       if (e.decision !== undefined) line.decision = summaryOf(e);
       if (e.error !== undefined) line.error = errorOf(e.error);
       line.latencyUs = e.latencyUs;
-      log.info(line, 'decision');
+      if (toStdout) log.info(line, 'decision');
+      if (sinks.length > 0) {
+        // Shipped records carry their own time (stdout lines get pino's).
+        const shipped = { time: new Date().toISOString(), ...line };
+        for (const s of sinks) s.offer(shipped);
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   type ListPage, type ListQuery, type NewPolicy, type PolicyStore, type PollableStore, type PutResult,
   type Snapshot, type SubscribableStore, type WriteOptions,
 } from '../store/store.js';
+import { hasPolicyHistory, type PolicyHistory } from '../store/history.js';
 
 export interface StoreCallObserver {
   observeStoreCall(operation: string, seconds: number, failed: boolean): void;
@@ -20,6 +21,8 @@ export class InstrumentedStore implements PolicyStore {
   declare subscribe?: SubscribableStore['subscribe'];
   declare changesSince?: PollableStore['changesSince'];
   declare onChangeHint?: ChangeHint;
+  declare keyHistory?: PolicyHistory['keyHistory'];
+  declare historySince?: PolicyHistory['historySince'];
 
   constructor(private readonly inner: PolicyStore, private readonly observer: StoreCallObserver) {
     this.kind = inner.kind;
@@ -27,6 +30,10 @@ export class InstrumentedStore implements PolicyStore {
     if (isPollable(inner)) this.changesSince = (revision) => this.timed('changesSince', () => inner.changesSince(revision));
     const hint = (inner as { onChangeHint?: ChangeHint }).onChangeHint;
     if (typeof hint === 'function') this.onChangeHint = (listener) => hint.call(inner, listener);
+    if (hasPolicyHistory(inner)) {
+      this.keyHistory = (key, page) => this.timed('keyHistory', () => inner.keyHistory(key, page));
+      this.historySince = (revision, limit) => this.timed('historySince', () => inner.historySince(revision, limit));
+    }
   }
 
   private async timed<T>(operation: string, call: () => Promise<T>): Promise<T> {
@@ -63,8 +70,8 @@ export class InstrumentedStore implements PolicyStore {
     return this.timed('put', () => this.inner.put(policy, options));
   }
 
-  putMany(policies: NewPolicy[]) {
-    return this.timed('putMany', () => this.inner.putMany(policies));
+  putMany(policies: NewPolicy[], options?: { actor?: string }) {
+    return this.timed('putMany', () => this.inner.putMany(policies, options));
   }
 
   delete(key: string, options?: WriteOptions) {

@@ -135,6 +135,26 @@ export class Metrics {
   }
 
   /** The request samples impact previews re-evaluate (issue 11). */
+  /** Decision-record shipping (decision-shipping.ts), per sink; read at scrape time. */
+  watchShipping(shippers: ReadonlyArray<{ stats(): { sink: string; queued: number; shipped: number; dropped: number; failures: number } }>): void {
+    if (shippers.length === 0) return;
+    const registers = [this.registry];
+    const each = (pick: (s: ReturnType<(typeof shippers)[number]['stats']>) => number) => () => shippers.map((sh) => {
+      const s = sh.stats();
+      return { labels: { sink: s.sink }, value: pick(s) };
+    });
+    registerDerivedCounter(this.registry, `${PREFIX}decision_ship_shipped_total`, 'decision records accepted by a sink', each((s) => s.shipped));
+    registerDerivedCounter(this.registry, `${PREFIX}decision_ship_dropped_total`, 'decision records dropped: the buffer was full (sink slow or down) or the sink refused the batch', each((s) => s.dropped));
+    registerDerivedCounter(this.registry, `${PREFIX}decision_ship_failures_total`, 'batch sends that failed and were retried', each((s) => s.failures));
+    const queued = each((s) => s.queued);
+    new Gauge({
+      name: `${PREFIX}decision_ship_queued`, help: 'decision records waiting for their sink', labelNames: ['sink'], registers,
+      collect() {
+        for (const q of queued()) this.set(q.labels, q.value);
+      },
+    });
+  }
+
   watchSamples(source: { readonly size: number; readonly max: number }): void {
     const registers = [this.registry];
     new Gauge({ name: `${PREFIX}request_samples`, help: 'distinct recent request inputs kept for impact previews', registers, collect() { this.set(source.size); } });

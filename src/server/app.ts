@@ -6,10 +6,14 @@ import type { DecisionService } from '../engine/decision-service.js';
 import type { PolicyManager } from '../engine/policy-manager.js';
 import type { PolicyService } from '../engine/policy-service.js';
 import { PolicyEngineError } from '../errors.js';
-import { createDecisionLog, type DecisionLogOptions } from '../observability/decision-log.js';
+import { SILENT_SINK, createDecisionLog, type DecisionLineSink, type DecisionLogOptions } from '../observability/decision-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { metricsPlugin } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
+import { entityRoutes } from './routes/entities.js';
+import type { EntityService } from '../engine/entity-service.js';
+import type { JwtSubjects } from '../engine/tokens/jwt-subjects.js';
+import { DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import type { RelationService } from '../engine/relation-service.js';
 import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
 import { installAccessControl } from './route-access.js';
@@ -30,6 +34,8 @@ import type { AuthzenService } from '../engine/authzen-service.js';
 import { authzenRoutes } from './routes/authzen.js';
 import type { ForwardAuthService } from '../engine/forward-auth-service.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
+import type { HistoryService } from '../engine/history-service.js';
+import { historyRoutes } from './routes/history.js';
 
 export interface AppDeps {
   decisions: DecisionService;
@@ -38,6 +44,10 @@ export interface AppDeps {
   /** relationships (SPEC §9); absent: the relation routes answer RELATIONS_DISABLED */
   relations?: RelationService;
   manager?: PolicyManager;
+  /** JWT subjects for evaluate and check (docs/jwt.md); absent: off */
+  tokens?: JwtSubjects;
+  /** the directory (SPEC §12); absent: no /v1/entities routes */
+  entities?: EntityService;
   auth: AdminAuthOptions;
   bodyLimit: number;
   logger?: FastifyServerOptions['loggerInstance'] | boolean;
@@ -45,8 +55,12 @@ export interface AppDeps {
   metrics?: Metrics;
   /** decision-log settings (used with a `logger` instance); absent: no decision log */
   decisionLog?: DecisionLogOptions;
+  /** where decision-log lines are shipped besides stdout (they need decisionLog, not a logger) */
+  decisionSinks?: readonly DecisionLineSink[];
   /** POST /v1/preview; absent with STORE=none */
   preview?: ImpactPreview;
+  /** history, change feed and rollback (docs/audit.md); absent with STORE=none */
+  history?: HistoryService;
   /** POST /v1/plan and /v1/relations/plan; absent: not served */
   plans?: PlanService;
   /** PLAN_MAX_IDS for /v1/relations/plan */
@@ -105,19 +119,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const observers = {
     // Without a logger instance fastify's logger discards everything: build no lines for it.
-    log: deps.decisionLog && typeof deps.logger === 'object' ? createDecisionLog(app.log, deps.decisionLog) : undefined,
+    log: deps.decisionLog && (typeof deps.logger === 'object' || (deps.decisionSinks ?? []).length > 0)
+      ? createDecisionLog(typeof deps.logger === 'object' ? app.log : SILENT_SINK, deps.decisionLog, deps.decisionSinks ?? [])
+      : undefined,
     metrics: deps.metrics,
   };
-  decisionRoutes(app, deps.decisions, observers);
+  decisionRoutes(app, deps.decisions, { ...observers, ...(deps.tokens ? { tokens: deps.tokens } : {}) });
   if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
   if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
   if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
-  healthRoutes(app, deps.manager, deps.relations?.manager);
+  healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
-  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth));
+  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));
+  if (deps.entities) entityRoutes(app, deps.entities, makeWriteGuard(deps.auth, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
     policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
-    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth), bodyLimit: deps.bodyLimit });
+    if (deps.history) historyRoutes(app, deps.history, makeWriteGuard(deps.auth));
+    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth, 'preview'), bodyLimit: deps.bodyLimit });
   } else {
     const disabled = async () => {
       throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none)');

@@ -15,6 +15,8 @@ const TEXT_BODIES: Record<string, string> = {
   'put /v1/policies/{key}': 'one policy document',
   'post /v1/policies': 'a JSON array of documents, or a multi-document YAML stream',
   'post /v1/validate': 'one or several documents, as for the bulk import',
+  'put /v1/entities/{ref}': 'one entity { roles?, groups?, attributes? }',
+  'post /v1/entities': 'a JSON array of entities { ref, roles?, groups?, attributes? }, or a multi-document YAML stream',
 };
 
 type Operation = { requestBody?: unknown };
@@ -47,6 +49,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'decisions', description: 'evaluate and check' },
         { name: 'policies', description: 'the policy REST API (JSON or YAML)' },
+        { name: 'directory', description: 'stored roles, groups and attributes of subjects and resources, merged into every decision (docs/directory.md)' },
         { name: 'operations', description: 'health, readiness, metrics' },
         { name: 'playground', description: 'the policy playground page at /ui (docs/playground.md)' },
       ],

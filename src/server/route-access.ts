@@ -4,7 +4,9 @@
 // validation. A route this table does not list is treated as a write (fail closed).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
-import { makeTokenGuards, type AdminAuthOptions } from './admin-auth.js';
+import { accessOf, makeTokenGuards, type AdminAuthOptions } from './admin-auth.js';
+import type { Verb } from '../core/access.js';
+import { PolicyEngineError } from '../errors.js';
 import { makeOriginCheck, originPolicy } from './request-origin.js';
 
 /**
@@ -27,22 +29,26 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /evaluate': 'decision',
   'POST /v1/check': 'decision',
   'POST /v1/relations/check': 'decision',
+  'POST /v1/plan': 'decision',
+  'POST /v1/relations/plan': 'decision',
   'POST /access/v1/evaluation': 'decision',
   'POST /access/v1/evaluations': 'decision',
   'POST /access/v1/search/subject': 'decision',
   'POST /access/v1/search/resource': 'decision',
   'POST /access/v1/search/action': 'decision',
   'GET /.well-known/authzen-configuration': 'decision',
-  'POST /v1/plan': 'decision',
-  'POST /v1/relations/plan': 'decision',
   'POST /v1/test': 'code',
   'POST /v1/validate': 'code',
   'GET /v1/policies': 'read',
   'GET /v1/policies/:key': 'read',
+  'GET /v1/policies/:key/history': 'read',
+  'GET /v1/changes': 'read',
   'GET /v1/relations': 'read',
   'GET /v1/relations/schema': 'read',
   'POST /v1/relations/lookup-resources': 'read',
   'POST /v1/relations/lookup-subjects': 'read',
+  'GET /v1/entities': 'read',
+  'GET /v1/entities/:ref': 'read',
   'GET /metrics': 'read',
   'GET /openapi.json': 'docs',
   'GET /ui': 'page',
@@ -54,7 +60,33 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /v1/preview': 'admin',
   'PUT /v1/relations/schema': 'admin',
   'POST /v1/relations/write': 'admin',
+  'PUT /v1/entities/:ref': 'admin',
+  'DELETE /v1/entities/:ref': 'admin',
+  'POST /v1/entities': 'admin',
+  'POST /v1/policies/:key/rollback': 'admin',
 };
+
+/**
+ * The verb a named credential needs for an admin route (docs/audit.md). Unlisted admin
+ * routes need `write`, except the entity directory's, which need `entities`.
+ */
+const ADMIN_VERBS: Record<string, Verb> = {
+  'POST /v1/preview': 'preview',
+  'PUT /v1/relations/schema': 'relations',
+  'POST /v1/relations/write': 'relations',
+};
+
+export function verbOf(method: string, url: string): Verb {
+  const listed = ADMIN_VERBS[`${method} ${url}`];
+  if (listed) return listed;
+  if (url === '/v1/entities' || url.startsWith('/v1/entities/')) return 'entities';
+  return 'write';
+}
+
+/** Relationship reads are not namespaced: a named credential needs the `relations` verb for them too. */
+function isRelationRead(url: string): boolean {
+  return url === '/v1/relations' || url.startsWith('/v1/relations/');
+}
 
 /** URL prefixes whose routes share a class for safe methods: swagger-ui's page and files. */
 const READ_PREFIXES: ReadonlyArray<readonly [string, RouteAccess]> = [['/docs', 'docs']];
@@ -132,15 +164,20 @@ export function accessTable(app: FastifyInstance): readonly RouteAccessEntry[] {
 export function installAccessControl(app: FastifyInstance, auth: AdminAuthOptions): void {
   const tokens = makeTokenGuards(auth);
   const origin = makeOriginCheck(originPolicy(auth.loopbackOnly, auth.allowedHosts));
-  const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply): void => {
+  const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void => {
     if (access === 'health') return;
     origin(request, access === 'gateway');
     switch (access) {
       case 'decision': case 'gateway': case 'page': return;
       case 'code': return tokens.requireCode(request);
-      case 'read': return tokens.requireRead(request);
+      case 'read':
+        tokens.requireRead(request);
+        if (isRelationRead(url) && !accessOf(request).can('relations')) {
+          throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${accessOf(request).actor} lacks the verb relations that relationship reads need`);
+        }
+        return;
       case 'docs': docsHeaders(reply); return tokens.requireRead(request);
-      case 'admin': return tokens.requireAdmin(request);
+      case 'admin': return tokens.requireAdmin(request, verbOf(request.method, url));
     }
   };
   const hookFor = (method: RouteOptions['method'], url: string): Hook | undefined => {
@@ -149,7 +186,7 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
       if (access === 'health') return undefined;
       return (request, reply, done) => {
         try {
-          check(access, request, reply);
+          check(access, request, reply, url);
         } catch (err) {
           return done(err as Error);
         }
@@ -159,7 +196,7 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     // Several methods (the STORE=none catch-alls): the class of the method asked.
     return (request, reply, done) => {
       try {
-        check(routeAccess(request.method, url).access, request, reply);
+        check(routeAccess(request.method, url).access, request, reply, url);
       } catch (err) {
         return done(err as Error);
       }

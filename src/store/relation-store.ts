@@ -4,6 +4,8 @@
 // sequence numbers: every batch and every schema write gets the next one.
 
 import type { DocumentFormat } from '../core/document/types.js';
+import { UNKNOWN_ACTOR, type RelationsChange } from './history.js';
+import { etagOf } from './store.js';
 import { formatTuple, type ObjectRef, type SubjectRef, type Tuple, type TupleFilter } from '../core/relations/tuple.js';
 
 export type Precondition = { mustExist: Tuple } | { mustNotExist: Tuple };
@@ -36,6 +38,15 @@ export interface RelationChange {
   writes: Tuple[];
   deletes: Tuple[];
   schema?: { text: string; format: DocumentFormat };
+  /** the history (docs/audit.md): who, when, and the schema a schema write replaced */
+  actor?: string;
+  at?: string;
+  beforeSchema?: { text: string; format: DocumentFormat } | null;
+}
+
+/** Who writes (recorded in the history). */
+export interface WriteMeta {
+  actor?: string;
 }
 
 export interface RelationSnapshot {
@@ -48,7 +59,7 @@ export interface RelationStore {
   readonly kind: 'memory' | 'file' | 'mongo';
   open(): Promise<void>;
   /** atomic: all of it or, when a precondition fails (RelationPreconditionError), none */
-  write(batch: WriteBatch): Promise<{ revision: string }>;
+  write(batch: WriteBatch, meta?: WriteMeta): Promise<{ revision: string }>;
   /** live tuples matching the filter, ordered by their canonical string, after `after` */
   read(filter: TupleFilter, page: { limit: number; after?: string }): Promise<ReadPage>;
   /** the subjects of resource#relation */
@@ -57,7 +68,7 @@ export interface RelationStore {
   reverse(subject: SubjectRef, limit?: number): Promise<Array<{ resource: ObjectRef; relation: string }>>;
   revision(): Promise<string>;
   getSchema(): Promise<StoredSchema | undefined>;
-  putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }>;
+  putSchema(text: string, format: DocumentFormat, meta?: WriteMeta): Promise<{ revision: string }>;
   /** every live tuple and the schema, as of one revision */
   loadAll(): Promise<RelationSnapshot>;
   /** committed changes after `revision`, in order; 'reset' when the store cannot tell (reload) */
@@ -130,4 +141,18 @@ export async function readAll(store: Pick<RelationStore, 'read'>, filter: TupleF
 /** Revisions compare as numbers; anything else is not one of ours. */
 export function revisionNumber(revision: string): number | undefined {
   return /^\d{1,15}$/.test(revision) ? Number(revision) : undefined;
+}
+
+/** The history entry of a relationship change. */
+export function historyOfRelationChange(c: RelationChange): RelationsChange {
+  const version = (v: { text: string; format: DocumentFormat }) => ({ ...v, etag: etagOf(v.format, v.text) });
+  return {
+    kind: 'relations',
+    revision: c.revision,
+    at: c.at ?? new Date(0).toISOString(),
+    actor: c.actor ?? UNKNOWN_ACTOR,
+    writes: c.writes.map(formatTuple),
+    deletes: c.deletes.map(formatTuple),
+    ...(c.schema ? { schema: { before: c.beforeSchema ? version(c.beforeSchema) : null, after: version(c.schema) } } : {}),
+  };
 }

@@ -8,6 +8,11 @@ export class RevisionCounter {
     return String(this.value);
   }
 
+  /** Continue after `value` (a durable store's last recorded revision). */
+  startAt(value: number): void {
+    this.value = value;
+  }
+
   next(): string {
     this.value++;
     return this.current();

@@ -51,6 +51,8 @@ export interface WriteOptions {
   ifMatch?: string;
   /** only write when the key does not exist (If-None-Match: *) */
   ifNoneMatch?: boolean;
+  /** who writes, recorded in the history (credential name or JWT subject) */
+  actor?: string;
 }
 
 export interface PutResult {
@@ -102,7 +104,7 @@ export interface PolicyStore {
   /** create or replace; throws StoreConflictError when a precondition fails */
   put(policy: NewPolicy, options?: WriteOptions): Promise<PutResult>;
   /** every document is validated by the caller first; written in order */
-  putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }>;
+  putMany(policies: NewPolicy[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }>;
   /** false when the key does not exist; throws StoreConflictError on a failed If-Match */
   delete(key: string, options?: WriteOptions): Promise<{ revision: string } | false>;
   /** cheap round trip, for readiness */

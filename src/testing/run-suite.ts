@@ -9,6 +9,7 @@ import { listDiff, sameMembers } from './diff.js';
 import { LocalPolicies } from '../core/evaluate/local-policies.js';
 import { LanguageNegotiator, type RequestReasons } from '../core/evaluate/request-reasons.js';
 import type { RelationshipCheck } from '../core/condition/related.js';
+import type { EntityLookup } from '../core/entities/entity.js';
 import { checkAll, evaluatePrepared, prepareDecision, reasonsFor, runScriptCheck, type PreparedDecision } from '../core/evaluate/decide.js';
 import type { ActualDecision, CaseResult, CheckOutcome, CompiledSuite, ReadyCase, ReasonExpectation, RunResult, SuiteProblem, SuiteResult } from './types.js';
 
@@ -21,6 +22,8 @@ export interface RunOptions {
   defaultLanguage?: string;
   /** what conditions' related() asks (stored suites run by a server); none: related() fails */
   relationships?: RelationshipCheck;
+  /** the directory merged into cases' subjects and resources (stored suites run by a server); none: taken as written */
+  entities?: EntityLookup;
 }
 
 /** The subject attribute that may name the language of reasons (LANGUAGE_ATTRIBUTE's default). */
@@ -105,7 +108,7 @@ export function runCase(c: ReadyCase, policies: LocalPolicies, options: RunOptio
   let prepared: PreparedDecision;
   try {
     // As the service does: the subject, the inputs against the registry (400 ATTRIBUTE_INVALID), their bounds.
-    prepared = prepareDecision(request, { registry, stored: () => policies });
+    prepared = prepareDecision(request, { registry, stored: () => policies, ...(options.entities ? { entities: options.entities } : {}) });
   } catch (err) {
     if (!(err instanceof PolicyEngineError)) throw err;
     return { name: spec.name, passed: false, durationMs: performance.now() - started, diff: ['inputs:', '  - accepted', `  + refused (${err.code}): ${err.message}`] };

@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { createServices, decisionLogOptions, type Services } from '../../src/compose.js';
 import { buildApp } from '../../src/server/app.js';
+import { watchCredentialFile } from '../../src/server/credentials.js';
 import { defaultUiDir } from '../../src/server/routes/ui.js';
 import type { PolicyStore } from '../../src/store/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
@@ -52,21 +53,30 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
   // mongo: undefined lets createServices build the configured store, as main.ts does
   const store = options.store === 'none' || mongo ? undefined : (options.store ?? new MemoryStore());
   const services = await createServices(config, logger, store, options.monotonic ? { monotonic: options.monotonic } : {});
+  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({ path: config.adminTokensFile, reloadMs: config.adminTokensReloadMs });
+  if (credentials) t.teardown(() => credentials.close());
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
     relations: services.relations,
+    entities: services.entities,
+    ...(services.tokens ? { tokens: services.tokens } : {}),
     manager: services.manager,
     preview: services.preview,
-    forwardAuth: services.forwardAuth,
-    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
+    ...(services.history ? { history: services.history } : {}),
     plans: services.plans,
     planMaxIds: services.planMaxIds,
+    forwardAuth: services.forwardAuth,
+    authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
-    auth: { adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true },
+    auth: {
+      adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true,
+      ...(credentials ? { credentials } : {}),
+    },
     bodyLimit: config.bodyLimit,
     metrics: services.metrics,
     decisionLog: decisionLogOptions(config),
+    decisionSinks: services.shippers,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   t.teardown(async () => {

@@ -140,8 +140,8 @@ t.test('sampling is decided before anything is built', async (t) => {
   t.equal(always.sampled(), true);
   t.equal(createDecisionLog(sink, { enabled: false, sample: 1, redact: [], attributes: true }), undefined);
   const decision: Decision = { permissions: ['a:b'], denied: [], exact: true, default: false, policies: ['x-a'], applied: [] };
-  log.write({ endpoint: 'evaluate', requestId: 'r', request: { subject: 's', namespace: 'x' }, decision, response: { permissions: ['a:b'], denied: [], default: false, namespaces: ['x'], policies: ['x-a'], cached: false, revision: '1', exact: true }, latencyUs: 12 });
-  t.match(written, [{ reqId: 'r', subject: { id: 's' }, decision: { permissionCount: 1 }, latencyUs: 12 }]);
+  log.write({ endpoint: 'evaluate', requestId: 'r', decisionId: 'd-1', request: { subject: 's', namespace: 'x' }, decision, response: { permissions: ['a:b'], denied: [], default: false, namespaces: ['x'], policies: ['x-a'], cached: false, revision: '1', exact: true }, latencyUs: 12 });
+  t.match(written, [{ decisionId: 'd-1', reqId: 'r', subject: { id: 's' }, decision: { permissionCount: 1 }, latencyUs: 12 }]);
 });
 
 t.test('no log line carries the Authorization header or ADMIN_TOKEN', async (t) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { meaningfulEvents, samplePolicy, storeConformance, waitUntil } from '../../src/store/conformance.js';
 import { FileStore } from '../../src/store/file/file-store.js';
+import { JOURNAL_NAME } from '../../src/store/file/policy-journal.js';
 import type { StoreEvent } from '../../src/store/store.js';
 
 async function tempDir(t: Test): Promise<string> {
@@ -178,12 +179,12 @@ t.test('writes go to <key>.<format>, atomically, and tidy up', async (t) => {
   const { store, events } = await openStore(t, dir);
 
   const json = await store.put(samplePolicy('org-a'));
-  t.same((await readdir(dir)).sort(), ['org-a.json', 'org-a.json.bak'], 'the hand-named file is replaced by org-a.json');
+  t.same((await readdir(dir)).filter((n) => n !== JOURNAL_NAME).sort(), ['org-a.json', 'org-a.json.bak'], 'the hand-named file is replaced by org-a.json');
   await store.put(samplePolicy('org-a', { format: 'yaml' }));
-  t.same((await readdir(dir)).sort(), ['org-a.json.bak', 'org-a.yaml'], 'a format change removes the old file');
+  t.same((await readdir(dir)).filter((n) => n !== JOURNAL_NAME).sort(), ['org-a.json.bak', 'org-a.yaml'], 'a format change removes the old file');
   await store.putMany([samplePolicy('org-b'), samplePolicy('org-c', { format: 'yaml' })]);
   t.ok(await store.delete('org-b'));
-  t.same((await readdir(dir)).sort(), ['org-a.json.bak', 'org-a.yaml', 'org-c.yaml'], 'no temp files, nothing deleted left');
+  t.same((await readdir(dir)).filter((n) => n !== JOURNAL_NAME).sort(), ['org-a.json.bak', 'org-a.yaml', 'org-c.yaml'], 'no temp files, nothing deleted left');
 
   await new Promise((r) => setTimeout(r, 300));
   const puts = events.filter((e) => e.type === 'put' && e.record.key === 'org-a');

@@ -79,6 +79,22 @@ export async function putPolicy(key: string, text: string, format: Format, pre: 
   return json(await call('PUT', `/v1/policies/${encodeURIComponent(key)}`, { body: text, contentType: MEDIA[format], headers }));
 }
 
+export interface EntityItem {
+  ref: string;
+  roles: string[];
+  groups: string[];
+  attributes: Record<string, unknown>;
+  etag: string;
+  updatedAt: string;
+}
+
+export async function listEntities(type: string, cursor?: string): Promise<{ items: EntityItem[]; cursor: string | null }> {
+  const q = new URLSearchParams({ limit: '100' });
+  if (type) q.set('type', type);
+  if (cursor) q.set('cursor', cursor);
+  return json(await call('GET', `/v1/entities?${q}`));
+}
+
 export async function validate(text: string, format: Format): Promise<ValidateResult> {
   return json(await call('POST', '/v1/validate', { body: text, contentType: MEDIA[format] }));
 }

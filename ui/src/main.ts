@@ -6,6 +6,7 @@ import { byId, fill, h } from './dom.js';
 import { Documents } from './documents.js';
 import { Editor, errorText } from './editor.js';
 import { Panels } from './panels.js';
+import { DirectoryPanel } from './directory.js';
 import type { ValidateResult } from './types.js';
 
 let docs: Documents;
@@ -22,6 +23,7 @@ const editor = new Editor(byId('editor'), {
 });
 docs = new Documents(editor);
 panels = new Panels(editor, docs);
+new DirectoryPanel();
 docs.onSwitch = () => {
   updateTitle();
   panels.refreshButtons();

@@ -53,9 +53,11 @@ function changesView(r: PreviewResult): HTMLElement {
   );
 }
 
+const TABS = ['try', 'tests', 'impact', 'directory'];
+
 export class Panels {
   constructor(private readonly editor: Editor, private readonly docs: Documents) {
-    for (const tab of ['try', 'tests', 'impact']) byId(`tab-${tab}`).addEventListener('click', () => this.select(tab));
+    for (const tab of TABS) byId(`tab-${tab}`).addEventListener('click', () => this.select(tab));
     byId('try-run').addEventListener('click', () => void this.run('try-run', 'try-result', () => this.tryIt()));
     byId('tests-run').addEventListener('click', () => void this.run('tests-run', 'tests-result', () => this.tests()));
     byId('impact-run').addEventListener('click', () => void this.run('impact-run', 'impact-result', () => this.impact(false)));
@@ -63,7 +65,7 @@ export class Panels {
   }
 
   select(tab: string): void {
-    for (const t of ['try', 'tests', 'impact']) {
+    for (const t of TABS) {
       byId(`tab-${t}`).setAttribute('aria-selected', String(t === tab));
       byId(`panel-${t}`).hidden = t !== tab;
     }

@@ -19,6 +19,7 @@ import type { CompiledPolicy } from '../compile/types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import type { CatalogueLookup } from '../messages/catalogue.js';
 import type { RelationshipCheck } from '../condition/related.js';
+import { mergeEntities, type EntityLookup } from '../entities/entity.js';
 import { PolicyEngineError } from '../../errors.js';
 import { buildPlan, evaluatePlan, type PathPlan } from './plan.js';
 import { checkPermission, type DescribeRule } from './check.js';
@@ -57,12 +58,21 @@ export interface DecisionSources {
   stored(): DocumentSource;
   /** compiles the documents of a `policies` request; absent: that mode is refused */
   inline?(documents: NonNullable<EvaluateRequest['policies']>): InlineDocuments;
+  /**
+   * The directory (SPEC §12): stored roles, groups and attributes of the request's
+   * subject and resource are merged in here, for every mode and every caller; absent:
+   * taken as sent.
+   */
+  readonly entities?: EntityLookup;
 }
 
 /** What a decision is made from: everything up to the evaluation itself. */
 export interface PreparedDecision {
   readonly mode: RequestMode;
+  /** the subject with what the directory stores for it merged in */
   readonly subject: Subject;
+  /** the highest directory revision of the entities merged in (none stored: undefined) */
+  readonly entityRevision?: string;
   /** the inputs as conditions see them (typed by the registry); `namespaces` joins them at evaluation */
   readonly inputs: RequestInputs;
   readonly plan: PathPlan;
@@ -102,9 +112,11 @@ function checkInputBounds(plan: PathPlan, input: RequestInputs): void {
 /** Mode, subject, typed inputs and the compiled plan of a request; every refusal is a PolicyEngineError. */
 export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, namespaceLimits?: NamespaceLimits): PreparedDecision {
   const mode = modeOf(req);
-  const subject = toSubject(req.subject);
+  // The one place the directory joins a request: before typing, so stored attributes are typed as sent ones are.
+  const merged = mergeEntities(sources.entities, toSubject(req.subject), req.resource);
+  const subject = merged.subject;
   const registry = sources.registry;
-  const typed = typeInputs(registry, { subject, resource: req.resource, context: req.context });
+  const typed = typeInputs(registry, { subject, resource: merged.resource, context: req.context });
   let prepared: PreparedDecision;
   if (mode === 'policies') {
     if (!sources.inline) throw new PolicyEngineError('MODE_INVALID', 'documents sent along (policies) are not accepted here: name a namespace or a policy');
@@ -140,7 +152,7 @@ export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, 
     };
   }
   checkInputBounds(prepared.plan, prepared.inputs);
-  return prepared;
+  return merged.revision === undefined ? prepared : { ...prepared, entityRevision: merged.revision };
 }
 
 /** What conditions see: the request's inputs and the evaluated path (built only when evaluating: cache hits skip it). */
@@ -191,11 +203,12 @@ export function reasonsFor(
   negotiator: LanguageNegotiator, p: PreparedDecision,
   req: Pick<EvaluateRequest, 'language' | 'subject'>, acceptLanguage?: string,
 ): RequestReasons {
-  const subject = req.subject;
+  // The merged subject: a language stored in the directory counts like a sent one.
+  const attributes = p.subject.attributes;
   return new RequestReasons(negotiator, {
     language: req.language,
     acceptLanguage,
-    subjectAttributes: typeof subject === 'string' ? undefined : subject.attributes,
+    subjectAttributes: typeof req.subject === 'string' && Object.keys(attributes).length === 0 ? undefined : attributes,
     inputs: p.inputs,
     catalogues: p.catalogues,
     namespaces: p.messageNamespaces,

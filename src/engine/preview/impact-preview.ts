@@ -212,7 +212,7 @@ export class ImpactPreview {
 
     let tests: PreviewResult['tests'] = { broken: [], fixed: [], suites: [] };
     if (req.tests !== false && complete) {
-      const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage, relationships: o.settings.relationships };
+      const testOptions = { now, defaultPermissions: o.settings.defaultPermissions, defaultLanguage: o.defaultLanguage, relationships: o.settings.relationships, ...(o.settings.entities ? { entities: o.settings.entities } : {}) };
       const was = runStoredSuites(before, testOptions, deadline, elapsed);
       const is = was && runStoredSuites(after, testOptions, deadline, elapsed);
       if (!was || !is) complete = false;

@@ -9,6 +9,7 @@ import type { Decision, DocumentTrace } from '../../core/evaluate/types.js';
 import type { NamespaceLimits } from '../../core/namespace.js';
 import type { CompiledRegistry } from '../../core/registry/types.js';
 import type { RelationshipCheck } from '../../core/condition/related.js';
+import type { EntityLookup } from '../../core/entities/entity.js';
 import type { SubjectInput } from '../../core/request.js';
 import { checkAll, decide, type DecisionSources, type DocumentSource } from '../../core/evaluate/decide.js';
 import { PolicyEngineError } from '../../errors.js';
@@ -39,6 +40,8 @@ export interface StateSettings {
   namespaceLimits: NamespaceLimits;
   /** what conditions' related() asks (the live relationships: a preview changes policies only) */
   relationships?: RelationshipCheck;
+  /** the live directory, merged into every request (a preview changes policies only) */
+  entities?: EntityLookup;
 }
 
 export class PolicyState implements DocumentSource {
@@ -59,7 +62,7 @@ export class PolicyState implements DocumentSource {
   ) {
     this.documents = new Map(documents.map((d) => [d.key, d]));
     this.local = new LocalPolicies(documents);
-    this.sources = { registry, stored: () => this };
+    this.sources = { registry, stored: () => this, ...(settings.entities ? { entities: settings.entities } : {}) };
   }
 
   get catalogues() {

@@ -1,6 +1,7 @@
 // Stored test suites (`kind: tests` documents) run against a policy state: each case as
 // `policy-engine test` runs it, but over the state's documents instead of its own.
 
+import type { EntityLookup } from '../../core/entities/entity.js';
 import type { CompiledPolicy } from '../../core/compile/types.js';
 import { runCase } from '../../testing/run-suite.js';
 import type { CaseResult, SuiteResult } from '../../testing/types.js';
@@ -18,6 +19,8 @@ export interface StoredTestOptions {
   defaultLanguage: string;
   /** what conditions' related() asks */
   relationships?: RelationshipCheck;
+  /** the directory merged into cases' inputs */
+  entities?: EntityLookup;
 }
 
 function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOptions): StoredSuiteResult {
@@ -35,7 +38,7 @@ function runOne(suite: CompiledPolicy, state: PolicyState, options: StoredTestOp
     }
     let r: CaseResult;
     try {
-      r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions, relationships: options.relationships }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
+      r = runCase(ready, state.local, { defaultPermissions: options.defaultPermissions, relationships: options.relationships, ...(options.entities ? { entities: options.entities } : {}) }, state.registry, tests.defaultLanguage ?? options.defaultLanguage);
     } catch (err) {
       // A case that cannot run fails; it never passes because something broke.
       return { name: c.spec.name, passed: false, durationMs: 0, diff: ['run:', '  - the case runs', `  + ${(err as Error).message}`] };

@@ -4,6 +4,7 @@
 // decides. Errors keep our error body with the standard's statuses (400 for a bad or
 // incomplete request); X-Request-ID is echoed on every answer, errors included.
 
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthzenService, AuthzenObserved } from '../../engine/authzen-service.js';
 import type { AuthzenEvaluation, AuthzenEvaluations } from '../../core/authzen/mapping.js';
@@ -60,7 +61,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
       metrics?.countDecision('authzen', 'namespace', outcome, o.decision?.conditionErrors !== undefined);
       if (logged) {
         log.write({
-          endpoint: 'authzen', requestId: request.id, request: o.request, decision: o.decision, response: o.response, error: o.error,
+          endpoint: 'authzen', requestId: request.id, decisionId: randomUUID(), request: o.request, decision: o.decision, response: o.response, error: o.error,
           latencyUs: Math.round((performance.now() - start) * 1000),
         });
       }

@@ -1,11 +1,15 @@
 // POST /v1/evaluate (also /evaluate) and POST /v1/check. Each answer is counted and,
 // when sampled, written to the decision log; a cache hit still sends its stored bytes.
 
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DecisionService } from '../../engine/decision-service.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
+import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
+import { refuse } from '../../engine/tokens/jwt-subjects.js';
+import { PolicyEngineError } from '../../errors.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
@@ -13,6 +17,32 @@ const errors = { '4xx': errorResponse, '5xx': errorResponse };
 export interface DecisionObservers {
   log?: DecisionLog;
   metrics?: Pick<Metrics, 'countDecision'>;
+  /** JWT subjects (docs/jwt.md): a request carrying a JWT is about the token's subject */
+  tokens?: JwtSubjects;
+}
+
+/**
+ * Before the body is validated: a verified JWT's subject becomes the request's subject.
+ * A body naming another subject is refused (400 SUBJECT_INVALID), never silently
+ * replaced or kept; without a token the body's subject counts, unless JWT_REQUIRED.
+ */
+function subjectFromToken(tokens: JwtSubjects) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const token = tokens.tokenOf(request.headers);
+    if (token === undefined) {
+      if (tokens.required) throw refuse('missing', 'this server takes the subject from a JWT: send one');
+      return;
+    }
+    const subject = await tokens.verify(token);
+    const body = request.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return; // the schema refuses it
+    const b = body as { subject?: unknown };
+    if (b.subject !== undefined) {
+      const sent = typeof b.subject === 'string' ? b.subject : (b.subject as { id?: unknown } | null)?.id;
+      if (sent !== subject.id) throw new PolicyEngineError('SUBJECT_INVALID', `the subject is the token's (${subject.id.slice(0, 200)}); the body names another`);
+    }
+    b.subject = subject;
+  };
 }
 
 const modeOf = (req: EvaluateRequest): DecisionMode => requestMode(req) ?? 'invalid';
@@ -35,6 +65,9 @@ function checkOutcome(r: CheckResponse): DecisionOutcome {
 
 const micros = (start: number) => Math.round((performance.now() - start) * 1000);
 
+/** Every decision's id, in the X-Decision-Id header and the body's `decisionId` (docs/audit.md). */
+export const DECISION_ID_HEADER = 'x-decision-id';
+
 /** What the service needs from the headers: the language of reasons. */
 function metaOf(request: FastifyRequest): RequestMeta {
   const acceptLanguage = request.headers['accept-language'];
@@ -42,10 +75,12 @@ function metaOf(request: FastifyRequest): RequestMeta {
 }
 
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
-  const { log, metrics } = observers;
+  const { log, metrics, tokens } = observers;
   const tags = ['decisions'];
+  const preValidation = tokens ? { preValidation: subjectFromToken(tokens) } : {};
 
   const evaluate = {
+    ...preValidation,
     schema: {
       tags,
       summary: 'Evaluate a subject against a namespace path, one stored policy or inline policies',
@@ -56,6 +91,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = request.body as EvaluateRequest;
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['evaluate']>;
@@ -63,20 +100,21 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       result = service.evaluate(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('evaluate', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, request: req, error: err, latencyUs: micros(start) });
+      if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
       throw err;
     }
     const { response, body, decision } = result;
     metrics?.countDecision('evaluate', modeOf(req), evaluateOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, request: req, decision, response, latencyUs: micros(start) });
-    // A fresh cache hit sends the bytes serialized the first time.
-    if (body !== undefined) return reply.type('application/json; charset=utf-8').send(body);
-    return response;
+    if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+    // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front.
+    if (body !== undefined) return reply.type('application/json; charset=utf-8').send(`{"decisionId":"${decisionId}",${body.slice(1)}`);
+    return { decisionId, ...response };
   };
   app.post('/v1/evaluate', evaluate, handler);
-  app.post('/evaluate', { schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
+  app.post('/evaluate', { ...preValidation, schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
 
   app.post('/v1/check', {
+    ...preValidation,
     schema: {
       tags,
       summary: 'Check one or several concrete permissions',
@@ -84,8 +122,10 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       body: checkBody,
       response: { 200: checkResponse, ...errors },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const req = request.body as CheckRequest;
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     let result: ReturnType<DecisionService['checkDetailed']>;
@@ -93,12 +133,12 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       result = service.checkDetailed(req, metaOf(request));
     } catch (err) {
       metrics?.countDecision('check', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'check', requestId: request.id, request: req, error: err, latencyUs: micros(start) });
+      if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
       throw err;
     }
     const { response, decision } = result;
     metrics?.countDecision('check', modeOf(req), checkOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'check', requestId: request.id, request: req, decision, response, latencyUs: micros(start) });
-    return response;
+    if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+    return { decisionId, ...response };
   });
 }

@@ -5,6 +5,8 @@
 // 200 with X-Auth-Subject; 401 or 403 with X-Auth-Reason and our error body. Bodies
 // are never read. Where the headers and the path could disagree, the request is refused.
 
+import { randomUUID } from 'node:crypto';
+import { DECISION_ID_HEADER } from './decisions.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ForwardAuthService, ForwardAuthOutcome } from '../../engine/forward-auth-service.js';
 import type { DecisionObservers } from './decisions.js';
@@ -72,10 +74,12 @@ export function forwardAuthRoutes(app: FastifyInstance, service: ForwardAuthServ
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
     const outcome = await service.decide({ ...original, headers: request.headers });
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
     const check = 'check' in outcome ? outcome.check : undefined;
     metrics?.countDecision('forward-auth', 'namespace', outcome.status === 200 ? 'allowed' : 'denied', check?.decision.conditionErrors !== undefined);
     if (logged && check) {
-      log.write({ endpoint: 'forward-auth', requestId: request.id, request: check.request, decision: check.decision, response: check.response, latencyUs: Math.round((performance.now() - start) * 1000) });
+      log.write({ endpoint: 'forward-auth', requestId: request.id, decisionId, request: check.request, decision: check.decision, response: check.response, latencyUs: Math.round((performance.now() - start) * 1000) });
     }
     return send(reply, outcome);
   };

@@ -8,6 +8,7 @@ import type { PolicyRecord, WriteOptions } from '../../store/store.js';
 import { acceptedFormat, bodyFormat, keepBodiesAsText } from '../content.js';
 import { errorResponse } from '../schemas/evaluate.js';
 import { PolicyEngineError } from '../../errors.js';
+import { accessOf } from '../admin-auth.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['policies'];
@@ -76,7 +77,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
       const { text, format } = bodyFormat(request);
-      const r = await service.put(key, text, format, writeOptions(request));
+      const r = await service.put(key, text, format, writeOptions(request), accessOf(request));
       reply.code(r.created ? 201 : 200).header('etag', r.record.etag);
       if (r.created) reply.header('location', `/v1/policies/${encodeURIComponent(key)}`);
       return { key, namespace: r.record.namespace, etag: r.record.etag, created: r.created, revision: r.revision, updatedAt: r.record.updatedAt };
@@ -92,7 +93,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
       const format = acceptedFormat(request.headers.accept);
-      const record = await service.get(key);
+      const record = await service.get(key, accessOf(request));
       const inm = request.headers['if-none-match'];
       if (typeof inm === 'string' && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === record.etag)) {
         return reply.code(304).header('etag', record.etag).send();
@@ -117,7 +118,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
       },
     }, async (request) => {
       const q = request.query as { namespace?: string; cursor?: string; limit?: string };
-      const page = await service.list(q.namespace, q.cursor, q.limit === undefined ? 50 : Number(q.limit));
+      const page = await service.list(q.namespace, q.cursor, q.limit === undefined ? 50 : Number(q.limit), accessOf(request));
       return {
         items: page.records.map((r) => ({
           key: r.key, namespace: r.namespace, ordinal: r.ordinal, disabled: r.disabled, format: r.format,
@@ -135,7 +136,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
       },
     }, async (request, reply) => {
       const { key } = request.params as { key: string };
-      await service.delete(key, writeOptions(request));
+      await service.delete(key, writeOptions(request), accessOf(request));
       return reply.code(204).send();
     });
 
@@ -152,7 +153,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
       },
     }, async (request) => {
       const { text, format } = bodyFormat(request);
-      return service.import(text, format);
+      return service.import(text, format, accessOf(request));
     });
 
     scope.post('/v1/validate', {

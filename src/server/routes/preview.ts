@@ -4,6 +4,8 @@
 // the answer shows recorded requests and their decisions.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { accessOf } from '../admin-auth.js';
+import { requireReach } from '../../core/access.js';
 import { formatOfContentType, parseText, DEFAULT_PARSE_LIMITS } from '../../core/document/parse.js';
 import { PolicyEngineError } from '../../errors.js';
 import type { ImpactPreview, PreviewRequest } from '../../engine/preview/impact-preview.js';
@@ -158,7 +160,13 @@ export function previewRoutes(app: FastifyInstance, options: PreviewRouteOptions
         req = { ...(request.body as PreviewRequest) };
       }
       if (query.delete !== undefined) req.delete = [...(req.delete ?? []), ...query.delete.split(',').map((k) => k.trim()).filter((k) => k !== '')];
-      return options.preview.preview(req);
+      const access = accessOf(request);
+      const result = await options.preview.preview(req);
+      if (access.unrestricted) return result;
+      // A named credential previews changes only in namespaces it reaches, and sees only
+      // the samples whose path passes through one of them.
+      requireReach(access, 'preview', result.changes.map((c) => c.namespace), 'a change');
+      return { ...result, samples: result.samples.filter((s) => s.namespace.split('.').some((ns) => access.reaches('preview', ns))) };
     });
   });
 }

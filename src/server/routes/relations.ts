@@ -2,6 +2,7 @@
 // and both lookups. Transport only: the service validates and answers. Without a
 // relationship store (STORE=none) every route answers RELATIONS_DISABLED.
 
+import { accessOf } from '../admin-auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as yaml from 'js-yaml';
 import { PolicyEngineError } from '../../errors.js';
@@ -40,7 +41,7 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
       },
     }, async (request) => {
       const { text, format } = bodyFormat(request);
-      return service.putSchema(text, format);
+      return service.putSchema(text, format, accessOf(request).actor);
     });
   });
 
@@ -67,7 +68,7 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
       description: 'Tuples as `resource#relation@subject` strings or `{ resource, relation, subject }`. All or nothing: 409 RELATION_PRECONDITION_FAILED when a precondition fails, 422 RELATION_TUPLE_INVALID for a tuple the schema does not allow.',
       body: writeBody, response: { 200: revisionResult, ...errors },
     },
-  }, async (request) => service.write(request.body as WriteRequest));
+  }, async (request) => service.write(request.body as WriteRequest, accessOf(request).actor));
 
   app.get('/v1/relations', {
     schema: {

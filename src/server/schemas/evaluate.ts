@@ -118,6 +118,7 @@ export const evaluateResponse = {
   type: 'object',
   required: ['permissions', 'denied', 'default', 'namespaces', 'policies', 'cached', 'revision', 'exact'],
   properties: {
+    decisionId: { type: 'string', description: 'this decision, as the decision log and shipped audit records name it (also the X-Decision-Id header)' },
     permissions: strings,
     denied: strings,
     default: { type: 'boolean' },
@@ -140,6 +141,7 @@ export const evaluateResponse = {
 export const checkResponse = {
   type: 'object',
   properties: {
+    decisionId: { type: 'string', description: 'this decision, as the decision log and shipped audit records name it (also the X-Decision-Id header)' },
     allowed: { type: 'boolean' },
     reason: reasonSchema,
     results: { type: 'object', additionalProperties: { type: 'boolean' } },

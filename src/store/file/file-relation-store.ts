@@ -21,6 +21,10 @@ interface ChangeLine {
   writes: string[];
   deletes: string[];
   schema?: { text: string; format: DocumentFormat };
+  /** the history: who, when, the schema replaced (absent on lines written before history existed) */
+  actor?: string;
+  at?: string;
+  beforeSchema?: { text: string; format: DocumentFormat } | null;
 }
 
 interface SnapshotFile {
@@ -107,7 +111,13 @@ export class FileRelationStore extends MemoryRelationStore {
       offset = end;
       this.lines++;
       if (Number(change.revision) <= after) continue; // already in the snapshot
-      this.apply({ revision: change.revision, writes: change.writes.map(parseTuple), deletes: change.deletes.map(parseTuple), ...(change.schema ? { schema: change.schema } : {}) });
+      this.apply({
+        revision: change.revision, writes: change.writes.map(parseTuple), deletes: change.deletes.map(parseTuple),
+        ...(change.schema ? { schema: change.schema } : {}),
+        ...(change.actor !== undefined ? { actor: change.actor } : {}),
+        ...(change.at !== undefined ? { at: change.at } : {}),
+        ...(change.beforeSchema !== undefined ? { beforeSchema: change.beforeSchema } : {}),
+      });
     }
   }
 
@@ -118,6 +128,9 @@ export class FileRelationStore extends MemoryRelationStore {
       writes: change.writes.map(formatTuple),
       deletes: change.deletes.map(formatTuple),
       ...(change.schema ? { schema: change.schema } : {}),
+      ...(change.actor !== undefined ? { actor: change.actor } : {}),
+      ...(change.at !== undefined ? { at: change.at } : {}),
+      ...(change.beforeSchema !== undefined ? { beforeSchema: change.beforeSchema } : {}),
     };
     try {
       writeSync(this.fd, `${JSON.stringify(line)}\n`);

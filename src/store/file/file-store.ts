@@ -22,6 +22,9 @@ import {
   type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
 } from '../store.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import { JOURNAL_NAME, PolicyJournal, recoveryPlan } from './policy-journal.js';
+import { InMemoryHistory } from '../memory/in-memory-history.js';
+import { DEFAULT_HISTORY_RETENTION_MS, FILE_ACTOR, UNKNOWN_ACTOR, type HistoryPage, type PolicyChange, type PolicyHistory } from '../history.js';
 import { brokenRecordOf, fileNameOf, formatOfFileName, scanPolicyDir, type FileProblem, type LoadCache, type PolicyFile } from './policy-dir.js';
 
 export interface FileStoreLogger {
@@ -35,6 +38,14 @@ export interface FileStoreOptions {
   settleMs?: number;
   /** how often the directory is checked for being there and readable, in ms (default 1000) */
   probeMs?: number;
+  /** how long recorded changes are kept in the journal, in ms */
+  historyRetentionMs?: number;
+  /** tests only: runs between a write's journal line and its file */
+  afterJournal?: (entry: PolicyChange) => Promise<void>;
+}
+
+function versionOf(r: PolicyRecord): PolicyChange['before'] {
+  return { format: r.format, text: r.text, etag: r.etag };
 }
 
 const DEFAULT_SETTLE_MS = 50;
@@ -52,7 +63,7 @@ async function unlinkIfPresent(path: string): Promise<void> {
   }
 }
 
-export class FileStore implements SubscribableStore {
+export class FileStore implements SubscribableStore, PolicyHistory {
   readonly kind = 'file' as const;
   readonly dir: string;
   private readonly logger: FileStoreLogger;
@@ -68,6 +79,9 @@ export class FileStore implements SubscribableStore {
   private logged = new Set<string>();
   private cache: LoadCache = new Map();
   private readonly revisions = new RevisionCounter();
+  /** the history journal; undefined when the directory is read-only (a ConfigMap: nothing writes it) */
+  private journal: PolicyJournal | undefined;
+  private readonly history: InMemoryHistory<PolicyChange>;
   /** re-scans and writes run one at a time, in order (a promise chain as the lock) */
   private queue: Promise<unknown> = Promise.resolve();
   /** the disk may have changed since the last scan */
@@ -92,6 +106,74 @@ export class FileStore implements SubscribableStore {
     this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this.probeMs = options.probeMs ?? DEFAULT_PROBE_MS;
     this.subscribers = new Subscribers((err) => this.logger.warn({ err }, 'policy store subscriber failed'));
+    this.history = new InMemoryHistory(options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS);
+    this.journalOptions = options;
+  }
+
+  private readonly journalOptions: FileStoreOptions;
+
+  async keyHistory(key: string, page: { before?: number; limit: number }): Promise<HistoryPage<PolicyChange>> {
+    return this.whenOpen(async () => this.history.ofKey((e) => e.key === key, page));
+  }
+
+  async historySince(revision: number, limit: number): Promise<{ entries: PolicyChange[]; last: number } | 'reset'> {
+    return this.whenOpen(async () => this.history.since(revision, limit));
+  }
+
+  /** Record a change: the journal line first (durable), then the in-memory history. */
+  private record(entry: PolicyChange): void {
+    this.journal?.append(entry);
+    this.history.add(entry);
+    if (this.journal?.due) {
+      try {
+        this.journal.compact();
+      } catch (err) {
+        this.logger.warn({ err, dir: this.dir }, 'cannot compact the policy history journal; it grows until the next try');
+      }
+    }
+  }
+
+  private entry(fields: Omit<PolicyChange, 'kind' | 'revision' | 'at'>): PolicyChange {
+    return { kind: 'policy', revision: this.revisions.next(), at: new Date().toISOString(), ...fields };
+  }
+
+  /** Open the journal, or run without history where the directory cannot be written. */
+  private openJournal(): ReturnType<PolicyJournal['open']> | undefined {
+    const journal = new PolicyJournal(this.dir, this.journalOptions.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, (m) => this.logger.warn({ dir: this.dir }, m));
+    try {
+      const contents = journal.open();
+      this.journal = journal;
+      return contents;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+        this.logger.warn({ dir: this.dir, err: (err as Error).message }, 'the policy directory is read-only: no change history is kept (nothing can write policies through the API either)');
+        return undefined;
+      }
+      throw fsFailure(`cannot open the policy history journal in ${this.dir}`, err);
+    }
+  }
+
+  /**
+   * After the first scan: finish writes whose journal line made it but whose file did not
+   * (a crash between the two), and record what changed on disk while no one watched.
+   */
+  private async recover(lastByKey: ReadonlyMap<string, PolicyChange>): Promise<void> {
+    const disk = new Map([...this.byKey].filter(([, f]) => !f.broken).map(([k, f]) => [k, { namespace: f.record.namespace, format: f.record.format, text: f.record.text, etag: f.record.etag }]));
+    const plan = recoveryPlan(lastByKey, disk);
+    for (const line of plan.redo) {
+      const files = this.filesByKey.get(line.key) ?? [];
+      const target = line.after === null ? undefined : fileNameOf(line.key, line.after.format);
+      if (line.after !== null) await writeFileAtomic(this.dir, target!, line.after.text, line.key);
+      for (const f of files) if (f !== target) await unlinkIfPresent(join(this.dir, f));
+      await syncDirectory(this.dir);
+      this.logger.warn({ dir: this.dir, key: line.key, revision: line.revision }, 'finished a policy write interrupted before its file was written (its history line was already recorded)');
+      this.dirty = true;
+    }
+    if (plan.redo.length > 0) await this.settle();
+    for (const u of plan.unrecorded) {
+      this.record(this.entry({ actor: FILE_ACTOR, key: u.key, namespace: u.namespace, op: u.after === null ? 'delete' : 'put', before: u.before, after: u.after }));
+    }
   }
 
   async open(): Promise<void> {
@@ -101,12 +183,22 @@ export class FileStore implements SubscribableStore {
     } catch (err) {
       throw fsFailure(`cannot create the policy directory ${this.dir}`, err);
     }
+    const contents = this.openJournal();
+    if (contents !== undefined) {
+      const first = contents.entries[0];
+      this.history.restore(contents.entries, first === undefined ? 0 : Number(first.revision) - 1);
+      this.revisions.startAt(contents.last);
+    }
     // Watch before the first scan, so a change made while scanning is not lost.
     const watcher = await this.startWatcher();
     this.watcher = watcher;
     try {
-      await this.serial(() => this.settle());
+      await this.serial(async () => {
+        await this.settle();
+        if (contents !== undefined) await this.recover(contents.lastByKey);
+      });
     } catch (err) {
+      this.journal?.close();
       this.watcher = undefined;
       watcher.close();
       this.closeLinkWatchers();
@@ -126,7 +218,10 @@ export class FileStore implements SubscribableStore {
    * re-scan debounce does the work of waiting for a write to finish.
    */
   private async startWatcher(): Promise<FSWatcher> {
-    const watcher = watch(this.dir, () => this.diskChanged());
+    // The journal's own appends are no change to the policies.
+    const watcher = watch(this.dir, (_event, name) => {
+      if (name !== JOURNAL_NAME) this.diskChanged();
+    });
     watcher.on('error', (err) => this.logger.warn({ err, dir: this.dir }, 'policy directory watcher failed'));
     return watcher;
   }
@@ -241,11 +336,11 @@ export class FileStore implements SubscribableStore {
   }
 
   /** Written in order; a failure midway leaves the earlier files written (the caller validated all first). */
-  async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
+  async putMany(policies: NewPolicy[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }> {
     return this.whenOpen(async () => {
       let created = 0;
       for (const p of policies) {
-        if ((await this.write(p, undefined)).created) created++;
+        if ((await this.write(p, options)).created) created++;
       }
       return { revision: this.revisions.current(), created, replaced: policies.length - created };
     });
@@ -257,17 +352,21 @@ export class FileStore implements SubscribableStore {
       checkPreconditions(key, current?.record.etag, options);
       if (current === undefined) return false;
       const files = this.filesByKey.get(key) ?? [current.file];
+      const entry = this.entry({ actor: options?.actor ?? UNKNOWN_ACTOR, key, namespace: current.record.namespace, op: 'delete', before: versionOf(current.record), after: null });
+      this.record(entry);
+      await this.journalOptions.afterJournal?.(entry);
       try {
         // Every file holding the key, or a shadowed duplicate would take its place.
         for (const f of files) await unlinkIfPresent(join(this.dir, f));
         await syncDirectory(this.dir);
       } catch (err) {
+        this.abort(entry);
         throw fsFailure(`cannot delete policy ${key}`, err);
       }
       this.byKey.delete(key);
       this.filesByKey.delete(key);
       this.problemList = this.problemList.filter((p) => !files.includes(p.file));
-      const revision = this.revisions.next();
+      const revision = entry.revision;
       this.subscribers.emit({ type: 'delete', key, namespace: current.record.namespace, revision });
       return { revision };
     });
@@ -301,6 +400,16 @@ export class FileStore implements SubscribableStore {
     this.watcher?.close();
     this.closeLinkWatchers();
     await this.queue;
+    this.journal?.close();
+  }
+
+  /** The file write of a recorded change failed: say so in the journal, so recovery does not finish it. */
+  private abort(entry: PolicyChange): void {
+    try {
+      this.journal?.append({ kind: 'abort', revision: entry.revision });
+    } catch {
+      // The disk refuses writes: the next open finds the key at `before` and finishes the change.
+    }
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -396,12 +505,17 @@ export class FileStore implements SubscribableStore {
         // Same content (perhaps our own write coming back): no event, keep its updatedAt.
         next.set(key, { ...found, record: prev.record });
       } else if (this.opened) {
-        events.push({ type: 'put', record: found.record, revision: this.revisions.next() });
+        // Changed on disk, not through the API: recorded as the file system's.
+        const e = this.entry({ actor: FILE_ACTOR, key, namespace: found.record.namespace, op: 'put', before: prev === undefined ? null : versionOf(prev.record), after: versionOf(found.record) });
+        this.record(e);
+        events.push({ type: 'put', record: found.record, revision: e.revision });
       }
     }
     for (const [key, prev] of this.byKey) {
       if (!next.has(key) && this.opened) {
-        events.push({ type: 'delete', key, namespace: prev.record.namespace, revision: this.revisions.next() });
+        const e = this.entry({ actor: FILE_ACTOR, key, namespace: prev.record.namespace, op: 'delete', before: versionOf(prev.record), after: null });
+        this.record(e);
+        events.push({ type: 'delete', key, namespace: prev.record.namespace, revision: e.revision });
       }
     }
     this.byKey = next;
@@ -448,24 +562,32 @@ export class FileStore implements SubscribableStore {
       throw new Error(`cannot write policy ${policy.key}: ${file} in ${this.dir} holds policy ${other}; rename that file`);
     }
     const stale = (this.filesByKey.get(policy.key) ?? []).filter((f) => f !== file);
+    const record = recordOf(policy);
+    const actor = options?.actor ?? UNKNOWN_ACTOR;
+    // Journal first (write-ahead): the broken files this write replaces, then the write.
+    const brokenEntries = replacedBroken.map((b) => this.entry({ actor, key: b.record.key, namespace: b.record.namespace, op: 'delete', before: versionOf(b.record), after: null }));
+    for (const e of brokenEntries) this.record(e);
+    const entry = this.entry({ actor, key: policy.key, namespace: policy.namespace, op: 'put', before: current === undefined || current.broken ? null : versionOf(current.record), after: versionOf(record) });
+    this.record(entry);
+    await this.journalOptions.afterJournal?.(entry);
     try {
       await writeFileAtomic(this.dir, file, policy.text, policy.key);
       // The key's other files: the old format's, a differently named one, shadowed duplicates.
       for (const f of stale) await unlinkIfPresent(join(this.dir, f));
       if (stale.length > 0) await syncDirectory(this.dir);
     } catch (err) {
+      for (const e of [...brokenEntries, entry]) this.abort(e);
       throw fsFailure(`cannot write policy ${policy.key}`, err);
     }
-    const record = recordOf(policy);
-    for (const b of replacedBroken) {
+    replacedBroken.forEach((b, i) => {
       this.byKey.delete(b.record.key);
       this.filesByKey.delete(b.record.key);
-      this.subscribers.emit({ type: 'delete', key: b.record.key, namespace: b.record.namespace, revision: this.revisions.next() });
-    }
+      this.subscribers.emit({ type: 'delete', key: b.record.key, namespace: b.record.namespace, revision: brokenEntries[i]!.revision });
+    });
     this.byKey.set(policy.key, { file, record });
     this.filesByKey.set(policy.key, [file]);
     this.problemList = this.problemList.filter((p) => p.file !== file && !stale.includes(p.file));
-    const revision = this.revisions.next();
+    const revision = entry.revision;
     this.subscribers.emit({ type: 'put', record, revision });
     return { record, created: current === undefined, revision };
   }

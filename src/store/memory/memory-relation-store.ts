@@ -7,13 +7,15 @@ import { StoreUnavailableError } from '../store.js';
 import { formatTuple, matchesFilter, type ObjectRef, type SubjectRef, type Tuple, type TupleFilter } from '../../core/relations/tuple.js';
 import {
   RelationPreconditionError, failedPrecondition, forwardFilter, readAll, reverseFilter, revisionNumber,
-  type ReadPage, type RelationChange, type RelationSnapshot, type RelationStore, type StoredSchema, type WriteBatch,
+  historyOfRelationChange,
+  type ReadPage, type RelationChange, type RelationSnapshot, type RelationStore, type StoredSchema, type WriteBatch, type WriteMeta,
 } from '../relation-store.js';
+import { UNKNOWN_ACTOR, type RelationsChange, type RelationsHistory } from '../history.js';
 
 /** Changes kept for pollers; one further behind is told to reload. */
 const MAX_LOG = 10_000;
 
-export class MemoryRelationStore implements RelationStore {
+export class MemoryRelationStore implements RelationStore, RelationsHistory {
   readonly kind: 'memory' | 'file' = 'memory';
   private readonly tuples = new Map<string, Tuple>();
   /** keys in order, rebuilt on the first read after a write */
@@ -31,11 +33,14 @@ export class MemoryRelationStore implements RelationStore {
    */
   protected persist(_change: RelationChange): void {}
 
-  async write(batch: WriteBatch): Promise<{ revision: string }> {
+  async write(batch: WriteBatch, meta?: WriteMeta): Promise<{ revision: string }> {
     this.assertOpen();
     const failed = failedPrecondition(batch.preconditions, (k) => this.tuples.has(k));
     if (failed) throw new RelationPreconditionError(failed);
-    const change: RelationChange = { revision: String(this.seq + 1), writes: [...batch.writes], deletes: [...batch.deletes] };
+    const change: RelationChange = {
+      revision: String(this.seq + 1), writes: [...batch.writes], deletes: [...batch.deletes],
+      actor: meta?.actor ?? UNKNOWN_ACTOR, at: new Date().toISOString(),
+    };
     this.persist(change);
     this.apply(change);
     return { revision: change.revision };
@@ -105,9 +110,13 @@ export class MemoryRelationStore implements RelationStore {
     return this.schema;
   }
 
-  async putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }> {
+  async putSchema(text: string, format: DocumentFormat, meta?: WriteMeta): Promise<{ revision: string }> {
     this.assertOpen();
-    const change: RelationChange = { revision: String(this.seq + 1), writes: [], deletes: [], schema: { text, format } };
+    const change: RelationChange = {
+      revision: String(this.seq + 1), writes: [], deletes: [], schema: { text, format },
+      actor: meta?.actor ?? UNKNOWN_ACTOR, at: new Date().toISOString(),
+      beforeSchema: this.schema ? { text: this.schema.text, format: this.schema.format } : null,
+    };
     this.persist(change);
     this.apply(change);
     return { revision: change.revision };
@@ -132,6 +141,15 @@ export class MemoryRelationStore implements RelationStore {
     // The change right after `from` was dropped from the log: the caller must reload.
     if (!first || Number(first.revision) > from + 1) return 'reset';
     return { changes: this.log.slice(from + 1 - Number(first.revision)), revision: String(this.seq) };
+  }
+
+  /** The history: the change log this store keeps for pollers (its last MAX_LOG changes). */
+  async relationHistorySince(revision: number, limit: number): Promise<{ entries: RelationsChange[]; last: number } | 'reset'> {
+    this.assertOpen();
+    const first = this.log[0];
+    if (first !== undefined && Number(first.revision) > revision + 1) return 'reset';
+    const entries = this.log.filter((c) => Number(c.revision) > revision).slice(0, limit).map(historyOfRelationChange);
+    return { entries, last: entries.length > 0 ? Number(entries[entries.length - 1]!.revision) : revision };
   }
 
   async ping(): Promise<void> {

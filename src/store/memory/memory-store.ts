@@ -6,6 +6,8 @@ import { RevisionCounter } from '../revision-counter.js';
 import { pageOf } from '../list-page.js';
 import { checkPreconditions } from '../preconditions.js';
 import { Subscribers } from '../subscribers.js';
+import { UNKNOWN_ACTOR, type HistoryPage, type PolicyChange, type PolicyHistory } from '../history.js';
+import { InMemoryHistory } from './in-memory-history.js';
 import {
   recordOf,
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PutResult,
@@ -21,11 +23,28 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export class MemoryStore implements SubscribableStore {
+function versionOf(r: PolicyRecord): PolicyChange['before'] {
+  return { format: r.format, text: r.text, etag: r.etag };
+}
+
+export class MemoryStore implements SubscribableStore, PolicyHistory {
   readonly kind = 'memory' as const;
   private readonly records = new Map<string, PolicyRecord>();
   private readonly subscribers = new Subscribers();
   private readonly revisions = new RevisionCounter();
+  private readonly history: InMemoryHistory<PolicyChange>;
+
+  constructor(options: { historyRetentionMs?: number } = {}) {
+    this.history = new InMemoryHistory(options.historyRetentionMs);
+  }
+
+  async keyHistory(key: string, page: { before?: number; limit: number }): Promise<HistoryPage<PolicyChange>> {
+    return this.history.ofKey((e) => e.key === key, page);
+  }
+
+  async historySince(revision: number, limit: number): Promise<{ entries: PolicyChange[]; last: number } | 'reset'> {
+    return this.history.since(revision, limit);
+  }
 
   async open(): Promise<void> {}
 
@@ -48,10 +67,10 @@ export class MemoryStore implements SubscribableStore {
     return this.putNow(policy, options);
   }
 
-  async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
+  async putMany(policies: NewPolicy[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }> {
     let created = 0;
     for (const p of policies) {
-      if (this.putNow(p, undefined).created) created++;
+      if (this.putNow(p, options).created) created++;
     }
     return { revision: this.revisions.current(), created, replaced: policies.length - created };
   }
@@ -62,6 +81,10 @@ export class MemoryStore implements SubscribableStore {
     if (current === undefined) return false;
     this.records.delete(key);
     const revision = this.revisions.next();
+    this.history.add({
+      kind: 'policy', revision, at: new Date().toISOString(), actor: options?.actor ?? UNKNOWN_ACTOR, key,
+      namespace: current.namespace, op: 'delete', before: versionOf(current), after: null,
+    });
     this.subscribers.emit({ type: 'delete', key, namespace: current.namespace, revision });
     return { revision };
   }
@@ -83,6 +106,10 @@ export class MemoryStore implements SubscribableStore {
     const record = deepFreeze(recordOf(structuredClone(policy)));
     this.records.set(record.key, record);
     const revision = this.revisions.next();
+    this.history.add({
+      kind: 'policy', revision, at: record.updatedAt, actor: options?.actor ?? UNKNOWN_ACTOR, key: record.key,
+      namespace: record.namespace, op: 'put', before: current === undefined ? null : versionOf(current), after: versionOf(record),
+    });
     this.subscribers.emit({ type: 'put', record, revision });
     return { record, created: current === undefined, revision };
   }

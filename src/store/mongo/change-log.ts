@@ -30,7 +30,8 @@
 import type { Collection, Filter } from 'mongodb';
 import { checkPreconditions, hasPreconditions } from '../preconditions.js';
 import { StoreConflictError, StoreUnavailableError, type NewPolicy, type StoreEvent, type WriteOptions } from '../store.js';
-import { changeOfDelete, changeOfPut, etagOfState, eventOfChange, policyDocOf, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
+import { changeOfDelete, changeOfPut, etagOfState, eventOfChange, historyOfChange, policyDocOf, versionOfState, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
+import { UNKNOWN_ACTOR, type HistoryPage, type PolicyChange } from '../history.js';
 import { isDuplicateKey } from './mongo-errors.js';
 
 /** Lost races a write retries before giving up (each round, at least one writer wins). */
@@ -43,6 +44,9 @@ const MAX_REPLAY = 1000;
 const PRUNE_INTERVAL_MS = 60_000;
 
 export type WriteOutcome = { change: ChangeDoc; created: boolean };
+
+/** Called between the log insert and its copy into `policies` (tests kill a process here). */
+export type AfterLogHook = (change: ChangeDoc) => Promise<void>;
 
 /** Random, growing pause between attempts so racing writers spread out. */
 export function backoff(attempt: number): Promise<void> {
@@ -77,9 +81,13 @@ export class SequenceLog<T extends LogEntry> {
   }
 
   /** Entries after `from`, in order, or 'reset' when they cannot all be replayed. */
-  async entriesSince(from: number): Promise<{ entries: T[]; last: number } | 'reset'> {
-    const batch = await this.changes.find({ _id: { $gt: from } } as Filter<T>).sort({ _id: 1 }).limit(MAX_REPLAY + 1).toArray() as T[];
-    if (batch.length > MAX_REPLAY) return 'reset';
+  async entriesSince(from: number, page?: number): Promise<{ entries: T[]; last: number } | 'reset'> {
+    // A poller (no page) that is too far behind reloads instead; a history reader pages.
+    const batch = await this.changes.find({ _id: { $gt: from } } as Filter<T>).sort({ _id: 1 }).limit((page ?? MAX_REPLAY) + 1).toArray() as T[];
+    if (batch.length > (page ?? MAX_REPLAY)) {
+      if (page === undefined) return 'reset';
+      batch.length = page;
+    }
     // Nothing newer, but the log is behind the caller: the collection was dropped or restored.
     if (batch.length === 0) return (await this.newest()) < from ? 'reset' : { entries: [], last: from };
     const entries: T[] = [];
@@ -113,8 +121,23 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
     private readonly policies: Collection<PolicyDoc>,
     changes: Collection<ChangeDoc>,
     retentionMs: number,
+    private readonly afterLog?: AfterLogHook,
   ) {
     super(changes, retentionMs, 'updatedAt');
+  }
+
+  /** The key's recorded changes, newest first (the change log is the history). */
+  async keyHistory(key: string, page: { before?: number; limit: number }): Promise<HistoryPage<PolicyChange>> {
+    const filter: Filter<ChangeDoc> = { key };
+    if (page.before !== undefined) filter._id = { $lt: page.before };
+    const docs = await this.changes.find(filter).sort({ _id: -1 }).limit(page.limit + 1).toArray();
+    const entries = docs.slice(0, page.limit).map(historyOfChange);
+    return docs.length > page.limit ? { entries, next: entries[entries.length - 1]!.revision } : { entries };
+  }
+
+  async historySince(from: number, limit: number): Promise<{ entries: PolicyChange[]; last: number } | 'reset'> {
+    const r = await this.entriesSince(from, limit);
+    return r === 'reset' ? r : { entries: r.entries.map(historyOfChange), last: r.last };
   }
 
   /** Changes logged up to `max` and not yet materialised, oldest first. */
@@ -132,10 +155,12 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
       if (policy === undefined && currentEtag === undefined) return false;
       const seq = (await this.newest()) + 1;
       const now = new Date();
+      // The history entry is this same document: who, and the version it replaces.
+      const origin = { actor: options?.actor ?? UNKNOWN_ACTOR, before: versionOfState(current) };
       const change = policy !== undefined
-        ? changeOfPut(seq, version + 1, policy, now)
+        ? changeOfPut(seq, version + 1, policy, now, origin)
         // A tombstone keeps the namespace, so pollers can tell caches what to drop.
-        : changeOfDelete(seq, version + 1, key, current?.namespace ?? '', now);
+        : changeOfDelete(seq, version + 1, key, current?.namespace ?? '', now, origin);
       try {
         await this.changes.insertOne(change);
       } catch (err) {
@@ -153,6 +178,7 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
         await backoff(attempt);
         continue;
       }
+      if (this.afterLog) await this.afterLog(change);
       await this.materialize(change);
       await this.prune(change._id);
       return { change, created: currentEtag === undefined };

@@ -13,6 +13,7 @@
 
 import type { DocumentFormat } from '../../core/document/types.js';
 import type { NewPolicy, PolicyRecord, StoreEvent } from '../store.js';
+import type { PolicyChange, VersionText } from '../history.js';
 import { UNPLACED_NAMESPACE, etagOf } from '../store.js';
 
 /** The fields a write sets; a delete leaves the content fields null. */
@@ -38,6 +39,10 @@ export interface ChangeDoc extends StoredState {
   key: string;
   /** set once the change has been copied to the policies collection */
   applied: boolean;
+  /** who wrote it (the history: docs/audit.md); absent on changes logged before history existed */
+  actor?: string;
+  /** the key's version this change replaced (null: none) */
+  before?: VersionText | null;
 }
 
 /** A document of the policies collection. */
@@ -47,7 +52,13 @@ export interface PolicyDoc extends StoredState {
   seq: number;
 }
 
-export function changeOfPut(seq: number, version: number, policy: NewPolicy, now: Date): ChangeDoc {
+/** Who wrote a change and what it replaced: recorded in the change document itself. */
+export interface ChangeOrigin {
+  actor: string;
+  before: VersionText | null;
+}
+
+export function changeOfPut(seq: number, version: number, policy: NewPolicy, now: Date, origin: ChangeOrigin): ChangeDoc {
   return {
     _id: seq,
     key: policy.key,
@@ -62,19 +73,42 @@ export function changeOfPut(seq: number, version: number, policy: NewPolicy, now
     updatedAt: now,
     deleted: false,
     applied: false,
+    actor: origin.actor,
+    before: origin.before,
   };
 }
 
-export function changeOfDelete(seq: number, version: number, key: string, namespace: string, now: Date): ChangeDoc {
+export function changeOfDelete(seq: number, version: number, key: string, namespace: string, now: Date, origin: ChangeOrigin): ChangeDoc {
   return {
     _id: seq, key, version, namespace, ordinal: null, disabled: false, format: null, text: null, doc: null,
-    etag: null, updatedAt: now, deleted: true, applied: false,
+    etag: null, updatedAt: now, deleted: true, applied: false, actor: origin.actor, before: origin.before,
+  };
+}
+
+/** The version a stored state holds, for the next change's `before` (null when deleted or absent). */
+export function versionOfState(s: StoredState | null | undefined): VersionText | null {
+  if (s === null || s === undefined || s.deleted || s.format === null || s.text === null || s.etag === null) return null;
+  return { format: s.format, text: s.text, etag: s.etag };
+}
+
+/** The history entry a change document is. */
+export function historyOfChange(c: ChangeDoc): PolicyChange {
+  return {
+    kind: 'policy',
+    revision: String(c._id),
+    at: c.updatedAt.toISOString(),
+    actor: c.actor ?? 'unknown',
+    key: c.key,
+    namespace: c.namespace,
+    op: c.deleted ? 'delete' : 'put',
+    before: c.before ?? null,
+    after: versionOfState(c),
   };
 }
 
 /** The policies-collection document a change produces. */
 export function policyDocOf(change: ChangeDoc): PolicyDoc {
-  const { _id: seq, key, applied: _applied, ...state } = change;
+  const { _id: seq, key, applied: _applied, actor: _actor, before: _before, ...state } = change;
   return { _id: key, seq, ...state };
 }
 

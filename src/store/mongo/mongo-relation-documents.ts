@@ -31,6 +31,9 @@ export interface ChangeDoc {
   /** copied into `relationships` (and the schema collection) */
   applied: boolean;
   at: Date;
+  /** the history (docs/audit.md): who wrote it, and the schema a schema write replaced */
+  actor?: string;
+  beforeSchema?: { text: string; format: DocumentFormat } | null;
 }
 
 export interface SchemaDoc {
@@ -67,6 +70,9 @@ export function changeOfDoc(c: ChangeDoc): RelationChange {
     writes: c.writes.map(parseTuple),
     deletes: c.deletes.map(parseTuple),
     ...(c.schema ? { schema: c.schema } : {}),
+    at: c.at.toISOString(),
+    ...(c.actor !== undefined ? { actor: c.actor } : {}),
+    ...(c.beforeSchema !== undefined ? { beforeSchema: c.beforeSchema } : {}),
   };
 }
 

@@ -38,23 +38,24 @@ import { formatTuple, parseTuple, type ObjectRef, type SubjectRef, type TupleFil
 import { changeOfDoc, docFilter, onlyDuplicates, tupleDocOf, tupleOfDoc, type ChangeDoc, type SchemaDoc, type TupleDoc } from './mongo-relation-documents.js';
 import {
   RelationPreconditionError, failedPrecondition, forwardFilter, preconditionTuple, readAll, reverseFilter, revisionNumber,
-  type ReadPage, type RelationChange, type RelationSnapshot, type RelationStore, type StoredSchema, type WriteBatch,
+  historyOfRelationChange,
+  type ReadPage, type RelationChange, type RelationSnapshot, type RelationStore, type StoredSchema, type WriteBatch, type WriteMeta,
 } from '../relation-store.js';
+import { DEFAULT_HISTORY_RETENTION_MS, MAX_HISTORY_PAGE, UNKNOWN_ACTOR, type RelationsChange, type RelationsHistory } from '../history.js';
 
 export interface MongoRelationStoreOptions extends MongoConnectionOptions {
   /** default 'relationships'; the log is `<collection>_changes`, the schema `<collection>_schema` */
   collection?: string;
-  /** how long copied changes stay in the log for pollers, in ms (default 10 minutes) */
+  /** how long copied changes (the history) stay in the log, in ms (default HISTORY_RETENTION_DAYS' default) */
   changeRetentionMs?: number;
 }
 
 /** A logged batch not copied after this long lost its writer; others copy it. */
 const STALE_MS = 10_000;
-const DEFAULT_RETENTION_MS = 10 * 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class MongoRelationStore implements RelationStore {
+export class MongoRelationStore implements RelationStore, RelationsHistory {
   readonly kind = 'mongo' as const;
   private readonly connection: MongoConnection;
   private readonly tuples: Collection<TupleDoc>;
@@ -71,14 +72,14 @@ export class MongoRelationStore implements RelationStore {
     this.tuples = db.collection<TupleDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.schemas = db.collection<SchemaDoc>(`${name}_schema`);
-    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_RETENTION_MS, 'at');
+    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, 'at');
   }
 
   async open(): Promise<void> {
     await this.run('open the relationship store', () => this.ensureIndexes());
   }
 
-  async write(batch: WriteBatch): Promise<{ revision: string }> {
+  async write(batch: WriteBatch, meta?: WriteMeta): Promise<{ revision: string }> {
     return this.serialized(() => this.run('write relationships', async () => {
       await this.ensureIndexes();
       const writes = batch.writes.map(formatTuple);
@@ -92,7 +93,7 @@ export class MongoRelationStore implements RelationStore {
           const failed = failedPrecondition(batch.preconditions, (k) => state.live.has(k));
           if (failed) throw new RelationPreconditionError(failed);
         } else m = await this.maxSeq();
-        const change: ChangeDoc = { _id: m + 1, writes, deletes, applied: false, at: new Date() };
+        const change: ChangeDoc = { _id: m + 1, writes, deletes, applied: false, at: new Date(), actor: meta?.actor ?? UNKNOWN_ACTOR };
         if (!(await this.commit(change))) {
           await backoff(attempt);
           continue;
@@ -103,12 +104,18 @@ export class MongoRelationStore implements RelationStore {
     }));
   }
 
-  async putSchema(text: string, format: DocumentFormat): Promise<{ revision: string }> {
+  async putSchema(text: string, format: DocumentFormat, meta?: WriteMeta): Promise<{ revision: string }> {
     return this.serialized(() => this.run('write the relationship schema', async () => {
       await this.ensureIndexes();
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-        const m = await this.maxSeq();
-        const change: ChangeDoc = { _id: m + 1, writes: [], deletes: [], schema: { text, format }, applied: false, at: new Date() };
+        // The schema as of m: inserting m + 1 succeeds only if nothing was written after it.
+        const state = await this.stateAt([], true);
+        const m = state.revision;
+        const beforeSchema = state.schema ? { text: state.schema.text, format: state.schema.format } : null;
+        const change: ChangeDoc = {
+          _id: m + 1, writes: [], deletes: [], schema: { text, format }, applied: false, at: new Date(),
+          actor: meta?.actor ?? UNKNOWN_ACTOR, beforeSchema,
+        };
         if (await this.commit(change)) return { revision: String(change._id) };
         await backoff(attempt);
       }
@@ -157,6 +164,13 @@ export class MongoRelationStore implements RelationStore {
     return this.run('read relationship changes', async () => {
       const r = await this.log.entriesSince(from);
       return r === 'reset' ? r : { changes: r.entries.map(changeOfDoc), revision: String(r.last) };
+    });
+  }
+
+  async relationHistorySince(revision: number, limit: number): Promise<{ entries: RelationsChange[]; last: number } | 'reset'> {
+    return this.run('read the relationship history', async () => {
+      const r = await this.log.entriesSince(revision, Math.min(MAX_HISTORY_PAGE, limit));
+      return r === 'reset' ? r : { entries: r.entries.map((c) => historyOfRelationChange(changeOfDoc(c))), last: r.last };
     });
   }
 

@@ -18,22 +18,23 @@ import {
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PollableStore, type PutResult,
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
-import { ChangeLog, type WriteOutcome } from './change-log.js';
+import { ChangeLog, type AfterLogHook, type WriteOutcome } from './change-log.js';
+import { DEFAULT_HISTORY_RETENTION_MS, MAX_HISTORY_PAGE, type HistoryPage, type PolicyChange, type PolicyHistory } from '../history.js';
 import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 
 export interface MongoStoreOptions extends MongoConnectionOptions {
   /** default 'policies'; the change log is `<collection>_changes` */
   collection?: string;
-  /** how long applied changes stay in the log for pollers to read, in ms (default 10 minutes) */
+  /** how long applied changes (the history) stay in the log, in ms (default HISTORY_RETENTION_DAYS' default) */
   changeRetentionMs?: number;
+  /** tests only: runs between a write's log insert and its copy into `policies` */
+  afterLog?: AfterLogHook;
 }
-
-const DEFAULT_CHANGE_RETENTION_MS = 10 * 60_000;
 
 export { databaseOfUrl } from './mongo-connection.js';
 
-export class MongoStore implements PollableStore {
+export class MongoStore implements PollableStore, PolicyHistory {
   readonly kind = 'mongo' as const;
   private readonly connection: MongoConnection;
   private readonly policies: Collection<PolicyDoc>;
@@ -47,7 +48,7 @@ export class MongoStore implements PollableStore {
     const name = options.collection ?? 'policies';
     this.policies = db.collection<PolicyDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
-    this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_CHANGE_RETENTION_MS);
+    this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, options.afterLog);
   }
 
   /** Request samples on this store's connection (SAMPLES_SHARED). */
@@ -128,12 +129,12 @@ export class MongoStore implements PollableStore {
    * midway leaves the earlier ones written. The caller validated every document first,
    * so what remains to fail is the database itself, and a retry converges.
    */
-  async putMany(policies: NewPolicy[]): Promise<{ revision: string; created: number; replaced: number }> {
+  async putMany(policies: NewPolicy[], options?: { actor?: string }): Promise<{ revision: string; created: number; replaced: number }> {
     return this.connection.serialized(() => this.run('import policies', async () => {
       let created = 0;
       let revision: string | undefined;
       for (const p of policies) {
-        const outcome = await this.putOne(p, undefined);
+        const outcome = await this.putOne(p, options?.actor !== undefined ? { actor: options.actor } : undefined);
         if (outcome.created) created++;
         revision = String(outcome.change._id);
       }
@@ -156,6 +157,14 @@ export class MongoStore implements PollableStore {
       const changes = await this.log.since(from);
       return changes === 'reset' ? 'reset' : { events: changes.events, revision: String(changes.last) };
     });
+  }
+
+  async keyHistory(key: string, page: { before?: number; limit: number }): Promise<HistoryPage<PolicyChange>> {
+    return this.run(`read the history of ${key}`, () => this.log.keyHistory(key, { ...page, limit: Math.min(MAX_HISTORY_PAGE, page.limit) }));
+  }
+
+  async historySince(revision: number, limit: number): Promise<{ entries: PolicyChange[]; last: number } | 'reset'> {
+    return this.run('read the change history', () => this.log.historySince(revision, Math.min(MAX_HISTORY_PAGE, limit)));
   }
 
   /**

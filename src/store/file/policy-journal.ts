@@ -1,0 +1,164 @@
+// The file store's history (docs/audit.md): `<dir>/.history.jsonl`, one JSON line per
+// change, appended and fsynced BEFORE the policy file is written (a write-ahead
+// journal). A crash between the two leaves a line whose change is not on disk yet; at
+// open the store finds the key still at the line's `before` version and finishes the
+// write (FileStore.recover). So a change and its record are all-or-nothing: a line
+// without its file cannot outlive the next open, and a file is never written without
+// its line. The dot name keeps the journal out of directory scans.
+//
+// One process writes a directory (as for the relationship files): two writers sharing a
+// volume would number their lines independently.
+
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PolicyChange } from '../history.js';
+import { StoreUnavailableError } from '../store.js';
+
+export const JOURNAL_NAME = '.history.jsonl';
+/** Appends between two compactions (which drop lines past the retention). */
+const COMPACT_EVERY = 1000;
+
+export interface JournalContents {
+  entries: PolicyChange[];
+  /** the newest entry of each key, retention or not: what recovery compares the disk with */
+  lastByKey: Map<string, PolicyChange>;
+  /** the newest revision recorded */
+  last: number;
+}
+
+export class PolicyJournal {
+  private fd: number | undefined;
+  private appends = 0;
+
+  constructor(private readonly dir: string, private readonly retentionMs: number, private readonly onRepair?: (message: string) => void) {}
+
+  get path(): string {
+    return join(this.dir, JOURNAL_NAME);
+  }
+
+  /** Read every line (cutting a torn last line: an append that never finished), then open for appends. */
+  open(): JournalContents {
+    let entries: PolicyChange[] = [];
+    const aborted = new Set<string>();
+    if (existsSync(this.path)) {
+      const text = readFileSync(this.path, 'utf8');
+      const lines = text.split('\n');
+      let offset = 0;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        const end = offset + Buffer.byteLength(line, 'utf8') + 1;
+        if (line.trim() !== '') {
+          try {
+            const parsed = JSON.parse(line) as PolicyChange | AbortLine;
+            if (parsed.kind === 'abort') aborted.add(parsed.revision);
+            else entries.push(parsed);
+          } catch {
+            if (lines.slice(i + 1).some((l) => l.trim() !== '')) {
+              throw new StoreUnavailableError(`${this.path}: line ${i + 1} is not a change record; refusing to guess the history`);
+            }
+            this.truncate(offset);
+            this.onRepair?.(`${this.path}: dropped a torn last line (a write interrupted before its policy file was written)`);
+            break;
+          }
+        }
+        offset = end;
+      }
+    }
+    if (aborted.size > 0) entries = entries.filter((e) => !aborted.has(e.revision));
+    const lastByKey = new Map<string, PolicyChange>();
+    for (const e of entries) lastByKey.set(e.key, e);
+    const last = entries.length > 0 ? Number(entries[entries.length - 1]!.revision) : 0;
+    this.fd = openSync(this.path, 'a');
+    return { entries, lastByKey, last };
+  }
+
+  private truncate(offset: number): void {
+    const fd = openSync(this.path, 'r+');
+    try {
+      ftruncateSync(fd, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Append one change and make it durable; throws StoreUnavailableError (nothing is then written). */
+  append(entry: PolicyChange | AbortLine): void {
+    if (this.fd === undefined) throw new StoreUnavailableError('the policy history journal is not open');
+    try {
+      writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+      fsyncSync(this.fd);
+    } catch (err) {
+      throw new StoreUnavailableError(`cannot write ${this.path}: ${(err as Error).message}`);
+    }
+    this.appends++;
+  }
+
+  /** Time to compact? (The store calls compact with what it still needs.) */
+  get due(): boolean {
+    return this.appends >= COMPACT_EVERY;
+  }
+
+  /**
+   * Rewrite the journal without lines past the retention, keeping each key's newest line
+   * (recovery compares the disk with it). Temp file, fsync, rename: a crash leaves the
+   * old journal or the new one.
+   */
+  compact(now = Date.now()): void {
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as PolicyChange | AbortLine);
+    const aborted = new Set(lines.filter((l): l is AbortLine => l.kind === 'abort').map((l) => l.revision));
+    const entries = lines.filter((l): l is PolicyChange => l.kind !== 'abort' && !aborted.has(l.revision));
+    const cutoff = new Date(now - this.retentionMs).toISOString();
+    const newest = new Map<string, string>();
+    for (const e of entries) newest.set(e.key, e.revision);
+    const kept = entries.filter((e) => e.at >= cutoff || newest.get(e.key) === e.revision);
+    this.appends = 0;
+    if (kept.length === entries.length) return;
+    const tmp = join(this.dir, `.history.${process.pid}.tmp`);
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** A line saying that the change of `revision` never reached the disk (its file write failed). */
+export interface AbortLine {
+  kind: 'abort';
+  revision: string;
+}
+
+/** What the journal and the disk disagree on at open. */
+export interface RecoveryPlan {
+  /** changes recorded but not on disk, the key still at their `before`: finish them */
+  redo: PolicyChange[];
+  /** keys whose disk state no line explains (edited while the store was down, or never recorded) */
+  unrecorded: Array<{ key: string; namespace: string; before: PolicyChange['before']; after: PolicyChange['after'] }>;
+}
+
+type DiskVersion = { namespace: string; format: NonNullable<PolicyChange['after']>['format']; text: string; etag: string };
+
+/** Compare each key's newest line with what the directory holds. */
+export function recoveryPlan(lastByKey: ReadonlyMap<string, PolicyChange>, disk: ReadonlyMap<string, DiskVersion>): RecoveryPlan {
+  const plan: RecoveryPlan = { redo: [], unrecorded: [] };
+  const versionOf = (d: DiskVersion | undefined) => (d === undefined ? null : { format: d.format, text: d.text, etag: d.etag });
+  for (const key of new Set([...lastByKey.keys(), ...disk.keys()])) {
+    const line = lastByKey.get(key);
+    const onDisk = disk.get(key);
+    if ((line?.after?.etag) === onDisk?.etag) continue;
+    if (line !== undefined && line.before?.etag === onDisk?.etag) plan.redo.push(line);
+    else plan.unrecorded.push({ key, namespace: onDisk?.namespace ?? line?.namespace ?? '', before: line?.after ?? null, after: versionOf(onDisk) });
+  }
+  return plan;
+}
