@@ -28,7 +28,7 @@ import { httpTransport, natsTransport } from './observability/ship-transports.js
 import { PlanService, type PlanRequest } from './engine/plan-service.js';
 import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
 import { PolicyEngineError, statusOf } from './errors.js';
-import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
+import { ForwardAuthService, headerSubject, jwtSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -290,7 +290,9 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,
-      subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
+      subject: tokens
+        ? jwtSubject(tokens, config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject)
+        : config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
       namespaceLimits,
     }),
     async close() {
