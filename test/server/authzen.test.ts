@@ -106,7 +106,7 @@ t.test('one decision path: AuthZEN and /v1/check share the cache and the answer'
     method: 'POST', url: '/v1/check',
     payload: { subject: { id: 'user:alice@example.com', roles: ['reader'], groups: [], attributes: {} }, namespace: 'global', permission: 'read', resource: { type: 'document', id: '9', attributes: { owner: 'x' } }, context: { hour: 9 } },
   });
-  t.same(check.json(), { allowed: true, cached: true, revision: check.json().revision }, 'the same request through /v1/check is the entry AuthZEN filled');
+  t.match(check.json(), { allowed: true, cached: true }, 'the same request through /v1/check is the entry AuthZEN filled');
 });
 
 t.test('evaluations: defaults, per-item overrides, semantics, errors', async (t) => {
