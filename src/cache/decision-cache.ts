@@ -209,6 +209,12 @@ export function entryBytes(key: string, value: CachedDecision): number {
 
 export class DecisionCache {
   private readonly lru: LRUCache<string, CachedDecision>;
+  /**
+   * namespace → keys of the entries computed from it, so invalidation costs the entries
+   * it drops, not a walk of the whole cache. Kept by `set` and lru-cache's dispose
+   * (eviction, expiry, delete, replacement).
+   */
+  private readonly byNamespace = new Map<string, Set<string>>();
   hits = 0;
   misses = 0;
 
@@ -224,6 +230,7 @@ export class DecisionCache {
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
       // An injected clock is read on every lookup (lru-cache would otherwise cache the time for 1 ms).
       ...(options.now !== undefined ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+      dispose: (value, key) => this.unindex(key, value.namespaces),
     });
   }
 
@@ -239,6 +246,22 @@ export class DecisionCache {
     if (!this.enabled) return;
     if (ttlMs !== undefined) this.lru.set(key, value, { ttl: Math.max(1, ttlMs) });
     else this.lru.set(key, value);
+    // Refused (larger than the whole budget): nothing to index.
+    if (!this.lru.has(key)) return;
+    for (const ns of value.namespaces) {
+      let keys = this.byNamespace.get(ns);
+      if (keys === undefined) this.byNamespace.set(ns, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  private unindex(key: string, namespaces: readonly string[]): void {
+    for (const ns of namespaces) {
+      const keys = this.byNamespace.get(ns);
+      if (keys === undefined) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.byNamespace.delete(ns);
+    }
   }
 
   get size(): number {
@@ -273,9 +296,11 @@ export class DecisionCache {
       return;
     }
     const doomed: string[] = [];
-    for (const [key, value] of this.lru.entries()) {
-      if (value.namespaces.some((ns) => changed.has(ns))) doomed.push(key);
+    for (const ns of changed) {
+      const keys = this.byNamespace.get(ns);
+      if (keys !== undefined) for (const key of keys) doomed.push(key);
     }
+    // Deleting disposes, which edits the sets: collected first.
     for (const key of doomed) this.lru.delete(key);
   }
 }

@@ -10,6 +10,7 @@ import { addEvalCommand } from './commands/eval.js';
 import { addExportCommand } from './commands/export.js';
 import { addPushCommand } from './commands/push.js';
 import { addRelCommand } from './commands/rel.js';
+import { addPlanCommand } from './commands/plan.js';
 import { addServeCommand } from './commands/serve.js';
 import { addTestCommand } from './commands/test.js';
 import { addValidateCommand } from './commands/validate.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   addPushCommand(program);
   addExportCommand(program);
   addRelCommand(program);
+  addPlanCommand(program);
   return program;
 }
 

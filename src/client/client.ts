@@ -6,6 +6,8 @@ import type { CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse } f
 import type { PreviewRequest, PreviewResult } from '../engine/preview/impact-preview.js';
 import { PolicyEngineClientError, TRANSPORT_CODES } from './errors.js';
 
+import type { PlanRequest, PlanResponse } from '../engine/plan-service.js';
+
 export interface PolicyEngineClientOptions {
   /** e.g. `http://127.0.0.1:8080` (a path prefix is kept) */
   baseUrl: string;
@@ -139,6 +141,16 @@ export class PolicyEngineClient {
 
   check(request: CheckRequest, options: CallOptions = {}): Promise<CheckResponse> {
     return this.json({ method: 'POST', path: '/v1/check', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+  }
+
+  /** Which resources of a type the subject may act on, as a filter for your database (SPEC §11; docs/plans.md). */
+  plan(request: PlanRequest, options: CallOptions = {}): Promise<PlanResponse> {
+    return this.json({ method: 'POST', path: '/v1/plan', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+  }
+
+  /** lookup-resources as a plan: `id in [...]` (at most PLAN_MAX_IDS ids). */
+  relationsPlan(request: { subject: string; resourceType: string; permission: string; fields?: PlanRequest['fields'] }, options: CallOptions = {}): Promise<PlanResponse> {
+    return this.json({ method: 'POST', path: '/v1/relations/plan', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
   }
 
   putPolicy(key: string, document: PolicyInput, options: WriteOptions = {}): Promise<PutPolicyResult> {

@@ -20,6 +20,9 @@ export { PolicyEngineClientError, TRANSPORT_CODES, type PolicyEngineClientErrorI
 export { decidePermission, type GuardOptions, type GuardRefusal, type GuardRefusalCode, type GuardVerdict } from './guard.js';
 export { fastifyPolicyGuard, fastifyRequirePermission, type FastifyGuardOptions, type FastifyGuardPluginOptions } from './fastify-guard.js';
 export { createExpressGuard, expressRequirePermission, type ExpressGuardConfig, type ExpressGuardOptions } from './express-guard.js';
+export { authorizedFind, authorizedQuery, type AuthorizedPage, type AuthorizedPageOptions, type MongoCollectionLike, type PgQueryable, type RowResource } from './plan-helpers.js';
+export type { PlanRequest, PlanResponse } from '../engine/plan-service.js';
+export type { Filter as PlanFilter } from '../core/plan/filter.js';
 export type { PreviewRequest, PreviewResult, SampleImpact } from '../engine/preview/impact-preview.js';
 export type {
   CheckRequest, CheckResponse, EvaluateRequest, EvaluateResponse, SubjectInput,

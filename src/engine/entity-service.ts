@@ -5,7 +5,7 @@
 
 import { parseText, type ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
-import { MAX_IMPORT, parseEntityBody, refProblem, typeProblem, type EntityData, type StoredEntity } from '../core/entities/entity.js';
+import { MAX_IMPORT, entityEtag, parseEntityBody, refProblem, typeProblem, type EntityData, type StoredEntity } from '../core/entities/entity.js';
 import { PolicyEngineError } from '../errors.js';
 import { MAX_ENTITY_PAGE, type EntityPreconditions, type EntityWrite } from '../store/entity-store.js';
 import type { EntityManager } from './entity-manager.js';
@@ -30,7 +30,7 @@ export interface EntityView {
 }
 
 export function viewOf(e: StoredEntity): EntityView {
-  return { ref: e.ref, roles: [...e.roles], groups: [...e.groups], attributes: { ...e.attributes }, etag: `"e${e.revision}"`, revision: e.revision, updatedAt: e.updatedAt };
+  return { ref: e.ref, roles: [...e.roles], groups: [...e.groups], attributes: { ...e.attributes }, etag: entityEtag(e.revision), revision: e.revision, updatedAt: e.updatedAt };
 }
 
 function checkRef(ref: string): void {

@@ -219,7 +219,7 @@ export class RelationService {
     return (subject, type, permission) => {
       const s = syntax('subject', () => parseSubject(subject));
       const page = answer(() => this.manager.engine.lookupResources(type, permission, s, max + 1));
-      if (page.ids.length > max || page.next !== undefined && page.ids.length >= max + 1) {
+      if (page.ids.length > max) {
         throw new PolicyEngineError('PLAN_TOO_LARGE', `${subject} has ${permission} on more than ${max} ${type} resources (PLAN_MAX_IDS): a plan would list them all`);
       }
       return page.ids;

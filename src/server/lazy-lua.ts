@@ -7,21 +7,25 @@ import type { FastifyInstance, preValidationHookHandler, RouteOptions } from 'fa
 import { initLua, isLuaReady } from '../core/lua/sandbox.js';
 import { mayNeedLua } from '../core/lua/needs-lua.js';
 
-/** Decision routes: only their inline `policies` can hold Lua. */
-const DECISION_ROUTES = new Set(['/v1/evaluate', '/evaluate', '/v1/check']);
-/** Relationship routes: no documents at all. */
-const NO_DOCUMENTS = new Set(['/v1/relations/check', '/v1/relations/lookup-resources', '/v1/relations/lookup-subjects', '/v1/relations/write', '/v1/relations']);
+/**
+ * Routes that get no hook: the decision routes wait in their handler, for inline
+ * `policies` only (luaForInline: no hook on the decision path), and relationship routes
+ * take no documents at all.
+ */
+const NO_HOOK = new Set(['/v1/evaluate', '/evaluate', '/v1/check', '/v1/relations/check', '/v1/relations/lookup-resources', '/v1/relations/lookup-subjects', '/v1/relations/write', '/v1/relations']);
 
-function hookFor(decision: boolean): preValidationHookHandler {
-  return (request, _reply, done) => {
-    if (isLuaReady()) return done();
-    const body = request.body as unknown;
-    if (body === undefined || body === null) return done();
-    const carried = decision ? (typeof body === 'object' && Object.hasOwn(body, 'policies') ? (body as { policies: unknown }).policies : undefined) : body;
-    if (carried === undefined || !mayNeedLua(carried)) return done();
-    // A failure to load is not this request's error: compiling then reports Lua as unavailable.
-    initLua().then(() => done(), () => done());
-  };
+const hook: preValidationHookHandler = (request, _reply, done) => {
+  if (isLuaReady()) return done();
+  const body = request.body as unknown;
+  if (body === undefined || body === null || !mayNeedLua(body)) return done();
+  // A failure to load is not this request's error: compiling then reports Lua as unavailable.
+  initLua().then(() => done(), () => done());
+};
+
+/** For a decision request's inline `policies`: a promise to wait for, or undefined (the usual case). */
+export function luaForInline(policies: unknown): Promise<void> | undefined {
+  if (policies === undefined || isLuaReady() || !mayNeedLua(policies)) return undefined;
+  return initLua().catch(() => {});
 }
 
 const withBody = (route: RouteOptions) => (Array.isArray(route.method) ? route.method : [route.method]).some((m) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS' && m !== 'DELETE');
@@ -29,8 +33,7 @@ const withBody = (route: RouteOptions) => (Array.isArray(route.method) ? route.m
 /** Call before the routes are added. */
 export function installLazyLua(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
-    if (!withBody(route) || NO_DOCUMENTS.has(route.url)) return;
-    const hook = hookFor(DECISION_ROUTES.has(route.url));
+    if (!withBody(route) || NO_HOOK.has(route.url)) return;
     const existing = route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation];
     // After the access hooks (route-access.ts): a caller refused there does not load the VM.
     route.preValidation = [...existing, hook] as RouteOptions['preValidation'];

@@ -3,9 +3,8 @@
 // swagger collects routes as they are added.
 
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -63,6 +62,48 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       return doc;
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerLazySwaggerUi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/**
+ * swagger-ui at /docs, loaded on its first request: most sidecars never serve it, and
+ * loading it (the plugin, @fastify/static and the asset list) costs ~2 MiB. Its routes
+ * live on a small fastify instance of their own, built once, whose `swagger()` is this
+ * app's; /docs and /docs/* here answer by injecting the request there. The access hook
+ * (route-access.ts: the `docs` class and its headers) runs on these routes as on any.
+ */
+function registerLazySwaggerUi(app: FastifyInstance): void {
+  let ui: Promise<FastifyInstance> | undefined;
+  const load = async (): Promise<FastifyInstance> => {
+    const { default: swaggerUi } = await import('@fastify/swagger-ui');
+    const child = Fastify({ logger: false });
+    // swagger-ui depends on a plugin named @fastify/swagger: this one answers with the app's document.
+    const swaggerOfApp = Object.assign(async (f: FastifyInstance) => {
+      f.decorate('swagger', ((opts?: unknown) => (app.swagger as (o?: unknown) => unknown)(opts)) as FastifyInstance['swagger']);
+    }, {
+      [Symbol.for('skip-override')]: true,
+      [Symbol.for('fastify.display-name')]: '@fastify/swagger',
+      [Symbol.for('plugin-meta')]: { name: '@fastify/swagger' },
+    });
+    await child.register(swaggerOfApp);
+    await child.register(swaggerUi, { routePrefix: '/docs' });
+    await child.ready();
+    return child;
+  };
+  const serve = async (request: FastifyRequest, reply: FastifyReply) => {
+    ui ??= load().catch((err) => {
+      ui = undefined;
+      throw err;
+    });
+    const r = await (await ui).inject({ method: request.method as 'GET' | 'HEAD', url: request.url, headers: { ...request.headers } });
+    // The security headers the access hook set stay; the page's own are added beside them.
+    for (const [name, value] of Object.entries(r.headers)) {
+      if (value === undefined || reply.hasHeader(name) || name === 'content-length' || name === 'connection' || name === 'transfer-encoding' || name === 'date') continue;
+      reply.header(name, value);
+    }
+    return reply.code(r.statusCode).send(r.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, serve);
+  app.get('/docs/*', { schema: { hide: true } }, serve);
 }

@@ -112,3 +112,31 @@ t.test('values a condition can tell apart encode apart', async (t) => {
   addPath(deep, ['context', 'a', 'b']);
   t.not(identityDigest({ subject: subject('u'), context: { a: 'str' } }, deep, 0), identityDigest({ subject: subject('u'), context: { a: {} } }, deep, 0), 'a step through a string is not a missing key');
 });
+
+t.test('invalidation goes through a namespace index that follows evictions and replacements', async (t) => {
+  const decision = { permissions: [], denied: [], policies: [], applied: [] } as unknown as Decision;
+  const cache = new DecisionCache({ max: 4, ttlMs: 0 });
+  const index = (c: DecisionCache) => (c as unknown as { byNamespace: Map<string, Set<string>> }).byNamespace;
+  for (let i = 0; i < 10; i++) cache.set(`k${i}`, { decision, namespaces: ['global', `t${i}`], revision: '1' });
+  t.same([...index(cache).get('global')!].sort(), ['k6', 'k7', 'k8', 'k9'], 'evicted entries leave the index');
+  t.equal(index(cache).has('t0'), false, 'an emptied namespace leaves the index');
+  // Replaced under the same key, for other namespaces: only the new ones index it.
+  cache.set('k9', { decision, namespaces: ['other'], revision: '2' });
+  t.equal(index(cache).has('t9'), false);
+  cache.invalidate(new Set(['t9']));
+  t.ok(cache.get('k9'), 'the old namespace no longer drops the replaced entry');
+  cache.invalidate(new Set(['other']));
+  t.equal(cache.get('k9'), undefined);
+  cache.invalidate(new Set(['t7']));
+  t.equal(cache.get('k7'), undefined);
+  t.ok(cache.get('k6') && cache.get('k8'), 'entries of other namespaces stay');
+  // A namespace no entry holds costs no walk of the cache: the large cache keeps everything.
+  const large = new DecisionCache({ max: 50_000, ttlMs: 0 });
+  for (let i = 0; i < 50_000; i++) large.set(`k${i}`, { decision, namespaces: ['global', `t${i % 1000}`], revision: '1' });
+  large.invalidate(new Set(['t3']));
+  t.equal(large.size, 50_000 - 50, 'exactly the 50 entries of t3 dropped');
+  t.equal(index(large).get('global')!.size, 50_000 - 50);
+  const bytes = new DecisionCache({ max: 100, maxBytes: 65_536, ttlMs: 0 });
+  bytes.set('huge', { decision: { ...decision, permissions: ['x'.repeat(200_000)] } as unknown as Decision, namespaces: ['n'], revision: '1' });
+  t.equal(index(bytes).has('n'), false, 'an entry refused for its size is not indexed');
+});

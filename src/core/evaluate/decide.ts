@@ -110,6 +110,30 @@ function checkInputBounds(plan: PathPlan, input: RequestInputs): void {
 }
 
 /** Mode, subject, typed inputs and the compiled plan of a request; every refusal is a PolicyEngineError. */
+/**
+ * Parsed namespace paths, by text, for the limits they were checked against: a sidecar
+ * sees few distinct paths, and every request (hit or miss) would split and test each
+ * namespace again. Bounded; cleared when full. The arrays are frozen (shared).
+ */
+const PATH_MEMO_MAX = 4096;
+const pathMemo = new Map<string, readonly string[]>();
+let pathMemoLimits: NamespaceLimits | undefined;
+
+function namespacesOf(path: string, limits: NamespaceLimits | undefined): readonly string[] {
+  if (limits !== pathMemoLimits) {
+    pathMemo.clear();
+    pathMemoLimits = limits;
+  }
+  const known = pathMemo.get(path);
+  if (known !== undefined) return known;
+  const parsed = parseNamespacePath(path, limits);
+  if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
+  if (pathMemo.size >= PATH_MEMO_MAX) pathMemo.clear();
+  const namespaces = Object.freeze(parsed.namespaces);
+  pathMemo.set(path, namespaces);
+  return namespaces;
+}
+
 export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, namespaceLimits?: NamespaceLimits): PreparedDecision {
   const mode = modeOf(req);
   // The one place the directory joins a request: before typing, so stored attributes are typed as sent ones are.
@@ -130,9 +154,7 @@ export function prepareDecision(req: EvaluateRequest, sources: DecisionSources, 
   } else if (mode === 'namespace') {
     const source = sources.stored();
     const path = req.namespace!;
-    const parsed = parseNamespacePath(path, namespaceLimits);
-    if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
-    const namespaces = parsed.namespaces;
+    const namespaces = namespacesOf(path, namespaceLimits);
     prepared = {
       mode, subject, inputs: typed, plan: source.pathPlan(path, namespaces), target: path, namespaces,
       messageNamespaces: namespaces, catalogues: source.catalogues, registry,

@@ -29,9 +29,28 @@ export function isComparison(f: Filter): f is Comparison {
   return typeof f === 'object' && 'op' in f;
 }
 
-/** A canonical text of a filter (equal filters, equal texts). */
+const keys = new WeakMap<object, string>();
+let nextId = 0;
+
+/**
+ * A key for duplicate detection while building: equal comparisons (and negations of
+ * them) get equal keys; an `and` / `or` node is known by identity (the planner reuses
+ * its nodes, and structural keys of nested nodes cost the square of the filter's size).
+ */
 export function filterKey(f: Filter): string {
-  return JSON.stringify(f);
+  if (typeof f === 'boolean') return f ? 'T' : 'F';
+  let key = keys.get(f);
+  if (key !== undefined) return key;
+  if ('not' in f) key = `!${filterKey(f.not)}`;
+  else if ('and' in f || 'or' in f) key = `#${nextId++}`;
+  else key = JSON.stringify([f.op, f.field, f.value]);
+  keys.set(f, key);
+  return key;
+}
+
+/** Structural equality of two filters. */
+export function sameFilter(a: Filter, b: Filter): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function cmp(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): Filter {
@@ -75,8 +94,16 @@ function junction(kind: 'and' | 'or', parts: readonly Filter[]): Filter {
   for (const p of out) if (typeof p === 'object' && 'not' in p && seen.has(filterKey(p.not))) return !unit;
   let kept = out;
   if (kind === 'and') {
+    // `exists f and not (f eq v)` is `f ne v`
+    const present = new Set(out.filter((p) => isComparison(p) && p.op === 'exists' && p.value === true).map((p) => (p as Comparison).field));
+    if (present.size > 0) {
+      kept = kept.map((p) => {
+        if (typeof p === 'object' && 'not' in p && isComparison(p.not) && p.not.op === 'eq' && present.has(p.not.field)) return cmp('ne', p.not.field, p.not.value);
+        return p;
+      });
+    }
     // `exists f` beside a comparison on f says nothing more
-    kept = out.filter((p) => !(isComparison(p) && p.op === 'exists' && p.value === true && out.some((q) => impliesExists(q, p.field))));
+    kept = kept.filter((p) => !(isComparison(p) && p.op === 'exists' && p.value === true && kept.some((q) => impliesExists(q, p.field))));
   }
   if (kept.length === 0) return unit;
   if (kept.length === 1) return kept[0]!;

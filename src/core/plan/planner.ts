@@ -22,7 +22,7 @@ import type { EvaluationInput } from '../evaluate/types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import type { RelationshipCheck } from '../condition/related.js';
 import { PolicyEngineError } from '../../errors.js';
-import { and, cmp, FALSE, filterKey, not, or, TRUE, type Filter } from './filter.js';
+import { and, cmp, FALSE, not, or, sameFilter, TRUE, type Filter } from './filter.js';
 import { conditionTree, HOLDS, readsResource, Residualizer, Unsupported, type RelatedIds, type Residual } from './residual.js';
 
 /** A rule the plan could not express: the plan over-approximates it, the caller re-checks. */
@@ -137,8 +137,7 @@ export interface Branch {
  */
 export function combineBranches(type: string, branches: readonly Branch[], others: PathAnswer): PathAnswer {
   const field = `namespace.${type}`;
-  const otherKey = filterKey(others.filter);
-  const kept = branches.filter((b) => filterKey(b.answer.filter) !== otherKey || b.answer.exact !== others.exact);
+  const kept = branches.filter((b) => !sameFilter(b.answer.filter, others.filter) || b.answer.exact !== others.exact);
   const ids = kept.map((b) => b.id);
   const filter = or(
     ...kept.map((b) => and(cmp('eq', field, b.id), b.answer.filter)),

@@ -60,13 +60,34 @@ function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && typeof (v as Node).op === 'string';
 }
 
-/** Does the tree read the variable `resource`? */
+const readsCache = new WeakMap<object, boolean>();
+
+/** Does the tree read the variable `resource`? (remembered per node: trees are parsed once per document version) */
 export function readsResource(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(readsResource);
   if (!isNode(v)) return false;
   if (v.op === 'id') return v.args === 'resource';
   if (v.op === 'value') return false;
-  return readsResource(v.args);
+  let known = readsCache.get(v);
+  if (known === undefined) {
+    known = readsResource(v.args);
+    readsCache.set(v, known);
+  }
+  return known;
+}
+
+/** The environment subtrees are evaluated in, per registry (untyped: one). */
+const environments = new WeakMap<object, Environment>();
+const UNTYPED = {};
+
+function environmentFor(registry: CompiledRegistry | undefined): Environment {
+  const key = registry ?? UNTYPED;
+  let env = environments.get(key);
+  if (!env) {
+    env = conditionEnvironment([], registry);
+    environments.set(key, env);
+  }
+  return env;
 }
 
 /** Parsed conditions with their document's predicates inlined, per source text and document. */
@@ -105,11 +126,16 @@ export function conditionTree(policy: CompiledPolicy, source: string, registry: 
   return parseTree(policy, source, registry);
 }
 
+const texts = new WeakMap<object, string>();
 const concreteCache = new Map<string, { run: (a: object) => unknown; nodes: number } | { error: string }>();
 
 function concrete(node: unknown, ctx: ResidualContext, env: Environment): Sym {
   if (isNode(node) && node.op === 'value') return { k: 'v', v: node.args };
-  const text = serialize(node as never);
+  let text = texts.get(node as object);
+  if (text === undefined) {
+    text = serialize(node as never);
+    texts.set(node as object, text);
+  }
   let c = concreteCache.get(text);
   if (!c) {
     try {
@@ -205,7 +231,7 @@ export class Residualizer {
   private readonly env: Environment;
 
   constructor(private readonly ctx: ResidualContext, policy: CompiledPolicy) {
-    this.env = conditionEnvironment([], policy.typed ? ctx.registry : undefined);
+    this.env = environmentFor(policy.typed ? ctx.registry : undefined);
   }
 
   /** The residual of a whole condition (a tree from conditionTree). */

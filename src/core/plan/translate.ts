@@ -79,7 +79,7 @@ export function toMongo(filter: Filter, fields?: FieldMappings): MongoFilter {
     // one object where the keys do not collide (readable), else $and
     const merged: MongoFilter = {};
     for (const p of parts) {
-      for (const k of Object.keys(p)) if (k in merged || k.startsWith('$')) return { $and: parts };
+      for (const k of Object.keys(p)) if (k in merged) return { $and: parts };
       Object.assign(merged, p);
     }
     return merged;

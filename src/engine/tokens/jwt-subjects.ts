@@ -59,7 +59,7 @@ export const MAX_KID_LENGTH = 256;
 /** Headers that name or carry a key: a token never chooses the key that verifies it. */
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** Registered claims that are not attributes beside `sub` (kept: iss, aud, exp… are attributes too, per SPEC §12). */
+/** Keys no claim may hold at any depth: the claims become attributes, which must not reach object prototypes. */
 const POISONED = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function refuse(reason: TokenRefusal, message: string): PolicyEngineError {

@@ -7,6 +7,7 @@ import type { DecisionService } from '../../engine/decision-service.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
+import { luaForInline } from '../lazy-lua.js';
 import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
 import { refuse } from '../../engine/tokens/jwt-subjects.js';
 import { PolicyEngineError } from '../../errors.js';
@@ -91,6 +92,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
   };
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const req = request.body as EvaluateRequest;
+    const lua = luaForInline(req.policies);
+    if (lua) await lua;
     const decisionId = randomUUID();
     reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
@@ -124,6 +127,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     },
   }, async (request, reply) => {
     const req = request.body as CheckRequest;
+    const lua = luaForInline(req.policies);
+    if (lua) await lua;
     const decisionId = randomUUID();
     reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();

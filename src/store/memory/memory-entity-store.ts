@@ -2,14 +2,13 @@
 // journal). The reference for the store contract (the conformance suite runs against it
 // too). Every change is applied in one synchronous step, so it is atomic by construction.
 
-import type { StoredEntity } from '../../core/entities/entity.js';
+import type { EntityData, StoredEntity } from '../../core/entities/entity.js';
 import { StoreUnavailableError } from '../store.js';
 import { revisionNumber } from '../relation-store.js';
 import {
   checkEntityPreconditions, entityPage, storedOf,
   type EntityChange, type EntityListQuery, type EntityPage, type EntityPreconditions, type EntitySnapshot, type EntityStore, type EntityWrite,
 } from '../entity-store.js';
-import type { EntityData } from '../../core/entities/entity.js';
 
 /** Changes kept for pollers; one further behind is told to reload. */
 const MAX_LOG = 10_000;

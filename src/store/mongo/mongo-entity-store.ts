@@ -125,7 +125,7 @@ export class MongoEntityStore implements EntityStore {
   }
 
   async put(ref: string, entity: EntityData, options?: EntityPreconditions): Promise<{ entity: StoredEntity; created: boolean }> {
-    const r = await this.write([ref], options, (m, current) => {
+    const r = await this.write([ref], (m, current) => {
       checkEntityPreconditions(ref, current.get(ref), options);
       return { _id: m + 1, puts: [putDocOf({ ref, entity })], deletes: [], refs: [ref], applied: false, at: new Date() };
     });
@@ -133,7 +133,7 @@ export class MongoEntityStore implements EntityStore {
   }
 
   async delete(ref: string, options?: EntityPreconditions): Promise<{ revision: string } | false> {
-    const r = await this.write([ref], options, (m, current) => {
+    const r = await this.write([ref], (m, current) => {
       checkEntityPreconditions(ref, current.get(ref), options);
       if (!current.has(ref)) return undefined;
       return { _id: m + 1, puts: [], deletes: [ref], refs: [ref], applied: false, at: new Date() };
@@ -143,7 +143,7 @@ export class MongoEntityStore implements EntityStore {
 
   async import(entities: EntityWrite[]): Promise<{ revision: string; created: number; replaced: number }> {
     const refs = entities.map((e) => e.ref);
-    const r = await this.write(refs, undefined, (m) => ({ _id: m + 1, puts: entities.map(putDocOf), deletes: [], refs, applied: false, at: new Date() }));
+    const r = await this.write(refs, (m) => ({ _id: m + 1, puts: entities.map(putDocOf), deletes: [], refs, applied: false, at: new Date() }));
     const replaced = refs.filter((ref) => r.before.has(ref)).length;
     return { revision: String(r.change._id), created: refs.length - replaced, replaced };
   }
@@ -153,7 +153,7 @@ export class MongoEntityStore implements EntityStore {
    * to write), insert it as m + 1; on a lost race start again from the new state.
    */
   private write(
-    refs: string[], _options: EntityPreconditions | undefined,
+    refs: string[],
     build: (m: number, current: Map<string, StoredEntity>) => ChangeDoc | undefined,
   ): Promise<{ change: ChangeDoc; before: Map<string, StoredEntity> }> {
     return this.connection.serialized(() => this.connection.run('write entities', async () => {

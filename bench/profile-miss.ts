@@ -1,0 +1,101 @@
+// CPU profile of POST /v1/evaluate on the cache-miss path (a new subject id every
+// request, as in the HTTP scenario), under load: runs bench/servers/server.ts (mode app)
+// with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
+// the most self time (and the profile's path, for a flame graph in Chrome DevTools or
+// speedscope).
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit] [--no-profile]
+// --no-profile: only the load, and the server's CPU per request (for A/B comparisons).
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { runLoad } from './lib/load.js';
+import { ALICE, REALISTIC_PATH } from './lib/sets.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const SECONDS = arg('seconds', 10);
+const TOP = arg('top', 30);
+const HIT = process.argv.includes('--hit');
+const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
+
+const profiling = !process.argv.includes('--no-profile');
+const child = spawn(process.execPath, [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
+  env: { ...process.env, BENCH_SERVER: JSON.stringify({ mode: 'app' }) },
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const port = await new Promise<number>((resolve, reject) => {
+  const rl = createInterface({ input: child.stdout! });
+  rl.on('line', (line) => {
+    try {
+      const m = JSON.parse(line) as { ready?: boolean; port?: number };
+      if (m.ready) resolve(m.port!);
+    } catch {
+      // not the announcement
+    }
+  });
+  child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+});
+
+// Samples before this moment (start-up, module loading) are left out of the summary.
+const loadStartUs = Number(process.hrtime.bigint() / 1000n);
+let seq = 0;
+const body = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
+const result = await runLoad({
+  port,
+  connections: 16,
+  durationSec: SECONDS,
+  maxRequests: 10_000_000,
+  pids: [child.pid!],
+  requests: [{
+    path: '/v1/evaluate',
+    body,
+    headers: { 'content-type': 'application/json' },
+    ...(HIT ? {} : {
+      setupRequest: (req: { body: string }) => {
+        req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
+        return req;
+      },
+    }),
+  }],
+});
+// CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
+const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
+console.log(`${HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
+if (process.argv.includes('--no-profile')) {
+  child.kill('SIGINT');
+  process.exit(0);
+}
+const exited = new Promise((r) => child.once('exit', r));
+child.kill('SIGINT');
+await exited;
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number };
+const self = new Map<number, number>();
+// Both clocks are CLOCK_MONOTONIC in µs (V8's profiler and process.hrtime).
+let at = profile.startTime;
+profile.samples.forEach((id, i) => {
+  at += profile.timeDeltas[i] ?? 0;
+  if (at >= loadStartUs) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+const idleId = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const byFrame = new Map<string, number>();
+let total = 0;
+for (const n of profile.nodes) {
+  if (idleId.has(n.id)) continue;
+  const us = self.get(n.id) ?? 0;
+  total += us;
+  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
+  const name = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+  byFrame.set(name, (byFrame.get(name) ?? 0) + us);
+}
+const rows = [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, TOP);
+console.log(`top ${TOP} frames by self time, share of the busy time under load (${(total / 1e6).toFixed(1)} s, idle left out):`);
+for (const [name, us] of rows) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+console.log(`profile: ${join(dir, file)}`);
