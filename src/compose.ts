@@ -25,9 +25,10 @@ import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { HistoryService } from './engine/history-service.js';
 import { DecisionShipper } from './observability/decision-shipping.js';
 import { httpTransport, natsTransport } from './observability/ship-transports.js';
-import { PlanService } from './engine/plan-service.js';
-import { AuthzenService } from './engine/authzen-service.js';
-import { ForwardAuthService, headerSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
+import { PlanService, type PlanRequest } from './engine/plan-service.js';
+import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
+import { PolicyEngineError, statusOf } from './errors.js';
+import { ForwardAuthService, headerSubject, jwtSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
 
 export interface Services {
   /** the store every service uses: the configured one, wrapped to time its calls */
@@ -120,6 +121,53 @@ function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Log
     { store: config.store, ...(config.store === 'file' ? { dir: config.policyDir } : {}), defaultPermissions: config.defaultPermissions },
     'the policy store holds no documents and DEFAULT_PERMISSIONS grants "*": every path is allowed everything until policies are added',
   );
+}
+
+/** Where AuthZEN searches find candidates: the policies of the path, and the relationship graph. */
+function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined, plans: PlanService | undefined): SearchSources {
+  return {
+    ...(plans ? { plan: (req: PlanRequest) => plans.plan(req) } : {}),
+    ...(manager ? {
+      pathRules(path: string, namespaces: readonly string[]) {
+        const p = manager.plan(path, namespaces);
+        if (p.broken !== undefined) throw new PolicyEngineError('POLICY_STATE_BROKEN', `a stored document in namespace ${p.broken} does not compile; fix or delete it`);
+        return p.plan.rules;
+      },
+    } : {}),
+    ...(relations ? {
+      async relatedSubjects(resource: string, permission: string, subjectType: string, limit: number) {
+        try {
+          const ids: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await relations.lookupSubjects({ resource, permission, subjectType, limit: 1000, ...(cursor ? { cursor } : {}) });
+            for (const s of page.subjects) if (!s.endsWith(':*')) ids.push(s.slice(subjectType.length + 1));
+            cursor = page.cursor ?? undefined;
+          } while (cursor !== undefined && ids.length < limit);
+          return ids;
+        } catch (err) {
+          // A permission or type the relationship schema does not know (or no schema) names no candidate.
+          if (err instanceof PolicyEngineError && statusOf(err.code) < 500) return [];
+          throw err;
+        }
+      },
+      async relatedResources(type: string, limit: number) {
+        const ids = new Set<string>();
+        let cursor: string | undefined;
+        try {
+          do {
+            const page = await relations.read({ resource: type, limit: 1000, ...(cursor ? { cursor } : {}) });
+            for (const t of page.relationships) ids.add(t.resource.slice(type.length + 1));
+            cursor = page.cursor ?? undefined;
+          } while (cursor !== undefined && ids.size < limit);
+        } catch (err) {
+          if (err instanceof PolicyEngineError && statusOf(err.code) < 500) return [];
+          throw err;
+        }
+        return [...ids];
+      },
+    } : {}),
+  };
 }
 
 /** Build every service around a store (the configured one unless given). */
@@ -238,11 +286,13 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
-    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace }),
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service, manager ? plans : undefined) }),
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,
-      subject: config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
+      subject: tokens
+        ? jwtSubject(tokens, config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject)
+        : config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,
       namespaceLimits,
     }),
     async close() {

@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     decisions: services.decisions,
     policies: services.policies,
     manager: services.manager,
+    authzen: { service: services.authzen },
+    forwardAuth: services.forwardAuth,
     auth: { adminToken: config.adminToken, loopbackOnly: true },
     bodyLimit: config.bodyLimit,
     logger: false,

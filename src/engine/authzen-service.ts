@@ -12,6 +12,41 @@ import {
   type AuthzenEvaluation, type AuthzenEvaluations, type MappingSettings,
 } from '../core/authzen/mapping.js';
 import type { DecisionService } from './decision-service.js';
+import type { PlanRequest, PlanResponse } from './plan-service.js';
+import { matches } from '../core/plan/filter.js';
+import type { CompiledRule } from '../core/compile/types.js';
+import { parseNamespacePath } from '../core/namespace.js';
+import {
+  MAX_CANDIDATES, actionCandidates, decodeToken, encodeToken, pageOf, searchDigest, subjectCandidates,
+} from '../core/authzen/search.js';
+import { checkBounds, namespaceOf, subjectOf, type AuthzenEntity, type AuthzenAction } from '../core/authzen/mapping.js';
+
+/** Where search candidates come from besides the policies (each optional). */
+export interface SearchSources {
+  /** the rules of a namespace path (the policy manager's snapshot) */
+  pathRules?(path: string, namespaces: readonly string[]): readonly CompiledRule[];
+  /** ids of subjects of a type that may hold a relationship permission on a resource (lookup-subjects) */
+  relatedSubjects?(resource: string, permission: string, subjectType: string, limit: number): Promise<string[]>;
+  /** ids of stored entities of a type (the directory) */
+  directoryIds?(type: string, limit: number): Promise<string[]>;
+  /** ids of resources of a type that relationship tuples name */
+  relatedResources?(type: string, limit: number): Promise<string[]>;
+  /** the query plan of SPEC §11 (POST /v1/plan): which resources of a type the subject may act on */
+  plan?(req: PlanRequest): Pick<PlanResponse, 'filter' | 'exact'>;
+}
+
+export interface SearchRequest {
+  subject: AuthzenEntity;
+  action?: AuthzenAction;
+  resource: AuthzenEntity;
+  context?: Record<string, unknown>;
+  page?: { token?: string; limit?: number };
+}
+
+export interface SearchPage {
+  page?: { next_token: string; count: number };
+  results: Array<{ type: string; id: string } | { name: string }>;
+}
 
 /** What the standard answers for one evaluation. */
 export interface AuthzenDecision {
@@ -31,6 +66,9 @@ export type Observe = (o: AuthzenObserved) => void;
 
 export interface AuthzenServiceOptions extends MappingSettings {
   decisions: DecisionService;
+  search?: SearchSources;
+  /** the page size of a search without page.limit */
+  defaultPageLimit?: number;
 }
 
 function decisionOf(r: CheckResponse): AuthzenDecision {
@@ -79,5 +117,101 @@ export class AuthzenService {
       }
     });
     return { evaluations };
+  }
+
+  private rulesOf(namespace: string): readonly CompiledRule[] {
+    const parsed = parseNamespacePath(namespace);
+    if (!parsed.ok) throw new PolicyEngineError('NAMESPACE_INVALID', parsed.reason);
+    return this.options.search?.pathRules?.(namespace, parsed.namespaces) ?? [];
+  }
+
+  private paging(req: SearchRequest): { after?: string; limit: number; digest: string } {
+    checkBounds(req);
+    const digest = searchDigest(req as unknown as Record<string, unknown>);
+    const token = req.page?.token;
+    return { digest, limit: req.page?.limit ?? this.options.defaultPageLimit ?? 100, ...(token ? { after: decodeToken(token, digest) } : {}) };
+  }
+
+  private static answer(results: SearchPage['results'], next: string | undefined, digest: string, paged: boolean): SearchPage {
+    const next_token = next === undefined ? '' : encodeToken(next, digest);
+    return paged || next_token !== '' ? { page: { next_token, count: results.length }, results } : { results };
+  }
+
+  /**
+   * POST /access/v1/search/subject: the subjects of `subject.type` that may perform the
+   * action on the resource. Candidates: the subjects of that type the path's policies
+   * name, the directory's, and the relationship graph's (lookup-subjects, when its schema
+   * knows the action as a permission); each is checked like an evaluation.
+   */
+  async searchSubject(req: SearchRequest, meta: RequestMeta = {}): Promise<SearchPage> {
+    const paging = this.paging(req);
+    const namespace = namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options);
+    const type = req.subject.type;
+    const found = new Set(subjectCandidates(this.rulesOf(namespace), type));
+    const sources = this.options.search;
+    for (const id of (await sources?.directoryIds?.(type, MAX_CANDIDATES)) ?? []) found.add(id);
+    if (sources?.relatedSubjects && req.resource.id !== undefined) {
+      for (const id of await sources.relatedSubjects(`${req.resource.type}:${req.resource.id}`, req.action!.name, type, MAX_CANDIDATES)) found.add(id);
+    }
+    const sorted = [...found].sort().slice(0, MAX_CANDIDATES);
+    const { results, next } = pageOf(sorted, paging.after, paging.limit, (id) => {
+      const e: AuthzenEvaluation = { subject: { type, id }, action: req.action!, resource: req.resource, ...(req.context ? { context: req.context } : {}) };
+      return this.check(e, meta).decision;
+    });
+    return AuthzenService.answer(results.map((id) => ({ type, id })), next, paging.digest, req.page !== undefined);
+  }
+
+  /**
+   * POST /access/v1/search/resource: the resources of `resource.type` the subject may
+   * perform the action on. The query plan (SPEC §11) for the subject, action and path is
+   * run over the candidates (the directory's entities of that type and the resources
+   * relationship tuples name); a plan that is not exact is confirmed by a check.
+   */
+  async searchResource(req: SearchRequest, meta: RequestMeta = {}): Promise<SearchPage> {
+    const sources = this.options.search;
+    if (!sources?.plan) throw new PolicyEngineError('STORE_DISABLED', 'resource search needs stored policies (query plans)');
+    const paging = this.paging(req);
+    const namespace = namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options);
+    const type = req.resource.type;
+    const subject = subjectOf(req.subject);
+    const plan = sources.plan({ subject, namespace, permission: req.action!.name, resource: { type }, allowPartial: true, ...(req.context ? { context: req.context } : {}) });
+    const found = new Set<string>();
+    for (const id of (await sources.directoryIds?.(type, MAX_CANDIDATES)) ?? []) found.add(id);
+    for (const id of (await sources.relatedResources?.(type, MAX_CANDIDATES)) ?? []) found.add(id);
+    const sorted = [...found].sort().slice(0, MAX_CANDIDATES);
+    const namespaceIds = new Map(namespace.split('.').flatMap((ns) => {
+      const i = ns.indexOf(':');
+      return i > 0 ? [[ns.slice(0, i), ns.slice(i + 1)] as const] : [];
+    }));
+    const { results, next } = pageOf(sorted, paging.after, paging.limit, (id) => {
+      const inFilter = matches(plan.filter, (field) => field === 'id' ? id : field.startsWith('namespace.') ? namespaceIds.get(field.slice('namespace.'.length)) : undefined);
+      if (!inFilter) return false;
+      if (plan.exact) return true;
+      const e: AuthzenEvaluation = { subject: req.subject, action: req.action!, resource: { type, id }, ...(req.context ? { context: req.context } : {}) };
+      return this.check(e, meta).decision;
+    });
+    return AuthzenService.answer(results.map((id) => ({ type, id })), next, paging.digest, req.page !== undefined);
+  }
+
+  /**
+   * POST /access/v1/search/action: the actions the subject may perform on the resource.
+   * Candidates: the concrete permissions the path's policies grant that name the
+   * resource type (or no type); all are decided in one check (one cache entry).
+   */
+  async searchAction(req: SearchRequest, meta: RequestMeta = {}): Promise<SearchPage> {
+    const paging = this.paging(req);
+    const namespace = namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options);
+    const candidates = actionCandidates(this.rulesOf(namespace), req.resource.type).slice(0, MAX_CANDIDATES);
+    let allowed = new Set<string>();
+    if (candidates.length > 0) {
+      const { response } = this.options.decisions.checkDetailed({
+        subject: subjectOf(req.subject), namespace, permissions: candidates,
+        resource: { type: req.resource.type, ...(req.resource.id !== undefined ? { id: req.resource.id } : {}), attributes: req.resource.properties ?? {} },
+        ...(req.context ? { context: req.context } : {}),
+      }, meta);
+      allowed = new Set(Object.entries(response.results ?? {}).filter(([, v]) => v).map(([k]) => k));
+    }
+    const { results, next } = pageOf(candidates, paging.after, paging.limit, (name) => allowed.has(name));
+    return AuthzenService.answer(results.map((name) => ({ name })), next, paging.digest, req.page !== undefined);
   }
 }

@@ -15,6 +15,7 @@ import { parseText, DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import { compileRouteTable, type RouteTable } from '../core/forward-auth/route-table.js';
 import { matchRoute } from '../core/forward-auth/match.js';
 import type { DecisionService } from './decision-service.js';
+import type { JwtSubjects } from './tokens/jwt-subjects.js';
 
 /** Who is asking, from the sub-request's headers. */
 export type SubjectResolution =
@@ -96,3 +97,22 @@ export function headerSubject(header: string): SubjectResolver {
 
 /** No way to tell who is asking is configured: every request is unauthenticated (fail closed). */
 export const noSubject: SubjectResolver = () => ({ ok: false, code: 'FORWARD_AUTH_UNAUTHENTICATED', reason: 'no subject source is configured (FORWARD_AUTH_SUBJECT_HEADER, or JWT verification)' });
+
+/**
+ * The subject from a bearer JWT (docs/jwt.md) when the request carries one; a token that
+ * does not verify is a 401, never a fall-back to the header. Without a token, `fallback`.
+ * Keys that cannot be read (TOKEN_KEYS_UNAVAILABLE) propagate: a 503, which every gateway
+ * treats as a denial.
+ */
+export function jwtSubject(tokens: Pick<JwtSubjects, 'tokenOf' | 'verify'>, fallback: SubjectResolver): SubjectResolver {
+  return async (headers) => {
+    const token = tokens.tokenOf(headers);
+    if (token === undefined) return fallback(headers);
+    try {
+      return { ok: true, subject: await tokens.verify(token) };
+    } catch (err) {
+      if (err instanceof PolicyEngineError && err.code === 'TOKEN_INVALID') return { ok: false, code: 'FORWARD_AUTH_UNAUTHENTICATED', reason: `the token was refused: ${err.message}` };
+      throw err;
+    }
+  };
+}

@@ -9,16 +9,25 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { putYaml, testApp } from '../helpers/app.js';
 import { GATEWAY_POLICY, ROUTES_YAML, startCaddy, startNginx, startUpstream } from '../helpers/gateways.js';
 
-const SUBJECT_HEADER = 'X-Auth-Request-User';
+// Real signed JWTs, with keys made here: the service verifies them against a JWKS file.
+const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+const forger = await generateKeyPair('ES256', { extractable: true });
+const jwt = (sub: string, key = privateKey) => new SignJWT({ roles: [] })
+  .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject(sub).setIssuer('https://idp.test').setAudience('pe')
+  .setIssuedAt().setExpirationTime('10m').sign(key);
 
 async function service(t: Test) {
   const dir = mkdtempSync(join(tmpdir(), 'pe-gw-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'routes.yaml'), ROUTES_YAML);
-  const { app } = await testApp(t, { env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), FORWARD_AUTH_SUBJECT_HEADER: SUBJECT_HEADER } });
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
+  const { app } = await testApp(t, {
+    env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), JWT_JWKS_FILE: join(dir, 'jwks.json'), JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'pe', JWT_ALGORITHMS: 'ES256' },
+  });
   await putYaml(t, app, 'global-gateway', GATEWAY_POLICY);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, port: (app.server.address() as AddressInfo).port };
@@ -35,36 +44,41 @@ for (const [name, start, downStatus] of [['nginx', startNginx, 500], ['caddy', s
       const r = await fetch(`http://127.0.0.1:${gw.port}${path}`, { method, headers, redirect: 'manual' });
       return { status: r.status, reason: r.headers.get('x-auth-reason'), body: await r.text() };
     };
-    const as = (subject: string) => ({ [SUBJECT_HEADER]: subject });
+    const tokens = { alice: await jwt('alice'), bob: await jwt('bob'), forged: await jwt('alice', forger.privateKey) };
+    const as = (who: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[who]}` });
 
     const before = upstream.seen.length;
-    const ok = await get('/orgs/acme/documents/d1?download=1', as('user:alice'));
+    const ok = await get('/orgs/acme/documents/d1?download=1', as('alice'));
     t.equal(ok.status, 200, 'allowed');
     t.equal(ok.body, 'upstream GET /orgs/acme/documents/d1?download=1', 'the upstream answered');
     t.equal(upstream.seen.length, before + 1);
     t.equal(upstream.seen.at(-1)!.headers['x-auth-subject'], 'user:alice', 'the upstream learns the subject from X-Auth-Subject');
 
-    const denied = await get('/orgs/acme/documents/d1', as('user:alice'), 'PUT');
+    const denied = await get('/orgs/acme/documents/d1', as('alice'), 'PUT');
     t.equal(denied.status, 403, 'denied by a rule');
     t.equal(denied.reason, 'Documents are read-only here', 'the gateway passes our reason on');
-    const notGranted = await get('/orgs/acme/documents/d1', as('user:bob'));
+    const notGranted = await get('/orgs/acme/documents/d1', as('bob'));
     t.equal(notGranted.status, 403);
     t.match(notGranted.reason, /document:read is not allowed/);
-    const noRoute = await get('/admin', as('user:alice'));
+    const noRoute = await get('/admin', as('alice'));
     t.equal(noRoute.status, 403, 'no route: denied');
     t.match(noRoute.reason, /no route matches/);
     const anonymous = await get('/orgs/acme/documents/d1');
-    t.equal(anonymous.status, 401, 'no subject: 401');
-    const traversal = await get('/orgs/acme/documents/%2e%2e', as('user:alice'));
+    t.equal(anonymous.status, 401, 'no token: 401');
+    const forged = await get('/orgs/acme/documents/d1', as('forged'));
+    t.equal(forged.status, 401, 'a token signed by another key: 401');
+    const garbage = await get('/orgs/acme/documents/d1', { authorization: 'Bearer a.b.c' });
+    t.equal(garbage.status, 401, 'a malformed token: 401');
+    const traversal = await get('/orgs/acme/documents/%2e%2e', as('alice'));
     t.equal(traversal.status, 403, 'an encoded dot segment is refused');
-    const encodedSlash = await get('/orgs/acme%2fother/documents/d1', as('user:alice'));
+    const encodedSlash = await get('/orgs/acme%2fother/documents/d1', as('alice'));
     t.equal(encodedSlash.status, 403, 'an encoded slash is refused');
-    const injected = await get('/orgs/acme/documents/d1', { ...as('user:bob'), 'X-Original-URI': '/orgs/acme/documents/d1', 'X-Forwarded-Uri': '/orgs/acme/documents/d1' });
+    const injected = await get('/orgs/acme/documents/d1', { ...as('bob'), 'X-Original-URI': '/orgs/acme/documents/d1', 'X-Forwarded-Uri': '/orgs/acme/documents/d1' });
     t.equal(injected.status, 403, 'headers a client sends cannot make bob a reader');
     t.equal(upstream.seen.length, before + 1, 'no denied request reached the upstream');
 
     await pe.app.close();
-    const down = await get('/orgs/acme/documents/d1', as('user:alice'));
+    const down = await get('/orgs/acme/documents/d1', as('alice'));
     t.equal(down.status, downStatus, `the service down: ${name} answers ${downStatus}`);
     t.equal(upstream.seen.length, before + 1, 'fails closed: the upstream is not reached');
   });

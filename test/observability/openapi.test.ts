@@ -60,8 +60,9 @@ function servedRoutes(app: FastifyInstance): Array<{ method: string; path: strin
   return out;
 }
 
+/** `:key` → `{key}`; a trailing wildcard (`…/*`, printed by fastify as `…*`) → `/{*}`, as swagger writes it. */
 function toOpenApiPath(path: string): string {
-  return path.replace(/:(\w+)/g, '{$1}');
+  return path.replace(/:(\w+)/g, '{$1}').replace(/\/?\*$/, '/{*}');
 }
 
 /** Every `$ref` in the document points at something in it. */

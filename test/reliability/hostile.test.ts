@@ -7,7 +7,7 @@
 
 import t from 'tap';
 import net from 'node:net';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testApp } from '../helpers/app.js';
@@ -34,7 +34,11 @@ interface Case {
 const dir = await mkdtemp(join(tmpdir(), 'pe-hostile-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 const store = new FileStore({ dir });
-const { app } = await testApp(t, { store });
+// Forward-auth gets a route table (outside the store's directory) and a subject header.
+const routesDir = await mkdtemp(join(tmpdir(), 'pe-hostile-routes-'));
+t.teardown(() => rm(routesDir, { recursive: true, force: true }));
+await writeFile(join(routesDir, 'routes.yaml'), 'kind: routes\nroutes:\n  - {method: GET, path: "/orgs/{org}/docs/{doc}", namespace: "global.org:{org}", permission: "document:read", resource: "document:{doc}"}\n');
+const { app } = await testApp(t, { store, env: { FORWARD_AUTH_ROUTES: join(routesDir, 'routes.yaml'), FORWARD_AUTH_SUBJECT_HEADER: 'X-User' } });
 const send: Send = await httpSender(app);
 const address = app.server.address() as net.AddressInfo;
 const origin = `http://127.0.0.1:${address.port}`;
@@ -53,6 +57,9 @@ const check = (body: object) => http('POST', '/v1/check', JSON.stringify(body), 
 const putYaml = (key: string, text: string) => http('PUT', `/v1/policies/${key}`, text, YAML_CT);
 const putJson = (key: string, doc: unknown) => http('PUT', `/v1/policies/${key}`, typeof doc === 'string' ? doc : JSON.stringify(doc), JSON_CT);
 const bulk = (text: string, headers = YAML_CT) => http('POST', '/v1/policies', text, headers);
+const authzen = (path: string, body: string | object) => http('POST', `/access/v1/${path}`, typeof body === 'string' ? body : JSON.stringify(body), JSON_CT);
+const az = { subject: { type: 'user', id: 'alice' }, action: { name: 'document:read' }, resource: { type: 'document', id: 'd1' } };
+const forwardAuth = (uri: string, headers: Record<string, string> = {}, path = '/v1/forward-auth') => http('GET', path, undefined, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': uri, 'x-user': 'user:alice', ...headers });
 
 /** Bytes as the body (fetch, so invalid UTF-8 reaches the server as sent). */
 async function bytes(method: string, url: string, body: Uint8Array, headers: Record<string, string>): Promise<Reply> {
@@ -120,6 +127,54 @@ const CASES: Case[] = [
   { name: 'PUT JSON policy nested 10k deep', run: () => putJson('global-deep', `{"key":"global-deep","rules":[{"subjects":["*"],"grant":["a"],"x":${nested('[', ']', 10_000)}}]}`), code: 'BODY_MALFORMED' },
   { name: 'PUT YAML policy nested 10k deep (flow)', run: () => putYaml('global-deep', `key: global-deep\nrules: ${nested('[', ']', 10_000)}\n`), code: 'BODY_MALFORMED' },
   { name: 'bulk JSON nested 10k deep', run: () => bulk(nested('[', ']', 10_000), JSON_CT), code: 'BODY_MALFORMED' },
+
+  // AuthZEN (SPEC §12): unknown fields are ignored, but what is read is bounded and typed
+  { name: 'authzen: 2 MB evaluation body', run: () => authzen('evaluation', { ...az, context: { blob: 'x'.repeat(2 * 1024 * 1024) } }), code: 'BODY_TOO_LARGE' },
+  { name: 'authzen: 10k nested objects as subject properties', run: () => authzen('evaluation', `{"subject":{"type":"user","id":"a","properties":{"x":${nested('{"a":', '}', 10_000, '1')}}},"action":{"name":"read"},"resource":{"type":"d","id":"1"}}`), code: ['REQUEST_INVALID', 'BODY_MALFORMED'] },
+  { name: 'authzen: 10k nested arrays as the body', run: () => authzen('evaluations', deepList), code: ['REQUEST_INVALID', 'BODY_MALFORMED'] },
+  { name: 'authzen: 10k nested objects in a search context', run: () => authzen('search/action', `{"subject":{"type":"user","id":"a"},"resource":{"type":"d","id":"1"},"context":{"x":${nested('{"a":', '}', 10_000, '1')}}}`), code: ['REQUEST_INVALID', 'BODY_MALFORMED'] },
+  { name: 'authzen: the subject is a string', run: () => authzen('evaluation', { ...az, subject: 'user:alice' }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: the subject id is a number', run: () => authzen('evaluation', { ...az, subject: { type: 'user', id: 7 } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: the action name is a list', run: () => authzen('evaluation', { ...az, action: { name: ['read'] } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: properties is a list', run: () => authzen('evaluation', { ...az, resource: { type: 'd', id: '1', properties: [1, 2] } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a type holding ":"', run: () => authzen('evaluation', { ...az, subject: { type: 'user:admin', id: 'x' } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a 300-character id', run: () => authzen('evaluation', { ...az, subject: { type: 'user', id: 'u'.repeat(300) } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a control character in an id', run: () => authzen('evaluation', { ...az, resource: { type: 'd', id: 'a\nb' } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: 100k roles in properties', run: () => authzen('evaluation', { ...az, subject: { type: 'user', id: 'a', properties: { roles: hundredK.map(String) } } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: roles holding an object', run: () => authzen('evaluation', { ...az, subject: { type: 'user', id: 'a', properties: { roles: [{ admin: true }] } } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a wildcard action', run: () => authzen('evaluation', { ...az, action: { name: '*' } }), code: 'PERMISSION_INVALID' },
+  { name: 'authzen: traversal in context.namespace', run: () => authzen('evaluation', { ...az, context: { namespace: 'global/../admin' } }), code: 'NAMESPACE_INVALID' },
+  { name: 'authzen: a namespace that is an object', run: () => authzen('evaluation', { ...az, context: { namespace: { $ne: 1 } } }), code: 'NAMESPACE_INVALID' },
+  { name: 'authzen: __proto__ in subject properties', run: () => authzen('evaluation', `{"subject":{"type":"user","id":"a","properties":{"__proto__":${protoPoison}}},"action":{"name":"read"},"resource":{"type":"d","id":"1"}}`), code: 'BODY_MALFORMED' },
+  { name: 'authzen: 257 evaluations', run: () => authzen('evaluations', { ...az, evaluations: Array.from({ length: 257 }, () => ({})) }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: an unknown evaluations semantic', run: () => authzen('evaluations', { ...az, evaluations: [{}], options: { evaluations_semantic: 'deny_all' } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a semantic that is not a string', run: () => authzen('evaluations', { ...az, evaluations: [{}], options: { evaluations_semantic: ['execute_all'] } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: evaluations is an object', run: () => authzen('evaluations', { ...az, evaluations: { 0: {} } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: an evaluation with no subject anywhere', run: () => authzen('evaluations', { action: az.action, evaluations: [{ resource: az.resource }] }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a negative page limit', run: () => authzen('search/subject', { ...az, page: { limit: -1 } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a page limit of a million', run: () => authzen('search/action', { ...az, page: { limit: 1_000_000 } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a forged page token', run: () => authzen('search/subject', { ...az, page: { token: Buffer.from('{"a":"zzz","d":"forged"}').toString('base64url') } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a 100 kB page token', run: () => authzen('search/resource', { ...az, page: { token: 't'.repeat(100_000) } }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: a resource search without a type', run: () => authzen('search/resource', { ...az, resource: {} }), code: 'REQUEST_INVALID' },
+  { name: 'authzen: POST to the metadata', run: () => http('POST', '/.well-known/authzen-configuration', '{}', JSON_CT), code: 'ROUTE_NOT_FOUND' },
+
+  // forward-auth (SPEC §12): refused, never guessed at; every refusal denies
+  { name: 'forward-auth: ../ traversal', run: () => forwardAuth('/orgs/acme/../admin/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: %2e%2e traversal', run: () => forwardAuth('/orgs/acme/docs/%2e%2e'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: an encoded slash', run: () => forwardAuth('/orgs/acme%2Fx/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: an encoded NUL', run: () => forwardAuth('/orgs/acme%00/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: a dot adding a namespace level', run: () => forwardAuth('/orgs/acme.admin/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: bad percent-encoding', run: () => forwardAuth('/orgs/%E0%A4%A/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: a 9,000-character URI', run: () => forwardAuth(`/orgs/${'a'.repeat(9000)}/docs/d1`), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: an absolute URL as the URI', run: () => forwardAuth('http://evil.example/orgs/acme/docs/d1'), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: two URI headers that disagree', run: () => forwardAuth('/orgs/acme/docs/d1', { 'x-original-uri': '/orgs/other/docs/d1' }), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: a method that is no token', run: () => forwardAuth('/orgs/acme/docs/d1', { 'x-forwarded-method': 'G\tET' }), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: Envoy prefix with traversal', run: () => http('GET', '/v1/forward-auth/orgs/acme/docs/..%2f..%2fx', undefined, { 'x-user': 'user:alice' }), code: 'FORWARD_AUTH_URI_REFUSED' },
+  { name: 'forward-auth: no original URI', run: () => http('GET', '/v1/forward-auth', undefined, { 'x-user': 'user:alice' }), code: 'REQUEST_INVALID' },
+  { name: 'forward-auth: no subject', run: () => forwardAuth('/orgs/acme/docs/d1', { 'x-user': '' }), code: 'FORWARD_AUTH_UNAUTHENTICATED' },
+  { name: 'forward-auth: a 1,000-character subject', run: () => forwardAuth('/orgs/acme/docs/d1', { 'x-user': 'u'.repeat(1000) }), code: 'FORWARD_AUTH_UNAUTHENTICATED' },
+  { name: 'forward-auth: no route', run: () => forwardAuth('/admin'), code: 'FORWARD_AUTH_NO_ROUTE' },
+  { name: 'forward-auth: a 2 MB body is not read', run: () => http('POST', '/v1/forward-auth', 'x'.repeat(2 * 1024 * 1024), { 'content-type': 'application/json', 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/admin', 'x-user': 'u' }), code: ['BODY_TOO_LARGE', 'FORWARD_AUTH_NO_ROUTE'] },
 
   // YAML: aliases, merge keys, tags
   { name: 'YAML: alias bomb (billion laughs)', run: () => putYaml('global-bomb', aliasBomb), code: 'BODY_MALFORMED' },

@@ -6,6 +6,7 @@
 
 import { PolicyEngineError } from '../../errors.js';
 import type { CheckRequest } from '../request.js';
+import { inputBoundsProblem } from '../evaluate/conditions.js';
 
 /** A subject or resource as AuthZEN sends it (`id` may be absent where a search omits it). */
 export interface AuthzenEntity {
@@ -51,10 +52,14 @@ export function entityRef(type: string, id: string): string {
   return `${type}:${id}`;
 }
 
+/** As /v1/check bounds a subject's roles and groups: 256 of them, 256 characters each. */
+const MAX_LIST = 256;
+const MAX_NAME = 256;
+
 function stringList(value: unknown, where: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new PolicyEngineError('REQUEST_INVALID', `${where} must be an array of strings`);
+  if (!Array.isArray(value) || value.length > MAX_LIST || !value.every((v) => typeof v === 'string' && v.length <= MAX_NAME)) {
+    throw new PolicyEngineError('REQUEST_INVALID', `${where} must be an array of at most ${MAX_LIST} strings of at most ${MAX_NAME} characters`);
   }
   return value as string[];
 }
@@ -89,8 +94,18 @@ export function subjectOf(subject: AuthzenEntity, where = 'subject'): { id: stri
   };
 }
 
+/**
+ * Properties and context within the bounds conditions accept (SPEC §12: a PEP's body is
+ * untrusted; a deep or huge one is a 400, whether or not a condition would read it).
+ */
+export function checkBounds(e: Pick<AuthzenEvaluation, 'subject' | 'resource' | 'context'> & { action?: AuthzenAction }): void {
+  const problem = inputBoundsProblem([e.subject.properties ?? {}, e.resource.properties ?? {}, e.action?.properties ?? {}, e.context ?? {}]);
+  if (problem !== undefined) throw new PolicyEngineError('REQUEST_INVALID', problem);
+}
+
 /** One evaluation as a /v1/check request with a single permission. */
 export function toCheckRequest(e: AuthzenEvaluation, settings: MappingSettings): CheckRequest {
+  checkBounds(e);
   const req: CheckRequest = {
     subject: subjectOf(e.subject),
     namespace: namespaceOf(e, settings),

@@ -12,7 +12,11 @@ import type { AuthzenEvaluation, AuthzenEvaluations } from '../../core/authzen/m
 import type { RequestMeta } from '../../core/request.js';
 import type { DecisionObservers } from './decisions.js';
 import { errorResponse } from '../schemas/evaluate.js';
-import { configurationResponse, decisionResponse, evaluationBody, evaluationsBody, evaluationsResponse } from '../schemas/authzen.js';
+import {
+  actionSearchBody, actionSearchResponse, configurationResponse, decisionResponse, entitySearchResponse, evaluationBody, evaluationsBody,
+  evaluationsResponse, resourceSearchBody, subjectSearchBody,
+} from '../schemas/authzen.js';
+import type { SearchRequest } from '../../engine/authzen-service.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['authzen'];
@@ -93,6 +97,36 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
       },
     }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply)));
 
+    scope.post(AUTHZEN_PATHS.searchSubject, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Subject Search: the subjects of a type that may perform the action on the resource',
+        description: 'Candidates: subjects of `subject.type` that the path\'s policies name, the directory\'s, and the relationship graph\'s (lookup-subjects); each is checked like an evaluation. `page.limit` (default 100, at most 1000), `page.token` from `page.next_token`.',
+        body: subjectSearchBody,
+        response: { 200: entitySearchResponse, ...errors },
+      },
+    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request)));
+
+    scope.post(AUTHZEN_PATHS.searchResource, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Resource Search: the resources of a type the subject may perform the action on',
+        description: 'The query plan (POST /v1/plan) for the subject, action and namespace path, run over the directory\'s entities of `resource.type` and the resources relationship tuples name; a plan that is not exact is confirmed by a check per result. Paged like the other searches.',
+        body: resourceSearchBody,
+        response: { 200: entitySearchResponse, ...errors },
+      },
+    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request)));
+
+    scope.post(AUTHZEN_PATHS.searchAction, {
+      schema: {
+        tags,
+        summary: 'AuthZEN Action Search: the actions the subject may perform on the resource',
+        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), decided in one check. Paged like the other searches.',
+        body: actionSearchBody,
+        response: { 200: actionSearchResponse, ...errors },
+      },
+    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request)));
+
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },
     }, async (request, reply) => {
@@ -102,6 +136,9 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         policy_decision_point: base,
         access_evaluation_endpoint: base + AUTHZEN_PATHS.evaluation,
         access_evaluations_endpoint: base + AUTHZEN_PATHS.evaluations,
+        search_subject_endpoint: base + AUTHZEN_PATHS.searchSubject,
+        search_action_endpoint: base + AUTHZEN_PATHS.searchAction,
+        search_resource_endpoint: base + AUTHZEN_PATHS.searchResource,
       };
     });
   });

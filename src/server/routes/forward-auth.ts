@@ -15,6 +15,9 @@ import { PolicyEngineError } from '../../errors.js';
 
 export const FORWARD_AUTH_PATH = '/v1/forward-auth';
 
+/** The methods besides GET (and the HEAD fastify adds to it) a gateway may ask with. */
+const OTHER_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
+
 const METHOD_HEADERS = ['x-forwarded-method', 'x-original-method'] as const;
 const URI_HEADERS = ['x-forwarded-uri', 'x-original-uri', 'x-original-url'] as const;
 
@@ -89,7 +92,8 @@ export function forwardAuthRoutes(app: FastifyInstance, service: ForwardAuthServ
       summary: 'Forward-auth for gateways (nginx auth_request, Caddy forward_auth, Traefik forwardAuth, Envoy ext_authz)',
       description: 'The original method and URI from X-Forwarded-Method / X-Original-Method and X-Forwarded-Uri / X-Original-URI, or (Envoy) the method of this request and the path after /v1/forward-auth. 200 with X-Auth-Subject; 401 (no subject) or 403 (denied, no route, refused URI) with X-Auth-Reason.',
     };
-    scope.all(FORWARD_AUTH_PATH, { schema }, handler);
-    scope.all(`${FORWARD_AUTH_PATH}/*`, { schema: { ...schema, hide: true } }, handler);
+    // Every method answers (nginx asks with the original one, Envoy too).
+    scope.route({ method: ['GET', ...OTHER_METHODS], url: FORWARD_AUTH_PATH, schema, handler });
+    scope.route({ method: ['GET', ...OTHER_METHODS], url: `${FORWARD_AUTH_PATH}/*`, schema: { ...schema, summary: 'Forward-auth, Envoy ext_authz form: the original path follows /v1/forward-auth' }, handler });
   });
 }

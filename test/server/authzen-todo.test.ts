@@ -1,0 +1,91 @@
+// Our version of the public AuthZEN "Todo" interop scenario (1.0): five users with
+// roles, todos owned by an email, and the decisions of the Todo application's five
+// routes for every user, asked as the interop PEP asks them (subject = the opaque id
+// from the token's `sub`; roles and email known to the PDP, not sent by the PEP).
+
+import t from 'tap';
+import { putYaml, testApp } from '../helpers/app.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- responses are checked field by field
+
+export const TODO_POLICY = `
+key: global-todo
+rules:
+  - id: everyone-reads
+    subjects: ["*"]
+    grant: [can_read_user, can_read_todos]
+  - id: editors-create
+    subjects: ["role:editor", "role:admin"]
+    grant: [can_create_todo]
+  - id: owners-edit
+    subjects: ["role:editor"]
+    when: 'resource.attributes.ownerID == subject.attributes.email'
+    grant: [can_update_todo, can_delete_todo]
+  - id: evil-genius-edits-all
+    subjects: ["role:evil_genius"]
+    grant: [can_update_todo]
+  - id: admins-delete-all
+    subjects: ["role:admin"]
+    grant: [can_delete_todo]
+`;
+
+/** The five users: the opaque id the PEP sends, and what the PDP knows about them. */
+export const USERS = {
+  rick: { pid: 'CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'rick@the-citadel.com', roles: ['admin', 'evil_genius'] },
+  morty: { pid: 'CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'morty@the-citadel.com', roles: ['editor'] },
+  summer: { pid: 'CiRmZDI2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'summer@the-smiths.com', roles: ['editor'] },
+  beth: { pid: 'CiRmZDM2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'beth@the-smiths.com', roles: ['viewer'] },
+  jerry: { pid: 'CiRmZDQ2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'jerry@the-smiths.com', roles: ['viewer'] },
+} as const;
+type User = keyof typeof USERS;
+const NAMES = Object.keys(USERS) as User[];
+
+// Which user may do what: the scenario's expected decisions.
+const mayCreate: User[] = ['rick', 'morty', 'summer'];
+/** update a todo owned by `owner` */
+const mayUpdate = (u: User, owner: User) => u === 'rick' || (USERS[u].roles.includes('editor' as never) && u === owner);
+const mayDelete = (u: User, owner: User) => u === 'rick' || (USERS[u].roles.includes('editor' as never) && u === owner);
+
+t.test('the Todo interop scenario', async (t) => {
+  const { app } = await testApp(t);
+  await putYaml(t, app, 'global-todo', TODO_POLICY);
+  // What the PDP knows about each subject: the PIP (here: the properties the PEP's
+  // identity layer attaches; the directory holds the same when it is configured).
+  const subject = (u: User) => ({ type: 'user', id: USERS[u].pid, properties: { roles: [...USERS[u].roles], email: USERS[u].email } });
+  const evaluate = async (body: object) => {
+    const r = await app.inject({ method: 'POST', url: '/access/v1/evaluation', payload: body, headers: { 'x-request-id': 'todo' } });
+    t.equal(r.statusCode, 200, r.body);
+    return (r.json() as Json).decision as boolean;
+  };
+
+  for (const u of NAMES) {
+    // GET /users/{userID} and GET /todos: always true.
+    for (const other of NAMES) {
+      t.equal(await evaluate({ subject: subject(u), action: { name: 'can_read_user' }, resource: { type: 'user', id: USERS[other].email, properties: { userID: USERS[other].email } }, context: {} }), true, `${u} can_read_user ${other}`);
+    }
+    t.equal(await evaluate({ subject: subject(u), action: { name: 'can_read_todos' }, resource: { type: 'todo', id: 'todo-1' }, context: {} }), true, `${u} can_read_todos`);
+    // POST /todos
+    t.equal(await evaluate({ subject: subject(u), action: { name: 'can_create_todo' }, resource: { type: 'todo', id: 'todo-1' }, context: {} }), mayCreate.includes(u), `${u} can_create_todo`);
+    // PUT and DELETE /todos/{id}, for a todo owned by each user
+    for (const owner of NAMES) {
+      const resource = { type: 'todo', id: '7240d0db-8ff0-41ec-98b2-34a096273b9f', properties: { ownerID: USERS[owner].email } };
+      t.equal(await evaluate({ subject: subject(u), action: { name: 'can_update_todo' }, resource, context: {} }), mayUpdate(u, owner), `${u} can_update_todo owned by ${owner}`);
+      t.equal(await evaluate({ subject: subject(u), action: { name: 'can_delete_todo' }, resource, context: {} }), mayDelete(u, owner), `${u} can_delete_todo owned by ${owner}`);
+    }
+  }
+
+  // The same decisions boxcarred: Morty on his own todo and on Rick's, all semantics.
+  const own = { type: 'todo', id: 't1', properties: { ownerID: USERS.morty.email } };
+  const ricks = { type: 'todo', id: 't2', properties: { ownerID: USERS.rick.email } };
+  const batch = (semantic: string) => app.inject({
+    method: 'POST', url: '/access/v1/evaluations',
+    payload: { subject: subject('morty'), action: { name: 'can_update_todo' }, evaluations: [{ resource: own }, { resource: ricks }, { action: { name: 'can_delete_todo' }, resource: own }], options: { evaluations_semantic: semantic } },
+  }).then((r) => (r.json() as Json).evaluations.map((e: Json) => e.decision));
+  t.same(await batch('execute_all'), [true, false, true]);
+  t.same(await batch('deny_on_first_deny'), [true, false]);
+  t.same(await batch('permit_on_first_permit'), [true]);
+
+  // Which actions Morty has on his own todo, and who may update Rick's.
+  const actions = await app.inject({ method: 'POST', url: '/access/v1/search/action', payload: { subject: subject('morty'), resource: own } });
+  t.same((actions.json() as Json).results.map((r: Json) => r.name), ['can_create_todo', 'can_delete_todo', 'can_read_todos', 'can_read_user', 'can_update_todo']);
+});
