@@ -86,16 +86,28 @@ export function setLuaTurnBudget(ms: number): void {
   turnBudgetMs = ms;
 }
 
+function openTurn(): void {
+  if (turnOpen) return;
+  turnOpen = true;
+  turnSpentMs = 0;
+  setImmediate(() => {
+    turnOpen = false;
+  });
+}
+
 /** The time the next run may take: its own budget, within what is left of the turn's. */
 function runMs(own: number): number {
-  if (!turnOpen) {
-    turnOpen = true;
-    turnSpentMs = 0;
-    setImmediate(() => {
-      turnOpen = false;
-    });
-  }
+  openTurn();
   return Math.min(own, Math.max(own, turnBudgetMs) - turnSpentMs);
+}
+
+/**
+ * Charge Lua work since `started` to the turn: runs, and what surrounds them (creating a
+ * state, collecting what a run left), so the turn's budget bounds all of it.
+ */
+function charge(started: number): void {
+  openTurn();
+  turnSpentMs += performance.now() - started;
 }
 
 export function luaLiveBytes(): number {
@@ -180,6 +192,7 @@ export class LuaSandbox {
 
   constructor(private readonly budgets: LuaBudgets = DEFAULT_LUA_BUDGETS) {
     if (!module || !wasmoon) throw new Error('the Lua runtime is not initialised');
+    const started = performance.now();
     const { LuaEngine, LuaLibraries, LUA_REGISTRYINDEX } = wasmoon;
     const engine = new LuaEngine(module, { openStandardLibs: false, traceAllocations: true, injectObjects: false, enableProxy: false });
     const g = engine.global;
@@ -208,6 +221,7 @@ export class LuaSandbox {
     this.held = { engine, accounted: 0, closed: false, run };
     this.account();
     engines.register(this, this.held, this.held);
+    charge(started);
   }
 
   /**
@@ -265,7 +279,6 @@ export class LuaSandbox {
   /** After a run: stop watching, free what it left if that is much, update the total. */
   private settle(started: number): void {
     this.run.watchFrom = Infinity;
-    turnSpentMs += performance.now() - started;
     if (this.stats.memoryUsed > this.baseline + WATCH_ABOVE) {
       try {
         this.invoke('__collect', []);
@@ -273,6 +286,7 @@ export class LuaSandbox {
         // collecting allocates nothing; a failure leaves the memory to the next run
       }
     }
+    charge(started);
     this.account();
   }
 
@@ -314,7 +328,9 @@ export class LuaSandbox {
   seal(): void {
     this.sealed = true;
     if (this.held.closed) return;
+    const started = performance.now();
     this.invoke('__collect', []);
+    charge(started);
     this.baseline = this.stats.memoryUsed;
     this.run.limit = this.baseline + this.budgets.memoryBytes;
     this.account();

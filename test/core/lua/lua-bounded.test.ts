@@ -154,7 +154,7 @@ t.test('many Lua documents in one request share one budget of Lua time per turn'
     const docs = Array.from({ length: 8 }, (_, i) => wrap(`bounded-many${i}`, slow));
     let best = Infinity;
     let factor = 1;
-    for (let attempt = 0; attempt < 2 && best >= HEALTH_MS * factor; attempt++) {
+    for (let attempt = 0; attempt < 3 && best >= HEALTH_MS; attempt++) {
       const before = slowdown();
       const poll = pollHealth();
       const ev = await send({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'u', policies: docs } });
