@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
 import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
 import { configureCelLimits } from './core/condition/budget.js';
+import { setLuaTurnBudget } from './core/lua/sandbox.js';
 import { DecisionCache } from './cache/decision-cache.js';
 import { DecisionService } from './engine/decision-service.js';
 import { PolicyManager } from './engine/policy-manager.js';
@@ -182,6 +183,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const parseLimits = { ...DEFAULT_PARSE_LIMITS, maxBytes: config.bodyLimit };
   const luaBudgets = { instructions: config.luaInstructions, timeMs: config.luaTimeMs, memoryBytes: config.luaMemoryBytes };
   configureCelLimits({ steps: config.celSteps, allocation: config.celAllocation });
+  setLuaTurnBudget(config.luaTurnMs > 0 ? config.luaTurnMs : Number.POSITIVE_INFINITY);
   // The Lua WebAssembly module loads on demand, before the first document that may hold
   // Lua is compiled (core/lua/needs-lua.ts): the policy manager, the file store and the
   // HTTP routes that take documents (server/lazy-lua.ts) wait for it.

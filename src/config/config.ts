@@ -44,6 +44,8 @@ export interface Config {
   luaInstructions: number;
   luaTimeMs: number;
   luaMemoryBytes: number;
+  /** Lua time per event-loop turn over all scripts; 0 = off */
+  luaTurnMs: number;
   /** CEL cost budget per decision (steps, allocation): see core/condition/budget.ts */
   celSteps: number;
   celAllocation: number;

@@ -11,10 +11,17 @@ import t from 'tap';
 const ROOT = join(import.meta.dirname, '..', '..');
 const ALLOW = join(ROOT, 'test', 'allowed-skips.json');
 
-/** The runner's environment: this run's CI setting removed (tools read CI's mere presence), then the case's. */
+/**
+ * The runner's environment: this run's CI setting removed (tools read CI's mere
+ * presence), and what the enclosing tap run sets for its own children (TAP_*, the
+ * coverage collector's NODE_V8_COVERAGE and loader options) and the runner switches
+ * this run was given (COVERAGE, STORE_MATRIX, TEST_STORE): the runner under test
+ * starts a tap run of its own, as it would from a shell. Then the case's settings.
+ */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, MONGO_URL: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:1/', ...env };
   if (!('CI' in env)) delete e.CI;
+  for (const k of Object.keys(e)) if (/^(TAP|_TAPJS)|^(NODE_V8_COVERAGE|NODE_OPTIONS|COVERAGE|STORE_MATRIX|TEST_STORE)$/.test(k)) delete e[k];
   return e;
 }
 

@@ -3,7 +3,7 @@
 // document version's sandbox; a request only calls it.
 
 import { checkLuaChunk } from '../lua/static-check.js';
-import { isLuaReady, LuaSandbox, DEFAULT_LUA_BUDGETS, type LuaBudgets } from '../lua/sandbox.js';
+import { isLuaReady, LuaSandbox, DEFAULT_LUA_BUDGETS, luaTurnSpent, TURN_SPENT, type LuaBudgets } from '../lua/sandbox.js';
 import { addPath, emptyReads, type ConditionReads } from '../condition/dependencies.js';
 import type { DocumentError, LuaDocument, PolicyDocument } from '../document/types.js';
 import { resolveDocumentNamespace } from '../namespace.js';
@@ -33,6 +33,10 @@ export function compileRuleChunks(doc: PolicyDocument, budgets: LuaBudgets | und
   if (withLua.length === 0) return refs;
   if (!isLuaReady()) {
     errors.push({ path: `rules[${withLua[0]![1]}].lua`, message: NOT_READY });
+    return refs;
+  }
+  if (luaTurnSpent(budgets)) {
+    errors.push({ path: `rules[${withLua[0]![1]}].lua`, message: TURN_SPENT });
     return refs;
   }
   const sandbox = new LuaSandbox(budgets ?? DEFAULT_LUA_BUDGETS);
@@ -80,6 +84,7 @@ export function compileLuaDocument(doc: LuaDocument, budgets: LuaBudgets | undef
   }
   if (errors.length > 0 || !ns.ok) return { ok: false, errors };
   if (!isLuaReady()) return { ok: false, errors: [{ path: 'script', message: NOT_READY }] };
+  if (luaTurnSpent(budgets)) return { ok: false, errors: [{ path: 'script', message: TURN_SPENT }] };
   const sandbox = new LuaSandbox(budgets ?? DEFAULT_LUA_BUDGETS);
   const loaded = sandbox.load(doc.script, 'script');
   if ('error' in loaded) {

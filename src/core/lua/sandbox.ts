@@ -77,7 +77,7 @@ export function setLuaTotalMemory(bytes: number): void {
  */
 // Off by default: a synchronous batch (a test suite, a preview) runs many scripts in one
 // turn, and a shared budget would make their answers depend on timing. A deployment that
-// takes caller-supplied Lua without a token can turn it on (setLuaTurnBudget).
+// takes caller-supplied Lua without a token can turn it on (LUA_TURN_MS).
 let turnBudgetMs = Number.POSITIVE_INFINITY;
 let turnSpentMs = 0;
 let turnOpen = false;
@@ -100,6 +100,13 @@ function runMs(own: number): number {
   openTurn();
   return Math.min(own, Math.max(own, turnBudgetMs) - turnSpentMs);
 }
+
+/** The turn's Lua time is spent: a new state would not get to run (so it is not made). */
+export function luaTurnSpent(budgets: LuaBudgets = DEFAULT_LUA_BUDGETS): boolean {
+  return turnOpen && Math.max(budgets.timeMs, turnBudgetMs) - turnSpentMs <= 0;
+}
+
+export const TURN_SPENT = 'time budget exceeded (all Lua of this request)';
 
 /**
  * Charge Lua work since `started` to the turn: runs, and what surrounds them (creating a
@@ -310,7 +317,7 @@ export class LuaSandbox {
     const from = this.stats.memoryUsed;
     let err: string | undefined;
     const ms = runMs(this.budgets.timeMs);
-    if (ms <= 0) return { error: 'time budget exceeded (all Lua of this request)' };
+    if (ms <= 0) return { error: TURN_SPENT };
     const started = performance.now();
     try {
       const r = this.invoke('__load', [id, source, name, this.steps(), ms, this.watchLine() / 1024], () => this.arm(from, this.budgets.memoryBytes, ms));
@@ -350,7 +357,7 @@ export class LuaSandbox {
   call(id: number, entry: string, subject: unknown, resource: unknown, context: unknown, ns: unknown, nowMs: number, declaredNow: boolean): LuaCallResult {
     if (this.held.closed) throw new Error('the Lua state is closed');
     const ms = runMs(this.budgets.timeMs);
-    if (ms <= 0) throw new Error('time budget exceeded (all Lua of this request)');
+    if (ms <= 0) throw new Error(TURN_SPENT);
     const started = performance.now();
     let r: ReturnType<LuaSandbox['invoke']>;
     try {

@@ -146,7 +146,7 @@ for (const [shape, wrap] of [['top level', topLevel], ['in can_execute', inCall]
 
 t.test('many Lua documents in one request share one budget of Lua time per turn', async (t) => {
   // The per-turn budget is off by default (it would make synchronous batches timing-dependent).
-  setLuaTurnBudget(25);
+  setLuaTurnBudget(10); // under one run's LUA_TIME_MS (20 ms): a turn holds one run's budget of Lua
   t.teardown(() => setLuaTurnBudget(Number.POSITIVE_INFINITY));
   for (const [shape, wrap] of [['top level', topLevel], ['in can_execute', inCall]] as const) {
     // Each runs to its deadline (every instruction is a long comparison): 8 × 20 ms alone.
