@@ -250,17 +250,21 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(relationships ? { relationships } : {}),
     entities: entities.manager,
   });
+  const relatedIds = relations ? relations.service.planIds(config.planMaxIds) : undefined;
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
     ...(relationships ? { relationships } : {}),
-    ...(relations ? { relatedIds: relations.service.planIds(config.planMaxIds) } : {}),
+    ...(relatedIds ? { relatedIds } : {}),
   });
   const preview = manager ? new ImpactPreview({
     manager,
     ...(shared ? { samples: shared } : samples ? { samples: { samples: () => samples.list() } } : {}),
     parseLimits,
     luaBudgets,
-    settings: { defaultPermissions: config.defaultPermissions, namespaceLimits, ...(relationships ? { relationships } : {}), entities: entities.manager },
+    settings: {
+      defaultPermissions: config.defaultPermissions, namespaceLimits, entities: entities.manager,
+      ...(relationships ? { relationships } : {}), ...(relatedIds ? { relatedIds } : {}),
+    },
     defaultLanguage: config.defaultLanguage,
     timeoutMs: config.previewTimeoutMs,
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),

@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   ENTITY_NOT_FOUND: { status: 404, description: 'The directory holds no entity with this ref.' },
   TOKEN_INVALID: { status: 401, description: 'A JWT was sent and refused: malformed, `alg: none` or an algorithm not allowed, unknown key, bad signature, wrong issuer or audience, expired or not yet valid, no subject; `details.reason` says which.' },
   TOKEN_KEYS_UNAVAILABLE: { status: 503, description: 'The JWKS that verifies tokens could not be read (file or URL), so no token can be accepted now.' },
-  PREVIEW_LIMIT_EXCEEDED: { status: 422, description: 'An impact preview names more changes or requests than its bounds allow; nothing was evaluated.' },
+  PREVIEW_LIMIT_EXCEEDED: { status: 422, description: 'An impact preview names more changes, requests or plans than its bounds allow; nothing was evaluated.' },
   PLAN_UNSUPPORTED: { status: 422, description: 'A query plan needs a rule that has no filter form (a Lua rule or a CEL function over the resource); details names the document and rule. allowPartial: true gets an over-approximating plan instead.' },
   PLAN_TOO_LARGE: { status: 422, description: 'A query plan would list more ids than PLAN_MAX_IDS (related() over the resource, or lookup-resources).' },
   PLAN_FIELD_INVALID: { status: 400, description: 'A query plan field, or the name it is mapped to, is not a plain identifier (or starts with $).' },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
 import { testApp } from '../helpers/app.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,4 +30,29 @@ export async function uiApp(t: Test, options: { assetsDir: string; adminToken?: 
     ...(options.loopbackOnly !== undefined ? { loopbackOnly: options.loopbackOnly } : {}),
   });
   return app;
+}
+
+/** Listen on a free loopback port; the base URL. */
+export async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('no TCP address');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** Replace the editor's whole text, as a user selecting all and typing would. */
+export async function typeDocument(page: Page, text: string): Promise<void> {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
+}
+
+/** A JSON or YAML call to the server, as another client would make it. */
+export async function api(base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  const yaml = typeof body === 'string';
+  return fetch(`${base}${url}`, {
+    method,
+    headers: { 'content-type': yaml ? 'application/yaml' : 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: yaml ? body : JSON.stringify(body) }),
+  });
 }

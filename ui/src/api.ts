@@ -102,3 +102,47 @@ export async function validate(text: string, format: Format): Promise<ValidateRe
 export async function preview(body: PreviewBody): Promise<PreviewResult> {
   return json(await call('POST', '/v1/preview', { body: JSON.stringify(body), contentType: 'application/json' }));
 }
+
+export interface AuthzenAnswer {
+  /** the response body: `{ decision, context? }`, or `{ evaluations: [...] }` for a batch */
+  body: Record<string, unknown>;
+  /** the X-Decision-Id header, when the server sent one */
+  decisionId: string | null;
+}
+
+/** AuthZEN 1.0: one Access Evaluation, or a batch (`/evaluations`), against the stored policies. */
+export async function authzen(batch: boolean, body: Record<string, unknown>): Promise<AuthzenAnswer> {
+  const res = await call('POST', batch ? '/access/v1/evaluations' : '/access/v1/evaluation', { body: JSON.stringify(body), contentType: 'application/json' });
+  return { body: (await res.json()) as Record<string, unknown>, decisionId: res.headers.get('x-decision-id') };
+}
+
+export interface PolicyVersion { format: Format; text: string; etag: string }
+
+export interface HistoryEntry {
+  revision: string;
+  at: string;
+  actor: string;
+  kind?: string;
+  key: string;
+  namespace?: string;
+  op: 'put' | 'delete';
+  before: PolicyVersion | null;
+  after: PolicyVersion | null;
+  diff: string | null;
+  diffTruncated?: boolean;
+}
+
+export async function policyHistory(key: string, before?: string): Promise<{ key: string; entries: HistoryEntry[]; cursor: string | null }> {
+  const q = new URLSearchParams({ limit: '20' });
+  if (before) q.set('before', before);
+  return json(await call('GET', `/v1/policies/${encodeURIComponent(key)}/history?${q}`));
+}
+
+export interface RollbackResult { key: string; restored: string; deleted: boolean; etag: string | null; revision: string | null }
+
+/** Write a recorded version again, If-Match the version the page holds (412 when it moved). */
+export async function rollback(key: string, revision: string, ifMatch: string): Promise<RollbackResult> {
+  return json(await call('POST', `/v1/policies/${encodeURIComponent(key)}/rollback`, {
+    body: JSON.stringify({ revision }), contentType: 'application/json', headers: { 'if-match': ifMatch },
+  }));
+}

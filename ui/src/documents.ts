@@ -207,15 +207,15 @@ export class Documents {
     );
   }
 
-  /** Replace the text with the stored version, as one undoable change. */
-  private async loadTheirs(key: string): Promise<void> {
+  /** Replace the text with the stored version, as one undoable change (a banner of `done` says so). */
+  async loadTheirs(key: string, done?: HTMLElement): Promise<void> {
     const d = this.current;
     if (!d) return;
     try {
       const { text, etag } = await getPolicy(key, d.format);
       this.editor.replaceText(text);
       Object.assign(d, { key, etag, base: text });
-      this.banner(h('div', { class: 'banner ok', testid: 'reloaded' }, `Loaded the stored version of ${key}. Ctrl-Z brings your draft back.`));
+      this.banner(done ?? h('div', { class: 'banner ok', testid: 'reloaded' }, `Loaded the stored version of ${key}. Ctrl-Z brings your draft back.`));
       this.onSwitch();
       this.renderList();
     } catch (err) {

@@ -7,6 +7,8 @@ import { Documents } from './documents.js';
 import { Editor, errorText } from './editor.js';
 import { Panels } from './panels.js';
 import { DirectoryPanel } from './directory.js';
+import { AuthzenPanel } from './authzen.js';
+import { HistoryPanel } from './history.js';
 import type { ValidateResult } from './types.js';
 
 let docs: Documents;
@@ -24,9 +26,15 @@ const editor = new Editor(byId('editor'), {
 docs = new Documents(editor);
 panels = new Panels(editor, docs);
 new DirectoryPanel();
+new AuthzenPanel();
+const history = new HistoryPanel(docs);
+panels.onSelect = (tab) => {
+  if (tab === 'history') history.shown();
+};
 docs.onSwitch = () => {
   updateTitle();
   panels.refreshButtons();
+  if (!byId('panel-history').hidden) history.shown();
 };
 
 function updateTitle(): void {

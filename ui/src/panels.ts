@@ -6,7 +6,8 @@ import { byId, fill, h, patterns } from './dom.js';
 import type { Documents } from './documents.js';
 import type { Editor } from './editor.js';
 import { answerView, checksView, errorView, gainedLost, subjectLabel, suiteView, traceTree } from './render.js';
-import type { PreviewBody, PreviewRequest, PreviewResult } from './types.js';
+import { planView } from './plans.js';
+import type { PlanRequest, PreviewBody, PreviewRequest, PreviewResult } from './types.js';
 
 function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -46,6 +47,25 @@ function tryRequest(): { request: PreviewRequest; now?: string } {
   return now ? { request, now } : { request };
 }
 
+function planRequest(): PlanRequest {
+  const id = value('plan-subject');
+  if (!id) throw new Error('the subject needs an id');
+  const roles = list(value('plan-roles'));
+  const attributes = jsonField('plan-attributes', 'Subject attributes');
+  const subject = roles.length || attributes ? { id, roles, ...(attributes ? { attributes } : {}) } : id;
+  const permission = value('plan-permission');
+  const type = value('plan-type');
+  if (!permission) throw new Error('name the permission: document:read');
+  if (!type) throw new Error('name the resource type: document');
+  const request: PlanRequest = { subject, namespace: value('plan-namespace'), permission, resource: { type } };
+  const context = jsonField('plan-context', 'Context');
+  const fields = jsonField('plan-fields', 'Field mapping');
+  if (context) request.context = context;
+  if (fields) request.fields = fields as PlanRequest['fields'];
+  if (byId<HTMLInputElement>('plan-partial').checked) request.allowPartial = true;
+  return request;
+}
+
 function changesView(r: PreviewResult): HTMLElement {
   return h('div', { class: 'changes muted small', testid: 'changes' },
     r.changes.map((c) => h('span', { class: `change ${c.action}` }, `${c.action} ${c.key}`)),
@@ -53,7 +73,7 @@ function changesView(r: PreviewResult): HTMLElement {
   );
 }
 
-const TABS = ['try', 'tests', 'impact', 'directory'];
+const TABS = ['try', 'tests', 'impact', 'plans', 'authzen', 'history', 'directory'];
 
 export class Panels {
   constructor(private readonly editor: Editor, private readonly docs: Documents) {
@@ -62,18 +82,23 @@ export class Panels {
     byId('tests-run').addEventListener('click', () => void this.run('tests-run', 'tests-result', () => this.tests()));
     byId('impact-run').addEventListener('click', () => void this.run('impact-run', 'impact-result', () => this.impact(false)));
     byId('impact-delete').addEventListener('click', () => void this.run('impact-delete', 'impact-result', () => this.impact(true)));
+    byId('plan-run').addEventListener('click', () => void this.run('plan-run', 'plan-result', () => this.plan()));
   }
+
+  /** called with the tab's name whenever one is selected */
+  onSelect: (tab: string) => void = () => {};
 
   select(tab: string): void {
     for (const t of TABS) {
       byId(`tab-${t}`).setAttribute('aria-selected', String(t === tab));
       byId(`panel-${t}`).hidden = t !== tab;
     }
+    this.onSelect(tab);
   }
 
   /** Results describe the draft they ran with: mark them once it changes. */
   markStale(): void {
-    for (const id of ['try-result', 'tests-result', 'impact-result']) {
+    for (const id of ['try-result', 'tests-result', 'impact-result', 'plan-result']) {
       const el = byId(id);
       if (el.childElementCount && !el.classList.contains('stale')) el.classList.add('stale');
     }
@@ -120,6 +145,22 @@ export class Panels {
       h('h3', {}, 'Trace with the draft'),
       traceTree(a.after.trace, 'trace-after'),
       h('details', { class: 'before-trace' }, h('summary', {}, 'Trace with the stored documents'), traceTree(a.before.trace, 'trace-before')),
+    );
+  }
+
+  private async plan(): Promise<HTMLElement> {
+    const request = planRequest();
+    const r = await preview({ ...this.draftBody(), samples: false, tests: false, plans: [request] });
+    const p = r.plans?.[0];
+    if (!p) return h('div', { class: 'muted' }, 'The server returned no plan.');
+    return h('div', { testid: 'plan-answer' },
+      changesView(r),
+      h('div', { class: 'delta', testid: 'plan-changed', attrs: { 'data-changed': String(p.changed) } },
+        p.changed ? h('span', { class: 'badge warn' }, 'The draft changes which resources this plan selects.')
+          : h('span', { class: 'muted' }, 'The draft does not change this plan.')),
+      h('table', { class: 'before-after' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'stored'), h('th', {}, 'with the draft'))),
+        h('tbody', {}, h('tr', {}, h('td', {}, planView(p.before, 'plan-before')), h('td', {}, planView(p.after, 'plan-after'))))),
     );
   }
 

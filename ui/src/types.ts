@@ -104,6 +104,33 @@ export interface PreviewBody {
   samples?: boolean;
   tests?: boolean;
   now?: string;
+  plans?: PlanRequest[];
+}
+
+/** A POST /v1/plan body (SPEC §11). */
+export interface PlanRequest {
+  subject: Subject;
+  namespace: string;
+  permission: string;
+  resource: { type: string };
+  context?: Record<string, unknown>;
+  fields?: Record<string, string | { column: string; type?: 'jsonb' | 'array' }>;
+  allowPartial?: boolean;
+}
+
+/** A plan answer, or the error a state refuses it with. */
+export interface PlanAnswer {
+  kind?: 'always' | 'never' | 'conditional';
+  exact?: boolean;
+  revision?: string;
+  filter?: unknown;
+  mongo?: Record<string, unknown>;
+  sql?: { where: string; params: unknown[] };
+  recheck?: { document: string; rule: string; reason?: string }[];
+  default?: boolean;
+  stale?: boolean;
+  error?: string;
+  message?: string;
 }
 
 export interface PreviewResult {
@@ -130,6 +157,7 @@ export interface PreviewResult {
   };
   samples?: SampleDiff[];
   requests?: SampleDiff[];
+  plans?: { changed: boolean; before: PlanAnswer; after: PlanAnswer }[];
   tests?: {
     broken?: { suite: string; case: string; diff?: string[] }[];
     fixed?: { suite: string; case: string }[];

@@ -16,7 +16,8 @@ import { PolicyEngineError } from '../../errors.js';
 import type { PolicyManager } from '../policy-manager.js';
 import type { RequestSample } from '../request-samples.js';
 import { diffAnswers, type AnswerDiff } from './answer-diff.js';
-import { PolicyState, type StateAnswer, type StateInput, type StateSettings } from './policy-state.js';
+import { PolicyState, type StateAnswer, type StateInput, type StatePlan, type StateSettings } from './policy-state.js';
+import type { PlanRequest } from '../plan-service.js';
 import { runStoredSuites, type StoredSuiteResult } from './stored-tests.js';
 
 export interface PreviewRequest {
@@ -33,6 +34,8 @@ export interface PreviewRequest {
   tests?: boolean;
   /** the clock conditions see (default: the time of the preview) */
   now?: string;
+  /** query plans (POST /v1/plan requests) answered under both states, in this order */
+  plans?: PlanRequest[];
 }
 
 export interface ChangeSummary {
@@ -51,6 +54,13 @@ export interface SampleImpact extends AnswerDiff {
   permissions?: string[];
   before: StateAnswer;
   after: StateAnswer;
+}
+
+/** A plan under the current and the proposed state; `changed` compares kind, filter, exactness, recheck, default and error. */
+export interface PlanImpact {
+  changed: boolean;
+  before: StatePlan;
+  after: StatePlan;
 }
 
 export interface CaseChange {
@@ -84,6 +94,7 @@ export interface PreviewResult {
   };
   samples: SampleImpact[];
   requests: SampleImpact[];
+  plans: PlanImpact[];
   tests: { broken: CaseChange[]; fixed: CaseChange[]; suites: StoredSuiteResult[] };
 }
 
@@ -107,12 +118,14 @@ export interface ImpactPreviewOptions {
   maxChanges?: number;
   /** most explicit requests */
   maxRequests?: number;
+  /** most plans */
+  maxPlans?: number;
   clock?: () => number;
   /** milliseconds on a monotonic clock, for the deadline and the slices (default performance.now; tests inject one) */
   monotonic?: () => number;
 }
 
-const DEFAULTS = { maxListed: 1000, maxChanges: 200, maxRequests: 100 };
+const DEFAULTS = { maxListed: 1000, maxChanges: 200, maxRequests: 100, maxPlans: 20 };
 /** the deadline is checked, and the event loop given a turn, once per this many samples */
 const DEADLINE_STRIDE = 64;
 /** a preview's work runs in slices of about this long, so decisions keep flowing meanwhile */
@@ -134,11 +147,15 @@ export class ImpactPreview {
     const puts = req.put ?? [];
     const deletes = req.delete ?? [];
     const requests = req.requests ?? [];
+    const plans = req.plans ?? [];
     if (puts.length + deletes.length > (o.maxChanges ?? DEFAULTS.maxChanges)) {
       throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview takes at most ${o.maxChanges ?? DEFAULTS.maxChanges} changes (documents put plus keys deleted)`);
     }
     if (requests.length > (o.maxRequests ?? DEFAULTS.maxRequests)) {
       throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview answers at most ${o.maxRequests ?? DEFAULTS.maxRequests} explicit requests`);
+    }
+    if (plans.length > (o.maxPlans ?? DEFAULTS.maxPlans)) {
+      throw new PolicyEngineError('PREVIEW_LIMIT_EXCEEDED', `a preview answers at most ${o.maxPlans ?? DEFAULTS.maxPlans} plans`);
     }
     const manager = o.manager;
     if (!manager.isLoaded()) throw new PolicyEngineError('NOT_READY', 'policies have not been loaded from the store yet');
@@ -165,6 +182,14 @@ export class ImpactPreview {
       const a = after.answer(input, now, explain);
       return impact('request', input, b, a, explain);
     });
+
+    // Plans: the current state reports the stored revision; the proposed one, that revision with the preview's changes.
+    const planImpacts: PlanImpact[] = [];
+    if (plans.length > 0) {
+      const was = before.plans(plans, now, revision, stale);
+      const is = after.plans(plans, now, `${revision}+preview`, stale);
+      was.forEach((b, i) => planImpacts.push({ changed: planShape(b) !== planShape(is[i]!), before: b, after: is[i]! }));
+    }
 
     // Samples: sorted by their text so the answer is the same whatever order they were seen in.
     const summary = {
@@ -221,7 +246,7 @@ export class ImpactPreview {
 
     return {
       revision, stale, now: now.toISOString(), complete, durationMs: Math.round((elapsed() - started) * 1000) / 1000,
-      changes, summary, samples: listed, requests: requestImpacts, tests,
+      changes, summary, samples: listed, requests: requestImpacts, plans: planImpacts, tests,
     };
   }
 
@@ -342,6 +367,12 @@ function compareSuites(was: StoredSuiteResult[], is: StoredSuiteResult[], summar
   summary.testsBroken = broken.length;
   summary.testsFixed = fixed.length;
   return { broken, fixed, suites: is };
+}
+
+/** What a plan says, without the revision it was answered at. */
+function planShape(p: StatePlan): string {
+  if ('error' in p) return JSON.stringify({ error: p.error });
+  return JSON.stringify({ kind: p.kind, exact: p.exact, filter: p.filter, recheck: p.recheck ?? [], default: p.default === true });
 }
 
 function toInput(r: StateInput & { permission?: string; endpoint?: string }): StateInput {

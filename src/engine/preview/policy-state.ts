@@ -11,9 +11,11 @@ import type { CompiledRegistry } from '../../core/registry/types.js';
 import type { RelationshipCheck } from '../../core/condition/related.js';
 import type { EntityLookup } from '../../core/entities/entity.js';
 import type { SubjectInput } from '../../core/request.js';
+import type { RelatedIds } from '../../core/plan/residual.js';
 import { checkAll, decide, type DecisionSources, type DocumentSource } from '../../core/evaluate/decide.js';
 import { PolicyEngineError } from '../../errors.js';
 import { LocalPolicies } from '../../core/evaluate/local-policies.js';
+import { PlanService, type PlanRequest, type PlanResponse } from '../plan-service.js';
 
 export interface StateInput {
   subject: SubjectInput;
@@ -42,7 +44,12 @@ export interface StateSettings {
   relationships?: RelationshipCheck;
   /** the live directory, merged into every request (a preview changes policies only) */
   entities?: EntityLookup;
+  /** what plans turn related() over the resource into (`id in [...]`, the live relationships) */
+  relatedIds?: RelatedIds;
 }
+
+/** One plan of a preview (SPEC §11 answer), or the error code and message POST /v1/plan would refuse it with. */
+export type StatePlan = PlanResponse | { error: string; message: string; details?: unknown };
 
 export class PolicyState implements DocumentSource {
   /** the documents, runnable or not, by key */
@@ -77,6 +84,37 @@ export class PolicyState implements DocumentSource {
   document(key: string): { policy: CompiledPolicy; plan: PathPlan } | 'broken' | undefined {
     if ([...this.broken.values()].some((keys) => keys.has(key))) return 'broken';
     return this.local.document(key);
+  }
+
+  /** Namespaces holding documents that run (disabled ones included), and those holding broken ones: what a `<type>:*` plan branches on. */
+  storedNamespaces(): string[] {
+    return [...new Set([...this.local.storedNamespaces(), ...this.broken.keys()])];
+  }
+
+  /**
+   * Plan requests answered as POST /v1/plan would under this state (PlanService over
+   * these documents); `revision` and `stale` are what the answers report. A refusal is
+   * an answer too: its code and message, never a failed preview.
+   */
+  plans(requests: readonly PlanRequest[], now: Date, revision: string, stale: boolean): StatePlan[] {
+    const service = new PlanService({
+      manager: { storedNamespaces: () => this.storedNamespaces(), isStale: () => stale, isLoaded: () => true, revision },
+      sources: this.sources,
+      defaultPermissions: this.settings.defaultPermissions,
+      namespaceLimits: this.settings.namespaceLimits,
+      clock: () => now.getTime(),
+      ...(this.settings.relationships ? { relationships: this.settings.relationships } : {}),
+      ...(this.settings.relatedIds ? { relatedIds: this.settings.relatedIds } : {}),
+    });
+    return requests.map((r) => {
+      try {
+        return service.plan(r);
+      } catch (err) {
+        // Fail closed, as answers do: whatever broke, this plan gives no filter.
+        if (err instanceof PolicyEngineError) return { error: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) };
+        return { error: 'INTERNAL', message: 'the plan failed' };
+      }
+    });
   }
 
   /** The stored test suites of this state, by key. */

@@ -23,7 +23,7 @@ const fields = {
   },
 } as const;
 
-const planAnswer = {
+export const planAnswer = {
   type: 'object',
   properties: {
     kind: { type: 'string', enum: ['always', 'never', 'conditional'] },
@@ -38,26 +38,29 @@ const planAnswer = {
   },
 } as const;
 
+/** A plan request (also the items of POST /v1/preview's `plans`). */
+export const planBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['subject', 'namespace', 'permission', 'resource'],
+  properties: {
+    subject: subjectSchema,
+    namespace: { type: 'string', minLength: 1, maxLength: 8192 },
+    permission: { type: 'string', minLength: 1, maxLength: 1100 },
+    resource: { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { type: 'string', minLength: 1, maxLength: 256 } } },
+    context: { type: 'object', maxProperties: 256 },
+    fields,
+    allowPartial: { type: 'boolean' },
+  },
+} as const;
+
 export function planRoutes(app: FastifyInstance, plans: PlanService, relations: RelationService | undefined, maxIds: number): void {
   app.post('/v1/plan', {
     schema: {
       tags: ['decisions'],
       summary: 'Which resources of a type may the subject <permission> in a namespace path: a filter (AST, MongoDB, PostgreSQL)',
       description: 'SPEC §11. `namespace` may end in `<type>:*`. `fields` maps plan fields (`id`, `attributes.<name>`, `namespace.<type>`) to your names. `allowPartial: true` over-approximates rules without a filter form (`exact: false`, `recheck`) instead of 422 PLAN_UNSUPPORTED.',
-      body: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['subject', 'namespace', 'permission', 'resource'],
-        properties: {
-          subject: subjectSchema,
-          namespace: { type: 'string', minLength: 1, maxLength: 8192 },
-          permission: { type: 'string', minLength: 1, maxLength: 1100 },
-          resource: { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { type: 'string', minLength: 1, maxLength: 256 } } },
-          context: { type: 'object', maxProperties: 256 },
-          fields,
-          allowPartial: { type: 'boolean' },
-        },
-      },
+      body: planBody,
       response: { 200: planAnswer, ...errors },
     },
   }, async (request) => plans.plan(request.body as PlanRequest));

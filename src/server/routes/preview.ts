@@ -11,6 +11,7 @@ import { PolicyEngineError } from '../../errors.js';
 import type { ImpactPreview, PreviewRequest } from '../../engine/preview/impact-preview.js';
 import { YAML_CONTENT_TYPES } from '../content.js';
 import { errorResponse, inputProperties, traceSchema } from '../schemas/evaluate.js';
+import { planAnswer, planBody } from './plan.js';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
@@ -47,6 +48,17 @@ const impact = {
   },
 } as const;
 
+/** a plan under one state: the answer of POST /v1/plan, or the error it would be refused with */
+const statePlan = {
+  type: 'object',
+  properties: {
+    ...planAnswer.properties,
+    error: { type: 'string', description: 'the error code POST /v1/plan would answer with under this state (PLAN_UNSUPPORTED, PLAN_TOO_LARGE, …)' },
+    message: { type: 'string' },
+    details: {},
+  },
+} as const;
+
 const counts = { type: 'object', properties: { passed: { type: 'integer' }, failed: { type: 'integer' } } } as const;
 const caseChange = { type: 'object', properties: { suite: { type: 'string' }, key: { type: 'string' }, case: { type: 'string' }, diff: strings } } as const;
 
@@ -73,6 +85,11 @@ export const previewResponse = {
     },
     samples: { type: 'array', items: impact, description: 'the samples whose answer changes, in a stable order (at most PREVIEW_MAX_LISTED)' },
     requests: { type: 'array', items: impact },
+    plans: {
+      type: 'array',
+      description: 'the `plans` asked, in order: each under the current (`before`) and the proposed (`after`) state; `changed` when kind, filter, exactness, recheck, default or error differ',
+      items: { type: 'object', properties: { changed: { type: 'boolean' }, before: statePlan, after: statePlan } },
+    },
     tests: {
       type: 'object',
       properties: {
@@ -123,6 +140,7 @@ const previewBody = {
     samples: { type: 'boolean' },
     tests: { type: 'boolean' },
     now: { type: 'string', maxLength: 64 },
+    plans: { type: 'array', maxItems: 1000, items: planBody, description: 'query plans (POST /v1/plan bodies) answered under both states (at most 20)' },
   },
 } as const;
 
@@ -141,7 +159,7 @@ export function previewRoutes(app: FastifyInstance, options: PreviewRouteOptions
         tags: ['policies'],
         security: [{ adminToken: [] }],
         summary: 'Preview the impact of policy changes without writing them',
-        description: 'Validates the changes like writes, then answers the recorded request samples, the given requests and the stored test suites (`kind: tests`) under the current and the proposed state, and reports what differs. Never writes; the live state and its cache are untouched. JSON body, or a YAML stream of documents to put with `?delete=k1,k2`.',
+        description: 'Validates the changes like writes, then answers the recorded request samples, the given requests and plans, and the stored test suites (`kind: tests`) under the current and the proposed state, and reports what differs. Never writes; the live state and its cache are untouched. JSON body, or a YAML stream of documents to put with `?delete=k1,k2`.',
         querystring: { type: 'object', additionalProperties: false, properties: { delete: { type: 'string', maxLength: 65536 } } },
         body: { anyOf: [previewBody, { type: 'string', minLength: 1 }] },
         response: { 200: previewResponse, '4xx': errorResponse, '5xx': errorResponse },
