@@ -9,38 +9,10 @@
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { putYaml, testApp } from '../helpers/app.js';
+import { DIRECTORY, TODO_POLICY, USERS } from '../helpers/authzen-todo.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- responses are checked field by field
 
-export const TODO_POLICY = `
-key: global-todo
-rules:
-  - id: everyone-reads
-    subjects: ["*"]
-    grant: [can_read_user, can_read_todos]
-  - id: editors-create
-    subjects: ["role:editor", "role:admin"]
-    grant: [can_create_todo]
-  - id: owners-edit
-    subjects: ["role:editor"]
-    when: 'resource.attributes.ownerID == subject.attributes.email'
-    grant: [can_update_todo, can_delete_todo]
-  - id: evil-genius-edits-all
-    subjects: ["role:evil_genius"]
-    grant: [can_update_todo]
-  - id: admins-delete-all
-    subjects: ["role:admin"]
-    grant: [can_delete_todo]
-`;
-
-/** The five users: the opaque id the PEP sends, and what the PDP knows about them. */
-export const USERS = {
-  rick: { pid: 'CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'rick@the-citadel.com', roles: ['admin', 'evil_genius'] },
-  morty: { pid: 'CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'morty@the-citadel.com', roles: ['editor'] },
-  summer: { pid: 'CiRmZDI2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'summer@the-smiths.com', roles: ['editor'] },
-  beth: { pid: 'CiRmZDM2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'beth@the-smiths.com', roles: ['viewer'] },
-  jerry: { pid: 'CiRmZDQ2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'jerry@the-smiths.com', roles: ['viewer'] },
-} as const;
 type User = keyof typeof USERS;
 const NAMES = Object.keys(USERS) as User[];
 
@@ -100,8 +72,6 @@ t.test('the Todo interop scenario', async (t) => {
   await scenario(t, app, (u) => ({ type: 'user', id: USERS[u].pid, properties: { roles: [...USERS[u].roles], email: USERS[u].email } }));
 });
 
-/** The five users as directory entities (`user:<pid>`: roles, and the email ownership is decided by). */
-export const DIRECTORY = Object.values(USERS).map((u) => ({ ref: `user:${u.pid}`, roles: [...u.roles], attributes: { email: u.email } }));
 
 async function withDirectory(t: Test) {
   const { app } = await testApp(t);
