@@ -8,6 +8,7 @@
 // route documents propagate between two services on one FerretDB database.
 
 import t, { type Test } from 'tap';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,4 +219,22 @@ t.test('replicas on one FerretDB database see stored route changes within 2 s, n
   t.equal((await a.send({ method: 'DELETE', url: '/v1/policies/global-routes-projects' })).status, 204);
   times.push(await waitFor(sendB, '/projects/acme/files/d1', 403, 'FORWARD_AUTH_NO_ROUTE'));
   t.comment(`stored routes A ↔ B: ${times.join(', ')} ms`);
+});
+
+t.test('a scoped credential cannot store routes: they belong to global', async (t) => {
+  const dir = tempDir(t, 'pe-routes-creds-');
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const file = join(dir, 'credentials.json');
+  writeFileSync(file, JSON.stringify({ credentials: [
+    { name: 'team-57af', sha256: sha('team-57af-token-aaaaaaaaaaaa'), verbs: ['read', 'write'], namespaces: ['org:57af'] },
+    { name: 'ops', sha256: sha('ops-global-token-bbbbbbbbbbbb'), verbs: ['read', 'write'], namespaces: ['global'] },
+  ] }));
+  const { app } = await testApp(t, { env: { ADMIN_TOKEN: 'root-token-0123456789abcdef', ADMIN_TOKENS_FILE: file, FORWARD_AUTH_SUBJECT_HEADER: 'X-Auth-Request-User' } });
+  const putAs = (token: string) => app.inject({ method: 'PUT', url: '/v1/policies/global-routes-projects', headers: { ...yaml, authorization: `Bearer ${token}` }, payload: PROJECTS('document:read') });
+  const team = await putAs('team-57af-token-aaaaaaaaaaaa');
+  t.equal(team.statusCode, 403, team.body);
+  t.equal(team.json().code, 'SCOPE_FORBIDDEN');
+  const headers = { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/projects/org:57af/files/d1', 'x-auth-request-user': 'user:alice' };
+  t.equal((await app.inject({ method: 'GET', url: '/v1/forward-auth', headers })).json().code, 'FORWARD_AUTH_NO_ROUTE', 'nothing was routed');
+  t.equal((await putAs('ops-global-token-bbbbbbbbbbbb')).statusCode, 201, 'a credential that writes global may');
 });
