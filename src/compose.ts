@@ -270,7 +270,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(clocks.monotonic ? { monotonic: clocks.monotonic } : {}),
   }) : undefined;
   const messageLanguages = config.messageLanguages.length > 0 ? config.messageLanguages : [config.defaultLanguage];
-  const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages }) : undefined;
+  const policies = store && manager ? new PolicyService({ store, manager, parseLimits, luaBudgets, messageLanguages, fileRoutes: routeTable }) : undefined;
   const history = store && manager && policies
     ? new HistoryService({ store, manager, policies, entities: entities.manager.store, ...(relations ? { relations: relations.service.manager.store } : {}) })
     : undefined;
@@ -296,6 +296,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,
+      ...(manager ? { stored: manager } : {}),
       subject: tokens
         ? jwtSubject(tokens, config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject)
         : config.forwardAuthSubjectHeader ? headerSubject(config.forwardAuthSubjectHeader) : noSubject,

@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   FORWARD_AUTH_NO_ROUTE: { status: 403, description: 'Forward-auth: no configured route matches the original method and URI (never allowed).' },
   FORWARD_AUTH_URI_REFUSED: { status: 403, description: 'Forward-auth: the original URI or method is refused rather than guessed at (dot segments, encoded separators, empty segments, bad percent-encoding, a path parameter that is no namespace).' },
   ROUTES_INVALID: { status: 422, description: 'A forward-auth route table (FORWARD_AUTH_ROUTES) is malformed: details lists every problem.' },
+  ROUTES_CONFLICT: { status: 409, description: 'A stored `kind: routes` document has a route (method and path template) that the route file or another stored route document already has; details lists each with its line. Nothing was written.' },
+  FORWARD_AUTH_ROUTES_BROKEN: { status: 503, description: 'Forward-auth: a stored `kind: routes` document does not compile and no route ahead of it matched the request; refused (fail closed) until the document is fixed or deleted.' },
   UI_NOT_BUILT: { status: 503, description: 'The playground page at /ui is enabled but its bundle was not built (`npm run build:ui`).' },
   INTERNAL: { status: 500, description: 'An unexpected error; the body carries an id that the server log also has.' },
 } as const satisfies Record<string, { status: number; description: string }>;

@@ -5,6 +5,13 @@
 // same cache as /v1/check). Every outcome but an allow denies: no route, a refused URI,
 // a missing subject; a failure of the decision path propagates (5xx), which every
 // gateway treats as a denial too.
+//
+// The route table is the FORWARD_AUTH_ROUTES file's routes, then those of the stored
+// `kind: routes` documents in key order (first match wins), rebuilt when the policy
+// state's route documents change (any replica's write, no restart). A stored route
+// document that does not compile fails closed: a request no route ahead of it decides
+// answers 503 FORWARD_AUTH_ROUTES_BROKEN, since the broken document might have routed
+// it more strictly than a later one does.
 
 import { readFileSync } from 'node:fs';
 import { PolicyEngineError } from '../errors.js';
@@ -15,6 +22,7 @@ import { parseText, DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import { compileRouteTable, type RouteTable } from '../core/forward-auth/route-table.js';
 import { matchRoute } from '../core/forward-auth/match.js';
 import type { DecisionService } from './decision-service.js';
+import type { StoredRoutes } from './policy-manager.js';
 import type { JwtSubjects } from './tokens/jwt-subjects.js';
 
 /** Who is asking, from the sub-request's headers. */
@@ -30,9 +38,28 @@ export type ForwardAuthOutcome =
   | { status: 401; code: 'FORWARD_AUTH_UNAUTHENTICATED'; reason: string }
   | { status: 403; code: 'FORWARD_AUTH_DENIED' | 'FORWARD_AUTH_NO_ROUTE' | 'FORWARD_AUTH_URI_REFUSED'; reason: string; subject?: string; check?: { request: CheckRequest; response: CheckResponse; decision: Decision } };
 
+/** Where stored route documents come from (the policy manager). */
+export interface StoredRouteSource {
+  /** moves whenever a stored route document changes */
+  readonly routesVersion: number;
+  storedRoutes(): StoredRoutes;
+}
+
+/** The combined table: routes tried in order, and the broken document they stop at, if any. */
+interface Combined {
+  table: RouteTable;
+  brokenAt?: string;
+}
+
+/** The name the file's routes go by in conflicts and reasons. */
+export const FILE_ROUTES_SOURCE = 'the route file (FORWARD_AUTH_ROUTES)';
+
 export interface ForwardAuthOptions {
   decisions: DecisionService;
+  /** the FORWARD_AUTH_ROUTES file's routes (tried first) */
   table: RouteTable;
+  /** stored `kind: routes` documents, tried after the file's routes in key order */
+  stored?: StoredRouteSource;
   subject: SubjectResolver;
   namespaceLimits?: NamespaceLimits;
 }
@@ -47,17 +74,49 @@ export interface OriginalRequest {
 const idOf = (s: SubjectInput): string => (typeof s === 'string' ? s : s.id);
 
 export class ForwardAuthService {
-  constructor(private readonly options: ForwardAuthOptions) {}
+  private combined: Combined;
+  private combinedVersion = -1;
+
+  constructor(private readonly options: ForwardAuthOptions) {
+    this.combined = { table: options.table };
+  }
+
+  /** The file's routes: the first route source, which stored documents may not duplicate. */
+  get fileTable(): RouteTable {
+    return this.options.table;
+  }
 
   get routeCount(): number {
-    return this.options.table.routes.length;
+    return this.current().table.routes.length;
+  }
+
+  /** The file's routes, then each stored table's in key order, up to the first broken one. */
+  private current(): Combined {
+    const stored = this.options.stored;
+    if (!stored || stored.routesVersion === this.combinedVersion) return this.combined;
+    const version = stored.routesVersion;
+    const { tables, broken } = stored.storedRoutes();
+    const firstBroken = broken[0];
+    const routes = [...this.options.table.routes];
+    for (const { key, table } of tables) {
+      if (firstBroken !== undefined && key > firstBroken) break;
+      routes.push(...table.routes);
+    }
+    this.combined = { table: { routes }, ...(firstBroken !== undefined ? { brokenAt: firstBroken } : {}) };
+    this.combinedVersion = version;
+    return this.combined;
   }
 
   async decide(original: OriginalRequest): Promise<ForwardAuthOutcome> {
     const who = await this.options.subject(original.headers);
     if (!who.ok) return { status: 401, code: who.code, reason: who.reason };
     const subject = idOf(who.subject);
-    const m = matchRoute(this.options.table, original.method, original.uri, this.options.namespaceLimits);
+    const { table, brokenAt } = this.current();
+    const m = matchRoute(table, original.method, original.uri, this.options.namespaceLimits);
+    if (m.kind === 'no-route' && brokenAt !== undefined) {
+      // The broken document might have routed this request (more strictly than a later one): fail closed.
+      throw new PolicyEngineError('FORWARD_AUTH_ROUTES_BROKEN', `the stored route document ${brokenAt} does not compile; no route ahead of it matches, so the request is refused until it is fixed`);
+    }
     if (m.kind === 'no-route') return { status: 403, code: 'FORWARD_AUTH_NO_ROUTE', reason: m.reason, subject };
     if (m.kind === 'refused') return { status: 403, code: 'FORWARD_AUTH_URI_REFUSED', reason: m.reason, subject };
     const request: CheckRequest = { subject: who.subject, namespace: m.namespace, permission: m.permission, ...(m.resource ? { resource: m.resource } : {}) };

@@ -11,6 +11,7 @@ import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sa
 import { mayNeedLua } from '../core/lua/needs-lua.js';
 import { buildPlan, planBytes, type PathPlan } from '../core/evaluate/plan.js';
 import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
+import type { RouteTable } from '../core/forward-auth/route-table.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
@@ -47,6 +48,13 @@ export const DEFAULT_PLAN_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 
 export type { ChangedNamespaces };
 
+/** The stored forward-auth route tables (`kind: routes`), in key order. */
+export interface StoredRoutes {
+  tables: ReadonlyArray<{ key: string; table: RouteTable }>;
+  /** keys of stored route documents that do not compile */
+  broken: readonly string[];
+}
+
 export interface Gathered {
   /** in run order, disabled ones included */
   policies: readonly CompiledPolicy[];
@@ -76,6 +84,9 @@ export class PolicyManager {
   private readonly catalogueIndex = new CatalogueIndex();
   /** namespace → keys whose stored document does not compile */
   private readonly broken = new Map<string, Set<string>>();
+  /** keys of stored `kind: routes` documents, and a counter that moves when one changes */
+  private readonly routeKeys = new Set<string>();
+  private routesVersionValue = 0;
   private readonly listeners: Array<(changed: ChangedNamespaces) => void> = [];
   /**
    * path string → plan over the current state; dropped when one of its namespaces changes.
@@ -202,6 +213,7 @@ export class PolicyManager {
     this.byNamespace.clear();
     this.catalogueIndex.clear();
     this.broken.clear();
+    this.routesVersionValue++;
     const namespaces = new Set<string>();
     for (const e of this.entries.values()) {
       e.policy = e === first ? compiledRegistry : this.compile(e.record);
@@ -236,6 +248,10 @@ export class PolicyManager {
   private setEntry(entry: Entry): void {
     const { key, namespace } = entry.record;
     this.entries.set(key, entry);
+    if (entry.record.document.kind === 'routes') {
+      this.routeKeys.add(key);
+      this.routesVersionValue++;
+    }
     let keys = this.keysByNamespace.get(namespace);
     if (!keys) this.keysByNamespace.set(namespace, (keys = new Set()));
     keys.add(key);
@@ -244,6 +260,7 @@ export class PolicyManager {
   private deleteEntry(entry: Entry): void {
     const { key, namespace } = entry.record;
     this.entries.delete(key);
+    if (this.routeKeys.delete(key)) this.routesVersionValue++;
     const keys = this.keysByNamespace.get(namespace);
     keys?.delete(key);
     if (keys?.size === 0) this.keysByNamespace.delete(namespace);
@@ -255,10 +272,12 @@ export class PolicyManager {
     const broken = new Set<string>();
     for (const key of this.keysByNamespace.get(ns) ?? []) {
       const { record, policy } = this.entries.get(key)!;
-      // A catalogue that does not compile only loses its texts (fallbacks answer), and a
-      // stored suite only its cases: neither can drop a deny.
+      // A catalogue that does not compile only loses its texts (fallbacks answer), a
+      // stored suite only its cases: neither can drop a deny. A broken route table fails
+      // forward-auth closed instead (storedRoutes().broken), not every decision.
       if (!policy) {
-        if (record.document.kind !== 'messages' && record.document.kind !== 'tests') broken.add(record.key);
+        const kind = record.document.kind;
+        if (kind !== 'messages' && kind !== 'tests' && kind !== 'routes') broken.add(record.key);
       } else if (policy.catalogue) catalogues.push(policy.catalogue);
       else if (runsAsPolicy(policy)) list.push(policy);
     }
@@ -438,6 +457,23 @@ export class PolicyManager {
   /** Every stored document that compiles, catalogues and the registry included. */
   compiledDocuments(): CompiledPolicy[] {
     return [...this.entries.values()].flatMap((e) => (e.policy ? [e.policy] : []));
+  }
+
+  /** Moves whenever a stored route document is written, deleted or recompiled. */
+  get routesVersion(): number {
+    return this.routesVersionValue;
+  }
+
+  /** The stored forward-auth route tables in key order, and the keys of those that do not compile. */
+  storedRoutes(): StoredRoutes {
+    const tables: Array<{ key: string; table: RouteTable }> = [];
+    const broken: string[] = [];
+    for (const key of [...this.routeKeys].sort()) {
+      const routes = this.entries.get(key)?.policy?.routes;
+      if (routes) tables.push({ key, table: routes });
+      else broken.push(key);
+    }
+    return { tables, broken };
   }
 
   /** Keys of stored documents that do not compile, by namespace (their paths answer 503). */

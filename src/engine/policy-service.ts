@@ -5,7 +5,8 @@ import { compileDocument, loadDocument, loadDocuments, type FailureStage, type L
 import type { CompiledRegistry } from '../core/registry/types.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
 import { initLuaFor } from '../core/lua/sandbox.js';
-import type { ParseLimits } from '../core/document/parse.js';
+import { parseText, positionErrors, type ParseLimits } from '../core/document/parse.js';
+import { routeDuplicates, type RouteTable } from '../core/forward-auth/route-table.js';
 import type { DocumentError, DocumentFormat } from '../core/document/types.js';
 import { isValidKey, isValidNamespace } from '../core/namespace.js';
 import { PolicyEngineError } from '../errors.js';
@@ -17,6 +18,7 @@ import { storeCall as mapStoreErrors } from './store-errors.js';
 import { lintMessages, type MessageWarning } from '../core/messages/lint.js';
 import { requireReach, unrestrictedAccess, type Access } from '../core/access.js';
 import { UNKNOWN_ACTOR } from '../store/history.js';
+import { FILE_ROUTES_SOURCE } from './forward-auth-service.js';
 
 /** In-process callers (tests, tools) are trusted; the HTTP routes always pass the request's access. */
 const IN_PROCESS = unrestrictedAccess(UNKNOWN_ACTOR);
@@ -30,7 +32,11 @@ export interface PolicyServiceOptions {
   luaBudgets?: LuaBudgets;
   /** languages every message key should have a catalogue text in (validate warns); default: en */
   messageLanguages?: readonly string[];
+  /** the FORWARD_AUTH_ROUTES file's routes: a stored `kind: routes` document may not duplicate one */
+  fileRoutes?: RouteTable;
 }
+
+
 
 function invalid(errors: DocumentError[], stage: FailureStage = 'document'): PolicyEngineError {
   if (stage === 'parse') {
@@ -91,6 +97,33 @@ export class PolicyService {
     }
   }
 
+  /**
+   * Stored route documents (and the file) are one table, tried in order: a route that an
+   * earlier or later source already has (same method, same path template) would be dead
+   * or would silently shadow another, so it is refused (409 ROUTES_CONFLICT), each with its line.
+   */
+  private checkRoutes(incoming: ReadonlyArray<{ loaded: LoadedDocument; index: number }>, text: string, format: DocumentFormat, multi: boolean): void {
+    const routeDocs = incoming.filter((d) => d.loaded.policy.routes);
+    if (routeDocs.length === 0) return;
+    const keys = new Set(incoming.map((d) => d.loaded.policy.key));
+    const others: Array<{ name: string; table: RouteTable }> = [];
+    if (this.options.fileRoutes && this.options.fileRoutes.routes.length > 0) others.push({ name: FILE_ROUTES_SOURCE, table: this.options.fileRoutes });
+    for (const t of this.options.manager.storedRoutes().tables) if (!keys.has(t.key)) others.push({ name: `stored document ${t.key}`, table: t.table });
+    const errors: DocumentError[] = [];
+    let positions: ReturnType<typeof parseText> | undefined;
+    for (const d of routeDocs) {
+      const found = routeDuplicates(d.loaded.policy.routes!, others);
+      others.push({ name: `document ${d.loaded.policy.key} of this import`, table: d.loaded.policy.routes! });
+      if (found.length === 0) continue;
+      positions ??= parseText(text, format, this.options.parseLimits, multi);
+      const at = positions.ok ? positions.documents[d.index]?.positions : undefined;
+      errors.push(...positionErrors(found, at).map((e) => ({ ...e, document: d.loaded.policy.key, ...(multi ? { path: `[${d.index}].${e.path}` } : {}) })));
+    }
+    if (errors.length > 0) {
+      throw new PolicyEngineError('ROUTES_CONFLICT', `${errors.length} route${errors.length === 1 ? '' : 's'} already routed by another route source (the route file or a stored routes document): ${errors[0]!.message}`, errors.slice(0, 50));
+    }
+  }
+
   async put(key: string, text: string, format: DocumentFormat, opts: WriteOptions, access: Access = IN_PROCESS): Promise<PutResult> {
     assertKey(key);
     await initLuaFor(text);
@@ -100,6 +133,7 @@ export class PolicyService {
       throw new PolicyEngineError('POLICY_KEY_MISMATCH', `the document's key ${JSON.stringify(r.loaded.policy.key)} differs from the URL's ${JSON.stringify(key)}`);
     }
     if (r.loaded.policy.registry) this.checkRegistry(r.loaded.policy.registry, new Set([key]));
+    this.checkRoutes([{ loaded: r.loaded, index: 0 }], text, format, false);
     if (!access.unrestricted) {
       // Both the namespace written and the one replaced: a document cannot be moved in or out of reach.
       const current = await storeCall(() => this.options.store.get(key));
@@ -159,6 +193,7 @@ export class PolicyService {
     const registries = r.loaded.filter((l) => l.policy.registry);
     if (registries.length > 1) throw new PolicyEngineError('REGISTRY_CONFLICT', 'an import may hold at most one attribute registry');
     if (registries[0]) this.checkRegistry(registries[0].policy.registry!, new Set(r.loaded.map((l) => l.policy.key)));
+    this.checkRoutes(r.loaded.map((loaded, index) => ({ loaded, index })), text, format, true);
     const policies = r.loaded.map(toNewPolicy);
     if (!access.unrestricted) {
       // Refused whole when any document, or any document it replaces, is out of reach.

@@ -3,7 +3,7 @@
 // in-memory snapshot and learns about changes through events or polling.
 
 import { createHash } from 'node:crypto';
-import type { DocumentFormat, LuaDocument, PolicyDocument, TestsDocument } from '../core/document/types.js';
+import type { DocumentFormat, LuaDocument, PolicyDocument, RoutesDocument, TestsDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 import type { MessagesDocument } from '../core/messages/types.js';
 import type { ResourceInput, SubjectInput } from '../core/request.js';
@@ -23,8 +23,8 @@ export interface RequestSample {
 /** Which namespaces a change touched ('all' after a full reload). */
 export type ChangedNamespaces = ReadonlySet<string> | 'all';
 
-/** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, or a test suite. */
-export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
+/** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, a test suite, or forward-auth routes. */
+export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument | RoutesDocument;
 
 /** A policy as stored: the parsed form beside the original text. */
 export interface PolicyRecord {

@@ -25,12 +25,12 @@ async function service(t: Test) {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'routes.yaml'), ROUTES_YAML);
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
-  const { app } = await testApp(t, {
+  const { app, services } = await testApp(t, {
     env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), JWT_JWKS_FILE: join(dir, 'jwks.json'), JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'pe', JWT_ALGORITHMS: 'ES256' },
   });
   await putYaml(t, app, 'global-gateway', GATEWAY_POLICY);
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, port: (app.server.address() as AddressInfo).port };
+  return { app, services, port: (app.server.address() as AddressInfo).port };
 }
 
 type Start = (t: Test, policyPort: number, upstreamPort: number) => Promise<{ port: number }>;
@@ -77,9 +77,28 @@ for (const [name, start, downStatus] of [['nginx', startNginx, 500], ['caddy', s
     t.equal(injected.status, 403, 'headers a client sends cannot make bob a reader');
     t.equal(upstream.seen.length, before + 1, 'no denied request reached the upstream');
 
+    // A route stored as a document (kind: routes) through the policy API: no restart.
+    t.equal((await get('/projects/acme/files/f1', as('alice'))).status, 403, 'not routed yet');
+    const stored = await pe.app.inject({ method: 'PUT', url: '/v1/policies/global-routes-projects', headers: { 'content-type': 'application/yaml' }, payload: 'key: global-routes-projects\nkind: routes\nroutes:\n  - {method: GET, path: "/projects/{org}/files/{doc}", namespace: "global.org.org:{org}", permission: document:read, resource: "document:{doc}"}\n' });
+    t.equal(stored.statusCode, 201, stored.body);
+    t.equal((await get('/projects/acme/files/f1', as('alice'))).status, 200, 'the stored route lets alice through');
+    t.equal(upstream.seen.at(-1)!.url, '/projects/acme/files/f1');
+    t.equal((await get('/projects/acme/files/f1', as('bob'))).status, 403, 'and asks the policies for bob');
+    // A stored route document that does not compile (written past the API): closed.
+    const document = { key: 'global-routes-zz-broken', kind: 'routes', routes: [{ method: 'GET', path: '/a/../b', namespace: 'global', permission: 'x:read' }] } as never;
+    await pe.services.store!.put({ key: 'global-routes-zz-broken', namespace: 'global', ordinal: null, disabled: false, format: 'json', text: JSON.stringify(document), document });
+    await pe.services.manager!.sync();
+    t.equal((await get('/projects/acme/files/f1', as('alice'))).status, 200, 'a route ahead of the broken document still answers');
+    const seen = upstream.seen.length;
+    const behind = await get('/zzz', as('alice'));
+    t.not(behind.status, 200, `no route ahead of the broken document: ${name} answers ${behind.status}`);
+    t.equal(upstream.seen.length, seen, 'fails closed: the upstream is not reached');
+    await pe.app.inject({ method: 'DELETE', url: '/v1/policies/global-routes-zz-broken' });
+    const reached = upstream.seen.length;
+
     await pe.app.close();
     const down = await get('/orgs/acme/documents/d1', as('alice'));
     t.equal(down.status, downStatus, `the service down: ${name} answers ${downStatus}`);
-    t.equal(upstream.seen.length, before + 1, 'fails closed: the upstream is not reached');
+    t.equal(upstream.seen.length, reached, 'fails closed: the upstream is not reached');
   });
 }

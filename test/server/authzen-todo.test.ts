@@ -1,42 +1,18 @@
 // Our version of the public AuthZEN "Todo" interop scenario (1.0): five users with
 // roles, todos owned by an email, and the decisions of the Todo application's five
-// routes for every user, asked as the interop PEP asks them (subject = the opaque id
-// from the token's `sub`; roles and email known to the PDP, not sent by the PEP).
+// routes for every user. Asked twice: once with roles and email sent as subject
+// properties, once as the interop PEP asks (subject = the opaque id from the token's
+// `sub`, nothing else), the five users' roles and emails held by the directory
+// (/v1/entities) — ownership by email from the directory. A directory change reaches the
+// next AuthZEN answer at once, never a stale cached one.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
+import type { FastifyInstance } from 'fastify';
 import { putYaml, testApp } from '../helpers/app.js';
+import { DIRECTORY, TODO_POLICY, USERS } from '../helpers/authzen-todo.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- responses are checked field by field
 
-export const TODO_POLICY = `
-key: global-todo
-rules:
-  - id: everyone-reads
-    subjects: ["*"]
-    grant: [can_read_user, can_read_todos]
-  - id: editors-create
-    subjects: ["role:editor", "role:admin"]
-    grant: [can_create_todo]
-  - id: owners-edit
-    subjects: ["role:editor"]
-    when: 'resource.attributes.ownerID == subject.attributes.email'
-    grant: [can_update_todo, can_delete_todo]
-  - id: evil-genius-edits-all
-    subjects: ["role:evil_genius"]
-    grant: [can_update_todo]
-  - id: admins-delete-all
-    subjects: ["role:admin"]
-    grant: [can_delete_todo]
-`;
-
-/** The five users: the opaque id the PEP sends, and what the PDP knows about them. */
-export const USERS = {
-  rick: { pid: 'CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'rick@the-citadel.com', roles: ['admin', 'evil_genius'] },
-  morty: { pid: 'CiRmZDE2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'morty@the-citadel.com', roles: ['editor'] },
-  summer: { pid: 'CiRmZDI2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'summer@the-smiths.com', roles: ['editor'] },
-  beth: { pid: 'CiRmZDM2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'beth@the-smiths.com', roles: ['viewer'] },
-  jerry: { pid: 'CiRmZDQ2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs', email: 'jerry@the-smiths.com', roles: ['viewer'] },
-} as const;
 type User = keyof typeof USERS;
 const NAMES = Object.keys(USERS) as User[];
 
@@ -46,12 +22,10 @@ const mayCreate: User[] = ['rick', 'morty', 'summer'];
 const mayUpdate = (u: User, owner: User) => u === 'rick' || (USERS[u].roles.includes('editor' as never) && u === owner);
 const mayDelete = (u: User, owner: User) => u === 'rick' || (USERS[u].roles.includes('editor' as never) && u === owner);
 
-t.test('the Todo interop scenario', async (t) => {
-  const { app } = await testApp(t);
-  await putYaml(t, app, 'global-todo', TODO_POLICY);
-  // What the PDP knows about each subject: the PIP (here: the properties the PEP's
-  // identity layer attaches; the directory holds the same when it is configured).
-  const subject = (u: User) => ({ type: 'user', id: USERS[u].pid, properties: { roles: [...USERS[u].roles], email: USERS[u].email } });
+type Subject = (u: User) => object;
+
+/** Every decision of the scenario, the subject of each user as `subject` builds it. */
+async function scenario(t: Test, app: FastifyInstance, subject: Subject): Promise<void> {
   const evaluate = async (body: object) => {
     const r = await app.inject({ method: 'POST', url: '/access/v1/evaluation', payload: body, headers: { 'x-request-id': 'todo' } });
     t.equal(r.statusCode, 200, r.body);
@@ -88,4 +62,62 @@ t.test('the Todo interop scenario', async (t) => {
   // Which actions Morty has on his own todo, and who may update Rick's.
   const actions = await app.inject({ method: 'POST', url: '/access/v1/search/action', payload: { subject: subject('morty'), resource: own } });
   t.same((actions.json() as Json).results.map((r: Json) => r.name), ['can_create_todo', 'can_delete_todo', 'can_read_todos', 'can_read_user', 'can_update_todo']);
+}
+
+t.test('the Todo interop scenario', async (t) => {
+  const { app } = await testApp(t);
+  await putYaml(t, app, 'global-todo', TODO_POLICY);
+  // What the PDP knows about each subject, sent as properties (an identity layer in front
+  // of the PEP attaching them); the next test has the directory hold them instead.
+  await scenario(t, app, (u) => ({ type: 'user', id: USERS[u].pid, properties: { roles: [...USERS[u].roles], email: USERS[u].email } }));
+});
+
+
+async function withDirectory(t: Test) {
+  const { app } = await testApp(t);
+  await putYaml(t, app, 'global-todo', TODO_POLICY);
+  const r = await app.inject({ method: 'POST', url: '/v1/entities', payload: DIRECTORY });
+  t.equal(r.statusCode, 200, r.body);
+  t.same((r.json() as Json).created, 5);
+  return app;
+}
+
+t.test('the Todo interop scenario with the directory: the PEP sends only {type, id}', async (t) => {
+  const app = await withDirectory(t);
+  // As the interop PEP asks: the token's opaque `sub`, nothing else about the user.
+  await scenario(t, app, (u) => ({ type: 'user', id: USERS[u].pid }));
+});
+
+t.test('a directory change reaches the AuthZEN answer at once (no stale cache entry)', async (t) => {
+  const app = await withDirectory(t);
+  const morty = { type: 'user', id: USERS.morty.pid };
+  const own = { type: 'todo', id: 't1', properties: { ownerID: USERS.morty.email } };
+  const ask = async (action: string) => {
+    const r = await app.inject({ method: 'POST', url: '/access/v1/evaluation', payload: { subject: morty, action: { name: action }, resource: own, context: {} } });
+    t.equal(r.statusCode, 200, r.body);
+    return (r.json() as Json).decision as boolean;
+  };
+  const cachedCheck = async () => ((await app.inject({
+    method: 'POST', url: '/v1/check',
+    payload: { subject: `user:${USERS.morty.pid}`, namespace: 'global', permission: 'can_update_todo', resource: { type: 'todo', id: 't1', attributes: { ownerID: USERS.morty.email } }, context: {} },
+  })).json() as Json).cached as boolean;
+  const putMorty = async (body: object) => {
+    const r = await app.inject({ method: 'PUT', url: `/v1/entities/user:${encodeURIComponent(USERS.morty.pid)}`, payload: body });
+    t.equal(r.statusCode, 200, r.body);
+  };
+
+  t.equal(await ask('can_update_todo'), true, 'an editor updates his own todo');
+  t.equal(await ask('can_update_todo'), true);
+  t.equal(await cachedCheck(), true, 'the answer is cached');
+
+  await putMorty({ roles: ['viewer'], attributes: { email: USERS.morty.email } });
+  t.equal(await ask('can_update_todo'), false, 'no longer an editor: refused at once');
+  await putMorty({ roles: ['editor'], attributes: { email: 'morty@elsewhere.example' } });
+  t.equal(await ask('can_update_todo'), false, 'another email: no longer the owner');
+  await putMorty({ roles: ['editor'], attributes: { email: USERS.morty.email } });
+  t.equal(await ask('can_update_todo'), true, 'restored');
+  const del = await app.inject({ method: 'DELETE', url: `/v1/entities/user:${encodeURIComponent(USERS.morty.pid)}` });
+  t.equal(del.statusCode, 204);
+  t.equal(await ask('can_read_todos'), true, 'unknown to the directory: everyone may still read');
+  t.equal(await ask('can_update_todo'), false, 'but no role, no email: refused');
 });

@@ -2,19 +2,20 @@
 // compile. Used by the REST API, the file store, bulk import and `validate`.
 
 import { parseText, positionErrors, type ParseLimits, DEFAULT_PARSE_LIMITS, type ParsedText } from '../document/parse.js';
-import { kindOf, validateLuaDocument, validateMessagesDocument, validatePolicyDocument, validateRegistryDocument, validateTestsDocument } from '../document/schema.js';
+import { kindOf, validateLuaDocument, validateMessagesDocument, validatePolicyDocument, validateRegistryDocument, validateRoutesDocument, validateTestsDocument } from '../document/schema.js';
+import { routesAsPolicy } from './compile-routes.js';
 import { testsAsPolicy } from './compile-tests.js';
 import { compileLuaDocument } from './compile-lua.js';
 import { compileRegistry, REGISTRY_NAMESPACE } from '../registry/compile-registry.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type LuaDocument, type PolicyDocument, type TestsDocument } from '../document/types.js';
+import { MAX_REPORTED_ERRORS, sortErrors, type DocumentError, type DocumentFormat, type LuaDocument, type PolicyDocument, type RoutesDocument, type TestsDocument } from '../document/types.js';
 import { compilePolicy, type CompileOptions } from './compile-policy.js';
 import type { CompiledPolicy } from './types.js';
 import { compileCatalogue } from '../messages/catalogue.js';
 import type { MessagesDocument } from '../messages/types.js';
 
 export interface LoadedDocument {
-  document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
+  document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument | RoutesDocument;
   policy: CompiledPolicy;
   /** the text as written (YAML comments included) */
   text: string;
@@ -63,10 +64,11 @@ function catalogueAsPolicy(doc: MessagesDocument): { ok: true; policy: CompiledP
 }
 
 /** Compile an already-validated stored document of any kind. */
-export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
+export function compileDocument(doc: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument | RoutesDocument, options: CompileOptions = {}): { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] } {
   if (doc.kind === 'registry') return registryAsPolicy(doc);
   if (doc.kind === 'messages') return catalogueAsPolicy(doc);
   if (doc.kind === 'tests') return testsAsPolicy(doc);
+  if (doc.kind === 'routes') return routesAsPolicy(doc);
   if (doc.kind === 'lua') return compileLuaDocument(doc, options.luaBudgets);
   return compilePolicy(doc, options);
 }
@@ -92,6 +94,7 @@ export function loadParsed(parsed: ParsedText, format: DocumentFormat, options: 
   if (kind === 'lua') return loadKind(parsed, format, key, validateLuaDocument, (doc) => compileLuaDocument(doc, options.luaBudgets));
   if (kind === 'messages') return loadKind(parsed, format, key, validateMessagesDocument, catalogueAsPolicy);
   if (kind === 'tests') return loadKind(parsed, format, key, validateTestsDocument, testsAsPolicy);
+  if (kind === 'routes') return loadKind(parsed, format, key, validateRoutesDocument, routesAsPolicy);
   return loadKind(parsed, format, key, validatePolicyDocument, (doc) => compilePolicy(doc, options));
 }
 

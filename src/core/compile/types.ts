@@ -5,7 +5,8 @@ import type { Pattern } from '../pattern.js';
 import type { CompiledCondition } from '../condition/compile-condition.js';
 import type { ConditionReads } from '../condition/dependencies.js';
 import type { CompiledRegistry, RegistryDocument } from '../registry/types.js';
-import type { LuaDocument, PolicyDocument, TestsDocument } from '../document/types.js';
+import type { LuaDocument, PolicyDocument, RoutesDocument, TestsDocument } from '../document/types.js';
+import type { RouteTable } from '../forward-auth/route-table.js';
 import type { CaseSpec } from '../document/suite-types.js';
 import type { LuaSandbox } from '../lua/sandbox.js';
 import type { CompiledCatalogue, MessagesDocument, RuleMessage } from '../messages/types.js';
@@ -51,8 +52,8 @@ export interface LuaRef {
 }
 
 export interface CompiledPolicy {
-  /** 'policy' and 'lua' documents run; a 'registry' declares attributes, 'messages' holds texts and 'tests' test cases (none of them runs) */
-  readonly kind: 'policy' | 'registry' | 'lua' | 'messages' | 'tests';
+  /** 'policy' and 'lua' documents run; a 'registry' declares attributes, 'messages' holds texts, 'tests' test cases and 'routes' forward-auth routes (none of them runs) */
+  readonly kind: 'policy' | 'registry' | 'lua' | 'messages' | 'tests' | 'routes';
   readonly key: string;
   readonly namespace: string;
   /** undefined sorts after every number */
@@ -73,7 +74,9 @@ export interface CompiledPolicy {
   readonly catalogue?: CompiledCatalogue;
   /** the cases, for kind 'tests' */
   readonly tests?: CompiledTests;
-  readonly document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument;
+  /** the compiled routes, for kind 'routes' */
+  readonly routes?: RouteTable;
+  readonly document: PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument | RoutesDocument;
 }
 
 /** A stored test suite's cases, ready to run against a policy state. */

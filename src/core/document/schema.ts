@@ -10,7 +10,8 @@ import type { MessagesDocument } from '../messages/types.js';
 import { PARAM_PATH_HELP, isParamPath } from '../messages/params.js';
 import { MESSAGE_KEY_HELP, isMessageKey } from '../messages/compile-message.js';
 import { isLanguageTag } from '../messages/language.js';
-import type { TestsDocument } from './types.js';
+import type { RoutesDocument, TestsDocument } from './types.js';
+import { routeListSchema } from '../forward-auth/route-table.js';
 // Stored test suites share the case format of *.test.yaml files: one schema for both.
 import suiteSchema from './suite.schema.json' with { type: 'json' };
 
@@ -195,7 +196,25 @@ export const testsDocumentSchema = {
   definitions: suiteSchema.definitions,
 } as const;
 
+/** Forward-auth routes stored beside the policies (the route file's format plus a key). */
+export const routesDocumentSchema = {
+  $id: 'https://policy-engine.dev/schemas/routes-document.json',
+  title: 'Forward-auth route table',
+  type: 'object',
+  additionalProperties: false,
+  required: ['key', 'kind', 'routes'],
+  properties: {
+    $schema: { type: 'string', maxLength: 512 },
+    key: { type: 'string', format: 'policy-key' },
+    namespace: { type: 'string', format: 'namespace' },
+    kind: { const: 'routes' },
+    description: { type: 'string', maxLength: 4096 },
+    routes: { ...routeListSchema, minItems: 1 },
+  },
+} as const;
+
 const validatePolicy = ajv.compile<PolicyDocument>(policyDocumentSchema);
+const validateRoutes = ajv.compile<RoutesDocument>(routesDocumentSchema);
 const validateTests = ajv.compile<TestsDocument>(testsDocumentSchema);
 const validateMessages = ajv.compile<MessagesDocument>(messagesDocumentSchema);
 const validateLua = ajv.compile<LuaDocument>(luaDocumentSchema);
@@ -242,6 +261,7 @@ function describe(e: ErrorObject): DocumentError | undefined {
       }
       return { path, message: `predicate name ${JSON.stringify((e.params as { propertyName: string }).propertyName)} must be lower_snake_case (a-z, 0-9, _)` };
     case 'anyOf':
+      if (/^routes\[\d+\]\.method$/.test(path)) return { path, message: 'must be an HTTP method, a list of them, or *' };
       return { path, message: 'a rule needs at least one of grant, revoke or deny' };
     case 'type':
       if (/\.message$/.test(path)) return { path, message: 'must be a text or a reference { key, fallback?, params? }' };
@@ -296,6 +316,11 @@ export function validateRegistryDocument(value: unknown): { ok: true; document: 
 export function validateTestsDocument(value: unknown): { ok: true; document: TestsDocument } | { ok: false; errors: DocumentError[] } {
   if (validateTests(value)) return { ok: true, document: value };
   return { ok: false, errors: collect(validateTests.errors) };
+}
+
+export function validateRoutesDocument(value: unknown): { ok: true; document: RoutesDocument } | { ok: false; errors: DocumentError[] } {
+  if (validateRoutes(value)) return { ok: true, document: value };
+  return { ok: false, errors: collect(validateRoutes.errors) };
 }
 
 /** The kind a parsed value declares ('policy' when it names none). */

@@ -65,6 +65,34 @@ export interface TestsDocument {
   cases: CaseSpec[];
 }
 
+/** One forward-auth route: which original request asks which question (docs/gateways.md). */
+export interface RouteSpec {
+  /** one method, several, or `*` (any) */
+  method: string | string[];
+  /** `/orgs/{org}/documents/{doc}`: literal segments and whole-segment placeholders */
+  path: string;
+  /** the namespace path to check in; may use the path's placeholders: `global.org.org:{org}` */
+  namespace: string;
+  /** the concrete permission to check */
+  permission: string;
+  /** `type:{id}`: the resource the check is about (optional) */
+  resource?: string;
+}
+
+/**
+ * Forward-auth routes stored as a document (`kind: routes`, docs/gateways.md): the
+ * format of the FORWARD_AUTH_ROUTES file plus a key of the `global` namespace. Never runs
+ * as a policy; tried after the file's routes, stored documents in key order.
+ */
+export interface RoutesDocument {
+  $schema?: string;
+  key: string;
+  namespace?: string;
+  kind: 'routes';
+  description?: string;
+  routes: RouteSpec[];
+}
+
 /** One problem found in a document; collected, never first-only. */
 export interface DocumentError {
   /** the policy key, when known */

@@ -76,13 +76,13 @@ export function matchRoute(table: RouteTable, method: string, uri: string, limit
     // A value never adds or climbs a level: it fills part of one namespace, so no `.`.
     for (const part of route.namespace) {
       if ('param' in part && !NAMESPACE_VALUE.test(params.get(part.param)!)) {
-        return { kind: 'refused', reason: `path parameter {${part.param}} is not a namespace name (route ${route.index + 1}): [A-Za-z0-9_:-], no '.'` };
+        return { kind: 'refused', reason: `path parameter {${part.param}} is not a namespace name (${route.label}): [A-Za-z0-9_:-], no '.'` };
       }
     }
     const namespace = fill(route.namespace, params);
     // A value that is no namespace (a `.` would add a level, other characters are refused) never reaches a check.
     const ns = parseNamespacePath(namespace, limits);
-    if (!ns.ok) return { kind: 'refused', reason: `a path parameter does not fit the namespace path of route ${route.index + 1} (${ns.reason})` };
+    if (!ns.ok) return { kind: 'refused', reason: `a path parameter does not fit the namespace path of ${route.label} (${ns.reason})` };
     const resource = route.resource ? { type: route.resource.type, id: fill(route.resource.id, params) } : undefined;
     return { kind: 'matched', route, namespace, permission: route.permission, ...(resource ? { resource } : {}) };
   }

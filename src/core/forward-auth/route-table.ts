@@ -6,19 +6,9 @@
 
 import { Ajv } from 'ajv';
 import { isConcretePermission } from '../pattern.js';
+import type { DocumentError, RouteSpec } from '../document/types.js';
 
-export interface RouteSpec {
-  /** one method, several, or `*` (any) */
-  method: string | string[];
-  /** `/orgs/{org}/documents/{doc}`: literal segments and whole-segment placeholders */
-  path: string;
-  /** the namespace path to check in; may use the path's placeholders: `global.org.org:{org}` */
-  namespace: string;
-  /** the concrete permission to check */
-  permission: string;
-  /** `type:{id}`: the resource the check is about (optional) */
-  resource?: string;
-}
+export type { RouteSpec };
 
 export interface RouteTableDocument {
   kind: 'routes';
@@ -40,6 +30,8 @@ export interface CompiledRoute {
   resource?: { type: string; id: readonly TemplatePart[] };
   /** as written, for reasons and logs */
   spec: RouteSpec;
+  /** where it comes from, for reasons: `route 2` (the file) or `route 2 of global-routes-api` */
+  label: string;
 }
 
 export interface RouteTable {
@@ -58,6 +50,24 @@ const LITERAL_SEGMENT = /^[A-Za-z0-9_~!$&'()*+,;=:@.-]{1,256}$/;
 const NAMESPACE_TEXT = /^[A-Za-z0-9_:.-]*$/;
 const RESOURCE_TYPE = /^[A-Za-z0-9_.-]{1,128}$/;
 
+/** The `routes` list of a route table, the file's and a stored `kind: routes` document's alike. */
+export const routeListSchema = {
+  type: 'array',
+  maxItems: MAX_ROUTES,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['method', 'path', 'namespace', 'permission'],
+    properties: {
+      method: { anyOf: [{ type: 'string', maxLength: 16 }, { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', maxLength: 16 } }] },
+      path: { type: 'string', minLength: 1, maxLength: 2048 },
+      namespace: { type: 'string', minLength: 1, maxLength: 8192 },
+      permission: { type: 'string', minLength: 1, maxLength: 1100 },
+      resource: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+} as const;
+
 const schema = {
   type: 'object',
   additionalProperties: false,
@@ -66,22 +76,7 @@ const schema = {
     $schema: { type: 'string', maxLength: 512 },
     kind: { const: 'routes' },
     description: { type: 'string', maxLength: 4096 },
-    routes: {
-      type: 'array',
-      maxItems: MAX_ROUTES,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['method', 'path', 'namespace', 'permission'],
-        properties: {
-          method: { anyOf: [{ type: 'string', maxLength: 16 }, { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', maxLength: 16 } }] },
-          path: { type: 'string', minLength: 1, maxLength: 2048 },
-          namespace: { type: 'string', minLength: 1, maxLength: 8192 },
-          permission: { type: 'string', minLength: 1, maxLength: 1100 },
-          resource: { type: 'string', minLength: 1, maxLength: 1024 },
-        },
-      },
-    },
+    routes: routeListSchema,
   },
 } as const;
 
@@ -111,13 +106,13 @@ export function parseTemplate(text: string): TemplatePart[] | string {
   return parts;
 }
 
-function compilePath(path: string, where: string, errors: string[]): CompiledRoute['segments'] | undefined {
+function compilePath(path: string, where: string, errors: DocumentError[]): CompiledRoute['segments'] | undefined {
   if (!path.startsWith('/')) {
-    errors.push(`${where}.path: must start with /`);
+    errors.push({ path: `${where}.path`, message: `must start with /` });
     return undefined;
   }
   if (/[?#%\\]/.test(path)) {
-    errors.push(`${where}.path: must not hold ?, #, % or \\ (query, fragment, percent-encoding and backslashes are never part of a template)`);
+    errors.push({ path: `${where}.path`, message: `must not hold ?, #, % or \\ (query, fragment, percent-encoding and backslashes are never part of a template)` });
     return undefined;
   }
   const segments: Array<{ literal: string } | { param: string }> = [];
@@ -127,11 +122,11 @@ function compilePath(path: string, where: string, errors: string[]): CompiledRou
     const m = /^\{([^{}]*)\}$/.exec(s);
     if (m) {
       if (!PARAM_NAME.test(m[1]!)) {
-        errors.push(`${where}.path: segment ${i + 1}: placeholder {${m[1]!.slice(0, 64)}} must be a name ([A-Za-z_][A-Za-z0-9_]*)`);
+        errors.push({ path: `${where}.path`, message: `segment ${i + 1}: placeholder {${m[1]!.slice(0, 64)}} must be a name ([A-Za-z_][A-Za-z0-9_]*)` });
         return undefined;
       }
       if (seen.has(m[1]!)) {
-        errors.push(`${where}.path: placeholder {${m[1]}} appears twice`);
+        errors.push({ path: `${where}.path`, message: `placeholder {${m[1]}} appears twice` });
         return undefined;
       }
       seen.add(m[1]!);
@@ -139,11 +134,11 @@ function compilePath(path: string, where: string, errors: string[]): CompiledRou
       continue;
     }
     if (s === '.' || s === '..') {
-      errors.push(`${where}.path: segment ${i + 1}: '.' and '..' (traversal) are not allowed`);
+      errors.push({ path: `${where}.path`, message: `segment ${i + 1}: '.' and '..' (traversal) are not allowed` });
       return undefined;
     }
     if (!LITERAL_SEGMENT.test(s)) {
-      errors.push(`${where}.path: segment ${i + 1} ${JSON.stringify(s.slice(0, 64))}: ${s === '' ? 'empty segments (//, a trailing /) are not allowed' : 'a placeholder fills a whole segment; literals are [A-Za-z0-9_~!$&\'()*+,;=:@.-]'}`);
+      errors.push({ path: `${where}.path`, message: `segment ${i + 1} ${JSON.stringify(s.slice(0, 64))}: ${s === '' ? 'empty segments (//, a trailing /) are not allowed' : 'a placeholder fills a whole segment; literals are [A-Za-z0-9_~!$&\'()*+,;=:@.-]'}` });
       return undefined;
     }
     segments.push({ literal: s });
@@ -151,10 +146,10 @@ function compilePath(path: string, where: string, errors: string[]): CompiledRou
   return segments;
 }
 
-function boundParams(parts: readonly TemplatePart[], bound: ReadonlySet<string>, where: string, errors: string[]): boolean {
+function boundParams(parts: readonly TemplatePart[], bound: ReadonlySet<string>, where: string, errors: DocumentError[]): boolean {
   for (const p of parts) {
     if ('param' in p && !bound.has(p.param)) {
-      errors.push(`${where}: placeholder {${p.param}} is not bound by the path`);
+      errors.push({ path: `${where}`, message: `placeholder {${p.param}} is not bound by the path` });
       return false;
     }
   }
@@ -166,42 +161,89 @@ export function compileRouteTable(value: unknown): { ok: true; table: RouteTable
   if (!validate(value)) {
     return { ok: false, errors: (validate.errors ?? []).slice(0, 50).map((e) => `${e.instancePath || '(document)'}: ${e.message ?? 'is invalid'}`) };
   }
-  const errors: string[] = [];
+  const compiled = compileRoutes(value.routes);
+  return compiled.ok ? compiled : { ok: false, errors: compiled.errors.map((e) => `${e.path}: ${e.message}`) };
+}
+
+/**
+ * Schema-checked routes → compiled routes, or every problem with its field path
+ * (`routes[2].path`). `source` names a stored `kind: routes` document in reasons.
+ */
+export function compileRoutes(specs: readonly RouteSpec[], source?: string): { ok: true; table: RouteTable } | { ok: false; errors: DocumentError[] } {
+  const errors: DocumentError[] = [];
   const routes: CompiledRoute[] = [];
-  for (const [index, spec] of value.routes.entries()) {
+  for (const [index, spec] of specs.entries()) {
     const where = `routes[${index}]`;
     const before = errors.length;
     const list = Array.isArray(spec.method) ? spec.method : [spec.method];
     let methods: Set<string> | undefined = new Set();
     for (const m of list) {
       if (m === '*') methods = undefined;
-      else if (!METHOD.test(m)) errors.push(`${where}.method: ${JSON.stringify(m)} is not an HTTP method (upper case letters) or *`);
+      else if (!METHOD.test(m)) errors.push({ path: `${where}.method`, message: `${JSON.stringify(m)} is not an HTTP method (upper case letters) or *` });
       else methods?.add(m);
     }
     const segments = compilePath(spec.path, where, errors);
     const bound = new Set(segments?.flatMap((s) => ('param' in s ? [s.param] : [])) ?? []);
     const namespace = parseTemplate(spec.namespace);
-    if (typeof namespace === 'string') errors.push(`${where}.namespace: ${namespace}`);
+    if (typeof namespace === 'string') errors.push({ path: `${where}.namespace`, message: `${namespace}` });
     else {
       boundParams(namespace, bound, `${where}.namespace`, errors);
       for (const p of namespace) {
-        if ('text' in p && !NAMESPACE_TEXT.test(p.text)) errors.push(`${where}.namespace: ${JSON.stringify(p.text.slice(0, 64))} holds characters a namespace path never has`);
+        if ('text' in p && !NAMESPACE_TEXT.test(p.text)) errors.push({ path: `${where}.namespace`, message: `${JSON.stringify(p.text.slice(0, 64))} holds characters a namespace path never has` });
       }
     }
-    if (!isConcretePermission(spec.permission)) errors.push(`${where}.permission: must be a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')`);
+    if (!isConcretePermission(spec.permission)) errors.push({ path: `${where}.permission`, message: `must be a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')` });
     let resource: CompiledRoute['resource'];
     if (spec.resource !== undefined) {
       const colon = spec.resource.indexOf(':');
       const type = colon === -1 ? '' : spec.resource.slice(0, colon);
       const id = parseTemplate(colon === -1 ? '' : spec.resource.slice(colon + 1));
-      if (!RESOURCE_TYPE.test(type)) errors.push(`${where}.resource: must be type:id with a literal type ([A-Za-z0-9_.-]), e.g. document:{doc}`);
-      else if (typeof id === 'string') errors.push(`${where}.resource: ${id}`);
-      else if (id.length === 0) errors.push(`${where}.resource: the id is empty`);
+      if (!RESOURCE_TYPE.test(type)) errors.push({ path: `${where}.resource`, message: `must be type:id with a literal type ([A-Za-z0-9_.-]), e.g. document:{doc}` });
+      else if (typeof id === 'string') errors.push({ path: `${where}.resource`, message: `${id}` });
+      else if (id.length === 0) errors.push({ path: `${where}.resource`, message: `the id is empty` });
       else if (boundParams(id, bound, `${where}.resource`, errors)) resource = { type, id };
     }
     if (errors.length === before) {
-      routes.push({ index, ...(methods ? { methods } : {}), segments: segments!, namespace: namespace as TemplatePart[], permission: spec.permission, ...(resource ? { resource } : {}), spec });
+      const label = source === undefined ? `route ${index + 1}` : `route ${index + 1} of ${source}`;
+      routes.push({ index, ...(methods ? { methods } : {}), segments: segments!, namespace: namespace as TemplatePart[], permission: spec.permission, ...(resource ? { resource } : {}), spec, label });
     }
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, table: { routes } };
+}
+
+/** `GET /orgs/{}/documents/{}`: a route's method set and path shape (placeholder names do not matter). */
+function shapeOf(route: CompiledRoute): string {
+  return '/' + route.segments.map((s) => ('literal' in s ? s.literal : '{}')).join('/');
+}
+
+function methodsOverlap(a: CompiledRoute, b: CompiledRoute): boolean {
+  if (!a.methods || !b.methods) return true;
+  for (const m of a.methods) if (b.methods.has(m)) return true;
+  return false;
+}
+
+/**
+ * Routes of `table` that another route source already has: the same path template
+ * (literals equal, placeholders at the same places, whatever their names) with a method
+ * in common (`*` shares every method). Such a route would never decide for those
+ * methods (the earlier source wins), so a stored document holding one is refused.
+ */
+export function routeDuplicates(table: RouteTable, others: ReadonlyArray<{ name: string; table: RouteTable }>): DocumentError[] {
+  const errors: DocumentError[] = [];
+  const byShape = new Map<string, Array<{ name: string; route: CompiledRoute }>>();
+  for (const o of others) {
+    for (const route of o.table.routes) {
+      const shape = shapeOf(route);
+      let list = byShape.get(shape);
+      if (!list) byShape.set(shape, (list = []));
+      list.push({ name: o.name, route });
+    }
+  }
+  for (const route of table.routes) {
+    const clash = byShape.get(shapeOf(route))?.find((o) => methodsOverlap(route, o.route));
+    if (!clash) continue;
+    const methods = route.methods ? [...route.methods].join(',') : '*';
+    errors.push({ path: `routes[${route.index}]`, message: `${methods} ${route.spec.path} duplicates route ${clash.route.index + 1} of ${clash.name} (${clash.route.spec.path}); the first route source would always decide` });
+  }
+  return errors;
 }

@@ -71,7 +71,7 @@ export function policyRoutes(app: FastifyInstance, service: PolicyService, guard
       schema: {
         tags, security: adminSecurity,
         summary: 'Create or replace a policy document',
-        description: 'Body `application/json` or `application/yaml` (the text is stored as sent). 201 created, 200 replaced; `If-Match` → 412 on a stale version; 422 lists every validation error.',
+        description: 'Body `application/json` or `application/yaml` (the text is stored as sent). 201 created, 200 replaced; `If-Match` → 412 on a stale version; 422 lists every validation error; 409 ROUTES_CONFLICT when a `kind: routes` document duplicates a route of the route file or another stored route document.',
         params: keyParams, headers: writeHeaders, response: { 200: writeResult, 201: writeResult, ...errors },
       },
     }, async (request, reply) => {
