@@ -16,6 +16,7 @@ import { watchCredentialFile } from '../../src/server/credentials.js';
 import { defaultUiDir } from '../../src/server/routes/ui.js';
 import type { PolicyStore } from '../../src/store/store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import { testMongo } from './mongo.js';
 
 /** Which store a test without an explicit one runs on: 'memory' (default) or 'mongo'. */
@@ -96,4 +97,19 @@ export async function putYaml(t: Test, app: FastifyInstance, key: string, yamlTe
 export async function evaluate(app: FastifyInstance, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: body });
   return { status: r.statusCode, json: r.json() as Record<string, unknown> };
+}
+
+/**
+ * Two service instances over one fresh FerretDB/MongoDB database (the replica tests):
+ * each polls the store every second, so a change made through one reaches the other
+ * within the policies' propagation bound.
+ */
+export async function mongoReplicas(t: Test): Promise<{ mongo: Awaited<ReturnType<typeof testMongo>>; a: TestApp; b: TestApp }> {
+  const mongo = await testMongo(t);
+  const replica = () => testApp(t, {
+    store: new MongoStore({ url: mongo.url }),
+    env: { POLL_INTERVAL_MS: '1000' },
+    config: { mongoUrl: mongo.url, mongoDb: mongo.dbName },
+  });
+  return { mongo, a: await replica(), b: await replica() };
 }

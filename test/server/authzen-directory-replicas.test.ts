@@ -3,20 +3,11 @@
 // the propagation bound (2 s at the default 1 s poll), although B had the old answer
 // cached, and once the change has arrived B never answers from before it.
 import t from 'tap';
-import { putYaml, testApp } from '../helpers/app.js';
+import { mongoReplicas, putYaml } from '../helpers/app.js';
 import { httpSender, type Send } from '../helpers/http.js';
-import { testMongo } from '../helpers/mongo.js';
-import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import { DIRECTORY, TODO_POLICY, USERS } from '../helpers/authzen-todo.js';
 
-const mongo = await testMongo(t);
-const replica = () => testApp(t, {
-  store: new MongoStore({ url: mongo.url }),
-  env: { POLL_INTERVAL_MS: '1000' },
-  config: { mongoUrl: mongo.url, mongoDb: mongo.dbName },
-});
-const a = await replica();
-const b = await replica();
+const { a, b } = await mongoReplicas(t);
 const sendA = await httpSender(a.app);
 const sendB = await httpSender(b.app);
 

@@ -3,19 +3,10 @@
 // default 1 s poll), and once it has arrived, the other never serves the decision it had
 // cached from before (its entries of that subject are dropped, and the key changed).
 import t, { type Test } from 'tap';
-import { testApp } from '../helpers/app.js';
+import { mongoReplicas } from '../helpers/app.js';
 import { httpSender, type Send } from '../helpers/http.js';
-import { testMongo } from '../helpers/mongo.js';
-import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 
-const mongo = await testMongo(t);
-const replica = () => testApp(t, {
-  store: new MongoStore({ url: mongo.url }),
-  env: { POLL_INTERVAL_MS: '1000' },
-  config: { mongoUrl: mongo.url, mongoDb: mongo.dbName },
-});
-const a = await replica();
-const b = await replica();
+const { a, b } = await mongoReplicas(t);
 const sendA = await httpSender(a.app);
 const sendB = await httpSender(b.app);
 

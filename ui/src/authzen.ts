@@ -4,24 +4,8 @@
 // decision with its reason. It asks the stored policies (the draft is not involved).
 
 import { authzen } from './api.js';
-import { byId, fill, h } from './dom.js';
+import { byId, fill, h, jsonField } from './dom.js';
 import { errorView } from './render.js';
-
-function jsonObject(id: string, label: string, required: boolean): Record<string, unknown> | undefined {
-  const text = byId<HTMLTextAreaElement>(id).value.trim();
-  if (!text) {
-    if (required) throw new Error(`${label} is needed`);
-    return undefined;
-  }
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${label} is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${label} must be a JSON object`);
-  return v as Record<string, unknown>;
-}
 
 function evaluationsList(): Record<string, unknown>[] | undefined {
   const text = byId<HTMLTextAreaElement>('authzen-evaluations').value.trim();
@@ -62,7 +46,7 @@ export class AuthzenPanel {
       const body: Record<string, unknown> = {};
       const fields = [['subject', 'authzen-subject', 'Subject'], ['resource', 'authzen-resource', 'Resource'], ['action', 'authzen-action', 'Action'], ['context', 'authzen-context-input', 'Context']] as const;
       for (const [name, id, label] of fields) {
-        const v = jsonObject(id, label, !batch && name !== 'context');
+        const v = jsonField(id, label, !batch && name !== 'context');
         if (v) body[name] = v;
       }
       if (batch) {

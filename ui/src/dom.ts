@@ -49,3 +49,20 @@ export function patterns(list: readonly string[] | undefined, cls = ''): Child {
   if (!list || list.length === 0) return h('span', { class: 'muted' }, '—');
   return list.map((p) => h('code', { class: `perm ${cls}`.trim() }, p));
 }
+
+/** A textarea holding a JSON object: undefined when empty (an error when `required`), an Error naming it when not an object. */
+export function jsonField(id: string, label: string, required = false): Record<string, unknown> | undefined {
+  const text = byId<HTMLTextAreaElement>(id).value.trim();
+  if (!text) {
+    if (required) throw new Error(`${label} is needed`);
+    return undefined;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${label} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${label} must be a JSON object`);
+  return v as Record<string, unknown>;
+}

@@ -2,7 +2,7 @@
 // recorded requests. Each sends the draft to POST /v1/preview; nothing is stored.
 
 import { preview } from './api.js';
-import { byId, fill, h, patterns } from './dom.js';
+import { byId, fill, h, jsonField, patterns } from './dom.js';
 import type { Documents } from './documents.js';
 import type { Editor } from './editor.js';
 import { answerView, checksView, errorView, gainedLost, subjectLabel, suiteView, traceTree } from './render.js';
@@ -11,19 +11,6 @@ import type { PlanRequest, PreviewBody, PreviewRequest, PreviewResult } from './
 
 function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function jsonField(id: string, label: string): Record<string, unknown> | undefined {
-  const text = byId<HTMLTextAreaElement>(id).value.trim();
-  if (!text) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${label} is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${label} must be a JSON object`);
-  return v as Record<string, unknown>;
 }
 
 function value(id: string): string {
