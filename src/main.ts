@@ -1,6 +1,6 @@
 // Composition root: configuration, logger, services, HTTP listener, graceful shutdown.
 
-import { ConfigError, isLoopback, loadConfig } from './config/config.js';
+import { ConfigError, isLoopback, jwtVerificationOn, loadConfig } from './config/config.js';
 import { createServices, decisionLogOptions } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { accessWarnings } from './server/admin-auth.js';
@@ -25,6 +25,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({
     path: config.adminTokensFile,
     reloadMs: config.adminTokensReloadMs,
+    jwt: jwtVerificationOn(config),
     onProblem: (message) => logger.error({ file: config.adminTokensFile }, message),
   });
   const auth = { adminToken: config.adminToken, readToken: config.readToken, loopbackOnly, allowedHosts: config.allowedHosts, ...(credentials ? { credentials } : {}) };

@@ -292,6 +292,11 @@ function explicitPolicyDirProblem(values: Record<string, unknown>, source: strin
   return isDir ? undefined : `${source}=${JSON.stringify(dir)}: not a directory`;
 }
 
+/** Are bearer JWTs verified (a JWKS file or URL is set)? JWT subjects and `jwt:` credentials need it. */
+export function jwtVerificationOn(config: { jwtJwksFile?: string; jwtJwksUrl?: string }): boolean {
+  return config.jwtJwksFile !== undefined || config.jwtJwksUrl !== undefined;
+}
+
 /** Is this listen address reachable only from this machine? */
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

@@ -2,15 +2,18 @@
 // credential) guards writes and caller-supplied code, READ_TOKEN (or the admin token)
 // guards reads of stored state, and named credentials (ADMIN_TOKENS_FILE) each get some
 // verbs on some namespaces. Every token is compared in constant time over SHA-256
-// digests, against every credential (no early exit). With no token set, writes are
-// refused beyond loopback. Each request's Access (who, and what it may reach) is kept
-// for the route handlers (accessOf).
+// digests, against every credential (no early exit). A bearer that matches none and is
+// shaped as a JWT is verified with the JWT keys (jwt-subjects.ts) and is the first `jwt:`
+// credential its claims match — never compared as an opaque token once it fails. With no
+// token set, writes are refused beyond loopback. Each request's Access (who, and what it
+// may reach) is kept for the route handlers (accessOf).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { PolicyEngineError } from '../errors.js';
 import { readOnlyAccess, scopedAccess, unrestrictedAccess, type Access, type Verb } from '../core/access.js';
-import type { CredentialSource } from './credentials.js';
+import { jwtMatches, type CredentialSource } from './credentials.js';
+import { isJwtShaped, type JwtSubjects } from '../engine/tokens/jwt-subjects.js';
 
 export interface AdminAuthOptions {
   adminToken: string | undefined;
@@ -22,6 +25,8 @@ export interface AdminAuthOptions {
   allowedHosts?: readonly string[];
   /** named, scoped credentials (ADMIN_TOKENS_FILE); need adminToken */
   credentials?: CredentialSource;
+  /** verifies bearer JWTs for the file's `jwt:` credentials (JWT_JWKS_FILE / _URL); absent: a JWT is an unknown token */
+  jwt?: Pick<JwtSubjects, 'verifyClaims'>;
 }
 
 /** What a request's Authorization header proves. */
@@ -31,6 +36,8 @@ export type Grant = 'admin' | 'read' | 'scoped' | 'none';
 export const ROOT_ACTOR = 'admin';
 export const READ_ACTOR = 'read-token';
 export const ANONYMOUS_ACTOR = 'anonymous';
+/** The actor of a JWT credential's writes: the token's subject, not the entry's name (one entry may match many people). */
+export const jwtActor = (sub: string): string => `jwt:${sub}`;
 
 const accessByRequest = new WeakMap<FastifyRequest, Access>();
 
@@ -50,13 +57,18 @@ function digest(s: string): Buffer {
 
 export interface TokenGuards {
   /** Writes and previews when a token is set: the root token, or a named credential with `verb`. */
-  requireAdmin(request: FastifyRequest, verb?: Verb): void;
+  requireAdmin(request: FastifyRequest, verb?: Verb): Promise<void>;
   /** Reads of stored state: the admin or the read token when a token is set. */
-  requireRead(request: FastifyRequest): void;
+  requireRead(request: FastifyRequest): Promise<void>;
   /** Caller-supplied code (inline policies, /v1/test, /v1/validate): admin token when set, else open. */
-  requireCode(request: FastifyRequest): void;
+  requireCode(request: FastifyRequest): Promise<void>;
   /** Is any token configured? */
   readonly tokenSet: boolean;
+}
+
+interface Authenticated {
+  grant: Grant;
+  access: Access;
 }
 
 export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
@@ -64,31 +76,58 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
   const read = options.readToken === undefined ? undefined : digest(options.readToken);
   // Named credentials count only beside a root token (config refuses the file without one).
   const named = admin === undefined ? undefined : options.credentials;
-  const authenticate = (request: FastifyRequest): { grant: Grant; access: Access } => {
+  // JWTs are credentials only where the file can name them.
+  const jwt = named === undefined ? undefined : options.jwt;
+  const nobody: Authenticated = { grant: 'none', access: scopedAccess(ANONYMOUS_ACTOR, [], []) };
+  const byJwt = async (token: string): Promise<Authenticated> => {
+    // A refusal (401 TOKEN_INVALID, 503 TOKEN_KEYS_UNAVAILABLE) propagates: a JWT that does not verify is never anything else.
+    const claims = await jwt!.verifyClaims(token);
+    const actor = jwtActor(claims.sub);
+    // The first matching entry wins (docs/audit.md), in file order, as the file reads now.
+    for (const c of named?.current() ?? []) {
+      if (c.kind === 'jwt' && jwtMatches(c.jwt, claims)) return { grant: 'scoped', access: scopedAccess(actor, c.verbs, c.namespaces) };
+    }
+    throw new PolicyEngineError('SCOPE_FORBIDDEN', `the JWT of ${actor} is valid but matches no credential of ADMIN_TOKENS_FILE`);
+  };
+  const authenticate = async (request: FastifyRequest): Promise<Authenticated> => {
     if (admin === undefined) return { grant: 'admin', access: unrestrictedAccess(ANONYMOUS_ACTOR) };
     const header = request.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
-    if (!m) return { grant: 'none', access: scopedAccess(ANONYMOUS_ACTOR, [], []) };
+    if (!m) return nobody;
     const given = digest(m[1]!);
     // Every comparison always runs: which one matched does not show in the time taken.
     const isAdmin = timingSafeEqual(given, admin);
     const isRead = read !== undefined && timingSafeEqual(given, read);
     let match: { name: string; verbs: Verb[]; namespaces: string[] } | undefined;
     for (const c of named?.current() ?? []) {
-      if (timingSafeEqual(given, c.digest) && match === undefined) match = c;
+      if (c.kind === 'token' && timingSafeEqual(given, c.digest) && match === undefined) match = c;
     }
     if (isAdmin) return { grant: 'admin', access: unrestrictedAccess(ROOT_ACTOR) };
     if (isRead) return { grant: 'read', access: readOnlyAccess(READ_ACTOR) };
     if (match) return { grant: 'scoped', access: scopedAccess(match.name, match.verbs, match.namespaces) };
-    return { grant: 'none', access: scopedAccess(ANONYMOUS_ACTOR, [], []) };
+    if (jwt !== undefined && isJwtShaped(m[1]!)) return byJwt(m[1]!);
+    return nobody;
   };
-  const authenticated = (request: FastifyRequest) => {
-    const a = authenticate(request);
-    accessByRequest.set(request, a.access);
-    return a;
+  // One authentication per request: the route hook and the route's own guard (and the
+  // inline-policies check) see the same answer, and a JWT is verified once.
+  const seen = new WeakMap<FastifyRequest, Promise<Authenticated>>();
+  const authenticated = async (request: FastifyRequest): Promise<Authenticated> => {
+    let p = seen.get(request);
+    if (!p) {
+      p = authenticate(request);
+      seen.set(request, p);
+    }
+    try {
+      const a = await p;
+      accessByRequest.set(request, a.access);
+      return a;
+    } catch (err) {
+      accessByRequest.set(request, nobody.access);
+      throw err;
+    }
   };
-  const needAdmin = (request: FastifyRequest, what: string, verb: Verb | undefined): void => {
-    const { grant, access } = authenticated(request);
+  const needAdmin = async (request: FastifyRequest, what: string, verb: Verb | undefined): Promise<void> => {
+    const { grant, access } = await authenticated(request);
     if (grant === 'admin') return;
     if (grant === 'scoped' && verb !== undefined) {
       if (access.can(verb)) return;
@@ -100,36 +139,35 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
   };
   return {
     tokenSet: admin !== undefined,
-    requireAdmin(request, verb) {
+    async requireAdmin(request, verb) {
       if (admin === undefined) {
         accessByRequest.set(request, unrestrictedAccess(ANONYMOUS_ACTOR));
         if (options.loopbackOnly) return;
         throw new PolicyEngineError('WRITES_DISABLED', 'write routes are disabled: the server listens beyond loopback and no ADMIN_TOKEN is set');
       }
-      needAdmin(request, 'writes and previews', verb ?? 'write');
+      await needAdmin(request, 'writes and previews', verb ?? 'write');
     },
-    requireRead(request) {
-      const { grant, access } = authenticated(request);
+    async requireRead(request) {
+      const { grant, access } = await authenticated(request);
       if (grant === 'none') {
         throw new PolicyEngineError('UNAUTHORIZED', 'reads of stored state need Authorization: Bearer <READ_TOKEN, ADMIN_TOKEN or a named credential>');
       }
       if (grant === 'scoped' && !access.can('read')) throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${access.actor} lacks the verb read`);
     },
-    requireCode(request) {
+    async requireCode(request) {
       if (admin === undefined) {
         accessByRequest.set(request, unrestrictedAccess(ANONYMOUS_ACTOR));
         return;
       }
       // A credential that may write policies may run them too (they are code either way).
-      needAdmin(request, 'requests carrying policies or tests to run', 'write');
+      await needAdmin(request, 'requests carrying policies or tests to run', 'write');
     },
   };
 }
 
 /** The write guard as a preHandler (the route files' second line of defence; the playground page). */
-export function makeWriteGuard(options: AdminAuthOptions, verb: Verb = 'write'): (request: FastifyRequest) => Promise<void> {
-  const guards = makeTokenGuards(options);
-  return async (request) => guards.requireAdmin(request, verb);
+export function writeGuard(guards: TokenGuards, verb: Verb = 'write'): (request: FastifyRequest) => Promise<void> {
+  return (request) => guards.requireAdmin(request, verb);
 }
 
 /** Start-up warnings about what the settings leave open (logged by main.ts). */

@@ -15,7 +15,7 @@ import type { EntityService } from '../engine/entity-service.js';
 import type { JwtSubjects } from '../engine/tokens/jwt-subjects.js';
 import { DEFAULT_PARSE_LIMITS } from '../core/document/parse.js';
 import type { RelationService } from '../engine/relation-service.js';
-import { makeWriteGuard, type AdminAuthOptions } from './admin-auth.js';
+import { writeGuard, type AdminAuthOptions } from './admin-auth.js';
 import { installAccessControl } from './route-access.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
@@ -109,7 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
   // Before any route: every route added after this gets its access hook (route-access.ts).
-  installAccessControl(app, deps.auth);
+  // JWT credentials (ADMIN_TOKENS_FILE `jwt:` entries) are verified with the JWT subjects' keys.
+  const guards = installAccessControl(app, { ...(deps.tokens ? { jwt: deps.tokens } : {}), ...deps.auth });
   // Both see every route added after them: swagger documents it, the metrics hook times it.
   await registerOpenApi(app);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
@@ -130,12 +131,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
   healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
-  relationRoutes(app, deps.relations, makeWriteGuard(deps.auth, 'relations'));
-  if (deps.entities) entityRoutes(app, deps.entities, makeWriteGuard(deps.auth, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
+  relationRoutes(app, deps.relations, writeGuard(guards, 'relations'));
+  if (deps.entities) entityRoutes(app, deps.entities, writeGuard(guards, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
-    policyRoutes(app, deps.policies, makeWriteGuard(deps.auth));
-    if (deps.history) historyRoutes(app, deps.history, makeWriteGuard(deps.auth));
-    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: makeWriteGuard(deps.auth, 'preview'), bodyLimit: deps.bodyLimit });
+    policyRoutes(app, deps.policies, writeGuard(guards));
+    if (deps.history) historyRoutes(app, deps.history, writeGuard(guards));
+    if (deps.preview) previewRoutes(app, { preview: deps.preview, guard: writeGuard(guards, 'preview'), bodyLimit: deps.bodyLimit });
   } else {
     const disabled = async () => {
       throw new PolicyEngineError('STORE_DISABLED', 'this server runs without a policy store (STORE=none)');
@@ -151,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       scope.post('/v1/preview', hidden, disabled);
     });
   }
-  if (deps.ui) uiRoutes(app, { assetsDir: deps.ui.assetsDir, guard: makeWriteGuard(deps.auth) });
+  if (deps.ui) uiRoutes(app, { assetsDir: deps.ui.assetsDir, guard: writeGuard(guards) });
   await app.ready();
   return app;
 }

@@ -4,7 +4,7 @@
 // validation. A route this table does not list is treated as a write (fail closed).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
-import { accessOf, makeTokenGuards, type AdminAuthOptions } from './admin-auth.js';
+import { accessOf, makeTokenGuards, type AdminAuthOptions, type TokenGuards } from './admin-auth.js';
 import type { Verb } from '../core/access.js';
 import { PolicyEngineError } from '../errors.js';
 import { makeOriginCheck, originPolicy } from './request-origin.js';
@@ -157,25 +157,40 @@ export function accessTable(app: FastifyInstance): readonly RouteAccessEntry[] {
   return installed.get(app) ?? [];
 }
 
+/** Run a check that may finish later (a JWT to verify) without paying for a promise when it does not. */
+function settle(run: () => void | Promise<void>, done: HookHandlerDoneFunction): void {
+  let pending: void | Promise<void>;
+  try {
+    pending = run();
+  } catch (err) {
+    return done(err as Error);
+  }
+  if (pending) pending.then(() => done(), (err: unknown) => done(err as Error));
+  else done();
+}
+
 /**
  * Adds the access hooks to every route added after this call (so call it before any
- * route, swagger-ui's included).
+ * route, swagger-ui's included). Returns the token guards, for the routes' own guards:
+ * sharing them authenticates each request once.
  */
-export function installAccessControl(app: FastifyInstance, auth: AdminAuthOptions): void {
+export function installAccessControl(app: FastifyInstance, auth: AdminAuthOptions): TokenGuards {
   const tokens = makeTokenGuards(auth);
   const origin = makeOriginCheck(originPolicy(auth.loopbackOnly, auth.allowedHosts));
-  const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void => {
+  const readGuard = async (request: FastifyRequest, url: string): Promise<void> => {
+    await tokens.requireRead(request);
+    if (isRelationRead(url) && !accessOf(request).can('relations')) {
+      throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${accessOf(request).actor} lacks the verb relations that relationship reads need`);
+    }
+  };
+  // Synchronous for the routes that take no token (decisions above all); a promise for the others.
+  const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void | Promise<void> => {
     if (access === 'health') return;
     origin(request, access === 'gateway');
     switch (access) {
       case 'decision': case 'gateway': case 'page': return;
       case 'code': return tokens.requireCode(request);
-      case 'read':
-        tokens.requireRead(request);
-        if (isRelationRead(url) && !accessOf(request).can('relations')) {
-          throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${accessOf(request).actor} lacks the verb relations that relationship reads need`);
-        }
-        return;
+      case 'read': return readGuard(request, url);
       case 'docs': docsHeaders(reply); return tokens.requireRead(request);
       case 'admin': return tokens.requireAdmin(request, verbOf(request.method, url));
     }
@@ -184,35 +199,18 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     if (typeof method === 'string') {
       const { access } = routeAccess(method, url);
       if (access === 'health') return undefined;
-      return (request, reply, done) => {
-        try {
-          check(access, request, reply, url);
-        } catch (err) {
-          return done(err as Error);
-        }
-        done();
-      };
+      return (request, reply, done) => settle(() => check(access, request, reply, url), done);
     }
     // Several methods (the STORE=none catch-alls): the class of the method asked.
-    return (request, reply, done) => {
-      try {
-        check(routeAccess(request.method, url).access, request, reply, url);
-      } catch (err) {
-        return done(err as Error);
-      }
-      done();
-    };
+    return (request, reply, done) => settle(() => check(routeAccess(request.method, url).access, request, reply, url), done);
   };
   // Inline `policies` in a decision request are caller-supplied code. The body is needed
   // to tell, so this runs once it is parsed but before schema validation.
   const inlinePolicies: Hook = (request, _reply, done) => {
     const body = request.body;
-    try {
-      if (body !== null && typeof body === 'object' && Object.hasOwn(body, 'policies')) tokens.requireCode(request);
-    } catch (err) {
-      return done(err as Error);
-    }
-    done();
+    settle(() => {
+      if (body !== null && typeof body === 'object' && Object.hasOwn(body, 'policies')) return tokens.requireCode(request);
+    }, done);
   };
   const table: RouteAccessEntry[] = [];
   installed.set(app, table);
@@ -226,4 +224,5 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
       route.preValidation = [inlinePolicies, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     }
   });
+  return tokens;
 }

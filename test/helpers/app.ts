@@ -54,7 +54,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
   // mongo: undefined lets createServices build the configured store, as main.ts does
   const store = options.store === 'none' || mongo ? undefined : (options.store ?? new MemoryStore());
   const services = await createServices(config, logger, store, options.monotonic ? { monotonic: options.monotonic } : {});
-  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({ path: config.adminTokensFile, reloadMs: config.adminTokensReloadMs });
+  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({ path: config.adminTokensFile, reloadMs: config.adminTokensReloadMs, jwt: services.tokens !== undefined });
   if (credentials) t.teardown(() => credentials.close());
   const app = await buildApp({
     decisions: services.decisions,

@@ -14,10 +14,13 @@
 //
 // What the AuthZEN / forward-auth routes call: `createJwtSubjects(config)` (undefined
 // when JWT subjects are off), then `tokenOf(headers)` and `verify(token)` → SubjectInput.
+// The admin guard (src/server/admin-auth.ts) calls `verifyClaims(token)`: the same
+// checks, the claims without the subject made of them (JWT credentials, docs/audit.md).
 
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { PolicyEngineError } from '../../errors.js';
+import { jwtVerificationOn } from '../../config/config.js';
 
 /** A subject taken from a token: the request shape (`SubjectInput` object form). */
 export interface TokenSubject {
@@ -56,6 +59,8 @@ export type TokenRefusal =
 
 export const MAX_TOKEN_BYTES = 16 * 1024;
 export const MAX_KID_LENGTH = 256;
+/** Longest `sub` (and subject id made of it): it becomes an id, or an actor in the history. */
+const MAX_SUB_LENGTH = 1024;
 /** Headers that name or carry a key: a token never chooses the key that verifies it. */
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -118,7 +123,19 @@ function remoteKeys(url: string, s: JwtSettings): JWTVerifyGetKey {
   };
 }
 
-function claimAt(payload: JWTPayload, path: string): unknown {
+/**
+ * Is this bearer value meant as a JWT (three dot-separated parts)? Such a value is
+ * verified as one, and refused when it does not verify; any other is an opaque token.
+ */
+export function isJwtShaped(value: string): boolean {
+  return value.split('.').length === 3;
+}
+
+/** Claims that passed every check of `verifyClaims`; `sub` is a non-empty string. */
+export type VerifiedClaims = JWTPayload & { sub: string };
+
+/** The claim named `path`: a top-level claim of that exact name, else a dotted path into objects. */
+export function claimAt(payload: JWTPayload, path: string): unknown {
   if (Object.hasOwn(payload, path)) return payload[path];
   let cur: unknown = payload;
   for (const seg of path.split('.')) {
@@ -189,13 +206,17 @@ export class JwtSubjects {
     if (this.settings.header === 'authorization') {
       const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(value);
       if (!m) return undefined;
-      return m[1]!.split('.').length === 3 ? m[1] : undefined;
+      return isJwtShaped(m[1]!) ? m[1] : undefined;
     }
     return value.trim().replace(/^Bearer[ \t]+/i, '');
   }
 
-  /** Verify `token` and make the subject; TOKEN_INVALID (401) or TOKEN_KEYS_UNAVAILABLE (503) otherwise. */
-  async verify(token: string): Promise<TokenSubject> {
+  /**
+   * Verify `token` — its shape, algorithm, headers, key, signature, `iss`, `aud`, `exp` /
+   * `nbf`, a `sub` and no reserved keys — and return its claims; TOKEN_INVALID (401) or
+   * TOKEN_KEYS_UNAVAILABLE (503) otherwise.
+   */
+  async verifyClaims(token: string): Promise<VerifiedClaims> {
     const s = this.settings;
     if (token.length > MAX_TOKEN_BYTES) throw refuse('malformed', `the token is longer than ${MAX_TOKEN_BYTES} bytes`);
     if (!COMPACT_JWS.test(token)) throw refuse('malformed', 'the token is not a signed JWT (three base64url parts)');
@@ -227,9 +248,17 @@ export class JwtSubjects {
       throw refusalOf(err);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw refuse('claims', 'the token has no subject (sub)');
+    if (payload.sub.length > MAX_SUB_LENGTH) throw refuse('claims', 'the subject is too long');
     if (poisoned(payload)) throw refuse('claims', 'the token\'s claims hold a reserved key (__proto__, constructor, prototype)');
+    return payload as VerifiedClaims;
+  }
+
+  /** Verify `token` and make the subject; TOKEN_INVALID (401) or TOKEN_KEYS_UNAVAILABLE (503) otherwise. */
+  async verify(token: string): Promise<TokenSubject> {
+    const s = this.settings;
+    const payload = await this.verifyClaims(token);
     const id = `${s.subjectPrefix}${payload.sub}`;
-    if (id.length > 1024) throw refuse('claims', 'the subject is too long');
+    if (id.length > MAX_SUB_LENGTH) throw refuse('claims', 'the subject is too long');
     const roles = namesOf(claimAt(payload, s.rolesClaim), s.rolesClaim);
     const groups = namesOf(claimAt(payload, s.groupsClaim), s.groupsClaim);
     const attributes: Record<string, unknown> = {};
@@ -247,7 +276,7 @@ export function createJwtSubjects(config: {
   jwtClockSkewMs: number; jwtSubjectPrefix: string; jwtRolesClaim: string; jwtGroupsClaim: string; jwtHeader: string; jwtRequired: boolean;
   jwtJwksCooldownMs: number; jwtJwksMaxAgeMs: number; jwtJwksTimeoutMs: number;
 }): JwtSubjects | undefined {
-  if (config.jwtJwksFile === undefined && config.jwtJwksUrl === undefined) return undefined;
+  if (!jwtVerificationOn(config)) return undefined;
   return new JwtSubjects({
     ...(config.jwtJwksFile !== undefined ? { jwksFile: config.jwtJwksFile } : {}),
     ...(config.jwtJwksUrl !== undefined ? { jwksUrl: config.jwtJwksUrl } : {}),

@@ -81,8 +81,9 @@ export function uiRoutes(app: FastifyInstance, options: UiOptions): void {
     try {
       await options.guard(request);
     } catch (err) {
-      // A missing or wrong token: the page asks for it; the API calls it makes are guarded.
-      if (err instanceof PolicyEngineError && err.code === 'UNAUTHORIZED') return;
+      // A missing or wrong token (opaque, or a JWT that does not verify): the page asks for
+      // it; the API calls it makes are guarded.
+      if (err instanceof PolicyEngineError && (err.code === 'UNAUTHORIZED' || err.code === 'TOKEN_INVALID')) return;
       throw err;
     }
   };
