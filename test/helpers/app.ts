@@ -9,7 +9,7 @@
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { jwtVerificationOn, loadConfig, type Config } from '../../src/config/config.js';
 import { createServices, decisionLogOptions, type Services } from '../../src/compose.js';
 import { buildApp } from '../../src/server/app.js';
 import { watchCredentialFile } from '../../src/server/credentials.js';
@@ -53,9 +53,10 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
   const logger = options.logger ?? pino({ level: 'silent' });
   // mongo: undefined lets createServices build the configured store, as main.ts does
   const store = options.store === 'none' || mongo ? undefined : (options.store ?? new MemoryStore());
-  const services = await createServices(config, logger, store, options.monotonic ? { monotonic: options.monotonic } : {});
-  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({ path: config.adminTokensFile, reloadMs: config.adminTokensReloadMs, jwt: services.tokens !== undefined });
+  // Read before the services start, as main.ts does: a file that stops the start leaves nothing running.
+  const credentials = config.adminTokensFile === undefined ? undefined : watchCredentialFile({ path: config.adminTokensFile, reloadMs: config.adminTokensReloadMs, jwt: jwtVerificationOn(config) });
   if (credentials) t.teardown(() => credentials.close());
+  const services = await createServices(config, logger, store, options.monotonic ? { monotonic: options.monotonic } : {});
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
