@@ -7,6 +7,7 @@ import { DEFAULT_PARSE_LIMITS } from './core/document/parse.js';
 import { configureCelLimits } from './core/condition/budget.js';
 import { setLuaTurnBudget } from './core/lua/sandbox.js';
 import { DecisionCache } from './cache/decision-cache.js';
+import { PlanResults } from './cache/plan-results.js';
 import { DecisionService } from './engine/decision-service.js';
 import { PolicyManager } from './engine/policy-manager.js';
 import { PolicyService } from './engine/policy-service.js';
@@ -26,7 +27,7 @@ import { ImpactPreview } from './engine/preview/impact-preview.js';
 import { HistoryService } from './engine/history-service.js';
 import { DecisionShipper } from './observability/decision-shipping.js';
 import { httpTransport, natsTransport } from './observability/ship-transports.js';
-import { PlanService, type PlanRequest } from './engine/plan-service.js';
+import { planAnswerBytes, PlanService, type PlanRequest, type PlanResponse } from './engine/plan-service.js';
 import { AuthzenService, type SearchSources } from './engine/authzen-service.js';
 import { PolicyEngineError, statusOf } from './errors.js';
 import { ForwardAuthService, headerSubject, jwtSubject, loadRouteTable, noSubject } from './engine/forward-auth-service.js';
@@ -251,8 +252,13 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     entities: entities.manager,
   });
   const relatedIds = relations ? relations.service.planIds(config.planMaxIds) : undefined;
+  // Plan answers by revisions and request; a policy change clears them all (a new revision misses anyway).
+  const planResults = new PlanResults<PlanResponse>(config.planResultsMax, planAnswerBytes);
+  manager?.onChange(() => planResults.clear());
+  metrics.watchPlanResults(planResults);
   const plans = new PlanService({
     manager, sources: decisions.decisionSources, defaultPermissions: config.defaultPermissions, namespaceLimits, clock: Date.now,
+    results: planResults, directoryRevision: () => entities.manager.revision,
     ...(relationships ? { relationships } : {}),
     ...(relatedIds ? { relatedIds } : {}),
   });

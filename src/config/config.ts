@@ -37,6 +37,7 @@ export interface Config {
   cacheMax: number;
   cacheMaxBytes: number;
   planCacheMaxBytes: number;
+  planResultsMax: number;
   cacheTtlMs: number;
   timeBucketMs: number;
   /** most ids a query plan lists (PLAN_MAX_IDS) */

@@ -15,6 +15,7 @@ import type { Filter } from '../core/plan/filter.js';
 import type { RelatedIds } from '../core/plan/residual.js';
 import { checkFilterNames, checkMappings, toMongo, toSql, type FieldMappings, type MongoFilter, type SqlPlan } from '../core/plan/translate.js';
 import { PolicyEngineError } from '../errors.js';
+import { planKey, type PlanResults } from '../cache/plan-results.js';
 import type { PolicyManager } from './policy-manager.js';
 
 export interface PlanRequest {
@@ -52,6 +53,10 @@ export interface PlanServiceOptions {
   clock: () => number;
   relationships?: RelationshipCheck;
   relatedIds?: RelatedIds;
+  /** answers kept by revisions and request (absent: every plan is made anew) */
+  results?: PlanResults<PlanResponse>;
+  /** the directory's revision (its entities merge into the subject) */
+  directoryRevision?: () => string;
 }
 
 const WILDCARD = /^(?:(.*)\.)?([A-Za-z0-9_-]+):\*$/;
@@ -66,10 +71,34 @@ export function planResponse(answer: PathAnswer, fields: FieldMappings | undefin
   return r;
 }
 
+/** An answer's size by estimate, for the answer cache: the filter's text, three times (AST, mongo, sql). */
+export function planAnswerBytes(r: PlanResponse): number {
+  return 3 * JSON.stringify(r.filter).length + 200;
+}
+
 export class PlanService {
   constructor(private readonly options: PlanServiceOptions) {}
 
   plan(req: PlanRequest): PlanResponse {
+    const results = this.options.results;
+    // Wildcard paths and a stale state are planned every time (docs/plans.md, "Cached answers").
+    if (!results?.enabled || typeof req.namespace !== 'string' || req.namespace.includes('*')) return this.make(req).response;
+    const manager = this.requireManager();
+    if (manager.isStale()) return this.make(req).response;
+    const o = this.options;
+    const key = planKey({
+      policyRevision: manager.revision, relationsRevision: o.relationships?.revision ?? '', directoryRevision: o.directoryRevision?.() ?? '',
+      request: [req.subject, req.namespace, req.permission, req.resource?.type, req.context, req.fields, req.allowPartial === true],
+    });
+    const known = results.get(key);
+    if (known) return known;
+    const made = this.make(req);
+    // an answer that read the clock is only true now
+    if (!made.readsClock) results.set(key, made.response);
+    return made.response;
+  }
+
+  private make(req: PlanRequest): { response: PlanResponse; readsClock: boolean } {
     if (typeof req.permission !== 'string' || !isConcretePermission(req.permission)) {
       throw new PolicyEngineError('PERMISSION_INVALID', `${JSON.stringify(String(req.permission).slice(0, 200))} is not a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')`);
     }
@@ -85,9 +114,11 @@ export class PlanService {
     const base = { subject: req.subject, resource: { type: req.resource.type }, ...(req.context !== undefined ? { context: req.context } : {}) };
     // The directory's entity for the subject, when one was merged in (its revision joins the answer's).
     let entityRevision: string | undefined;
+    let readsClock = false;
     const answerFor = (namespace: string): PathAnswer => {
       const prepared = prepareDecision({ ...base, namespace }, o.sources, o.namespaceLimits);
       entityRevision ??= prepared.entityRevision;
+      if (prepared.plan.reads?.now) readsClock = true;
       return planPath(prepared.plan, { ...prepared.inputs, namespaces: prepared.namespaces }, planOptions);
     };
     let answer: PathAnswer;
@@ -126,7 +157,7 @@ export class PlanService {
     }
     const r = planResponse(answer, req.fields, entityRevision === undefined ? manager.revision : `${manager.revision}+e${entityRevision}`);
     if (stale) r.stale = true;
-    return r;
+    return { response: r, readsClock };
   }
 
   private requireManager(): PlanState {

@@ -100,11 +100,20 @@ export class Metrics {
 
   /** Export the decision cache's own counters (hits and misses only grow). */
   watchCache(cache: CacheCounts): void {
+    this.watchCounts('decision_cache', 'decision cache lookups', 'decisions held in the cache', cache);
+  }
+
+  /** Export the plan answer cache's counters (POST /v1/plan; src/cache/plan-results.ts). */
+  watchPlanResults(cache: CacheCounts): void {
+    this.watchCounts('plan_results', 'plan answer cache lookups', 'plan answers held in the cache', cache);
+  }
+
+  private watchCounts(name: string, lookups: string, entries: string, cache: CacheCounts): void {
     const registers = [this.registry];
     let hitsSeen = 0;
     let missesSeen = 0;
     new Counter({
-      name: `${PREFIX}decision_cache_hits_total`, help: 'decision cache lookups that found an entry', registers,
+      name: `${PREFIX}${name}_hits_total`, help: `${lookups} that found an entry`, registers,
       collect() {
         const hits = cache.hits;
         this.inc(Math.max(0, hits - hitsSeen));
@@ -112,7 +121,7 @@ export class Metrics {
       },
     });
     new Counter({
-      name: `${PREFIX}decision_cache_misses_total`, help: 'decision cache lookups that found none', registers,
+      name: `${PREFIX}${name}_misses_total`, help: `${lookups} that found none`, registers,
       collect() {
         const misses = cache.misses;
         this.inc(Math.max(0, misses - missesSeen));
@@ -120,7 +129,7 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: `${PREFIX}decision_cache_entries`, help: 'decisions held in the cache', registers,
+      name: `${PREFIX}${name}_entries`, help: entries, registers,
       collect() { this.set(cache.size); },
     });
   }

@@ -93,7 +93,8 @@ t.test('a wildcard: one branch per stored namespace that changes the answer, one
   t.equal(r.status, 200, JSON.stringify(r.json));
   const shared = { or: [{ op: 'in', field: 'attributes.status', value: ['published', 'archived'] }, { op: 'eq', field: 'attributes.owner', value: 'user:alice' }] };
   t.same(r.json.filter, { or: [
-    { and: [{ op: 'eq', field: 'namespace.org', value: '57af' }, { or: [...shared.or, { op: 'eq', field: 'attributes.status', value: 'draft' }] }] },
+    // the members' drafts join the status list: one `in`
+    { and: [{ op: 'eq', field: 'namespace.org', value: '57af' }, { or: [{ op: 'in', field: 'attributes.status', value: ['published', 'archived', 'draft'] }, shared.or[1]] }] },
     { and: [{ op: 'ne', field: 'namespace.org', value: '57af' }, shared] },
   ] }, 'org:same changes nothing for alice: no branch of its own');
   t.match(r.json.sql.where, /"orgId" = \$1/);

@@ -2,18 +2,13 @@
 // comparisons `{ op, field, value }` over a resource's fields (`id`, `attributes.<path>`,
 // `namespace.<type>`). Two-valued: a comparison is false where its field is missing
 // (or null), `exists` says whether it is there. The constructors simplify as they
-// build (constant folding, flattening, duplicate removal), so a plan stays readable.
+// build (constant folding, flattening, duplicates, implied parts, same-field merges,
+// common parts factored out: comparison.ts reasons about two comparisons), so the
+// filter a person reads and the database runs stays small.
 
-export type ComparisonOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'in' | 'exists' | 'contains';
+import { comparisonImplies, comparisonsDisjoint, mergeAnd, mergeOr, type Comparison, type ComparisonOp, type Scalar } from './comparison.js';
 
-export type Scalar = string | number | boolean;
-
-export interface Comparison {
-  readonly op: ComparisonOp;
-  readonly field: string;
-  /** a scalar; a list of scalars for `in`; a boolean for `exists` */
-  readonly value: Scalar | readonly Scalar[];
-}
+export type { Comparison, ComparisonOp, Scalar } from './comparison.js';
 
 export type Filter =
   | boolean
@@ -30,27 +25,27 @@ export function isComparison(f: Filter): f is Comparison {
 }
 
 const keys = new WeakMap<object, string>();
-let nextId = 0;
 
 /**
- * A key for duplicate detection while building: equal comparisons (and negations of
- * them) get equal keys; an `and` / `or` node is known by identity (the planner reuses
- * its nodes, and structural keys of nested nodes cost the square of the filter's size).
+ * A structural key: equal filters get equal keys, and so do junctions that differ only
+ * in the order of their parts. Remembered per node (the planner reuses its nodes), so a
+ * node's key costs the size of its key, once.
  */
 export function filterKey(f: Filter): string {
   if (typeof f === 'boolean') return f ? 'T' : 'F';
   let key = keys.get(f);
   if (key !== undefined) return key;
   if ('not' in f) key = `!${filterKey(f.not)}`;
-  else if ('and' in f || 'or' in f) key = `#${nextId++}`;
-  else key = JSON.stringify([f.op, f.field, f.value]);
+  else if ('and' in f) key = `&(${f.and.map(filterKey).sort().join(',')})`;
+  else if ('or' in f) key = `|(${f.or.map(filterKey).sort().join(',')})`;
+  else key = JSON.stringify([f.op, f.field, f.op === 'in' ? [...(f.value as Scalar[])].sort() : f.value]);
   keys.set(f, key);
   return key;
 }
 
-/** Structural equality of two filters. */
+/** Structural equality of two filters (junctions in any order). */
 export function sameFilter(a: Filter, b: Filter): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
+  return a === b || filterKey(a) === filterKey(b);
 }
 
 export function cmp(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): Filter {
@@ -67,20 +62,201 @@ export function exists(field: string, present = true): Filter {
   return { op: 'exists', field, value: present };
 }
 
-/** Comparisons imply that their field exists: `exists f` beside one is redundant. */
-function impliesExists(f: Filter, field: string): boolean {
-  return isComparison(f) && f.field === field && f.op !== 'exists';
+// ---- implication, bounded: a junction's simplification gives up (keeps what it has) when its budget runs out
+
+interface Budget {
+  steps: number;
 }
 
-function junction(kind: 'and' | 'or', parts: readonly Filter[]): Filter {
+/** Junction parts compared pairwise at most (a wildcard plan's branches can be many). */
+const PAIRWISE_MAX = 64;
+const STEPS_PER_JUNCTION = 20_000;
+
+/** Does `p` imply `q`? Sound, not complete; false when the budget runs out. */
+function implies(p: Filter, q: Filter, b: Budget): boolean {
+  if (--b.steps < 0) return false;
+  if (p === false || q === true || p === q) return true;
+  if (p === true || q === false) return false;
+  if ('or' in p) return p.or.every((x) => implies(x, q, b));
+  if ('and' in q) return q.and.every((x) => implies(p, x, b));
+  if (isComparison(p) && isComparison(q)) return comparisonImplies(p, q);
+  if (filterKey(p) === filterKey(q)) return true;
+  if ('and' in p && p.and.some((x) => implies(x, q, b))) return true;
+  if ('or' in q && q.or.some((x) => implies(p, x, b))) return true;
+  if ('not' in q) return 'not' in p ? implies(q.not, p.not, b) : disjoint(p, q.not, b);
+  return false;
+}
+
+/** Can `p` and `q` never hold together? Sound, not complete. */
+function disjoint(p: Filter, q: Filter, b: Budget): boolean {
+  if (--b.steps < 0) return false;
+  if (p === false || q === false) return true;
+  if (p === true || q === true) return false;
+  if ('or' in p) return p.or.every((x) => disjoint(x, q, b));
+  if ('or' in q) return q.or.every((x) => disjoint(p, x, b));
+  if ('and' in p && p.and.some((x) => disjoint(x, q, b))) return true;
+  if ('and' in q && q.and.some((x) => disjoint(p, x, b))) return true;
+  if (isComparison(p) && isComparison(q)) return comparisonsDisjoint(p, q);
+  if ('not' in p) return implies(q, p.not, b);
+  if ('not' in q) return implies(p, q.not, b);
+  return false;
+}
+
+// ---- junctions
+
+type Kind = 'and' | 'or';
+
+const partsOf = (f: Filter, kind: Kind): readonly Filter[] | undefined =>
+  typeof f === 'object' && kind in f ? (f as unknown as Record<Kind, readonly Filter[]>)[kind] : undefined;
+
+function build(kind: Kind, parts: readonly Filter[]): Filter {
+  if (parts.length === 0) return kind === 'and';
+  if (parts.length === 1) return parts[0]!;
+  return kind === 'and' ? { and: parts } : { or: parts };
+}
+
+/**
+ * Comparisons on one field said as one where they can be (`x == a or x in [b, c]` is
+ * `x in [a, b, c]`; `x in [a, b] and x != a` is `x == b`), and `exists x and not (x == v)`
+ * as `x != v`. Returns a boolean when the junction folds to one.
+ */
+function mergeFields(kind: Kind, list: Filter[]): Filter[] | boolean {
+  if (kind === 'and') {
+    const present = new Set<string>();
+    for (const p of list) if (isComparison(p) && p.op === 'exists' && p.value === true) present.add(p.field);
+    if (present.size > 0) {
+      list = list.map((p) => (typeof p === 'object' && 'not' in p && isComparison(p.not) && p.not.op === 'eq' && present.has(p.not.field) ? cmp('ne', p.not.field, p.not.value) : p));
+    }
+  }
+  const byField = new Map<string, number>();
+  const out: Filter[] = [];
+  for (const p of list) {
+    if (!isComparison(p)) {
+      out.push(p);
+      continue;
+    }
+    const at = byField.get(p.field);
+    if (at !== undefined) {
+      const prev = out[at] as Comparison;
+      const m = kind === 'and' ? mergeAnd(prev, p) : mergeOr(prev, p);
+      if (m === false) return false;
+      if (m === true) return true;
+      if (m !== undefined) {
+        out[at] = m;
+        continue;
+      }
+    }
+    byField.set(p.field, out.length);
+    out.push(p);
+  }
+  return out as Filter[];
+}
+
+/**
+ * A part common to several parts of the junction, taken out:
+ * `(a and b) or (a and c)` is `a and (b or c)`, and dually. Undefined when none is.
+ */
+function factor(kind: Kind, list: readonly Filter[]): Filter | undefined {
+  const inner: Kind = kind === 'and' ? 'or' : 'and';
+  const count = new Map<string, number>();
+  for (const p of list) {
+    const parts = partsOf(p, inner);
+    if (!parts) continue;
+    for (const k of new Set(parts.map(filterKey))) count.set(k, (count.get(k) ?? 0) + 1);
+  }
+  let best: string | undefined;
+  let most = 1;
+  for (const [k, n] of count) if (n > most) [best, most] = [k, n];
+  if (best === undefined) return undefined;
+  let common: Filter | undefined;
+  const rests: Filter[] = [];
+  const others: Filter[] = [];
+  for (const p of list) {
+    const parts = partsOf(p, inner);
+    const hit = parts?.find((x) => filterKey(x) === best);
+    if (!parts || hit === undefined) {
+      others.push(p);
+      continue;
+    }
+    common ??= hit;
+    rests.push(junction(inner, parts.filter((x) => filterKey(x) !== best)));
+  }
+  return junction(kind, [junction(inner, [common!, junction(kind, rests)]), ...others]);
+}
+
+/**
+ * Parts implied by the others (in an `and`) or implying the others (in an `or`) go:
+ * `a or (a and b)` is `a`, `a and (a or b)` is `a`, `x > 5 and x > 3` is `x > 5`.
+ * An `and` with two parts that cannot hold together is `false`; an `or` with a part
+ * and one its negation implies is `true`.
+ */
+function dropImplied(kind: Kind, list: Filter[], b: Budget): Filter[] | boolean {
+  if (list.length > PAIRWISE_MAX) return list;
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const [p, q] = [list[i]!, list[j]!];
+      if (kind === 'and' ? disjoint(p, q, b) : complementary(p, q, b)) return kind === 'or';
+    }
+  }
+  let kept = list;
+  for (let j = kept.length - 1; j >= 0 && kept.length > 1; j--) {
+    const others = kept.filter((_, i) => i !== j);
+    const rest = build(kind, others);
+    if (kind === 'and' ? implies(rest, kept[j]!, b) : implies(kept[j]!, rest, b)) kept = others;
+  }
+  return kept;
+}
+
+/**
+ * Each part simplified in the context of the others: in `S and ((X and S) or Y)` the
+ * inner `S` is known to hold, so it is `S and (X or Y)`; dually, in `S or ((X or S) and Y)`
+ * the inner `S` is known to be false, so it is `S or (X and Y)`. This is what keeps a
+ * chain of grants under one repeated revoke from nesting once per document. One level
+ * deep; the rebuilt parts simplify as they are built.
+ */
+function inContext(kind: Kind, list: Filter[], b: Budget): Filter[] {
+  if (list.length > PAIRWISE_MAX) return list;
+  const inner: Kind = kind === 'and' ? 'or' : 'and';
+  // one part at a time, against the others as they are now (rewriting two parts each
+  // against the other's old form at once would not be sound)
+  let out = list;
+  for (let i = 0; i < out.length; i++) {
+    const alternatives = partsOf(out[i]!, inner);
+    if (!alternatives) continue;
+    const others = out.filter((_, j) => j !== i);
+    // in an and, a term another part implies holds here; in an or, a term implying another part is false here
+    const known = (t: Filter) => others.some((o) => (kind === 'and' ? implies(o, t, b) : implies(t, o, b)));
+    let touched = false;
+    const rewritten = alternatives.map((alt) => {
+      const terms = partsOf(alt, kind);
+      if (!terms) return alt;
+      const left = terms.filter((t) => !known(t));
+      if (left.length === terms.length) return alt;
+      touched = true;
+      return junction(kind, left);
+    });
+    if (touched) out = out.map((p, j) => (j === i ? junction(inner, rewritten) : p));
+  }
+  return out;
+}
+
+/** Does `p or q` always hold? (one is a negation the other implies) */
+function complementary(p: Filter, q: Filter, b: Budget): boolean {
+  if (typeof p === 'object' && 'not' in p && implies(p.not, q, b)) return true;
+  if (typeof q === 'object' && 'not' in q && implies(q.not, p, b)) return true;
+  return false;
+}
+
+function junction(kind: Kind, parts: readonly Filter[]): Filter {
   const unit = kind === 'and';
   const out: Filter[] = [];
   const seen = new Set<string>();
   const push = (p: Filter): boolean => {
     if (p === unit) return true;
     if (p === !unit) return false;
-    if (typeof p === 'object' && kind in p) {
-      for (const q of (p as unknown as Record<string, Filter[]>)[kind]!) if (!push(q)) return false;
+    const nested = partsOf(p, kind);
+    if (nested) {
+      for (const q of nested) if (!push(q)) return false;
       return true;
     }
     const key = filterKey(p);
@@ -90,24 +266,15 @@ function junction(kind: 'and' | 'or', parts: readonly Filter[]): Filter {
     return true;
   };
   for (const p of parts) if (!push(p)) return !unit;
-  // x and not x = false; x or not x = true
-  for (const p of out) if (typeof p === 'object' && 'not' in p && seen.has(filterKey(p.not))) return !unit;
-  let kept = out;
-  if (kind === 'and') {
-    // `exists f and not (f eq v)` is `f ne v`
-    const present = new Set(out.filter((p) => isComparison(p) && p.op === 'exists' && p.value === true).map((p) => (p as Comparison).field));
-    if (present.size > 0) {
-      kept = kept.map((p) => {
-        if (typeof p === 'object' && 'not' in p && isComparison(p.not) && p.not.op === 'eq' && present.has(p.not.field)) return cmp('ne', p.not.field, p.not.value);
-        return p;
-      });
-    }
-    // `exists f` beside a comparison on f says nothing more
-    kept = kept.filter((p) => !(isComparison(p) && p.op === 'exists' && p.value === true && kept.some((q) => impliesExists(q, p.field))));
-  }
-  if (kept.length === 0) return unit;
-  if (kept.length === 1) return kept[0]!;
-  return kind === 'and' ? { and: kept } : { or: kept };
+  if (out.length <= 1) return build(kind, out);
+  const merged = mergeFields(kind, out);
+  if (typeof merged === 'boolean') return merged;
+  const budget = { steps: STEPS_PER_JUNCTION };
+  const kept = dropImplied(kind, inContext(kind, merged, budget), budget);
+  if (typeof kept === 'boolean') return kept;
+  // something changed: the new parts may simplify further (each round has fewer parts or no new ones)
+  if (kept.length > 1 && (kept.length < out.length || kept.some((p, i) => p !== out[i]))) return junction(kind, kept);
+  return factor(kind, kept) ?? build(kind, kept);
 }
 
 export function and(...parts: Filter[]): Filter {
