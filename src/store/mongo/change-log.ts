@@ -26,7 +26,7 @@
 // kept the same way.
 
 import type { Collection, Filter } from 'mongodb';
-import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './sequence-log.js';
+import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff, type CompactionOptions } from './sequence-log.js';
 import { checkPreconditions, hasPreconditions } from '../preconditions.js';
 import { StoreConflictError, StoreUnavailableError, type NewPolicy, type StoreEvent, type WriteOptions } from '../store.js';
 import { changeOfDelete, changeOfPut, etagOfState, eventOfChange, historyOfChange, policyDocOf, versionOfState, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
@@ -49,8 +49,9 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
     archive: Collection<ChangeDoc>,
     retentionMs: number,
     private readonly afterLog?: AfterLogHook,
+    compaction?: CompactionOptions,
   ) {
-    super(changes, retentionMs, 'updatedAt', archive);
+    super(changes, retentionMs, 'updatedAt', archive, compaction);
   }
 
   /** The key's recorded changes, newest first (the change log is the history). */

@@ -30,7 +30,7 @@
 
 import type { Collection, Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
-import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './sequence-log.js';
+import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff, type CompactionOptions } from './sequence-log.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
 import { isDuplicateKey, onlyDuplicates } from './mongo-errors.js';
 import { StoreUnavailableError } from '../store.js';
@@ -48,6 +48,8 @@ export interface MongoRelationStoreOptions extends MongoConnectionOptions {
   collection?: string;
   /** how long copied changes (the history) are kept, in ms (default HISTORY_RETENTION_DAYS' default) */
   changeRetentionMs?: number;
+  /** tests only: when changes leave the log for `<collection>_history` (sequence-log.ts) */
+  compaction?: CompactionOptions;
 }
 
 /** A logged batch not copied after this long lost its writer; others copy it. */
@@ -75,7 +77,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.schemas = db.collection<SchemaDoc>(`${name}_schema`);
     this.history = db.collection<ChangeDoc>(`${name}_history`);
-    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, 'at', this.history);
+    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, 'at', this.history, options.compaction);
   }
 
   async open(): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
 import { ChangeLog, type AfterLogHook, type WriteOutcome } from './change-log.js';
+import type { CompactionOptions } from './sequence-log.js';
 import { DEFAULT_HISTORY_RETENTION_MS, MAX_HISTORY_PAGE, type HistoryPage, type PolicyChange, type PolicyHistory } from '../history.js';
 import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
@@ -30,6 +31,8 @@ export interface MongoStoreOptions extends MongoConnectionOptions {
   changeRetentionMs?: number;
   /** tests only: runs between a write's log insert and its copy into `policies` */
   afterLog?: AfterLogHook;
+  /** tests only: when changes leave the log for `<collection>_history` (sequence-log.ts) */
+  compaction?: CompactionOptions;
 }
 
 export { databaseOfUrl } from './mongo-connection.js';
@@ -50,7 +53,7 @@ export class MongoStore implements PollableStore, PolicyHistory {
     this.policies = db.collection<PolicyDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.history = db.collection<ChangeDoc>(`${name}_history`);
-    this.log = new ChangeLog(this.policies, this.changes, this.history, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, options.afterLog);
+    this.log = new ChangeLog(this.policies, this.changes, this.history, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, options.afterLog, options.compaction);
   }
 
   /** Request samples on this store's connection (SAMPLES_SHARED). */

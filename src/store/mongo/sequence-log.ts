@@ -47,6 +47,18 @@ export const COMPACT_MIN_AGE_MS = 10_000;
 const COMPACT_EVERY = 100;
 const COMPACT_BATCH = 1000;
 
+/** When entries leave the log for the archive (tests shrink these). */
+export interface CompactionOptions {
+  /** the newest entries always kept (REPLAY_WINDOW) */
+  window: number;
+  /** the youngest age that may leave (COMPACT_MIN_AGE_MS) */
+  minAgeMs: number;
+  /** sequence numbers between two tries (COMPACT_EVERY) */
+  every: number;
+}
+
+const DEFAULT_COMPACTION: CompactionOptions = { window: REPLAY_WINDOW, minAgeMs: COMPACT_MIN_AGE_MS, every: COMPACT_EVERY };
+
 /** Random, growing pause between attempts so racing writers spread out. */
 export function backoff(attempt: number): Promise<void> {
   const ms = Math.random() * Math.min(100, 2 ** attempt);
@@ -63,6 +75,7 @@ export class SequenceLog<T extends LogEntry> {
   private lastPrune = 0;
   private lastArchivePrune = 0;
   private compactTriedAt = 0;
+  private readonly compaction: CompactionOptions;
 
   /**
    * `timeField` names the entry's Date field that pruning goes by; `archive`, when given,
@@ -73,7 +86,10 @@ export class SequenceLog<T extends LogEntry> {
     private readonly retentionMs: number,
     private readonly timeField: string,
     protected readonly archive?: Collection<T>,
-  ) {}
+    compaction?: CompactionOptions,
+  ) {
+    this.compaction = compaction ?? DEFAULT_COMPACTION;
+  }
 
   /** The sequence number of the newest entry (0 for none): the store's revision. */
   async newest(): Promise<number> {
@@ -83,7 +99,7 @@ export class SequenceLog<T extends LogEntry> {
 
   /** Whether a write attempt that read the log at `readAt` (Date.now()) may still insert. */
   isFresh(readAt: number): boolean {
-    return this.archive === undefined || Date.now() - readAt < COMPACT_MIN_AGE_MS / 2;
+    return this.archive === undefined || Date.now() - readAt < this.compaction.minAgeMs / 2;
   }
 
   /**
@@ -135,7 +151,7 @@ export class SequenceLog<T extends LogEntry> {
    */
   async prune(newest: number): Promise<void> {
     try {
-      if (this.archive !== undefined && newest - this.compactTriedAt >= COMPACT_EVERY) {
+      if (this.archive !== undefined && newest - this.compactTriedAt >= this.compaction.every) {
         this.compactTriedAt = newest;
         await this.compact(newest);
       }
@@ -162,8 +178,8 @@ export class SequenceLog<T extends LogEntry> {
       // Below the oldest entry not yet applied: what precedes it is all in the copy, so the
       // relationship and entity stores' exact reads (the copy plus the log from it) hold.
       const pending = await this.changes.find({ applied: false } as Filter<T>, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(1).next();
-      const below = Math.min(newest - REPLAY_WINDOW + 1, (pending?._id as number | undefined) ?? Infinity);
-      const filter = { _id: { $lt: below }, applied: true, [this.timeField]: { $lt: new Date(Date.now() - COMPACT_MIN_AGE_MS) } } as Filter<T>;
+      const below = Math.min(newest - this.compaction.window + 1, (pending?._id as number | undefined) ?? Infinity);
+      const filter = { _id: { $lt: below }, applied: true, [this.timeField]: { $lt: new Date(Date.now() - this.compaction.minAgeMs) } } as Filter<T>;
       const moving = await this.changes.find(filter).sort({ _id: 1 }).limit(COMPACT_BATCH).toArray() as T[];
       if (moving.length === 0) return;
       try {
