@@ -19,7 +19,7 @@ relationStoreConformance(t, 'mongo', async () => {
   return {
     store,
     cleanup: async () => {
-      for (const c of [collection, `${collection}_changes`, `${collection}_schema`]) await db.collection(c).drop().catch(() => {});
+      for (const c of [collection, `${collection}_changes`, `${collection}_schema`, `${collection}_history`]) await db.collection(c).drop().catch(() => {});
     },
   };
 });

@@ -19,7 +19,7 @@ const shared = await testMongo(t);
 
 async function dropCollections(client: MongoClient, dbName: string, collection: string): Promise<void> {
   const db = client.db(dbName);
-  for (const name of [collection, `${collection}_changes`]) await db.collection(name).drop().catch(() => {});
+  for (const name of [collection, `${collection}_changes`, `${collection}_history`]) await db.collection(name).drop().catch(() => {});
 }
 
 storeConformance(t, 'mongo', async () => {

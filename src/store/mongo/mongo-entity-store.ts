@@ -21,10 +21,9 @@
 import type { Collection } from 'mongodb';
 import type { EntityData, StoredEntity } from '../../core/entities/entity.js';
 import { watchForChanges } from './change-hint.js';
-import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './change-log.js';
+import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './sequence-log.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
-import { isDuplicateKey } from './mongo-errors.js';
-import { onlyDuplicates } from './mongo-relation-documents.js';
+import { isDuplicateKey, onlyDuplicates } from './mongo-errors.js';
 import { StoreUnavailableError } from '../store.js';
 import { revisionNumber } from '../relation-store.js';
 import {

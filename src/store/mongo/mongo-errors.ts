@@ -2,12 +2,19 @@
 // the driver or the connection fails with becomes StoreUnavailableError (a 503, never a
 // grant); our own bugs (TypeError and the like) pass through untouched, undisguised.
 
-import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { StoreConflictError, StoreUnavailableError } from '../store.js';
 
 /** E11000: an insert or update collided with a unique index (here: lost a write race). */
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && (err.code === 11000 || err.code === 11001);
+}
+
+/** Only duplicate-key failures (the tuple is already there): anything else is a real failure. */
+export function onlyDuplicates(err: unknown): boolean {
+  if (!(err instanceof MongoBulkWriteError)) return isDuplicateKey(err);
+  const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return list.length > 0 && list.every((e) => e.code === 11000 || e.code === 11001);
 }
 
 // Socket errors the driver sometimes lets through unwrapped (seen: EPIPE, "This socket

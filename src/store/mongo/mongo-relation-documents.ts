@@ -2,9 +2,8 @@
 // names are fixed words (FerretDB refuses `.` and `$` in names): ids only ever appear
 // as values.
 
-import { MongoBulkWriteError, type Filter } from 'mongodb';
+import type { Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
-import { isDuplicateKey } from './mongo-errors.js';
 import { formatTuple, parseTuple, type Tuple, type TupleFilter } from '../../core/relations/tuple.js';
 import type { RelationChange } from '../relation-store.js';
 
@@ -74,13 +73,6 @@ export function changeOfDoc(c: ChangeDoc): RelationChange {
     ...(c.actor !== undefined ? { actor: c.actor } : {}),
     ...(c.beforeSchema !== undefined ? { beforeSchema: c.beforeSchema } : {}),
   };
-}
-
-/** Only duplicate-key failures (the tuple is already there): anything else is a real failure. */
-export function onlyDuplicates(err: unknown): boolean {
-  if (!(err instanceof MongoBulkWriteError)) return isDuplicateKey(err);
-  const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-  return list.length > 0 && list.every((e) => e.code === 11000 || e.code === 11001);
 }
 
 export function docFilter(f: TupleFilter): Filter<TupleDoc> {

@@ -30,12 +30,12 @@
 
 import type { Collection, Filter } from 'mongodb';
 import type { DocumentFormat } from '../../core/document/types.js';
-import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff } from './change-log.js';
+import { MAX_WRITE_ATTEMPTS, SequenceLog, backoff, type CompactionOptions } from './sequence-log.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
-import { isDuplicateKey } from './mongo-errors.js';
+import { isDuplicateKey, onlyDuplicates } from './mongo-errors.js';
 import { StoreUnavailableError } from '../store.js';
 import { formatTuple, parseTuple, type ObjectRef, type SubjectRef, type TupleFilter } from '../../core/relations/tuple.js';
-import { changeOfDoc, docFilter, onlyDuplicates, tupleDocOf, tupleOfDoc, type ChangeDoc, type SchemaDoc, type TupleDoc } from './mongo-relation-documents.js';
+import { changeOfDoc, docFilter, tupleDocOf, tupleOfDoc, type ChangeDoc, type SchemaDoc, type TupleDoc } from './mongo-relation-documents.js';
 import {
   RelationPreconditionError, failedPrecondition, forwardFilter, preconditionTuple, readAll, reverseFilter, revisionNumber,
   historyOfRelationChange,
@@ -46,8 +46,10 @@ import { DEFAULT_HISTORY_RETENTION_MS, MAX_HISTORY_PAGE, UNKNOWN_ACTOR, type Rel
 export interface MongoRelationStoreOptions extends MongoConnectionOptions {
   /** default 'relationships'; the log is `<collection>_changes`, the schema `<collection>_schema` */
   collection?: string;
-  /** how long copied changes (the history) stay in the log, in ms (default HISTORY_RETENTION_DAYS' default) */
+  /** how long copied changes (the history) are kept, in ms (default HISTORY_RETENTION_DAYS' default) */
   changeRetentionMs?: number;
+  /** tests only: when changes leave the log for `<collection>_history` (sequence-log.ts) */
+  compaction?: CompactionOptions;
 }
 
 /** A logged batch not copied after this long lost its writer; others copy it. */
@@ -61,6 +63,8 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
   private readonly tuples: Collection<TupleDoc>;
   private readonly changes: Collection<ChangeDoc>;
   private readonly schemas: Collection<SchemaDoc>;
+  /** changes beyond the log's replay window, kept for the history retention (sequence-log.ts) */
+  private readonly history: Collection<ChangeDoc>;
   private readonly log: SequenceLog<ChangeDoc>;
   private indexes: Promise<void> | undefined;
 
@@ -72,7 +76,8 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
     this.tuples = db.collection<TupleDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
     this.schemas = db.collection<SchemaDoc>(`${name}_schema`);
-    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, 'at');
+    this.history = db.collection<ChangeDoc>(`${name}_history`);
+    this.log = new SequenceLog(this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, 'at', this.history, options.compaction);
   }
 
   async open(): Promise<void> {
@@ -86,6 +91,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
       const deletes = batch.deletes.map(formatTuple);
       const checked = batch.preconditions.map((p) => formatTuple(preconditionTuple(p)));
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+        const readAt = Date.now();
         let m: number;
         if (checked.length > 0) {
           const state = await this.stateAt(checked, false);
@@ -94,7 +100,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
           if (failed) throw new RelationPreconditionError(failed);
         } else m = await this.maxSeq();
         const change: ChangeDoc = { _id: m + 1, writes, deletes, applied: false, at: new Date(), actor: meta?.actor ?? UNKNOWN_ACTOR };
-        if (!(await this.commit(change))) {
+        if (!(await this.commit(change, readAt))) {
           await backoff(attempt);
           continue;
         }
@@ -108,6 +114,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
     return this.serialized(() => this.run('write the relationship schema', async () => {
       await this.ensureIndexes();
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+        const readAt = Date.now();
         // The schema as of m: inserting m + 1 succeeds only if nothing was written after it.
         const state = await this.stateAt([], true);
         const m = state.revision;
@@ -116,7 +123,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
           _id: m + 1, writes: [], deletes: [], schema: { text, format }, applied: false, at: new Date(),
           actor: meta?.actor ?? UNKNOWN_ACTOR, beforeSchema,
         };
-        if (await this.commit(change)) return { revision: String(change._id) };
+        if (await this.commit(change, readAt)) return { revision: String(change._id) };
         await backoff(attempt);
       }
       throw new StoreUnavailableError(`schema write gave up after ${MAX_WRITE_ATTEMPTS} lost races with other writers`);
@@ -207,6 +214,7 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
         { unique: true, name: 'tuple_unique' },
       );
       await this.changes.createIndex({ applied: 1 });
+      await this.history.createIndex({ at: 1 });
     })();
     this.indexes.catch(() => {
       this.indexes = undefined;
@@ -214,8 +222,9 @@ export class MongoRelationStore implements RelationStore, RelationsHistory {
     return this.indexes;
   }
 
-  /** Insert the change (false: another batch took its revision), then copy it in order. */
-  private async commit(change: ChangeDoc): Promise<boolean> {
+  /** Insert the change (false: another batch took its revision, or `readAt` is too old to trust), then copy it in order. */
+  private async commit(change: ChangeDoc, readAt: number): Promise<boolean> {
+    if (!this.log.isFresh(readAt)) return false;
     try {
       await this.changes.insertOne(change);
     } catch (err) {

@@ -19,6 +19,7 @@ import {
   type Snapshot, type StoreEvent, type WriteOptions,
 } from '../store.js';
 import { ChangeLog, type AfterLogHook, type WriteOutcome } from './change-log.js';
+import type { CompactionOptions } from './sequence-log.js';
 import { DEFAULT_HISTORY_RETENTION_MS, MAX_HISTORY_PAGE, type HistoryPage, type PolicyChange, type PolicyHistory } from '../history.js';
 import { recordOfChange, recordOfPolicyDoc, type ChangeDoc, type PolicyDoc } from './mongo-documents.js';
 import { MongoConnection, type MongoConnectionOptions } from './mongo-connection.js';
@@ -26,10 +27,12 @@ import { MongoConnection, type MongoConnectionOptions } from './mongo-connection
 export interface MongoStoreOptions extends MongoConnectionOptions {
   /** default 'policies'; the change log is `<collection>_changes` */
   collection?: string;
-  /** how long applied changes (the history) stay in the log, in ms (default HISTORY_RETENTION_DAYS' default) */
+  /** how long applied changes (the history) are kept, in ms (default HISTORY_RETENTION_DAYS' default) */
   changeRetentionMs?: number;
   /** tests only: runs between a write's log insert and its copy into `policies` */
   afterLog?: AfterLogHook;
+  /** tests only: when changes leave the log for `<collection>_history` (sequence-log.ts) */
+  compaction?: CompactionOptions;
 }
 
 export { databaseOfUrl } from './mongo-connection.js';
@@ -39,6 +42,7 @@ export class MongoStore implements PollableStore, PolicyHistory {
   private readonly connection: MongoConnection;
   private readonly policies: Collection<PolicyDoc>;
   private readonly changes: Collection<ChangeDoc>;
+  private readonly history: Collection<ChangeDoc>;
   private indexes: Promise<void> | undefined;
   private readonly log: ChangeLog;
 
@@ -48,7 +52,8 @@ export class MongoStore implements PollableStore, PolicyHistory {
     const name = options.collection ?? 'policies';
     this.policies = db.collection<PolicyDoc>(name);
     this.changes = db.collection<ChangeDoc>(`${name}_changes`);
-    this.log = new ChangeLog(this.policies, this.changes, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, options.afterLog);
+    this.history = db.collection<ChangeDoc>(`${name}_history`);
+    this.log = new ChangeLog(this.policies, this.changes, this.history, options.changeRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS, options.afterLog, options.compaction);
   }
 
   /** Request samples on this store's connection (SAMPLES_SHARED). */
@@ -195,6 +200,8 @@ export class MongoStore implements PollableStore, PolicyHistory {
       await this.policies.createIndex({ namespace: 1, ordinal: 1 });
       await this.changes.createIndex({ key: 1, version: 1 }, { unique: true });
       await this.changes.createIndex({ applied: 1 });
+      await this.history.createIndex({ key: 1, _id: 1 });
+      await this.history.createIndex({ updatedAt: 1 });
     })();
     this.indexes.catch(() => {
       this.indexes = undefined;
