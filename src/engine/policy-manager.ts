@@ -69,6 +69,12 @@ interface Entry {
 
 const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
 
+/** A store revision as a number, when it is one (MongoDB sequence numbers, counters). */
+function numericRevision(revision: string): number | undefined {
+  if (!/^\d{1,15}$/.test(revision)) return undefined;
+  return Number(revision);
+}
+
 function recordsOf(events: readonly StoreEvent[]): PolicyRecord[] {
   const out: PolicyRecord[] = [];
   for (const e of events) if (e.type === 'put') out.push(e.record);
@@ -103,6 +109,17 @@ export class PolicyManager {
   private registryValue: CompiledRegistry | undefined;
   /** where polling continues: only what a poll or full load has seen (local writes may skip ahead) */
   private cursor = '';
+  /**
+   * Ordering of events that reach this state by two roads (a write this process made is
+   * applied at once, and comes back later from a poll or a full load read before it):
+   * `floor` is the numeric revision up to which the state is the store's state (the last
+   * full load or poll); `newer` holds keys changed past it, by the revision of their
+   * newest applied event (a deleted key included). An event at or below either is older
+   * than what the state holds for its key, and is dropped, so a late poll or snapshot
+   * never rolls a document back, nor brings a deleted one back, even for a moment.
+   */
+  private floor: number | undefined;
+  private readonly newer = new Map<string, number>();
   private loaded = false;
   private unsubscribe: (() => void) | undefined;
   private readonly loop: SyncLoop;
@@ -188,16 +205,29 @@ export class PolicyManager {
         this.apply(changes.events);
         this.cursor = changes.revision;
         this.noteRevision(changes.revision);
+        this.raiseFloor(changes.revision);
       }
     }
   }
 
   private replaceAll(records: PolicyRecord[], revision: string): void {
+    const at = numericRevision(revision);
+    // Keys written past the snapshot (by this process, while the load ran) keep their
+    // current state. A snapshot older than the state's floor is a store that went back
+    // (restored, or dropped): it is taken whole.
+    const keep = new Map<string, Entry | undefined>();
+    if (at !== undefined && (this.floor === undefined || at >= this.floor)) {
+      for (const [key, rev] of this.newer) if (rev > at) keep.set(key, this.entries.get(key));
+    }
     this.entries.clear();
     this.keysByNamespace.clear();
-    for (const r of records) this.setEntry({ record: r, policy: undefined });
+    for (const r of records) if (!keep.has(r.key)) this.setEntry({ record: r, policy: undefined });
+    for (const e of keep.values()) if (e) this.setEntry({ record: e.record, policy: undefined });
     this.recompileAll();
-    this.revisionValue = revision;
+    this.floor = at;
+    for (const [key, rev] of this.newer) if (!keep.has(key) || (at !== undefined && rev <= at)) this.newer.delete(key);
+    if (keep.size === 0) this.revisionValue = revision;
+    else this.noteRevision(revision);
     this.cursor = revision;
     this.loaded = true;
     this.emit('all');
@@ -315,6 +345,25 @@ export class PolicyManager {
     this.applyNow(events);
   }
 
+  /** A poll applied every change up to `revision`: the state is the store's up to there. */
+  private raiseFloor(revision: string): void {
+    const at = numericRevision(revision);
+    if (at === undefined || (this.floor !== undefined && at <= this.floor)) return;
+    this.floor = at;
+    for (const [key, rev] of this.newer) if (rev <= at) this.newer.delete(key);
+  }
+
+  /** False for an event older than what the state holds for its key (see `floor`); else notes it. */
+  private isNewest(key: string, revision: string): boolean {
+    const at = numericRevision(revision);
+    if (at === undefined) return true;
+    if (this.floor !== undefined && at <= this.floor) return false;
+    const seen = this.newer.get(key);
+    if (seen !== undefined && at <= seen) return false;
+    this.newer.set(key, at);
+    return true;
+  }
+
   private applyNow(events: readonly StoreEvent[]): void {
     const changed = new Set<string>();
     let registryChanged = false;
@@ -323,6 +372,7 @@ export class PolicyManager {
         void this.sync(true);
         continue;
       }
+      if (!this.isNewest(e.type === 'put' ? e.record.key : e.key, e.revision)) continue;
       if (e.type === 'put') {
         const prev = this.entries.get(e.record.key);
         if (prev && prev.record.etag === e.record.etag && prev.record.namespace === e.record.namespace) continue;
