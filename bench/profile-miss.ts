@@ -3,8 +3,10 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit] [--no-profile]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit | --bare] [--no-profile]
 // --no-profile: only the load, and the server's CPU per request (for A/B comparisons).
+// --bare: the bare fastify route of the HTTP scenario (same answer size as a hit), the
+// denominator of the ratios: CPU per request is steadier than req/s on a loaded machine.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -21,11 +23,12 @@ const arg = (name: string, fallback: number) => {
 const SECONDS = arg('seconds', 10);
 const TOP = arg('top', 30);
 const HIT = process.argv.includes('--hit');
+const BARE = process.argv.includes('--bare');
 const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
 
 const profiling = !process.argv.includes('--no-profile');
 const child = spawn(process.execPath, [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
-  env: { ...process.env, BENCH_SERVER: JSON.stringify({ mode: 'app' }) },
+  env: { ...process.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625 } : { mode: 'app' }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const port = await new Promise<number>((resolve, reject) => {
@@ -52,10 +55,10 @@ const result = await runLoad({
   maxRequests: 10_000_000,
   pids: [child.pid!],
   requests: [{
-    path: '/v1/evaluate',
+    path: BARE ? '/bare' : '/v1/evaluate',
     body,
     headers: { 'content-type': 'application/json' },
-    ...(HIT ? {} : {
+    ...(HIT || BARE ? {} : {
       setupRequest: (req: { body: string }) => {
         req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
         return req;
@@ -65,7 +68,7 @@ const result = await runLoad({
 });
 // CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
 const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
-console.log(`${HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
+console.log(`${BARE ? 'bare' : HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
 if (process.argv.includes('--no-profile')) {
   child.kill('SIGINT');
   process.exit(0);
