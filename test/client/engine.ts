@@ -39,3 +39,17 @@ export async function hangingUrl(t: Test): Promise<string> {
   const { port } = server.address() as { port: number };
   return `http://127.0.0.1:${port}`;
 }
+
+/**
+ * Asks a guarded service whose engine never answers (DELETE a document as an editor):
+ * the guard must answer 503 AUTHORIZATION_UNAVAILABLE once its client's 2 s timeout
+ * passes, not before it and not never.
+ */
+export async function assertTimeoutRefused(t: Test, url: string, path: string): Promise<void> {
+  const started = Date.now();
+  const r = await fetch(`${url}${path}`, { method: 'DELETE', headers: { 'x-user': 'user:alice', 'x-role': 'editor' } });
+  const took = Date.now() - started;
+  t.equal(r.status, 503);
+  t.match(await r.json(), { code: 'AUTHORIZATION_UNAVAILABLE' });
+  t.ok(took >= 1900 && took < 30_000, `answered after the client's 2 s timeout, not before and not never (${took} ms)`);
+}

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { PolicyEngineClient, createExpressGuard, expressRequirePermission } from '../../src/client/index.js';
-import { ADMIN_TOKEN, DOCS_POLICY, refusedUrl, runningEngine } from './engine.js';
+import { ADMIN_TOKEN, DOCS_POLICY, assertTimeoutRefused, hangingUrl, refusedUrl, runningEngine } from './engine.js';
 
 function subjectOf(req: Request) {
   const user = req.get('x-user');
@@ -100,4 +100,11 @@ t.test('an unreachable engine answers 503 and never calls next', async (t) => {
   t.match(await r.json(), { statusCode: 503, code: 'AUTHORIZATION_UNAVAILABLE', error: 'Service Unavailable' });
   t.same(handled, []);
   t.same(errors, []);
+});
+
+t.test('an engine that accepts and never answers: 503 once the client times out, the handler never runs', async (t) => {
+  const { url, handled, errors } = await documentService(t, await hangingUrl(t));
+  await assertTimeoutRefused(t, url, `/orgs/${ORG}/documents/d1`);
+  t.same(handled, []);
+  t.same(errors, [], 'next(err) was not called');
 });

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { PolicyEngineClient, fastifyPolicyGuard, fastifyRequirePermission } from '../../src/client/index.js';
-import { DOCS_POLICY, refusedUrl, runningEngine } from './engine.js';
+import { DOCS_POLICY, assertTimeoutRefused, hangingUrl, refusedUrl, runningEngine } from './engine.js';
 
 function subjectOf(req: FastifyRequest) {
   const user = req.headers['x-user'];
@@ -90,6 +90,12 @@ t.test('an unreachable engine answers 503 and never lets the request through', a
   t.equal(r.status, 503);
   t.equal(r.headers.get('retry-after'), '1');
   t.match(await r.json(), { statusCode: 503, code: 'AUTHORIZATION_UNAVAILABLE' });
+  t.same(handled, []);
+});
+
+t.test('an engine that accepts and never answers: 503 once the client times out, the handler never runs', async (t) => {
+  const { url, handled } = await documentService(t, await hangingUrl(t));
+  await assertTimeoutRefused(t, url, `/orgs/${ORG}/documents/d1`);
   t.same(handled, []);
 });
 
