@@ -72,11 +72,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** One record as a line of JSON with its shipping time first: `{"time":"…",<the record's fields>}`. */
+// Many records share a millisecond under load: format each millisecond once.
+let lastAt = NaN;
+let lastTime = '';
+
+/** One record as a line of JSON with its time first: `{"time":"…",<the record's fields>}`. */
 export function recordLine(record: Record<string, unknown>, at: number): string {
   const json = JSON.stringify(record);
-  const time = `{"time":"${new Date(at).toISOString()}"`;
-  return json.length > 2 ? `${time},${json.slice(1)}` : `${time}}`;
+  if (at !== lastAt) {
+    lastAt = at;
+    lastTime = `{"time":"${new Date(at).toISOString()}"`;
+  }
+  return json.length > 2 ? `${lastTime},${json.slice(1)}` : `${lastTime}}`;
 }
 
 export class DecisionShipper {
