@@ -154,14 +154,22 @@ export class DecisionShipper {
     this.timer.unref();
   }
 
-  /** Serialise the next records into a batch: up to `batch` records, closed at `batchBytes` (never empty). */
+  /** Serialise the next records into a batch: up to `batch` records, closed at `batchBytes` (empty only when none could be serialised). */
   private nextBatch(): ShipBatch {
     const lines: string[] = [];
     let size = 0;
     const end = Math.min(this.records.length, this.head + this.options.batch);
     let i = this.head;
     for (; i < end; i++) {
-      const line = recordLine(this.records[i]!, this.times[i]!);
+      let line: string;
+      try {
+        line = recordLine(this.records[i]!, this.times[i]!);
+      } catch {
+        // Not JSON (a BigInt, a cycle): that record is lost, counted, and the loop goes on.
+        this.dropped++;
+        this.records[i] = undefined;
+        continue;
+      }
       if (lines.length > 0 && size + line.length + 1 > this.batchBytes) break;
       lines.push(line);
       size += line.length + 1;
@@ -183,6 +191,10 @@ export class DecisionShipper {
     try {
       while (this.pending !== undefined || this.waiting > 0) {
         const batch = (this.pending ??= this.nextBatch());
+        if (batch.lines.length === 0) {
+          this.pending = undefined;
+          continue;
+        }
         try {
           // A client can leave a send hanging through a reconnect: never wait on it forever.
           await withTimeout(this.transport.send(batch), this.options.sendTimeoutMs ?? 5000);
@@ -228,6 +240,7 @@ export class DecisionShipper {
     while ((this.pending !== undefined || this.waiting > 0) && Date.now() < deadline) {
       const batch = this.pending ?? this.nextBatch();
       this.pending = undefined;
+      if (batch.lines.length === 0) continue;
       try {
         await withTimeout(this.transport.send(batch), Math.max(1, deadline - Date.now()));
         this.shipped += batch.lines.length;

@@ -164,19 +164,20 @@ t.test('a batch whose ack was lost is re-sent as the same batch: stored once, an
   t.equal(shipper.stats().failures, 1);
 });
 
-t.test('a record too large for NATS is dropped and counted, not retried for ever', async (t) => {
+t.test('a record too large for NATS, or not JSON, is dropped and counted, not retried for ever', async (t) => {
   const s = await streamFor(t, SYSTEM_NATS);
   const shipper = new DecisionShipper(natsTransport({ servers: SYSTEM_NATS, subject: s.subject }), { batch: 10, flushMs: 10, buffer: 100 });
   t.teardown(() => shipper.close());
   const huge = 'x'.repeat(s.nc.info!.max_payload + 1);
   shipper.offer({ decisionId: 'big', blob: huge }, Date.now());
+  shipper.offer({ decisionId: 'not-json', n: 1n }, Date.now()); // JSON.stringify throws on a BigInt
   for (let i = 0; i < 5; i++) shipper.offer({ decisionId: `small-${i}` }, Date.now());
   const records = await until('the small records', async () => {
     const r = await s.records();
     return r.length >= 5 ? r : undefined;
   });
   t.same(records.map((r) => r.decisionId).sort(), ['small-0', 'small-1', 'small-2', 'small-3', 'small-4'], 'the small records arrive');
-  t.equal(shipper.stats().dropped, 1, 'the record above max_payload is dropped and counted');
+  t.equal(shipper.stats().dropped, 2, 'the record above max_payload and the one that is not JSON are dropped and counted');
   t.equal(shipper.stats().queued, 0);
 });
 
