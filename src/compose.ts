@@ -82,6 +82,7 @@ export function decisionLogOptions(config: Config): DecisionLogOptions {
 export function createDecisionShippers(config: Config, logger: Logger): DecisionShipper[] {
   const options = (sink: string) => ({
     batch: config.decisionShipBatch,
+    batchBytes: config.decisionShipBatchBytes,
     flushMs: config.decisionShipFlushMs,
     buffer: config.decisionShipBuffer,
     onStateChange: (up: boolean, err?: unknown) => (up

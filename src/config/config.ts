@@ -91,6 +91,7 @@ export interface Config {
   decisionShipNatsSubject: string;
   decisionShipHttpUrl?: string;
   decisionShipBatch: number;
+  decisionShipBatchBytes: number;
   decisionShipFlushMs: number;
   decisionShipBuffer: number;
 }

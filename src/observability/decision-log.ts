@@ -112,7 +112,8 @@ export const SILENT_SINK: DecisionLogSink = { child: () => SILENT_SINK, info: ()
 
 /** Somewhere else the same lines go (decision-shipping.ts); `offer` never blocks. */
 export interface DecisionLineSink {
-  offer(line: Record<string, unknown>): void;
+  /** `at`: when the decision was made, ms since the epoch (shipped records carry it as `time`). The line is not changed afterwards. */
+  offer(line: Record<string, unknown>, at: number): void;
 }
 
 export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions, sinks: readonly DecisionLineSink[] = []): DecisionLog | undefined {
@@ -189,9 +190,10 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
       line.latencyUs = e.latencyUs;
       if (toStdout) log.info(line, 'decision');
       if (sinks.length > 0) {
-        // Shipped records carry their own time (stdout lines get pino's).
-        const shipped = { time: new Date().toISOString(), ...line };
-        for (const s of sinks) s.offer(shipped);
+        // Shipped records carry their own time (stdout lines get pino's); the sinks
+        // serialise the line and format the time when they batch it, not here.
+        const at = Date.now();
+        for (const s of sinks) s.offer(line, at);
       }
     },
   };

@@ -1,27 +1,45 @@
 // Shipping decision-log records besides stdout (docs/audit.md): to NATS JetStream and/or
-// an HTTP endpoint. A decision never waits for a sink: `offer` appends to a bounded
-// buffer in O(1) and returns; a background loop sends batches, retries a failed batch
-// with exponential back-off (the batch stays at the head, so order is kept), and when
-// the buffer is full new records are dropped and counted — the decision path stays as
-// fast with the sink down as with it up. The records are the decision-log lines,
-// sampled and redacted exactly as the stdout ones.
+// an HTTP endpoint. A decision never waits for a sink: `offer` appends the record (and
+// its time) to a bounded buffer in O(1) and returns; a background loop serialises records
+// into batches (at most `batch` records or `batchBytes` bytes), sends them, retries a
+// failed batch with exponential back-off, and when the buffer is full new records are
+// dropped and counted — the decision path stays as fast with the sink down as with it up.
+// The records are the decision-log lines, sampled and redacted exactly as the stdout ones.
+// Serialising at batch time, not per decision, keeps JSON work off the request path; it
+// is safe because a line is a fresh object tree that nobody changes after `write`.
+
+import { randomUUID } from 'node:crypto';
+
+/**
+ * A batch as it goes out: each record one line of JSON (`time` first), in order. Once
+ * formed a batch is frozen — a retry sends the same records under the same `id`, so a
+ * sink that de-duplicates by id (JetStream's Nats-Msg-Id) stores it once.
+ */
+export interface ShipBatch {
+  readonly id: string;
+  readonly lines: readonly string[];
+  /** sum of the lines' lengths in UTF-16 units (a close, cheap stand-in for bytes) */
+  readonly size: number;
+}
 
 /** Where batches go; throws when a batch was not accepted (it is retried). */
 export interface ShipTransport {
   readonly name: string;
-  send(batch: readonly Record<string, unknown>[]): Promise<void>;
+  send(batch: ShipBatch): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A batch the receiver refuses for good (HTTP 4xx): dropped and counted, never retried. */
+/** A batch the receiver refuses for good (HTTP 4xx, too large a message): dropped and counted, never retried. */
 export class RejectedBatchError extends Error {}
 
 export interface ShipperOptions {
   /** most records in one batch */
   batch: number;
+  /** a batch is closed once its serialised records reach this many characters (default 256 KiB); a larger record goes alone */
+  batchBytes?: number;
   /** longest a record waits for its batch */
   flushMs: number;
-  /** most records held; past it new ones are dropped */
+  /** most records held (queued or in the batch being sent); past it new ones are dropped */
   buffer: number;
   /** first retry delay, doubled per failure up to maxBackoffMs (defaults 100, 5000) */
   backoffMs?: number;
@@ -40,6 +58,10 @@ export interface ShipperStats {
   failures: number;
 }
 
+const DEFAULT_BATCH_BYTES = 256 * 1024;
+/** The queue's consumed head is cut off once it is this long (and half the array). */
+const COMPACT_AT = 1024;
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -50,22 +72,45 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+// Many records share a millisecond under load: format each millisecond once.
+let lastAt = NaN;
+let lastTime = '';
+
+/** One record as a line of JSON with its time first: `{"time":"…",<the record's fields>}`. */
+export function recordLine(record: Record<string, unknown>, at: number): string {
+  const json = JSON.stringify(record);
+  if (at !== lastAt) {
+    lastAt = at;
+    lastTime = `{"time":"${new Date(at).toISOString()}"`;
+  }
+  return json.length > 2 ? `${lastTime},${json.slice(1)}` : `${lastTime}}`;
+}
+
 export class DecisionShipper {
-  private queue: Record<string, unknown>[] = [];
+  // Records waiting, with the time each was offered; `head` is the first not yet batched.
+  private records: Array<Record<string, unknown> | undefined> = [];
+  private times: number[] = [];
+  private head = 0;
+  /** the batch being sent (or waiting to be re-sent): its records left the queue but still count against the buffer */
+  private pending: ShipBatch | undefined;
   private shipped = 0;
   private dropped = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** the running send loop, which `close` lets finish before it sends the rest itself */
+  private draining: Promise<void> | undefined;
   private sending = false;
   private closed = false;
   private delay: number;
   private up = true;
   private readonly base: number;
   private readonly maxBackoff: number;
+  private readonly batchBytes: number;
 
   constructor(private readonly transport: ShipTransport, private readonly options: ShipperOptions) {
     this.base = options.backoffMs ?? 100;
     this.maxBackoff = options.maxBackoffMs ?? 5000;
+    this.batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
     this.delay = 0;
   }
 
@@ -73,31 +118,70 @@ export class DecisionShipper {
     return this.transport.name;
   }
 
-  /** Queue one record; never blocks, never throws. */
-  offer(record: Record<string, unknown>): void {
+  private get waiting(): number {
+    return this.records.length - this.head;
+  }
+
+  private get held(): number {
+    return this.waiting + (this.pending?.lines.length ?? 0);
+  }
+
+  /** Queue one record offered at `at` (ms since the epoch); never blocks, never throws. The record must not change afterwards. */
+  offer(record: Record<string, unknown>, at: number = Date.now()): void {
     if (this.closed) return;
-    if (this.queue.length >= this.options.buffer) {
+    if (this.held >= this.options.buffer) {
       this.dropped++;
       return;
     }
-    this.queue.push(record);
+    this.records.push(record);
+    this.times.push(at);
     // Sending, or backing off after a failure: the running loop or the retry timer takes it.
     if (this.sending || this.delay > 0) return;
-    if (this.queue.length >= this.options.batch) this.schedule(0);
+    if (this.waiting >= this.options.batch) this.schedule(0);
     else if (this.timer === undefined) this.schedule(this.options.flushMs);
   }
 
   stats(): ShipperStats {
-    return { sink: this.transport.name, queued: this.queue.length, shipped: this.shipped, dropped: this.dropped, failures: this.failures };
+    return { sink: this.transport.name, queued: this.held, shipped: this.shipped, dropped: this.dropped, failures: this.failures };
   }
 
   private schedule(ms: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.drain();
+      this.draining = this.drain();
     }, ms);
     this.timer.unref();
+  }
+
+  /** Serialise the next records into a batch: up to `batch` records, closed at `batchBytes` (empty only when none could be serialised). */
+  private nextBatch(): ShipBatch {
+    const lines: string[] = [];
+    let size = 0;
+    const end = Math.min(this.records.length, this.head + this.options.batch);
+    let i = this.head;
+    for (; i < end; i++) {
+      let line: string;
+      try {
+        line = recordLine(this.records[i]!, this.times[i]!);
+      } catch {
+        // Not JSON (a BigInt, a cycle): that record is lost, counted, and the loop goes on.
+        this.dropped++;
+        this.records[i] = undefined;
+        continue;
+      }
+      if (lines.length > 0 && size + line.length + 1 > this.batchBytes) break;
+      lines.push(line);
+      size += line.length + 1;
+      this.records[i] = undefined; // let the record go as soon as its line exists
+    }
+    this.head = i;
+    if (this.head >= COMPACT_AT && this.head * 2 >= this.records.length) {
+      this.records.splice(0, this.head);
+      this.times.splice(0, this.head);
+      this.head = 0;
+    }
+    return { id: randomUUID(), lines, size };
   }
 
   /** Send batches until the queue is empty or a send fails (then wait and try again). */
@@ -105,15 +189,19 @@ export class DecisionShipper {
     if (this.sending) return;
     this.sending = true;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.slice(0, this.options.batch);
+      while (this.pending !== undefined || this.waiting > 0) {
+        const batch = (this.pending ??= this.nextBatch());
+        if (batch.lines.length === 0) {
+          this.pending = undefined;
+          continue;
+        }
         try {
           // A client can leave a send hanging through a reconnect: never wait on it forever.
           await withTimeout(this.transport.send(batch), this.options.sendTimeoutMs ?? 5000);
         } catch (err) {
           if (err instanceof RejectedBatchError) {
-            this.queue.splice(0, batch.length);
-            this.dropped += batch.length;
+            this.pending = undefined;
+            this.dropped += batch.lines.length;
             continue;
           }
           this.failures++;
@@ -125,16 +213,16 @@ export class DecisionShipper {
           if (!this.closed) this.schedule(this.delay * (0.5 + Math.random() / 2));
           return;
         }
-        this.queue.splice(0, batch.length);
-        this.shipped += batch.length;
+        this.pending = undefined;
+        this.shipped += batch.lines.length;
         this.delay = 0;
         if (!this.up) {
           this.up = true;
           this.options.onStateChange?.(true);
         }
         // Below a full batch, wait for more (or the flush timer) instead of sending small ones.
-        if (this.queue.length < this.options.batch && !this.closed) {
-          if (this.queue.length > 0) this.schedule(this.options.flushMs);
+        if (this.waiting < this.options.batch && !this.closed) {
+          if (this.waiting > 0) this.schedule(this.options.flushMs);
           return;
         }
       }
@@ -143,21 +231,32 @@ export class DecisionShipper {
     }
   }
 
-  /** Send what is queued (one try, bounded by `timeoutMs`), then close the transport. */
+  /** Send what is held (one try, bounded by `timeoutMs`), then close the transport. */
   async close(timeoutMs = 2000): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0 && Date.now() < deadline) {
-      const batch = this.queue.splice(0, this.options.batch);
+    if (this.draining) await withTimeout(this.draining, timeoutMs).catch(() => {});
+    while ((this.pending !== undefined || this.waiting > 0) && Date.now() < deadline) {
+      const batch = this.pending ?? this.nextBatch();
+      this.pending = undefined;
+      if (batch.lines.length === 0) continue;
       try {
         await withTimeout(this.transport.send(batch), Math.max(1, deadline - Date.now()));
-        this.shipped += batch.length;
+        this.shipped += batch.lines.length;
       } catch {
-        this.dropped += batch.length + this.queue.length;
-        this.queue = [];
+        this.dropped += batch.lines.length + this.waiting;
+        this.records = [];
+        this.times = [];
+        this.head = 0;
       }
     }
+    // Past the deadline, what is still held is lost: counted, like any drop.
+    this.dropped += this.held;
+    this.pending = undefined;
+    this.records = [];
+    this.times = [];
+    this.head = 0;
     await this.transport.close().catch(() => {});
   }
 }

@@ -1,12 +1,15 @@
 // The sinks decision records are shipped to (decision-shipping.ts): NATS JetStream (the
-// `nats` client; each record one message, its decisionId the message id, so a batch
-// retried after a lost ack is de-duplicated by the stream; one ack per batch) and an HTTP endpoint (one
-// POST of a JSON array per batch).
+// `nats` client; one message per batch, NDJSON — one record per line — with the batch id
+// as the message id, so a batch retried after a lost ack is de-duplicated by the stream)
+// and an HTTP endpoint (one POST of a JSON array per batch). docs/audit.md documents both.
 
 import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
 import { RejectedBatchError, type ShipTransport } from './decision-shipping.js';
 
 const encoder = new TextEncoder();
+/** the message body's type, and the header that says how many records it holds */
+export const NDJSON = 'application/x-ndjson';
+export const RECORDS_HEADER = 'Decision-Records';
 
 export interface NatsTransportOptions {
   servers: string;
@@ -31,21 +34,15 @@ export function natsTransport(options: NatsTransportOptions): ShipTransport {
     name: 'nats',
     async send(batch) {
       const { nc, js } = await connected();
-      // One acknowledged publish per batch, not per record: every record but the last goes
-      // out as a plain publish on the same connection, and the last waits for the
-      // stream's ack. A connection delivers in order and the stream stores in order, so
-      // the ack of the last means the server has taken every earlier one too; when it
-      // fails the whole batch is sent again, and the message ids (Nats-Msg-Id, the
-      // decisionId) keep the records already stored from being stored twice.
-      const last = batch.length - 1;
-      for (let i = 0; i < last; i++) {
-        const r = batch[i]!;
-        const h = natsHeaders();
-        if (typeof r.decisionId === 'string') h.set('Nats-Msg-Id', r.decisionId);
-        nc.publish(options.subject, encoder.encode(JSON.stringify(r)), { headers: h });
-      }
-      const r = batch[last]!;
-      await js.publish(options.subject, encoder.encode(JSON.stringify(r)), typeof r.decisionId === 'string' ? { msgID: r.decisionId } : {});
+      const payload = encoder.encode(batch.lines.join('\n'));
+      // Waiting for the server to refuse it would only retry it for ever.
+      if (nc.info !== undefined && payload.length > nc.info.max_payload) throw new RejectedBatchError(`a batch of ${payload.length} bytes exceeds the server's max_payload (${nc.info.max_payload})`);
+      const h = natsHeaders();
+      h.set('Content-Type', NDJSON);
+      h.set(RECORDS_HEADER, String(batch.lines.length));
+      // One acknowledged message per batch; its id is the batch's, so a batch re-sent after
+      // a lost ack is stored once (within the stream's duplicate window).
+      await js.publish(options.subject, payload, { msgID: batch.id, headers: h });
     },
     async close() {
       const c = connection;
@@ -67,7 +64,8 @@ export function httpTransport(options: HttpTransportOptions): ShipTransport {
       const res = await fetch(options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(batch),
+        // The lines are JSON objects already: joined, they are the JSON array the endpoint always got.
+        body: `[${batch.lines.join(',')}]`,
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
       });
       await res.arrayBuffer().catch(() => undefined);

@@ -13,7 +13,9 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection } from 'nats';
+import { DecisionShipper } from '../../src/observability/decision-shipping.js';
+import { natsTransport } from '../../src/observability/ship-transports.js';
 import { testApp } from '../helpers/app.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -35,7 +37,30 @@ async function decide(app: FastifyInstance, n: number, offset = 0): Promise<stri
   return ids;
 }
 
-async function streamFor(t: Test, servers: string): Promise<{ nc: NatsConnection; subject: string; stream: string; records(): Promise<Array<Record<string, unknown>>> }> {
+/** One JetStream message of decision records: NDJSON, one record per line (docs/audit.md). */
+interface ShippedMessage {
+  records: Array<Record<string, unknown>>;
+  bytes: number;
+  headers: Record<string, string | undefined>;
+}
+
+/** Reads every message of a stream the way docs/audit.md tells a consumer to. */
+async function readStream(jsm: JetStreamManager, stream: string): Promise<ShippedMessage[]> {
+  const info = await jsm.streams.info(stream);
+  const out: ShippedMessage[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    const text = new TextDecoder().decode(m.data);
+    out.push({
+      records: text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+      bytes: m.data.length,
+      headers: { type: m.header.get('Content-Type'), count: m.header.get('Decision-Records'), id: m.header.get('Nats-Msg-Id') },
+    });
+  }
+  return out;
+}
+
+async function streamFor(t: Test, servers: string): Promise<{ nc: NatsConnection; subject: string; stream: string; messages(): Promise<ShippedMessage[]>; records(): Promise<Array<Record<string, unknown>>> }> {
   const nc = await connect({ servers });
   const suffix = randomBytes(4).toString('hex');
   const stream = `PE_TEST_${suffix}`;
@@ -48,14 +73,9 @@ async function streamFor(t: Test, servers: string): Promise<{ nc: NatsConnection
   });
   return {
     nc, subject, stream,
+    messages: () => readStream(jsm, stream),
     async records() {
-      const info = await jsm.streams.info(stream);
-      const out: Array<Record<string, unknown>> = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-        const m = await jsm.streams.getMessage(stream, { seq });
-        out.push(m.json<Record<string, unknown>>());
-      }
-      return out;
+      return (await readStream(jsm, stream)).flatMap((m) => m.records);
     },
   };
 }
@@ -85,10 +105,80 @@ t.test('decisions arrive in JetStream with their ids', async (t) => {
     const r = await s.records();
     return r.length >= 30 ? r : undefined;
   });
-  t.same(records.map((r) => r.decisionId).sort(), [...ids].sort(), 'exactly the decisions made, by id');
+  t.same(records.map((r) => r.decisionId).sort(), [...ids].sort(), 'exactly the decisions made, by id: one record per decision');
   const first = records.find((r) => r.decisionId === ids[0])!;
   t.match(first, { endpoint: 'evaluate', subject: { id: 'u0' }, decision: { permissions: ['doc:read'] } }, 'a record is the decision-log line');
+  t.equal(Object.keys(first)[0], 'time', 'the shipping time comes first');
+  t.ok(!Number.isNaN(Date.parse(first.time as string)) && (first.time as string).endsWith('Z'), 'an ISO-8601 time');
+  const messages = await s.messages();
+  t.ok(messages.length <= Math.ceil(30 / 8) + 3 && messages.length < 30, `batched: ${messages.length} messages for 30 decisions`);
+  t.ok(messages.some((m) => m.records.length > 1), 'a message holds several records');
+  for (const m of messages) {
+    t.equal(m.headers.type, 'application/x-ndjson');
+    t.equal(m.headers.count, String(m.records.length), 'Decision-Records counts the message\'s records');
+    t.ok(m.records.length <= 8, 'no message holds more than DECISION_SHIP_BATCH records');
+  }
+  t.equal(new Set(messages.map((m) => m.headers.id)).size, messages.length, 'each message has its own Nats-Msg-Id');
   t.equal(await metric(app, 'policy_engine_decision_ship_shipped_total', 'nats'), 30);
+});
+
+t.test('a batch closes at DECISION_SHIP_BATCH_BYTES', async (t) => {
+  const s = await streamFor(t, SYSTEM_NATS);
+  const { app } = await testApp(t, { env: { DECISION_SHIP_NATS_URL: SYSTEM_NATS, DECISION_SHIP_NATS_SUBJECT: s.subject, DECISION_SHIP_FLUSH_MS: '20', DECISION_SHIP_BATCH: '1000', DECISION_SHIP_BATCH_BYTES: '1024' } });
+  await app.inject({ method: 'PUT', url: '/v1/policies/ship-a', headers: { 'content-type': 'application/yaml' }, payload: policy });
+  const ids = await decide(app, 40);
+  const records = await until('40 records', async () => {
+    const r = await s.records();
+    return r.length >= 40 ? r : undefined;
+  });
+  t.same(records.map((r) => r.decisionId).sort(), [...ids].sort(), 'every decision once');
+  const messages = await s.messages();
+  t.ok(messages.length >= 12, `${messages.length} messages of at most ~1 KiB for 40 records of some 300 bytes`);
+  for (const m of messages) t.ok(m.bytes <= 1024 || m.records.length === 1, `a message of ${m.bytes} bytes holds ${m.records.length} records`);
+});
+
+t.test('a batch whose ack was lost is re-sent as the same batch: stored once, and later records are not lost to de-duplication', async (t) => {
+  const s = await streamFor(t, SYSTEM_NATS);
+  const nats = natsTransport({ servers: SYSTEM_NATS, subject: s.subject });
+  let lose = 1;
+  const sent: Array<{ id: string; n: number }> = [];
+  // The real transport; the first batch is stored by the stream but its ack "lost" on the way back.
+  const transport = {
+    name: 'nats',
+    async send(batch: Parameters<typeof nats.send>[0]) {
+      sent.push({ id: batch.id, n: batch.lines.length });
+      await nats.send(batch);
+      if (lose-- > 0) throw new Error('ack lost');
+    },
+    close: () => nats.close(),
+  };
+  const shipper = new DecisionShipper(transport, { batch: 10, flushMs: 10, buffer: 100, backoffMs: 200 });
+  t.teardown(() => shipper.close());
+  for (let i = 0; i < 3; i++) shipper.offer({ decisionId: `early-${i}` }, Date.now());
+  await until('the first send', async () => (sent.length >= 1 ? true : undefined));
+  for (let i = 0; i < 3; i++) shipper.offer({ decisionId: `late-${i}` }, Date.now()); // during the back-off
+  await until('everything shipped', async () => (shipper.stats().shipped === 6 ? true : undefined));
+  const records = await s.records();
+  t.same(records.map((r) => r.decisionId).sort(), ['early-0', 'early-1', 'early-2', 'late-0', 'late-1', 'late-2'], 'each record exactly once');
+  t.same(sent[1], sent[0], 'the retry sent the same batch (id and records)');
+  t.equal(shipper.stats().failures, 1);
+});
+
+t.test('a record too large for NATS, or not JSON, is dropped and counted, not retried for ever', async (t) => {
+  const s = await streamFor(t, SYSTEM_NATS);
+  const shipper = new DecisionShipper(natsTransport({ servers: SYSTEM_NATS, subject: s.subject }), { batch: 10, flushMs: 10, buffer: 100 });
+  t.teardown(() => shipper.close());
+  const huge = 'x'.repeat(s.nc.info!.max_payload + 1);
+  shipper.offer({ decisionId: 'big', blob: huge }, Date.now());
+  shipper.offer({ decisionId: 'not-json', n: 1n }, Date.now()); // JSON.stringify throws on a BigInt
+  for (let i = 0; i < 5; i++) shipper.offer({ decisionId: `small-${i}` }, Date.now());
+  const records = await until('the small records', async () => {
+    const r = await s.records();
+    return r.length >= 5 ? r : undefined;
+  });
+  t.same(records.map((r) => r.decisionId).sort(), ['small-0', 'small-1', 'small-2', 'small-3', 'small-4'], 'the small records arrive');
+  t.equal(shipper.stats().dropped, 2, 'the record above max_payload and the one that is not JSON are dropped and counted');
+  t.equal(shipper.stats().queued, 0);
 });
 
 t.test('a cached answer still gets a fresh id', async (t) => {
@@ -196,17 +286,14 @@ t.test('with NATS down the service keeps answering, counts drops, and resumes', 
   const nc = await connect({ servers: url });
   t.teardown(() => nc.close());
   const jsm = await nc.jetstreamManager();
-  const shippedIds = async () => {
-    const info = await jsm.streams.info(`OUTAGE_${suffix}`);
-    const ids = new Set<string>();
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) ids.add((await jsm.streams.getMessage(`OUTAGE_${suffix}`, { seq })).json<{ decisionId: string }>().decisionId);
-    return ids;
-  };
-  const ids = await until('shipping resumed', async () => {
-    const got = await shippedIds();
-    return after.every((id) => got.has(id)) ? got : undefined;
+  const shippedIds = async () => (await readStream(jsm, `OUTAGE_${suffix}`)).flatMap((m) => m.records.map((r) => r.decisionId as string));
+  const all = await until('shipping resumed', async () => {
+    const got = new Set(await shippedIds());
+    return after.every((id) => got.has(id)) ? await shippedIds() : undefined;
   }, 600);
+  const ids = new Set(all);
   t.ok(after.every((id) => ids.has(id)), 'decisions made after NATS returned arrive');
+  t.equal(all.filter((id) => after.includes(id)).length, after.length, 'once each');
   t.ok(during.filter((id) => ids.has(id)).length <= 60, 'of those made during the outage, only the buffered ones arrive');
   t.equal(await metric(app, 'policy_engine_decision_ship_queued', 'nats'), 0, 'nothing left waiting');
 });

@@ -256,6 +256,9 @@ t.test('with ADMIN_TOKEN the page asks for the token and sends it', async (t) =>
   // Listing the stored documents and validating (caller-supplied policies) need the token.
   await page.locator('[data-testid=token-bar]').waitFor();
   await page.locator('[data-testid=validation-status]').filter({ hasText: 'UNAUTHORIZED' }).waitFor();
+  // Any credential the server takes goes here, not only ADMIN_TOKEN.
+  t.equal((await page.locator('[data-testid=token-label]').innerText()).trim(), 'Credential', 'the field is labelled Credential');
+  t.equal(await page.getAttribute('[data-testid=token-input]', 'placeholder'), 'admin token, scoped token or JWT', 'with a hint of what it takes');
   await page.fill('[data-testid=token-input]', 'tok-3f9a');
   await page.click('[data-testid=token-save]');
   await page.locator('[data-testid=valid]').waitFor();

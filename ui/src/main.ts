@@ -1,5 +1,5 @@
 // The playground page: wires the editor, the document list, validation as you type, the
-// panels and the admin token together. Entry point of the bundle (scripts/build-ui.mjs).
+// panels and the credential together. Entry point of the bundle (scripts/build-ui.mjs).
 
 import { ApiError, adminToken, setAdminToken, whenUnauthorized } from './api.js';
 import { byId, fill, h } from './dom.js';
@@ -73,14 +73,14 @@ function showValidation(result: ValidateResult | ApiError, text: string): void {
   );
 }
 
-// The admin token: asked for when the server answers 401, kept for this tab only.
+// The credential (admin token, scoped token or JWT): asked for when the server answers 401, kept for this tab only.
 function showTokenBar(message: string): void {
   byId('token-bar').hidden = false;
   byId('token-toggle').hidden = true;
   fill(byId('token-message'), message);
   byId<HTMLInputElement>('token-input').focus();
 }
-whenUnauthorized(() => showTokenBar('This server needs its ADMIN_TOKEN for that:'));
+whenUnauthorized(() => showTokenBar('This server needs a credential for that:'));
 byId('token-toggle').addEventListener('click', () => showTokenBar(adminToken() ? 'A token is set for this tab.' : ''));
 byId('token-save').addEventListener('click', () => {
   const input = byId<HTMLInputElement>('token-input');
