@@ -8,6 +8,12 @@
 // when no cut below it reached a node still open above it. Exclusion needs no more: the
 // schema refuses recursion through the subtracted side, so a subtrahend never meets an
 // open node. With `explain`, each true node keeps the tuples and nodes that proved it.
+//
+// The walk is iterative: an explicit stack of frames (an open node; a union,
+// intersection or exclusion being decided inside it; a loop over an arrow's or a
+// relation's usersets, resumed where it stopped), so a deep graph costs heap, not
+// JavaScript stack — however deep the depth limit lets it go (a chain of 10,000 parents
+// in test/core/relations/engine.test.ts). Frames are pooled by the run and reused.
 
 import { RelationError } from './errors.js';
 import { definitionOf, type CompiledSchema, type Definition, type Rewrite } from './schema/types.js';
@@ -61,6 +67,10 @@ const TRUE = 1;
 const PUSHED = 2;
 type Step = typeof FALSE | typeof TRUE | typeof PUSHED;
 
+// A decided node in CheckRun.nodes (open ones hold their stack position, ≥ 0).
+const KNOWN_TRUE = -1;
+const KNOWN_FALSE = -2;
+
 // Frame kinds.
 const NODE = 0;
 const USERSETS = 1;
@@ -108,10 +118,13 @@ class Frame {
 }
 
 export class CheckRun {
-  /** by node id: resource id × definitionCount + the definition's ordinal (no string per node) */
-  private readonly memo = new Map<number, boolean>();
-  /** open nodes → their stack position */
-  private readonly open = new Map<number, number>();
+  /**
+   * By node id (resource id × definitionCount + the definition's ordinal: no string per
+   * node), one map for both: a node open on the stack → its position (≥ 0); a node
+   * decided → KNOWN_TRUE or KNOWN_FALSE. Per request only: a memo kept across requests
+   * measured slower than none (bench/RESULTS.md, 2026-12-06).
+   */
+  private readonly nodes = new Map<number, number>();
   private readonly stack: Frame[] = [];
   private sp = 0;
   /** open nodes on the stack */
@@ -131,7 +144,9 @@ export class CheckRun {
     explain = false,
   ) {
     this.because = explain ? new Map() : undefined;
-    this.wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
+    // Looked for in every set only when some set names the type's wildcard at all.
+    const wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
+    this.wildcard = wildcard !== undefined && index.naming(wildcard) !== undefined ? wildcard : undefined;
   }
 
   has(object: ObjectEntry, def: Definition): boolean {
@@ -144,7 +159,7 @@ export class CheckRun {
       this.sp = 0;
       this.depth = 0;
       this.low = Infinity;
-      this.open.clear();
+      for (const [node, state] of this.nodes) if (state >= 0) this.nodes.delete(node);
       this.reasons = [];
       throw err;
     }
@@ -208,14 +223,15 @@ export class CheckRun {
       if (s.usersets.size === 0) return FALSE;
     }
     const node = resource.id * this.schema.definitionCount + def.ordinal;
-    const known = this.memo.get(node);
-    if (known !== undefined) {
-      if (known && record) this.proved(set, entry, object, def);
-      return known ? TRUE : FALSE;
-    }
-    const at = this.open.get(node);
-    if (at !== undefined) {
-      if (at < this.low) this.low = at;
+    const state = this.nodes.get(node);
+    if (state !== undefined) {
+      if (state === KNOWN_TRUE) {
+        if (record) this.proved(set, entry, object, def);
+        return TRUE;
+      }
+      if (state === KNOWN_FALSE) return FALSE;
+      // Open on the stack: false for this path, and what is decided below depends on it.
+      if (state < this.low) this.low = state;
       return FALSE;
     }
     if (this.depth >= this.budget.limits.maxDepth) {
@@ -233,7 +249,7 @@ export class CheckRun {
     f.entry = entry;
     f.record = record;
     f.outerLow = this.low;
-    this.open.set(node, f.position);
+    this.nodes.set(node, f.position);
     this.low = Infinity;
     if (this.because) {
       f.outerReasons = this.reasons;
@@ -244,10 +260,10 @@ export class CheckRun {
 
   /** Decide a node once its body is decided: close it, remember what may be remembered. */
   private close(f: Frame, result: boolean): Step {
-    this.open.delete(f.node);
     this.depth--;
     const tainted = this.low < f.position;
-    if (result || !tainted) this.memo.set(f.node, result);
+    if (result || !tainted) this.nodes.set(f.node, result ? KNOWN_TRUE : KNOWN_FALSE);
+    else this.nodes.delete(f.node);
     if (this.because) {
       if (result) this.because.set(`${f.object!.key}#${f.def!.name}`, this.reasons);
       this.reasons = f.outerReasons;
