@@ -289,26 +289,17 @@ export class CheckRun {
         const r = resumed ? (value ? TRUE : FALSE) : def.kind === 'relation' ? this.relation(f.resource!.sets.get(def.name)) : this.rewrite(f.object!, f.resource!, def.rewrite);
         return r === PUSHED ? PUSHED : this.close(f, r === TRUE);
       }
-      case USERSETS: {
-        if (resumed && value) return TRUE;
-        // `for … of` on the set's own iterator: a return leaves it where it stopped (a
-        // Map iterator has no `return()`), and the next step goes on from there.
-        for (const u of f.iter!) {
-          const d = definitionOf(this.schema, u.type, u.relation!);
-          if (!d) continue;
-          this.budget.spend();
-          const r = this.enter(u.object, d, f.set, u, true);
-          if (r !== FALSE) return r;
-        }
-        return FALSE;
-      }
+      case USERSETS:
       case ARROW: {
         if (resumed && value) return TRUE;
+        // `for … of` on the set's own iterator: a return leaves it where it stopped (a
+        // Map iterator has no `return()`), and the next step goes on from there. A
+        // relation's userset leads to its own relation; an arrow's subject to its target.
         for (const e of f.iter!) {
-          const target = f.targets!.get(e.type);
-          if (!target) continue;
+          const d = f.kind === USERSETS ? definitionOf(this.schema, e.type, e.relation!) : f.targets!.get(e.type);
+          if (!d) continue;
           this.budget.spend();
-          const r = this.enter(e.object, target, f.set, e, true);
+          const r = this.enter(e.object, d, f.set, e, true);
           if (r !== FALSE) return r;
         }
         return FALSE;
