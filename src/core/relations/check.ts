@@ -8,6 +8,12 @@
 // when no cut below it reached a node still open above it. Exclusion needs no more: the
 // schema refuses recursion through the subtracted side, so a subtrahend never meets an
 // open node. With `explain`, each true node keeps the tuples and nodes that proved it.
+//
+// The walk is iterative: an explicit stack of frames (an open node; a union,
+// intersection or exclusion being decided inside it; a loop over an arrow's or a
+// relation's usersets, resumed where it stopped), so a deep graph costs heap, not
+// JavaScript stack — however deep the depth limit lets it go (a chain of 10,000 parents
+// in test/core/relations/engine.test.ts). Frames are pooled by the run and reused.
 
 import { RelationError } from './errors.js';
 import { definitionOf, type CompiledSchema, type Definition, type Rewrite } from './schema/types.js';
@@ -52,10 +58,76 @@ interface Reason {
   node?: string;
 }
 
+const NO_REASONS: Reason[] = [];
+
+// What starting a node or a rewrite gives: an answer at once, or a frame pushed whose
+// answer comes later.
+const FALSE = 0;
+const TRUE = 1;
+const PUSHED = 2;
+type Step = typeof FALSE | typeof TRUE | typeof PUSHED;
+
+// A decided node in CheckRun.nodes (open ones hold their stack position, ≥ 0).
+const KNOWN_TRUE = -1;
+const KNOWN_FALSE = -2;
+
+// Frame kinds.
+const NODE = 0;
+const USERSETS = 1;
+const ARROW = 2;
+const UNION = 3;
+const INTERSECTION = 4;
+const EXCLUSION = 5;
+
+/**
+ * One entry of the walk's stack: an open node (object#name), or a loop or operator being
+ * evaluated inside one. One shape for every kind (the VM keeps one hidden class); each
+ * push sets the fields its kind reads. Frames are pooled by the run and reused.
+ */
+class Frame {
+  kind = NODE;
+  object: ObjectEntry | undefined = undefined;
+  resource: ResourceNode | undefined = undefined;
+  /** NODE: the definition decided */
+  def: Definition | undefined = undefined;
+  /** UNION, INTERSECTION: the operands */
+  args: readonly Rewrite[] = [];
+  /** EXCLUSION: the two sides */
+  base: Rewrite | undefined = undefined;
+  subtract: Rewrite | undefined = undefined;
+  /** ARROW: the target per subject type */
+  targets: ReadonlyMap<string, Definition> | undefined = undefined;
+  /** USERSETS, ARROW: the set walked; NODE (explain): the set whose tuple led here */
+  set: RelationSet | undefined = undefined;
+  /** NODE (explain): that tuple's subject */
+  entry: SubjectEntry | undefined = undefined;
+  /** USERSETS, ARROW: where the walk over the set stands */
+  iter: IterableIterator<SubjectEntry> | undefined = undefined;
+  /** UNION, INTERSECTION: the operand being decided; EXCLUSION: 0 base, 1 subtract */
+  i = 0;
+  /** explain: the length of the node's reasons to roll back to */
+  mark = 0;
+  mark2 = 0;
+  /** NODE: numeric id, stack position, the `low` and reasons of the node below it */
+  node = 0;
+  position = 0;
+  outerLow = Infinity;
+  outerReasons: Reason[] = NO_REASONS;
+  /** NODE (explain): record this node in the parent's reasons when it holds */
+  record = false;
+}
+
 export class CheckRun {
-  /** by node id: resource id × definitionCount + the definition's ordinal (no string per node) */
-  private readonly memo = new Map<number, boolean>();
-  private readonly open = new Map<number, number>();
+  /**
+   * By node id (resource id × definitionCount + the definition's ordinal: no string per
+   * node), one map for both: a node open on the stack → its position (≥ 0); a node
+   * decided → KNOWN_TRUE or KNOWN_FALSE. Per request only: a memo kept across requests
+   * measured slower than none (bench/RESULTS.md, 2026-12-06).
+   */
+  private readonly nodes = new Map<number, number>();
+  private readonly stack: Frame[] = [];
+  private sp = 0;
+  /** open nodes on the stack */
   private depth = 0;
   /** the lowest stack position a cut reached in the walk below the current node */
   private low = Infinity;
@@ -72,53 +144,25 @@ export class CheckRun {
     explain = false,
   ) {
     this.because = explain ? new Map() : undefined;
-    this.wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
+    // Looked for in every set only when some set names the type's wildcard at all.
+    const wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
+    this.wildcard = wildcard !== undefined && index.naming(wildcard) !== undefined ? wildcard : undefined;
   }
 
   has(object: ObjectEntry, def: Definition): boolean {
-    // Every path to a tuple starts at the object's own relations: none, nothing holds.
-    const resource = this.index.resource(object.key);
-    if (!resource) return false;
-    // Most relations are answered by one lookup and lead nowhere else: no node, no memo.
-    // (Not while explaining, where every node is recorded.)
-    if (def.kind === 'relation' && !this.because) {
-      const set = resource.sets.get(def.name);
-      if (!set) return false;
-      if (set.subjects.has(this.subject.subjectKey) || (this.wildcard !== undefined && set.subjects.has(this.wildcard))) return true;
-      if (set.usersets.size === 0) return false;
-    }
-    const node = resource.id * this.schema.definitionCount + def.ordinal;
-    const known = this.memo.get(node);
-    if (known !== undefined) return known;
-    const at = this.open.get(node);
-    if (at !== undefined) {
-      if (at < this.low) this.low = at;
-      return false;
-    }
-    if (this.depth >= this.budget.limits.maxDepth) {
-      const at = `${object.key}#${def.name}`;
-      throw new RelationError('RELATION_LIMIT_EXCEEDED', `the check needs more than ${this.budget.limits.maxDepth} nested relations (depth limit), reached at ${at}`, { limit: 'depth', max: this.budget.limits.maxDepth, at });
-    }
-    this.budget.spend();
-    const position = this.depth++;
-    this.open.set(node, position);
-    const outerLow = this.low;
-    const outerReasons = this.reasons;
-    this.low = Infinity;
-    this.reasons = [];
-    let result: boolean;
+    const first = this.enter(object, def, undefined, undefined, false);
+    if (first !== PUSHED) return first === TRUE;
     try {
-      result = def.kind === 'relation' ? this.relation(resource.sets.get(def.name)) : this.rewrite(object, resource, def.rewrite);
-    } finally {
-      this.open.delete(node);
-      this.depth--;
+      return this.run();
+    } catch (err) {
+      // A limit ended the walk: leave the run clean (a lookup's other questions reuse it).
+      this.sp = 0;
+      this.depth = 0;
+      this.low = Infinity;
+      for (const [node, state] of this.nodes) if (state >= 0) this.nodes.delete(node);
+      this.reasons = [];
+      throw err;
     }
-    const tainted = this.low < position;
-    if (result || !tainted) this.memo.set(node, result);
-    if (result && this.because) this.because.set(`${object.key}#${def.name}`, this.reasons);
-    this.reasons = outerReasons;
-    this.low = tainted ? Math.min(outerLow, this.low) : outerLow;
-    return result;
   }
 
   /** The proof of a true `has`, in order: nodes (`x#name`) and the tuples behind them. */
@@ -126,82 +170,253 @@ export class CheckRun {
     const root = `${object.key}#${def.name}`;
     const out = [root];
     const seen = new Set([root]);
-    const walk = (node: string) => {
-      for (const r of this.because?.get(node) ?? []) {
-        if (r.tuple) out.push(r.tuple);
-        if (r.node && !seen.has(r.node)) {
-          seen.add(r.node);
-          out.push(r.node);
-          walk(r.node);
-        }
+    // Depth first, as the proof nests; an explicit stack, as deep as the proof may be.
+    const stack = [{ reasons: this.because?.get(root) ?? NO_REASONS, i: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const r = top.reasons[top.i++];
+      if (!r) {
+        stack.pop();
+        continue;
       }
-    };
-    walk(root);
+      if (r.tuple) out.push(r.tuple);
+      if (r.node && !seen.has(r.node)) {
+        seen.add(r.node);
+        out.push(r.node);
+        stack.push({ reasons: this.because?.get(r.node) ?? NO_REASONS, i: 0 });
+      }
+    }
     return out;
   }
 
-  private relation(set: RelationSet | undefined): boolean {
-    if (!set) return false;
-    const s = this.subject;
-    if (set.subjects.has(s.subjectKey)) return this.proved(`${set.key}@${s.subjectKey}`);
-    if (this.wildcard !== undefined && set.subjects.has(this.wildcard)) return this.proved(`${set.key}@${this.wildcard}`);
-    for (const u of set.usersets.values()) {
-      const d = definitionOf(this.schema, u.type, u.relation!);
-      if (!d) continue;
-      this.budget.spend();
-      if (this.has(u.object, d)) return this.proved(`${set.key}@${u.subjectKey}`, `${u.object.key}#${u.relation}`);
+  /** Run the stack until the node pushed first is decided. */
+  private run(): boolean {
+    let resumed = false;
+    let value = false;
+    for (;;) {
+      const step = this.step(this.stack[this.sp - 1]!, resumed, value);
+      if (step === PUSHED) {
+        resumed = false;
+        continue;
+      }
+      value = step === TRUE;
+      if (--this.sp === 0) return value;
+      resumed = true;
     }
-    return false;
   }
 
-  private rewrite(object: ObjectEntry, resource: ResourceNode, r: Rewrite): boolean {
+  /**
+   * Start deciding `def` on `object`: an answer at once (no tuples, the one-lookup case of
+   * a relation, remembered, or open on the stack: false for this path), or a NODE pushed.
+   * `set`/`entry`/`record`: the tuple and node the parent records as its reason (explain).
+   */
+  private enter(object: ObjectEntry, def: Definition, set: RelationSet | undefined, entry: SubjectEntry | undefined, record: boolean): Step {
+    // Every path to a tuple starts at the object's own relations: none, nothing holds.
+    const resource = this.index.resource(object.key);
+    if (!resource) return FALSE;
+    // Most relations are answered by one lookup and lead nowhere else: no node, no memo.
+    // (Not while explaining, where every node is recorded.)
+    if (def.kind === 'relation' && !this.because) {
+      const s = resource.sets.get(def.name);
+      if (!s) return FALSE;
+      if (s.subjects.has(this.subject.subjectKey) || (this.wildcard !== undefined && s.subjects.has(this.wildcard))) return TRUE;
+      if (s.usersets.size === 0) return FALSE;
+    }
+    const node = resource.id * this.schema.definitionCount + def.ordinal;
+    const state = this.nodes.get(node);
+    if (state !== undefined) {
+      if (state === KNOWN_TRUE) {
+        if (record) this.proved(set, entry, object, def);
+        return TRUE;
+      }
+      if (state === KNOWN_FALSE) return FALSE;
+      // Open on the stack: false for this path, and what is decided below depends on it.
+      if (state < this.low) this.low = state;
+      return FALSE;
+    }
+    if (this.depth >= this.budget.limits.maxDepth) {
+      const where = `${object.key}#${def.name}`;
+      throw new RelationError('RELATION_LIMIT_EXCEEDED', `the check needs more than ${this.budget.limits.maxDepth} nested relations (depth limit), reached at ${where}`, { limit: 'depth', max: this.budget.limits.maxDepth, at: where });
+    }
+    this.budget.spend();
+    const f = this.push(NODE);
+    f.object = object;
+    f.resource = resource;
+    f.def = def;
+    f.node = node;
+    f.position = this.depth++;
+    f.set = set;
+    f.entry = entry;
+    f.record = record;
+    f.outerLow = this.low;
+    this.nodes.set(node, f.position);
+    this.low = Infinity;
+    if (this.because) {
+      f.outerReasons = this.reasons;
+      this.reasons = [];
+    }
+    return PUSHED;
+  }
+
+  /** Decide a node once its body is decided: close it, remember what may be remembered. */
+  private close(f: Frame, result: boolean): Step {
+    this.depth--;
+    const tainted = this.low < f.position;
+    if (result || !tainted) this.nodes.set(f.node, result ? KNOWN_TRUE : KNOWN_FALSE);
+    else this.nodes.delete(f.node);
+    if (this.because) {
+      if (result) this.because.set(`${f.object!.key}#${f.def!.name}`, this.reasons);
+      this.reasons = f.outerReasons;
+      if (result && f.record) this.proved(f.set, f.entry, f.object!, f.def!);
+    }
+    this.low = tainted ? Math.min(f.outerLow, this.low) : f.outerLow;
+    return result ? TRUE : FALSE;
+  }
+
+  private push(kind: number): Frame {
+    let f = this.stack[this.sp];
+    if (!f) this.stack.push((f = new Frame()));
+    this.sp++;
+    f.kind = kind;
+    return f;
+  }
+
+  /** Advance the frame on top: `resumed` when the frame it pushed last was just decided (`value`). */
+  private step(f: Frame, resumed: boolean, value: boolean): Step {
+    switch (f.kind) {
+      case NODE: {
+        const def = f.def!;
+        const r = resumed ? (value ? TRUE : FALSE) : def.kind === 'relation' ? this.relation(f.resource!.sets.get(def.name)) : this.rewrite(f.object!, f.resource!, def.rewrite);
+        return r === PUSHED ? PUSHED : this.close(f, r === TRUE);
+      }
+      case USERSETS:
+      case ARROW: {
+        if (resumed && value) return TRUE;
+        // `for … of` on the set's own iterator: a return leaves it where it stopped (a
+        // Map iterator has no `return()`), and the next step goes on from there. A
+        // relation's userset leads to its own relation; an arrow's subject to its target.
+        for (const e of f.iter!) {
+          const d = f.kind === USERSETS ? definitionOf(this.schema, e.type, e.relation!) : f.targets!.get(e.type);
+          if (!d) continue;
+          this.budget.spend();
+          const r = this.enter(e.object, d, f.set, e, true);
+          if (r !== FALSE) return r;
+        }
+        return FALSE;
+      }
+      case UNION: {
+        if (resumed) {
+          if (value) return TRUE;
+          if (this.because) this.reasons.length = f.mark;
+          f.i++;
+        }
+        for (; f.i < f.args.length; f.i++) {
+          if (this.because) f.mark = this.reasons.length;
+          const r = this.rewrite(f.object!, f.resource!, f.args[f.i]!);
+          if (r !== FALSE) return r;
+          if (this.because) this.reasons.length = f.mark;
+        }
+        return FALSE;
+      }
+      case INTERSECTION: {
+        if (resumed) {
+          if (!value) return this.rollback(f.mark, FALSE);
+          f.i++;
+        }
+        for (; f.i < f.args.length; f.i++) {
+          const r = this.rewrite(f.object!, f.resource!, f.args[f.i]!);
+          if (r === PUSHED) return PUSHED;
+          if (r === FALSE) return this.rollback(f.mark, FALSE);
+        }
+        return TRUE;
+      }
+      case EXCLUSION: {
+        let excluded: boolean;
+        if (f.i === 0) {
+          let base: boolean;
+          if (resumed) base = value;
+          else {
+            const r = this.rewrite(f.object!, f.resource!, f.base!);
+            if (r === PUSHED) return PUSHED;
+            base = r === TRUE;
+          }
+          if (!base) return this.rollback(f.mark, FALSE);
+          f.i = 1;
+          if (this.because) f.mark2 = this.reasons.length;
+          const r = this.rewrite(f.object!, f.resource!, f.subtract!);
+          if (r === PUSHED) return PUSHED;
+          excluded = r === TRUE;
+        } else excluded = value;
+        return excluded ? this.rollback(f.mark, FALSE) : this.rollback(f.mark2, TRUE);
+      }
+    }
+    throw new Error(`unknown frame kind ${f.kind}`);
+  }
+
+  /** A relation's body (a NODE): its direct subjects, then each userset it names. */
+  private relation(set: RelationSet | undefined): Step {
+    if (!set) return FALSE;
+    const s = this.subject;
+    if (set.subjects.has(s.subjectKey)) return this.provedTuple(`${set.key}@${s.subjectKey}`);
+    if (this.wildcard !== undefined && set.subjects.has(this.wildcard)) return this.provedTuple(`${set.key}@${this.wildcard}`);
+    if (set.usersets.size === 0) return FALSE;
+    const f = this.push(USERSETS);
+    f.set = set;
+    f.iter = set.usersets.values();
+    return PUSHED;
+  }
+
+  /** Start a rewrite inside the open node: a reference enters a node, the rest push a frame. */
+  private rewrite(object: ObjectEntry, resource: ResourceNode, r: Rewrite): Step {
     switch (r.op) {
       case 'ref':
-        return this.has(object, r.def) && this.proved(undefined, `${object.key}#${r.def.name}`);
+        return this.enter(object, r.def, undefined, undefined, true);
       case 'arrow': {
         const set = resource.sets.get(r.via.name);
-        if (!set) return false;
-        for (const e of set.subjects.values()) {
-          const target = r.targets.get(e.type);
-          if (!target) continue;
-          this.budget.spend();
-          if (this.has(e.object, target)) return this.proved(`${set.key}@${e.subjectKey}`, `${e.object.key}#${target.name}`);
-        }
-        return false;
+        if (!set) return FALSE;
+        const f = this.push(ARROW);
+        f.set = set;
+        f.iter = set.subjects.values();
+        f.targets = r.targets;
+        return PUSHED;
       }
       case 'union':
-        for (const a of r.args) {
-          const mark = this.reasons.length;
-          if (this.rewrite(object, resource, a)) return true;
-          this.reasons.length = mark;
-        }
-        return false;
       case 'intersection': {
-        const mark = this.reasons.length;
-        for (const a of r.args) {
-          if (!this.rewrite(object, resource, a)) {
-            this.reasons.length = mark;
-            return false;
-          }
-        }
-        return true;
+        const f = this.push(r.op === 'union' ? UNION : INTERSECTION);
+        f.object = object;
+        f.resource = resource;
+        f.args = r.args;
+        f.i = 0;
+        f.mark = this.reasons.length;
+        return PUSHED;
       }
       case 'exclusion': {
-        const mark = this.reasons.length;
-        if (!this.rewrite(object, resource, r.base)) {
-          this.reasons.length = mark;
-          return false;
-        }
-        const beforeSubtract = this.reasons.length;
-        const excluded = this.rewrite(object, resource, r.subtract);
-        this.reasons.length = excluded ? mark : beforeSubtract;
-        return !excluded;
+        const f = this.push(EXCLUSION);
+        f.object = object;
+        f.resource = resource;
+        f.base = r.base;
+        f.subtract = r.subtract;
+        f.i = 0;
+        f.mark = this.reasons.length;
+        return PUSHED;
       }
     }
   }
 
-  private proved(tuple: string | undefined, node?: string): true {
-    if (this.because) this.reasons.push({ ...(tuple !== undefined ? { tuple } : {}), ...(node !== undefined ? { node } : {}) });
-    return true;
+  /** Explain: drop the reasons recorded since `mark` (a branch that did not prove). */
+  private rollback(mark: number, step: Step): Step {
+    if (this.because) this.reasons.length = mark;
+    return step;
+  }
+
+  private provedTuple(tuple: string): Step {
+    if (this.because) this.reasons.push({ tuple });
+    return TRUE;
+  }
+
+  private proved(set: RelationSet | undefined, entry: SubjectEntry | undefined, object: ObjectEntry, def: Definition): void {
+    if (!this.because) return;
+    const node = `${object.key}#${def.name}`;
+    this.reasons.push(set && entry ? { tuple: `${set.key}@${entry.subjectKey}`, node } : { node });
   }
 }

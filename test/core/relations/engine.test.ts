@@ -98,3 +98,30 @@ t.test('bounds: a clear error, never a hang', async (t) => {
   t.equal(codeOf(() => check(slow, 'group:g', 'member', 'user:u')), 'RELATION_DEADLINE_EXCEEDED', 'per-request deadline');
   t.notOk(check(engineOf(exampleSchema, wide), 'group:g', 'member', 'user:u'), 'within the bounds it answers');
 });
+
+t.test('deep graphs: an iterative walk, no stack overflow however deep the depth limit allows', async (t) => {
+  // 10,000 parents: a recursive walk runs out of JavaScript stack long before this.
+  const n = 10_000;
+  const deep = { maxDepth: 3 * n, maxSteps: 10_000_000, deadlineMs: 60_000 };
+  const chain = Array.from({ length: n }, (_, i) => `document:d${i + 1}#parent@document:d${i}`);
+  const e = engineOf(exampleSchema, [...chain, 'document:d0#reader@user:u'], deep);
+  t.ok(check(e, `document:d${n}`, 'read', 'user:u'), 'read through 10,000 parents');
+  t.notOk(check(e, `document:d${n}`, 'read', 'user:v'), 'and no one else');
+  const path = e.check(parseObject(`document:d${n}`), 'read', parseSubject('user:u'), { explain: true }).path!;
+  t.equal(path[0], `document:d${n}#read`);
+  t.equal(path[path.length - 1], 'document:d0#reader@user:u', 'explain walks the whole proof');
+  t.equal(e.lookupResources('document', 'read', parseSubject('user:u'), 2 * n).ids.length, n + 1, 'lookup-resources finds every document of the chain');
+
+  // The same chain closed into a cycle (d0's parent is the last): a cycle 10,000 long,
+  // false for a stranger (every path comes back to an open node), true where a reader is.
+  const ring = engineOf(exampleSchema, [...chain, `document:d0#parent@document:d${n}`, 'document:d5000#reader@user:u'], deep);
+  t.notOk(check(ring, 'document:d4999', 'read', 'user:v'), 'a cycle 10,000 long ends, false');
+  t.ok(check(ring, 'document:d4999', 'read', 'user:u'), 'around the cycle to the reader');
+  t.ok(check(ring, 'document:d5000', 'read', 'user:u'));
+
+  // Groups nested 10,000 deep (usersets, not arrows).
+  const groups = Array.from({ length: n }, (_, i) => `group:g${i}#member@group:g${i + 1}#member`).concat(`group:g${n}#member@user:u`);
+  const g = engineOf(exampleSchema, groups, deep);
+  t.ok(check(g, 'group:g0', 'member', 'user:u'), 'a member 10,000 groups down');
+  t.notOk(check(g, 'group:g0', 'member', 'user:v'));
+});

@@ -1,6 +1,7 @@
 // The engine agrees with the brute-force reference (reference.ts) on generated graphs:
 // every check (every object × permission or relation × subject, usersets and wildcards
-// included), every lookupResources and every lookupSubjects, paged two at a time. The
+// included), every lookupResources and every lookupSubjects, paged two at a time; and
+// every lookupResources equals the ids the engine's own check allows. The
 // graphs come from two schemas that between them use every operator, nested usersets,
 // wildcards and arrows, and they freely hold cycles (groups in each other, folders and
 // documents that are their own ancestors). Tuples are added, then some removed again,
@@ -31,6 +32,7 @@ document:
     read: write | reader | parent->view
     publish: write & approver
     audit: owner & (approver | parent->view) - reader
+    review: (approver & editor) | approver | (parent->view - reader) | (reader & parent->view)
 `;
 
 // Few objects, so random graphs are dense: cycles and long chains come up often.
@@ -106,15 +108,21 @@ for (const [label, text, runs] of [['py_magister example', exampleSchema, 400], 
         const ids = [...(OBJECTS[type] ?? []), 'zz'];
         for (const name of ct.defs.keys()) {
           for (const subject of subjects) {
+            const allowed: string[] = [];
             for (const id of ids) {
               const got = engine.check(parseObject(`${type}:${id}`), name, parseSubject(subject)).allowed;
               comparisons++;
               if (got !== ref.has(type, id, name, subject)) throw new Error(`check ${type}:${id}#${name}@${subject}: engine ${got}\n${tuples.map((x) => `${x.resource.type}:${x.resource.id}#${x.relation}@${x.subject.type}:${x.subject.id}${x.subject.relation ? `#${x.subject.relation}` : ''}`).join('\n')}`);
+              if (got) allowed.push(id);
             }
             const resources = pageAll((after) => engine.lookupResources(type, name, parseSubject(subject), 2, after));
             comparisons++;
             const want = ref.lookupResources(type, name, subject);
             if (JSON.stringify(resources) !== JSON.stringify(want)) throw new Error(`lookupResources ${type} ${name} ${subject}: ${resources} ≠ ${want}`);
+            // And against the engine's own checks: lookup-resources skips the check for
+            // what its walk proved (lookup.ts); it must list exactly what check allows.
+            comparisons++;
+            if (JSON.stringify(resources) !== JSON.stringify(allowed.sort())) throw new Error(`lookupResources ${type} ${name} ${subject}: ${resources} ≠ the ids check allows: ${allowed}`);
           }
           for (const id of ids) {
             for (const subjectType of ['user', 'group']) {

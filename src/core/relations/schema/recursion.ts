@@ -142,27 +142,30 @@ export function dependentsOf(types: Map<string, Map<string, Definition>>): Map<s
   for (const defs of types.values()) {
     for (const def of defs.values()) {
       if (def.kind === 'relation') {
-        for (const a of def.allowed) if (a.kind === 'userset') add(`${a.type}#${a.relation}`, { kind: 'userset', def });
+        for (const a of def.allowed) if (a.kind === 'userset') add(`${a.type}#${a.relation}`, { kind: 'userset', def, sure: true });
         continue;
       }
       const p: PermissionDef = def;
-      const walk = (r: Rewrite): void => {
+      // `sure` while every operator above the position is a union.
+      const walk = (r: Rewrite, sure: boolean): void => {
         switch (r.op) {
           case 'ref':
-            add(r.def.key, { kind: 'ref', def: p });
+            add(r.def.key, { kind: 'ref', def: p, sure });
             return;
           case 'arrow':
-            for (const t of r.targets.values()) add(t.key, { kind: 'arrow', def: p, via: r.via.name });
+            for (const t of r.targets.values()) add(t.key, { kind: 'arrow', def: p, via: r.via.name, sure });
             return;
           case 'union':
+            for (const a of r.args) walk(a, sure);
+            return;
           case 'intersection':
-            for (const a of r.args) walk(a);
+            for (const a of r.args) walk(a, false);
             return;
           case 'exclusion':
-            walk(r.base);
+            walk(r.base, false);
         }
       };
-      walk(p.rewrite);
+      walk(p.rewrite, true);
     }
   }
   return out;

@@ -50,15 +50,17 @@ export type Definition = RelationDef | PermissionDef;
 
 /**
  * Where reaching `def` on some object can lead, through positive positions only (never
- * the subtracted side of `-`): what lookups walk backwards from a subject.
+ * the subtracted side of `-`): what lookups walk backwards from a subject. `sure`: the
+ * position is under unions only, so holding there makes the dependent hold too (an
+ * operand of `&`, or the base of `-`, only makes it a candidate).
  */
 export type Dependent =
   /** the same object's permission `def` names it */
-  | { kind: 'ref'; def: PermissionDef }
+  | { kind: 'ref'; def: PermissionDef; sure: boolean }
   /** `def` (on objects of `def.type`) reaches it through `via->…` */
-  | { kind: 'arrow'; def: PermissionDef; via: string }
-  /** the relation `def` allows it as a userset */
-  | { kind: 'userset'; def: RelationDef };
+  | { kind: 'arrow'; def: PermissionDef; via: string; sure: boolean }
+  /** the relation `def` allows it as a userset (always sure: the tuple is the proof) */
+  | { kind: 'userset'; def: RelationDef; sure: true };
 
 export interface CompiledType {
   readonly name: string;
