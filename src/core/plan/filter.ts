@@ -267,6 +267,19 @@ function junction(kind: Kind, parts: readonly Filter[]): Filter {
   };
   for (const p of parts) if (!push(p)) return !unit;
   if (out.length <= 1) return build(kind, out);
+  // the same junction again within one plan (a fold repeats its steps per document): its result
+  const memoKey = memo ? `${kind}\u0001${out.map(filterKey).join('\u0002')}` : undefined;
+  if (memoKey !== undefined) {
+    const known = memo!.get(memoKey);
+    if (known !== undefined) return known;
+  }
+  const made = simplified(kind, out);
+  if (memoKey !== undefined && memo!.size < MEMO_MAX) memo!.set(memoKey, made);
+  return made;
+}
+
+/** A flattened junction of two or more distinct parts, simplified. */
+function simplified(kind: Kind, out: Filter[]): Filter {
   const merged = mergeFields(kind, out);
   if (typeof merged === 'boolean') return merged;
   const budget = { steps: STEPS_PER_JUNCTION };
@@ -275,6 +288,26 @@ function junction(kind: Kind, parts: readonly Filter[]): Filter {
   // something changed: the new parts may simplify further (each round has fewer parts or no new ones)
   if (kept.length > 1 && (kept.length < out.length || kept.some((p, i) => p !== out[i]))) return junction(kind, kept);
   return factor(kind, kept) ?? build(kind, kept);
+}
+
+/** Junction results by their parts' keys, while a plan is being made (withJunctionMemo). */
+let memo: Map<string, Filter> | undefined;
+const MEMO_MAX = 10_000;
+
+/**
+ * Runs `fn` with junctions remembered by their parts' structure: a plan's fold builds the
+ * same junctions once per document. Scoped to one plan (nested calls share the outer
+ * scope; nothing is kept across requests); exact, since a junction's result is
+ * equivalent to its parts whatever form it was simplified to.
+ */
+export function withJunctionMemo<T>(fn: () => T): T {
+  if (memo) return fn();
+  memo = new Map();
+  try {
+    return fn();
+  } finally {
+    memo = undefined;
+  }
 }
 
 export function and(...parts: Filter[]): Filter {
