@@ -247,28 +247,30 @@ function complementary(p: Filter, q: Filter, b: Budget): boolean {
   return false;
 }
 
-function junction(kind: Kind, parts: readonly Filter[]): Filter {
-  const unit = kind === 'and';
-  const out: Filter[] = [];
-  const seen = new Set<string>();
-  const push = (p: Filter): boolean => {
-    if (p === unit) return true;
-    if (p === !unit) return false;
-    const nested = partsOf(p, kind);
-    if (nested) {
-      for (const q of nested) if (!push(q)) return false;
-      return true;
-    }
-    const key = filterKey(p);
-    if (seen.has(key)) return true;
-    seen.add(key);
-    out.push(p);
+/** Adds `p` to a junction's parts (nested junctions of its kind flattened, duplicates dropped); false when it decides the junction. */
+function flatten(kind: Kind, p: Filter, out: Filter[], keys: string[], seen: Set<string>): boolean {
+  if (typeof p === 'boolean') return p === (kind === 'and');
+  const nested = partsOf(p, kind);
+  if (nested) {
+    for (const q of nested) if (!flatten(kind, q, out, keys, seen)) return false;
     return true;
-  };
-  for (const p of parts) if (!push(p)) return !unit;
+  }
+  const key = filterKey(p);
+  if (seen.has(key)) return true;
+  seen.add(key);
+  out.push(p);
+  keys.push(key);
+  return true;
+}
+
+function junction(kind: Kind, parts: readonly Filter[]): Filter {
+  const out: Filter[] = [];
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const p of parts) if (!flatten(kind, p, out, keys, seen)) return kind !== 'and';
   if (out.length <= 1) return build(kind, out);
   // the same junction again within one plan (a fold repeats its steps per document): its result
-  const memoKey = memo ? `${kind}\u0001${out.map(filterKey).join('\u0002')}` : undefined;
+  const memoKey = memo ? `${kind}\u0001${keys.join('\u0002')}` : undefined;
   if (memoKey !== undefined) {
     const known = memo!.get(memoKey);
     if (known !== undefined) return known;

@@ -231,15 +231,15 @@ function compare(op: string, field: string, value: unknown): Sym {
   }
 }
 
-function listOf(v: unknown, what: string): Scalar[] {
+function listOf(v: unknown, node: unknown): Scalar[] {
   let items: unknown[];
   if (Array.isArray(v)) items = v;
   else if (v instanceof Map) items = [...v.keys()];
   else if (v !== null && typeof v === 'object') items = Object.keys(v);
-  else throw new Unsupported(`${what}: the right side of in is not a list`);
+  else throw new Unsupported(`${serialize(node as never)}: the right side of in is not a list`);
   return items.map((x) => {
     const s = scalar(x);
-    if (s === undefined || s === null) throw new Unsupported(`${what}: a list of scalars is needed`);
+    if (s === undefined || s === null) throw new Unsupported(`${serialize(node as never)}: a list of scalars is needed`);
     return s;
   });
 }
@@ -303,19 +303,18 @@ export class Residualizer {
       case 'in': {
         const a = this.sym(args[0]), b = this.sym(args[1]);
         if (a.k === 'e' || b.k === 'e') return { k: 'e' };
-        const text = serialize(node as never);
         if (a.k === 'r' && b.k === 'v') {
           const field = fieldOf(a.path);
-          const list = listOf(b.v, text);
+          const list = listOf(b.v, node);
           return { k: 'b', r: new Lazy(() => cmp('in', field, list), () => and(exists(field), not(cmp('in', field, list)))) };
         }
         if (a.k === 'v' && b.k === 'r') {
           const field = fieldOf(b.path);
           const v = scalar(a.v);
-          if (v === undefined || v === null) throw new Unsupported(`${text}: the value is not a scalar`);
+          if (v === undefined || v === null) throw new Unsupported(`${serialize(node as never)}: the value is not a scalar`);
           return { k: 'b', r: new Lazy(() => cmp('contains', field, v), () => and(exists(field), not(cmp('contains', field, v)))) };
         }
-        throw new Unsupported(`no filter form for ${text}`);
+        throw new Unsupported(`no filter form for ${serialize(node as never)}`);
       }
       case 'call': {
         const [name, callArgs] = args as [string, unknown[]];
