@@ -24,6 +24,9 @@ export function isComparison(f: Filter): f is Comparison {
   return typeof f === 'object' && 'op' in f;
 }
 
+/** A node's key, kept on the node (not enumerable: JSON and deep equality do not see it). */
+const KEY = Symbol('filterKey');
+/** Keys of nodes that cannot take a property (frozen). */
 const keys = new WeakMap<object, string>();
 
 /**
@@ -33,13 +36,14 @@ const keys = new WeakMap<object, string>();
  */
 export function filterKey(f: Filter): string {
   if (typeof f === 'boolean') return f ? 'T' : 'F';
-  let key = keys.get(f);
+  let key = (f as { [KEY]?: string })[KEY] ?? keys.get(f);
   if (key !== undefined) return key;
   if ('not' in f) key = `!${filterKey(f.not)}`;
   else if ('and' in f) key = `&(${f.and.map(filterKey).sort().join(',')})`;
   else if ('or' in f) key = `|(${f.or.map(filterKey).sort().join(',')})`;
   else key = JSON.stringify([f.op, f.field, f.op === 'in' ? [...(f.value as Scalar[])].sort() : f.value]);
-  keys.set(f, key);
+  if (Object.isExtensible(f)) Object.defineProperty(f, KEY, { value: key });
+  else keys.set(f, key);
   return key;
 }
 

@@ -124,7 +124,7 @@ function foldPath(plan: PathPlan, input: EvaluationInput, options: PlanOptions):
   let blocked: Filter = FALSE;
   const recheck: RecheckRule[] = [];
   const fold = (grant: boolean, revoke: boolean, deny: boolean, c: Residual): void => {
-    if (grant) allowed = or(allowed, and(c.t, not(blocked)));
+    if (grant) allowed = or(allowed, blocked === FALSE ? c.t : and(c.t, not(blocked)));
     if (revoke) allowed = and(allowed, c.f);
     if (deny) {
       allowed = and(allowed, c.f);
