@@ -88,3 +88,31 @@ t.test("docs/plans.md's worked example is what the planner answers", async (t) =
   const plan = planner.plan({ subject: { id: 'user:alice', roles: ['member'] }, namespace: 'global.org.org:*', permission: 'document:read', resource: { type: 'document' }, context: { hour: 10 }, fields: { id: '_id', 'attributes.owner': 'ownerId', 'namespace.org': 'orgId' } });
   t.same({ ...plan, revision: '42' }, shown);
 });
+
+t.test('one compiled path asked for several permissions and subjects in turn: each plan is its own', async (t) => {
+  // the planner keeps a path's rule steps per permission and remembers junctions within
+  // a plan: asking in turn must answer as a planner that never saw another question
+  const docs = [
+    JSON.stringify({ key: 'global-g', namespace: 'global', rules: [
+      { id: 'own', subjects: ['*'], grant: ['document:read', 'document:write'], when: 'resource.attributes.owner == subject.id' },
+      { id: 'pub', subjects: ['role:member'], grant: ['document:*'], when: "resource.attributes.status == 'published'" },
+      { id: 'purge', subjects: ['*'], deny: ['document:purge'], when: 'resource.attributes.locked == true' },
+    ] }),
+    JSON.stringify({ key: 'org:o1-o', namespace: 'org:o1', rules: [
+      { id: 'secret', subjects: ['*'], revoke: ['document:read'], when: 'resource.attributes.secret == true' },
+      { id: 'admin', subjects: ['role:admin'], grant: ['document:purge'] },
+    ] }),
+  ];
+  const shared = localPlanner(compile(...docs));
+  const questions = ['document:read', 'document:purge', 'document:write', 'document:read', 'document:purge'].flatMap((permission) =>
+    [{ id: 'user:a', roles: ['member'] }, { id: 'user:b', roles: ['admin'] }, { id: 'user:c', roles: [] }].map((s) => ({ permission, subject: { ...s, groups: [], attributes: {} } })));
+  const kinds = new Set<string>();
+  for (const q of questions) {
+    const req = { subject: q.subject, namespace: 'global.org:o1', permission: q.permission, resource: { type: 'document' } };
+    const fresh = localPlanner(compile(...docs)).plan(req);
+    const asked = shared.plan(req);
+    t.same(asked.filter, fresh.filter, `${q.subject.id} ${q.permission}`);
+    kinds.add(JSON.stringify(asked.filter));
+  }
+  t.ok(kinds.size >= 4, `${kinds.size} different answers among the questions`);
+});
