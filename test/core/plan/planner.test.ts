@@ -3,7 +3,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { and, cmp, exists, matches, not, or, type Filter } from '../../../src/core/plan/filter.js';
+import { and, cmp, exists, matches, not, or, withJunctionMemo, type Filter } from '../../../src/core/plan/filter.js';
 import { toMongo, toSql } from '../../../src/core/plan/translate.js';
 import { PolicyEngineError } from '../../../src/errors.js';
 import { compile, localPlanner } from './helpers.js';
@@ -115,4 +115,15 @@ t.test('one compiled path asked for several permissions and subjects in turn: ea
     kinds.add(JSON.stringify(asked.filter));
   }
   t.ok(kinds.size >= 4, `${kinds.size} different answers among the questions`);
+});
+
+t.test('junctions remembered within one plan answer as built anew', async (t) => {
+  const a = cmp('eq', 'attributes.a', 1);
+  const b = cmp('gt', 'attributes.b', 2);
+  const c = cmp('eq', 'attributes.c', 'x');
+  const build = () => [and(a, b), or(a, b), and(or(a, c), b), or(and(a, c), b), and(a, b), or(b, a), not(and(a, b))];
+  const plain = build();
+  const remembered = withJunctionMemo(() => build());
+  t.same(remembered, plain);
+  t.same(withJunctionMemo(() => [or(a, b), and(a, b)]), [plain[1], plain[0]], 'an or and an and of the same parts are two junctions');
 });
