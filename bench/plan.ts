@@ -1,78 +1,90 @@
 // Query plans (POST /v1/plan, docs/plans.md): what a plan costs and what it saves.
 //
-//   MONGO_URL=mongodb://127.0.0.1:27999/ node --import tsx bench/plan.ts [--rows 100000] [--quick]
+//   MONGO_URL=mongodb://127.0.0.1:27999/ node --import tsx bench/plan.ts [--rows 100000] [--quick] [--no-ferretdb] [--no-postgres]
 //
-// 1. plan latency in process (PlanService over compiled documents): 3 namespaces × 10
-//    documents, conditions over subject, context and resource; p50 / p99.
-// 2. HTTP: POST /v1/plan on the real app against a bare fastify route answering a
-//    constant, both on loopback with autocannon (requests per second, latency p50/p99).
-// 3. "The first page of 50 authorized documents out of N rows in FerretDB", sorted by
-//    _id, three ways, all over HTTP to a real engine:
-//      a. plan + one query: POST /v1/plan, then find(plan.mongo).sort.limit(50)
+// 1. plan latency in process, on the composed PlanService (answer cache on, as served):
+//    3 namespaces × 10 documents, conditions over subject, context and resource; p50 / p99
+//    of a miss (a new subject id every plan: the plan is computed) and of a hit.
+// 2. HTTP: POST /v1/plan on the real app, hits (one body) and misses (a new subject id
+//    per request), each against a bare fastify route answering a constant, measured in
+//    the same run (autocannon, loopback).
+// 3. "The first page of 50 authorized documents out of N rows", sorted by _id with a
+//    limit of 50 in every strategy, over HTTP to a real engine, with the indexes an API
+//    would have ({owner}, {status, org}; _id is the primary key):
+//      a. plan + one query: POST /v1/plan, then the filter in the database
 //      b. lookup ids + $in: the same authorization held as relationships; every id from
-//         lookup-resources (paged), then find({_id: {$in: ids}}).sort.limit(50)
+//         lookup-resources (paged), then _id in ids
 //      c. row by row: read rows in _id order, POST /v1/check each (16 at a time), until 50
+//    in FerretDB (find(plan.mongo)) and in PostgreSQL (plan.sql). FerretDB v1 on SQLite
+//    pushes only `{_id: <string>}` down to SQLite (backends/sqlite/collection.go, Query):
+//    every other filter and every sort runs in FerretDB's process over every row, so
+//    each strategy pays a full scan there; its cost is printed as a floor.
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { MongoClient } from 'mongodb';
+import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.js';
 import { createServices } from '../src/compose.js';
 import { buildApp } from '../src/server/app.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
-import { compile, localPlanner } from '../test/core/plan/helpers.js';
+import { planDocuments, PLAN_REQUEST } from './plan-fixtures.js';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const rowsArg = argv.indexOf('--rows');
 const ROWS = rowsArg >= 0 ? Number(argv[rowsArg + 1]) : quick ? 20_000 : 100_000;
+const withFerret = !argv.includes('--no-ferretdb');
+const withPostgres = !argv.includes('--no-postgres');
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 const ms = (x: number) => `${x.toFixed(3)} ms`;
 
 // ---- 1. in process
 
-function documents(): string[] {
-  const out: string[] = [];
-  for (const ns of ['global', 'org', 'org:o7']) {
-    for (let d = 0; d < 10; d++) {
-      out.push(JSON.stringify({
-        key: `${ns}-d${d}`, namespace: ns, ordinal: d,
-        rules: [
-          { id: 'own', subjects: ['*'], grant: [`document:read`], when: `resource.attributes.owner == subject.id && context.hour >= ${d}` },
-          { id: 'status', subjects: ['role:member'], grant: ['document:*'], when: `resource.attributes.status in ['published', 'archived'] && subject.attributes.level > ${d % 3}` },
-          { id: 'purge', subjects: ['*'], deny: ['document:purge'] },
-          { id: 'secret', subjects: ['*'], revoke: ['document:read'], when: `resource.attributes.secret == true && !('admin' in subject.roles)` },
-          { id: `team${d}`, subjects: [`group:team${d}`], grant: ['document:read'], when: `'x' in resource.attributes.tags || context.hour < ${d}` },
-        ],
-      }));
-    }
-  }
-  return out;
-}
+type Plans = Awaited<ReturnType<typeof engine>>['services']['plans'];
 
-function inProcess(): { p50: number; p99: number; n: number } {
-  const planner = localPlanner(compile(...documents()));
-  const req = { subject: { id: 'user:alice', roles: ['member'], groups: ['team1'], attributes: { level: 2 } }, namespace: 'global.org.org:o7', permission: 'document:read', resource: { type: 'document' }, context: { hour: 10 }, allowPartial: true };
-  for (let i = 0; i < 2000; i++) planner.plan(req);
-  const n = quick ? 2000 : 10_000;
+function percentiles(run: (i: number) => void, n: number): { p50: number; p99: number } {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    planner.plan({ ...req, context: { hour: i % 24 } });
+    run(i);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { p50: pct(times, 50), p99: pct(times, 99), n };
+  return { p50: pct(times, 50), p99: pct(times, 99) };
+}
+
+/** Misses: a subject id never asked before, so the answer cache cannot have it (and context varies too). */
+const missRequest = (i: number) => ({ ...PLAN_REQUEST, subject: { ...PLAN_REQUEST.subject, id: `user:m${i}` }, context: { hour: i % 24 } });
+
+function inProcess(plans: Plans): { miss: { p50: number; p99: number }; hit: { p50: number; p99: number }; n: number } {
+  for (let i = 0; i < 2000; i++) plans.plan(missRequest(1_000_000 + i));
+  const n = quick ? 2000 : 10_000;
+  const miss = percentiles((i) => plans.plan(missRequest(i)), n);
+  plans.plan(PLAN_REQUEST);
+  const hit = percentiles(() => plans.plan(PLAN_REQUEST), n);
+  return { miss, hit, n };
 }
 
 // ---- 2. HTTP
 
-async function load(url: string, body: string): Promise<{ rps: number; p50: number; p99: number }> {
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: 10, duration: quick ? 3 : 8 });
+interface Load { rps: number; p50: number; p99: number }
+
+/** autocannon on one route: one body for every request, or a new one per request. */
+async function load(url: string, body: string | ((i: number) => string)): Promise<Load> {
+  let i = 0;
+  const options = typeof body === 'string'
+    ? { body }
+    : { requests: [{ method: 'POST' as const, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body(i++) }) }] };
+  const r = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, connections: 10, duration: quick ? 3 : 8, ...options });
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
 }
+
+const showLoad = (l: Load) => `${l.rps.toFixed(0)} req/s (p50 ${l.p50} ms, p99 ${l.p99} ms)`;
 
 async function engine() {
   const config = { ...loadConfig({ POLL_INTERVAL_MS: '100', CACHE_MAX: '0' }), planMaxIds: 200_000 };
@@ -93,106 +105,193 @@ async function post(url: string, path: string, body: unknown): Promise<any> {
   return json;
 }
 
-async function main(): Promise<void> {
-  console.log(`# query plans — ${new Date().toISOString()}, loadavg ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  const ip = inProcess();
-  console.log(`1. in process, 3 namespaces × 10 documents: p50 ${ms(ip.p50)}, p99 ${ms(ip.p99)} (${ip.n} plans)`);
+type Row = { _id: string; owner: string; status: string; org: string };
+type Strategy = (subject: string) => Promise<string[]>;
 
-  const e = await engine();
-  for (const text of documents()) {
-    const doc = JSON.parse(text) as { key: string };
-    const r = await e.app.inject({ method: 'PUT', url: `/v1/policies/${doc.key}`, headers: { 'content-type': 'application/json' }, payload: text });
-    if (r.statusCode >= 300) throw new Error(r.body);
+// u1 may read what it owns (1 in 500) and what is published in orgs o0…o4 (1 in 3 × 5 in 50): about 3.5 %
+const rowOf = (i: number): Row => ({ _id: `doc${String(i).padStart(6, '0')}`, owner: `user:u${i % 500}`, status: ['draft', 'published', 'archived'][(i * 7) % 3]!, org: `o${(i * 13) % 50}` });
+const SUBJECT = 'user:u1';
+
+/** Median time of a strategy over a few runs; every run must return exactly the expected page. */
+async function timeIt(label: string, expected: string[], run: Strategy): Promise<number> {
+  const times: number[] = [];
+  for (let k = 0; k < (quick ? 2 : 3); k++) {
+    const s = performance.now();
+    const ids = await run(SUBJECT);
+    times.push(performance.now() - s);
+    if (JSON.stringify(ids) !== JSON.stringify(expected)) throw new Error(`${label}: wrong page ${JSON.stringify(ids.slice(0, 5))}…`);
   }
-  const bare = Fastify();
-  bare.post('/bare', async () => ({ kind: 'always', exact: true, revision: '1', filter: true, mongo: {}, sql: { where: 'TRUE', params: [] } }));
-  const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-  const planBody = JSON.stringify({ subject: { id: 'user:alice', roles: ['member'], groups: ['team1'], attributes: { level: 2 } }, namespace: 'global.org.org:o7', permission: 'document:read', resource: { type: 'document' }, context: { hour: 10 }, allowPartial: true });
-  const viaHttp = await load(`${e.url}/v1/plan`, planBody);
-  const viaBare = await load(`${bareUrl}/bare`, '{}');
-  await bare.close();
-  console.log(`2. HTTP POST /v1/plan: ${viaHttp.rps.toFixed(0)} req/s (p50 ${viaHttp.p50} ms, p99 ${viaHttp.p99} ms); bare fastify route: ${viaBare.rps.toFixed(0)} req/s (p50 ${viaBare.p50} ms, p99 ${viaBare.p99} ms); ratio ${(viaHttp.rps / viaBare.rps).toFixed(2)}`);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
 
-  // ---- 3. FerretDB
-  const mongo = await MongoClient.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27999/');
-  const db = mongo.db(`pe_bench_plan_${randomBytes(4).toString('hex')}`);
+/** Every id lookup-resources answers, paged. */
+async function lookupIds(url: string, subject: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { resources: string[]; cursor: string | null } = await post(url, '/v1/relations/lookup-resources', { subject, resourceType: 'doc', permission: 'read', limit: 1000, ...(cursor ? { cursor } : {}) });
+    ids.push(...page.resources.map((r) => r.slice('doc:'.length)));
+    cursor = page.cursor;
+  } while (cursor);
+  return ids;
+}
+
+/** Rows in _id order, checked 16 at a time with POST /v1/check, until 50 are allowed. */
+async function rowByRow(url: string, subject: string, rows: AsyncIterable<Row>, counted: { checked: number }): Promise<string[]> {
+  const out: string[] = [];
+  counted.checked = 0;
+  let batch: Row[] = [];
+  const flush = async () => {
+    const answers = await Promise.all(batch.map((r) => post(url, '/v1/check', { subject, namespace: 'global', permission: 'doc:read', resource: { type: 'doc', id: r._id, attributes: { owner: r.owner, status: r.status, org: r.org } } })));
+    counted.checked += batch.length;
+    answers.forEach((ans, i) => { if (ans.allowed && out.length < 50) out.push(batch[i]!._id); });
+    batch = [];
+  };
+  for await (const row of rows) {
+    batch.push(row);
+    if (batch.length === 16) await flush();
+    if (out.length >= 50) break;
+  }
+  if (out.length < 50 && batch.length > 0) await flush();
+  return out;
+}
+
+function report(name: string, floor: string | undefined, a: number, b: number, c: number, checked: number, authorized: number): void {
+  console.log(`   ${name}, first page of 50 authorized of ${ROWS} rows (${authorized} authorized), median of ${quick ? 2 : 3}, loadavg ${loadavg()}:`);
+  if (floor) console.log(`      ${floor}`);
+  console.log(`      a. plan + one query:     ${a.toFixed(1)} ms`);
+  console.log(`      b. lookup ids + $in:     ${b.toFixed(1)} ms (${authorized} ids through lookup-resources)  → plan ${(b / a).toFixed(1)}× faster`);
+  console.log(`      c. row by row (check):   ${c.toFixed(1)} ms (${checked} rows checked)  → plan ${(c / a).toFixed(1)}× faster`);
+}
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+async function main(): Promise<void> {
+  console.log(`# query plans — ${new Date().toISOString()}, loadavg ${loadavg()}`);
+  const e = await engine();
   try {
-    const col = db.collection<{ _id: string; owner: string; status: string; org: string }>('documents');
-    // u1 may read what it owns (1 in 500) and what is published in orgs o0…o4 (1 in 3 × 5 in 50): about 3.5 %
-    const rowOf = (i: number) => ({ _id: `doc${String(i).padStart(6, '0')}`, owner: `user:u${i % 500}`, status: ['draft', 'published', 'archived'][(i * 7) % 3]!, org: `o${(i * 13) % 50}` });
-    let t0 = performance.now();
-    for (let i = 0; i < ROWS; i += 5000) await col.insertMany(Array.from({ length: Math.min(5000, ROWS - i) }, (_, k) => rowOf(i + k)), { ordered: false });
-    console.log(`   (${ROWS} rows inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    for (const text of planDocuments()) {
+      const doc = JSON.parse(text) as { key: string };
+      const r = await e.app.inject({ method: 'PUT', url: `/v1/policies/${doc.key}`, headers: { 'content-type': 'application/json' }, payload: text });
+      if (r.statusCode >= 300) throw new Error(r.body);
+    }
+    const ip = inProcess(e.services.plans);
+    console.log(`1. in process, 3 namespaces × 10 documents (${ip.n} plans each), loadavg ${loadavg()}:`);
+    console.log(`   miss (computed): p50 ${ms(ip.miss.p50)}, p99 ${ms(ip.miss.p99)}; hit (answer cache): p50 ${ms(ip.hit.p50)}, p99 ${ms(ip.hit.p99)}`);
+
+    const bare = Fastify();
+    bare.post('/bare', async () => ({ kind: 'always', exact: true, revision: '1', filter: true, mongo: {}, sql: { where: 'TRUE', params: [] } }));
+    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+    const bare1 = await load(`${bareUrl}/bare`, '{}');
+    const hits = await load(`${e.url}/v1/plan`, JSON.stringify(PLAN_REQUEST));
+    const misses = await load(`${e.url}/v1/plan`, (i) => JSON.stringify(missRequest(2_000_000 + i)));
+    const bare2 = await load(`${bareUrl}/bare`, '{}');
+    await bare.close();
+    const bareRps = (bare1.rps + bare2.rps) / 2;
+    console.log(`2. HTTP POST /v1/plan, loadavg ${loadavg()}: bare fastify route ${showLoad(bare1)} before, ${showLoad(bare2)} after`);
+    console.log(`   hits: ${showLoad(hits)}, ratio ${(hits.rps / bareRps).toFixed(2)}; misses: ${showLoad(misses)}, ratio ${(misses.rps / bareRps).toFixed(2)}`);
+
+    // ---- 3. the first page of 50
     await e.app.inject({ method: 'PUT', url: '/v1/policies/global-bench', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({
       key: 'global-bench', ordinal: -1, rules: [{ id: 'owner', subjects: ['*'], grant: ['doc:read'], when: "resource.attributes.owner == subject.id || (resource.attributes.status == 'published' && resource.attributes.org in ['o0', 'o1', 'o2', 'o3', 'o4'])" }],
     }) });
     const allowedIds: string[] = [];
     for (let i = 0; i < ROWS; i++) {
       const r = rowOf(i);
-      if (r.owner === 'user:u1' || (r.status === 'published' && ['o0', 'o1', 'o2', 'o3', 'o4'].includes(r.org))) allowedIds.push(r._id);
+      if (r.owner === SUBJECT || (r.status === 'published' && ['o0', 'o1', 'o2', 'o3', 'o4'].includes(r.org))) allowedIds.push(r._id);
     }
     // the same authorization as relationships, for lookup-resources
     await e.app.inject({ method: 'PUT', url: '/v1/relations/schema', headers: { 'content-type': 'application/yaml' }, payload: 'user: {}\ndoc:\n  relations: { viewer: [user] }\n  permissions: { read: viewer }\n' });
     for (let i = 0; i < allowedIds.length; i += 1000) {
-      const r = await e.app.inject({ method: 'POST', url: '/v1/relations/write', payload: { writes: allowedIds.slice(i, i + 1000).map((id) => `doc:${id}#viewer@user:u1`) } });
+      const r = await e.app.inject({ method: 'POST', url: '/v1/relations/write', payload: { writes: allowedIds.slice(i, i + 1000).map((id) => `doc:${id}#viewer@${SUBJECT}`) } });
       if (r.statusCode !== 200) throw new Error(r.body);
     }
-    const subject = 'user:u1';
     const expected = allowedIds.slice(0, 50);
-    const timeIt = async (label: string, run: () => Promise<string[]>) => {
-      const times: number[] = [];
-      for (let k = 0; k < (quick ? 2 : 3); k++) {
-        const s = performance.now();
-        const ids = await run();
-        times.push(performance.now() - s);
-        if (JSON.stringify(ids) !== JSON.stringify(expected)) throw new Error(`${label}: wrong page ${JSON.stringify(ids.slice(0, 5))}…`);
-      }
-      times.sort((a, b) => a - b);
-      return times[Math.floor(times.length / 2)]!;
-    };
-    const a = await timeIt('plan', async () => {
-      const plan = await post(e.url, '/v1/plan', { subject, namespace: 'global', permission: 'doc:read', resource: { type: 'doc' }, fields: { id: '_id' } });
-      return (await col.find(plan.mongo, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(50).toArray()).map((d) => d._id);
-    });
-    const b = await timeIt('lookup', async () => {
-      const ids: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { resources: string[]; cursor: string | null } = await post(e.url, '/v1/relations/lookup-resources', { subject, resourceType: 'doc', permission: 'read', limit: 1000, ...(cursor ? { cursor } : {}) });
-        ids.push(...page.resources.map((r) => r.slice('doc:'.length)));
-        cursor = page.cursor;
-      } while (cursor);
-      return (await col.find({ _id: { $in: ids } }, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(50).toArray()).map((d) => d._id);
-    });
-    let checked = 0;
-    const c = await timeIt('row by row', async () => {
-      const out: string[] = [];
-      checked = 0;
+    const planFor = (subject: string) => post(e.url, '/v1/plan', { subject, namespace: 'global', permission: 'doc:read', resource: { type: 'doc' }, fields: { id: '_id' } });
+    console.log(`3. the first page of 50 authorized rows, sorted by _id, limit 50 in every strategy`);
+    if (withFerret) await ferret(e.url, planFor, allowedIds, expected);
+    if (withPostgres) await postgres(e.url, planFor, allowedIds, expected);
+  } finally {
+    await e.close();
+  }
+}
+
+type PlanFor = (subject: string) => Promise<{ mongo: Record<string, unknown>; sql: { where: string; params: unknown[] } }>;
+
+async function ferret(url: string, planFor: PlanFor, allowedIds: string[], expected: string[]): Promise<void> {
+  const mongo = await MongoClient.connect(process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27999/');
+  const db = mongo.db(`pe_bench_plan_${randomBytes(4).toString('hex')}`);
+  try {
+    const col = db.collection<Row>('documents');
+    const t0 = performance.now();
+    for (let i = 0; i < ROWS; i += 5000) await col.insertMany(Array.from({ length: Math.min(5000, ROWS - i) }, (_, k) => rowOf(i + k)), { ordered: false });
+    await col.createIndex({ owner: 1 });
+    await col.createIndex({ status: 1, org: 1 });
+    console.log(`   FerretDB: ${ROWS} rows inserted and indexed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const page = (filter: Record<string, unknown>) => col.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(50).toArray().then((d) => d.map((x) => x._id));
+    // what any filter but {_id: <string>} costs there: a filter matching nothing still reads every row
+    const scan = await timeIt('scan', [], () => page({ absent: 'x' }));
+    const byId = await timeIt('by id', [expected[0]!], () => page({ _id: expected[0]! }));
+    const a = await timeIt('plan', expected, async (subject) => page((await planFor(subject)).mongo));
+    const b = await timeIt('lookup', expected, async (subject) => page({ _id: { $in: await lookupIds(url, subject) } }));
+    const counted = { checked: 0 };
+    const c = await timeIt('row by row', expected, async (subject) => {
       const cursor = col.find({}).sort({ _id: 1 }).batchSize(1000);
-      let batch: Array<{ _id: string; owner: string; status: string; org: string }> = [];
-      const flush = async () => {
-        const answers = await Promise.all(batch.map((r) => post(e.url, '/v1/check', { subject, namespace: 'global', permission: 'doc:read', resource: { type: 'doc', id: r._id, attributes: { owner: r.owner, status: r.status, org: r.org } } })));
-        checked += batch.length;
-        answers.forEach((ans, i) => { if (ans.allowed && out.length < 50) out.push(batch[i]!._id); });
-        batch = [];
-      };
-      for await (const row of cursor) {
-        batch.push(row);
-        if (batch.length === 16) await flush();
-        if (out.length >= 50) break;
+      try {
+        return await rowByRow(url, subject, cursor, counted);
+      } finally {
+        await cursor.close();
       }
-      if (out.length < 50) await flush();
-      await cursor.close();
-      return out;
     });
-    console.log(`3. first page of 50 authorized of ${ROWS} rows (${allowedIds.length} authorized), median of ${quick ? 2 : 3}:`);
-    console.log(`   a. plan + one query:     ${a.toFixed(0)} ms`);
-    console.log(`   b. lookup ids + $in:     ${b.toFixed(0)} ms (${allowedIds.length} ids through lookup-resources)  → plan ${(b / a).toFixed(1)}× faster`);
-    console.log(`   c. row by row (check):   ${c.toFixed(0)} ms (${checked} rows checked)  → plan ${(c / a).toFixed(1)}× faster`);
+    report('FerretDB v1 (SQLite)', `floor: a filter matching nothing (full scan in FerretDB) ${scan.toFixed(1)} ms; {_id: <string>} (pushed down) ${byId.toFixed(1)} ms`, a, b, c, counted.checked, allowedIds.length);
   } finally {
     await db.dropDatabase().catch(() => {});
     await mongo.close();
-    await e.close();
+  }
+}
+
+async function postgres(url: string, planFor: PlanFor, allowedIds: string[], expected: string[]): Promise<void> {
+  const client = new pg.Client({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), database: process.env.PGDATABASE ?? 'test', user: process.env.PGUSER ?? 'postgres' });
+  try {
+    await client.connect();
+  } catch (err) {
+    console.log(`   PostgreSQL: not reachable (${(err as Error).message}), skipped`);
+    return;
+  }
+  const table = `pe_bench_plan_${randomBytes(4).toString('hex')}`;
+  try {
+    const t0 = performance.now();
+    await client.query(`CREATE TABLE ${table} ("_id" text PRIMARY KEY, "owner" text NOT NULL, "status" text NOT NULL, "org" text NOT NULL)`);
+    for (let i = 0; i < ROWS; i += 10_000) {
+      const rows = Array.from({ length: Math.min(10_000, ROWS - i) }, (_, k) => rowOf(i + k));
+      await client.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`, [rows.map((r) => r._id), rows.map((r) => r.owner), rows.map((r) => r.status), rows.map((r) => r.org)]);
+    }
+    await client.query(`CREATE INDEX ON ${table} ("owner")`);
+    await client.query(`CREATE INDEX ON ${table} ("status", "org")`);
+    await client.query(`ANALYZE ${table}`);
+    console.log(`   PostgreSQL: ${ROWS} rows inserted and indexed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const page = async (where: string, params: unknown[]) => (await client.query<{ _id: string }>(`SELECT "_id" FROM ${table} WHERE ${where} ORDER BY "_id" LIMIT 50`, params)).rows.map((r) => r._id);
+    const a = await timeIt('plan', expected, async (subject) => {
+      const { sql } = await planFor(subject);
+      return page(sql.where, sql.params);
+    });
+    const b = await timeIt('lookup', expected, async (subject) => page(`"_id" = ANY($1::text[])`, [await lookupIds(url, subject)]));
+    const counted = { checked: 0 };
+    const c = await timeIt('row by row', expected, (subject) => rowByRow(url, subject, (async function* () {
+      // keyset pages of 1,000 in _id order
+      let after = '';
+      for (;;) {
+        const rows = (await client.query<Row>(`SELECT * FROM ${table} WHERE "_id" > $1 ORDER BY "_id" LIMIT 1000`, [after])).rows;
+        if (rows.length === 0) return;
+        yield* rows;
+        after = rows[rows.length - 1]!._id;
+      }
+    })(), counted));
+    report('PostgreSQL 15', undefined, a, b, c, counted.checked, allowedIds.length);
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+    await client.end();
   }
 }
 

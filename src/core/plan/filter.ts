@@ -24,6 +24,9 @@ export function isComparison(f: Filter): f is Comparison {
   return typeof f === 'object' && 'op' in f;
 }
 
+/** A node's key, kept on the node (not enumerable: JSON and deep equality do not see it). */
+const KEY = Symbol('filterKey');
+/** Keys of nodes that cannot take a property (frozen). */
 const keys = new WeakMap<object, string>();
 
 /**
@@ -33,13 +36,14 @@ const keys = new WeakMap<object, string>();
  */
 export function filterKey(f: Filter): string {
   if (typeof f === 'boolean') return f ? 'T' : 'F';
-  let key = keys.get(f);
+  let key = (f as { [KEY]?: string })[KEY] ?? keys.get(f);
   if (key !== undefined) return key;
   if ('not' in f) key = `!${filterKey(f.not)}`;
   else if ('and' in f) key = `&(${f.and.map(filterKey).sort().join(',')})`;
   else if ('or' in f) key = `|(${f.or.map(filterKey).sort().join(',')})`;
   else key = JSON.stringify([f.op, f.field, f.op === 'in' ? [...(f.value as Scalar[])].sort() : f.value]);
-  keys.set(f, key);
+  if (Object.isExtensible(f)) Object.defineProperty(f, KEY, { value: key });
+  else keys.set(f, key);
   return key;
 }
 
@@ -247,26 +251,41 @@ function complementary(p: Filter, q: Filter, b: Budget): boolean {
   return false;
 }
 
-function junction(kind: Kind, parts: readonly Filter[]): Filter {
-  const unit = kind === 'and';
-  const out: Filter[] = [];
-  const seen = new Set<string>();
-  const push = (p: Filter): boolean => {
-    if (p === unit) return true;
-    if (p === !unit) return false;
-    const nested = partsOf(p, kind);
-    if (nested) {
-      for (const q of nested) if (!push(q)) return false;
-      return true;
-    }
-    const key = filterKey(p);
-    if (seen.has(key)) return true;
-    seen.add(key);
-    out.push(p);
+/** Adds `p` to a junction's parts (nested junctions of its kind flattened, duplicates dropped); false when it decides the junction. */
+function flatten(kind: Kind, p: Filter, out: Filter[], keys: string[], seen: Set<string>): boolean {
+  if (typeof p === 'boolean') return p === (kind === 'and');
+  const nested = partsOf(p, kind);
+  if (nested) {
+    for (const q of nested) if (!flatten(kind, q, out, keys, seen)) return false;
     return true;
-  };
-  for (const p of parts) if (!push(p)) return !unit;
+  }
+  const key = filterKey(p);
+  if (seen.has(key)) return true;
+  seen.add(key);
+  out.push(p);
+  keys.push(key);
+  return true;
+}
+
+function junction(kind: Kind, parts: readonly Filter[]): Filter {
+  const out: Filter[] = [];
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  for (const p of parts) if (!flatten(kind, p, out, keys, seen)) return kind !== 'and';
   if (out.length <= 1) return build(kind, out);
+  // the same junction again within one plan (a fold repeats its steps per document): its result
+  const memoKey = memo ? `${kind}\u0001${keys.join('\u0002')}` : undefined;
+  if (memoKey !== undefined) {
+    const known = memo!.get(memoKey);
+    if (known !== undefined) return known;
+  }
+  const made = simplified(kind, out);
+  if (memoKey !== undefined && memo!.size < MEMO_MAX) memo!.set(memoKey, made);
+  return made;
+}
+
+/** A flattened junction of two or more distinct parts, simplified. */
+function simplified(kind: Kind, out: Filter[]): Filter {
   const merged = mergeFields(kind, out);
   if (typeof merged === 'boolean') return merged;
   const budget = { steps: STEPS_PER_JUNCTION };
@@ -275,6 +294,26 @@ function junction(kind: Kind, parts: readonly Filter[]): Filter {
   // something changed: the new parts may simplify further (each round has fewer parts or no new ones)
   if (kept.length > 1 && (kept.length < out.length || kept.some((p, i) => p !== out[i]))) return junction(kind, kept);
   return factor(kind, kept) ?? build(kind, kept);
+}
+
+/** Junction results by their parts' keys, while a plan is being made (withJunctionMemo). */
+let memo: Map<string, Filter> | undefined;
+const MEMO_MAX = 10_000;
+
+/**
+ * Runs `fn` with junctions remembered by their parts' structure: a plan's fold builds the
+ * same junctions once per document. Scoped to one plan (nested calls share the outer
+ * scope; nothing is kept across requests); exact, since a junction's result is
+ * equivalent to its parts whatever form it was simplified to.
+ */
+export function withJunctionMemo<T>(fn: () => T): T {
+  if (memo) return fn();
+  memo = new Map();
+  try {
+    return fn();
+  } finally {
+    memo = undefined;
+  }
 }
 
 export function and(...parts: Filter[]): Filter {

@@ -12,7 +12,7 @@
 //   deny    allowed := allowed and isFalse; blocked := blocked or not isFalse
 
 import { matchSegments, mustParsePattern } from '../pattern.js';
-import type { CompiledRule } from '../compile/types.js';
+import type { CompiledPolicy, CompiledRule } from '../compile/types.js';
 import type { PathPlan } from '../evaluate/plan.js';
 import { applyMatchedRule, type RuleContext } from '../evaluate/apply-rule.js';
 import { subjectMatches } from '../evaluate/evaluate.js';
@@ -22,7 +22,7 @@ import type { EvaluationInput } from '../evaluate/types.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import type { RelationshipCheck } from '../condition/related.js';
 import { PolicyEngineError } from '../../errors.js';
-import { and, cmp, FALSE, not, or, sameFilter, TRUE, type Filter } from './filter.js';
+import { and, cmp, FALSE, not, or, sameFilter, TRUE, withJunctionMemo, type Filter } from './filter.js';
 import { conditionTree, HOLDS, readsResource, Residualizer, Unsupported, type RelatedIds, type Residual } from './residual.js';
 
 /** A rule the plan could not express: the plan over-approximates it, the caller re-checks. */
@@ -68,6 +68,51 @@ function dependsOnResource(plan: PathPlan, i: number, rule: CompiledRule, regist
 
 /** The filter of one permission over one namespace path's plan; `input` carries no resource attributes. */
 export function planPath(plan: PathPlan, input: EvaluationInput, options: PlanOptions): PathAnswer {
+  return withJunctionMemo(() => foldPath(plan, input, options));
+}
+
+/** A rule of a path that touches one permission (or is a script), with what does not depend on the subject. */
+interface Step {
+  readonly position: number;
+  readonly rule: CompiledRule;
+  readonly owner: CompiledPolicy;
+  readonly grant: boolean;
+  readonly revoke: boolean;
+  readonly deny: boolean;
+  /** whether the rule's behaviour reads the resource, once known (working it out may throw: then it is not kept) */
+  depends: boolean | undefined;
+}
+
+interface PathSteps {
+  registry: CompiledRegistry | undefined;
+  byPermission: Map<string, Step[]>;
+}
+
+/** Steps per compiled path plan (a plan lives as long as its policy revision) and permission. */
+const pathSteps = new WeakMap<PathPlan, PathSteps>();
+/** Permissions remembered per path plan (a client chooses them; beyond this, they are worked out again). */
+const PERMISSIONS_PER_PATH = 256;
+
+const matchesAny = (list: CompiledRule['grant'], segs: readonly string[]): boolean => list.some((p) => matchSegments(p, segs));
+
+function stepsFor(plan: PathPlan, permission: string, segs: readonly string[], registry: CompiledRegistry | undefined): Step[] {
+  let known = pathSteps.get(plan);
+  if (!known || known.registry !== registry) pathSteps.set(plan, (known = { registry, byPermission: new Map() }));
+  let steps = known.byPermission.get(permission);
+  if (steps) return steps;
+  steps = [];
+  for (let i = 0; i < plan.rules.length; i++) {
+    const rule = plan.rules[i]!;
+    const grant = matchesAny(rule.grant, segs), revoke = matchesAny(rule.revoke, segs), deny = matchesAny(rule.deny, segs);
+    if (!rule.script && !grant && !revoke && !deny) continue;
+    steps.push({ position: i, rule, owner: plan.owners[i]!, grant, revoke, deny, depends: undefined });
+  }
+  if (known.byPermission.size >= PERMISSIONS_PER_PATH) known.byPermission.clear();
+  known.byPermission.set(permission, steps);
+  return steps;
+}
+
+function foldPath(plan: PathPlan, input: EvaluationInput, options: PlanOptions): PathAnswer {
   const segs = options.permission.split(':');
   if (plan.policies.length === 0) {
     const allowed = options.defaultPermissions.some((p) => matchSegments(mustParsePattern(p), segs));
@@ -78,24 +123,25 @@ export function planPath(plan: PathPlan, input: EvaluationInput, options: PlanOp
   let allowed: Filter = FALSE;
   let blocked: Filter = FALSE;
   const recheck: RecheckRule[] = [];
-  const fold = (rule: CompiledRule, c: Residual): void => {
-    if (rule.grant.some((p) => matchSegments(p, segs))) allowed = or(allowed, and(c.t, not(blocked)));
-    if (rule.revoke.some((p) => matchSegments(p, segs))) allowed = and(allowed, c.f);
-    if (rule.deny.some((p) => matchSegments(p, segs))) {
+  const fold = (grant: boolean, revoke: boolean, deny: boolean, c: Residual): void => {
+    if (grant) allowed = or(allowed, blocked === FALSE ? c.t : and(c.t, not(blocked)));
+    if (revoke) allowed = and(allowed, c.f);
+    if (deny) {
       allowed = and(allowed, c.f);
       blocked = or(blocked, not(c.f));
     }
   };
-  const touches = (rule: CompiledRule) => [rule.grant, rule.revoke, rule.deny].some((list) => list.some((p) => matchSegments(p, segs)));
-  for (let i = 0; i < plan.rules.length; i++) {
-    const rule = plan.rules[i]!;
+  for (const step of stepsFor(plan, options.permission, segs, options.registry)) {
+    const { rule, owner } = step;
     if (!subjectMatches(rule.subjects, input.subject)) continue;
-    const owner = plan.owners[i]!;
-    if (!rule.script && !touches(rule)) continue;
-    if (!dependsOnResource(plan, i, rule, options.registry)) {
+    const depends = (step.depends ??= dependsOnResource(plan, step.position, rule, options.registry));
+    if (!depends) {
       const before = ctx.applied.length;
       applyMatchedRule(owner, rule, ctx);
-      for (let j = before; j < ctx.applied.length; j++) fold(ctx.applied[j]!, HOLDS);
+      for (let j = before; j < ctx.applied.length; j++) {
+        const applied = ctx.applied[j]!;
+        fold(matchesAny(applied.grant, segs), matchesAny(applied.revoke, segs), matchesAny(applied.deny, segs), HOLDS);
+      }
       continue;
     }
     let residual: Residual;
@@ -115,12 +161,9 @@ export function planPath(plan: PathPlan, input: EvaluationInput, options: PlanOp
       // grants apply, revokes and denies do not: the plan can only grow
       residual = { t: TRUE, f: TRUE };
     }
-    if (rule.script) {
-      // a script's effects are only known when it runs: unreachable without a partial plan
-      fold({ ...rule, grant: [mustParsePattern('*')], revoke: [], deny: [] }, residual);
-      continue;
-    }
-    fold(rule, residual);
+    // a script's effects are only known when it runs: a grant of everything (unreachable without a partial plan)
+    if (rule.script) fold(true, false, false, residual);
+    else fold(step.grant, step.revoke, step.deny, residual);
   }
   return { filter: allowed, exact: recheck.length === 0, recheck, default: false };
 }
@@ -136,6 +179,10 @@ export interface Branch {
  * and the others' answer for every other id (SPEC §11).
  */
 export function combineBranches(type: string, branches: readonly Branch[], others: PathAnswer): PathAnswer {
+  return withJunctionMemo(() => combine(type, branches, others));
+}
+
+function combine(type: string, branches: readonly Branch[], others: PathAnswer): PathAnswer {
   const field = `namespace.${type}`;
   const kept = branches.filter((b) => !sameFilter(b.answer.filter, others.filter) || b.answer.exact !== others.exact);
   const ids = kept.map((b) => b.id);

@@ -30,6 +30,23 @@ export interface Residual {
 export const HOLDS: Residual = { t: TRUE, f: FALSE };
 export const ERRORS: Residual = { t: FALSE, f: FALSE };
 
+/**
+ * A residual whose two filters are built when first read: a grant reads only `t`, a
+ * revoke only `f`, so half of the junctions are never built. What can fail (Unsupported)
+ * is decided before: the thunks only combine filters.
+ */
+class Lazy implements Residual {
+  private tf: Filter | undefined;
+  private ff: Filter | undefined;
+  constructor(private readonly makeT: () => Filter, private readonly makeF: () => Filter) {}
+  get t(): Filter {
+    return (this.tf ??= this.makeT());
+  }
+  get f(): Filter {
+    return (this.ff ??= this.makeF());
+  }
+}
+
 interface Node {
   op: string;
   args: unknown;
@@ -214,15 +231,15 @@ function compare(op: string, field: string, value: unknown): Sym {
   }
 }
 
-function listOf(v: unknown, what: string): Scalar[] {
+function listOf(v: unknown, node: unknown): Scalar[] {
   let items: unknown[];
   if (Array.isArray(v)) items = v;
   else if (v instanceof Map) items = [...v.keys()];
   else if (v !== null && typeof v === 'object') items = Object.keys(v);
-  else throw new Unsupported(`${what}: the right side of in is not a list`);
+  else throw new Unsupported(`${serialize(node as never)}: the right side of in is not a list`);
   return items.map((x) => {
     const s = scalar(x);
-    if (s === undefined || s === null) throw new Unsupported(`${what}: a list of scalars is needed`);
+    if (s === undefined || s === null) throw new Unsupported(`${serialize(node as never)}: a list of scalars is needed`);
     return s;
   });
 }
@@ -262,11 +279,11 @@ export class Residualizer {
       }
       case '&&': {
         const a = bool(this.sym(args[0])), b = bool(this.sym(args[1]));
-        return { k: 'b', r: { t: and(a.t, b.t), f: or(a.f, b.f) } };
+        return { k: 'b', r: new Lazy(() => and(a.t, b.t), () => or(a.f, b.f)) };
       }
       case '||': {
         const a = bool(this.sym(args[0])), b = bool(this.sym(args[1]));
-        return { k: 'b', r: { t: or(a.t, b.t), f: and(a.f, b.f) } };
+        return { k: 'b', r: new Lazy(() => or(a.t, b.t), () => and(a.f, b.f)) };
       }
       case '!_': {
         const a = bool(this.sym(node.args));
@@ -274,7 +291,7 @@ export class Residualizer {
       }
       case '?:': {
         const c = bool(this.sym(args[0])), x = bool(this.sym(args[1])), y = bool(this.sym(args[2]));
-        return { k: 'b', r: { t: or(and(c.t, x.t), and(c.f, y.t)), f: or(and(c.t, x.f), and(c.f, y.f)) } };
+        return { k: 'b', r: new Lazy(() => or(and(c.t, x.t), and(c.f, y.t)), () => or(and(c.t, x.f), and(c.f, y.f))) };
       }
       case '==': case '!=': case '<': case '<=': case '>': case '>=': {
         const a = this.sym(args[0]), b = this.sym(args[1]);
@@ -286,19 +303,18 @@ export class Residualizer {
       case 'in': {
         const a = this.sym(args[0]), b = this.sym(args[1]);
         if (a.k === 'e' || b.k === 'e') return { k: 'e' };
-        const text = serialize(node as never);
         if (a.k === 'r' && b.k === 'v') {
           const field = fieldOf(a.path);
-          const list = listOf(b.v, text);
-          return { k: 'b', r: { t: cmp('in', field, list), f: and(exists(field), not(cmp('in', field, list))) } };
+          const list = listOf(b.v, node);
+          return { k: 'b', r: new Lazy(() => cmp('in', field, list), () => and(exists(field), not(cmp('in', field, list)))) };
         }
         if (a.k === 'v' && b.k === 'r') {
           const field = fieldOf(b.path);
           const v = scalar(a.v);
-          if (v === undefined || v === null) throw new Unsupported(`${text}: the value is not a scalar`);
-          return { k: 'b', r: { t: cmp('contains', field, v), f: and(exists(field), not(cmp('contains', field, v))) } };
+          if (v === undefined || v === null) throw new Unsupported(`${serialize(node as never)}: the value is not a scalar`);
+          return { k: 'b', r: new Lazy(() => cmp('contains', field, v), () => and(exists(field), not(cmp('contains', field, v)))) };
         }
-        throw new Unsupported(`no filter form for ${text}`);
+        throw new Unsupported(`no filter form for ${serialize(node as never)}`);
       }
       case 'call': {
         const [name, callArgs] = args as [string, unknown[]];
@@ -348,6 +364,6 @@ export class Residualizer {
       if (err instanceof PolicyEngineError) throw err;
       return { k: 'e' };
     }
-    return { k: 'b', r: { t: cmp('in', 'id', [...ids]), f: and(exists('id'), not(cmp('in', 'id', [...ids]))) } };
+    return { k: 'b', r: new Lazy(() => cmp('in', 'id', [...ids]), () => and(exists('id'), not(cmp('in', 'id', [...ids])))) };
   }
 }

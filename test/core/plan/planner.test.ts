@@ -3,7 +3,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { and, cmp, exists, matches, not, or, type Filter } from '../../../src/core/plan/filter.js';
+import { and, cmp, exists, matches, not, or, withJunctionMemo, type Filter } from '../../../src/core/plan/filter.js';
 import { toMongo, toSql } from '../../../src/core/plan/translate.js';
 import { PolicyEngineError } from '../../../src/errors.js';
 import { compile, localPlanner } from './helpers.js';
@@ -87,4 +87,43 @@ t.test("docs/plans.md's worked example is what the planner answers", async (t) =
   const planner = localPlanner(compile(...docs), { relatedIds: (subject, type, permission) => (subject === 'user:alice' && type === 'doc' && permission === 'read' ? ['d1', 'd9'] : []) });
   const plan = planner.plan({ subject: { id: 'user:alice', roles: ['member'] }, namespace: 'global.org.org:*', permission: 'document:read', resource: { type: 'document' }, context: { hour: 10 }, fields: { id: '_id', 'attributes.owner': 'ownerId', 'namespace.org': 'orgId' } });
   t.same({ ...plan, revision: '42' }, shown);
+});
+
+t.test('one compiled path asked for several permissions and subjects in turn: each plan is its own', async (t) => {
+  // the planner keeps a path's rule steps per permission and remembers junctions within
+  // a plan: asking in turn must answer as a planner that never saw another question
+  const docs = [
+    JSON.stringify({ key: 'global-g', namespace: 'global', rules: [
+      { id: 'own', subjects: ['*'], grant: ['document:read', 'document:write'], when: 'resource.attributes.owner == subject.id' },
+      { id: 'pub', subjects: ['role:member'], grant: ['document:*'], when: "resource.attributes.status == 'published'" },
+      { id: 'purge', subjects: ['*'], deny: ['document:purge'], when: 'resource.attributes.locked == true' },
+    ] }),
+    JSON.stringify({ key: 'org:o1-o', namespace: 'org:o1', rules: [
+      { id: 'secret', subjects: ['*'], revoke: ['document:read'], when: 'resource.attributes.secret == true' },
+      { id: 'admin', subjects: ['role:admin'], grant: ['document:purge'] },
+    ] }),
+  ];
+  const shared = localPlanner(compile(...docs));
+  const questions = ['document:read', 'document:purge', 'document:write', 'document:read', 'document:purge'].flatMap((permission) =>
+    [{ id: 'user:a', roles: ['member'] }, { id: 'user:b', roles: ['admin'] }, { id: 'user:c', roles: [] }].map((s) => ({ permission, subject: { ...s, groups: [], attributes: {} } })));
+  const kinds = new Set<string>();
+  for (const q of questions) {
+    const req = { subject: q.subject, namespace: 'global.org:o1', permission: q.permission, resource: { type: 'document' } };
+    const fresh = localPlanner(compile(...docs)).plan(req);
+    const asked = shared.plan(req);
+    t.same(asked.filter, fresh.filter, `${q.subject.id} ${q.permission}`);
+    kinds.add(JSON.stringify(asked.filter));
+  }
+  t.ok(kinds.size >= 4, `${kinds.size} different answers among the questions`);
+});
+
+t.test('junctions remembered within one plan answer as built anew', async (t) => {
+  const a = cmp('eq', 'attributes.a', 1);
+  const b = cmp('gt', 'attributes.b', 2);
+  const c = cmp('eq', 'attributes.c', 'x');
+  const build = () => [and(a, b), or(a, b), and(or(a, c), b), or(and(a, c), b), and(a, b), or(b, a), not(and(a, b))];
+  const plain = build();
+  const remembered = withJunctionMemo(() => build());
+  t.same(remembered, plain);
+  t.same(withJunctionMemo(() => [or(a, b), and(a, b)]), [plain[1], plain[0]], 'an or and an and of the same parts are two junctions');
 });
