@@ -56,8 +56,10 @@ export interface FlatIds {
 export interface PathPlan {
   /** the segments in run order (a namespace path: one per namespace holding documents) */
   readonly segments: readonly PlanSegment[];
-  /** every gathered document in run order, disabled ones included (the default counts them) */
+  /** every gathered document in run order, disabled ones included (built on first use: explain, query plans) */
   readonly policies: readonly CompiledPolicy[];
+  /** no document was gathered (disabled ones count): the configured default answers */
+  readonly empty: boolean;
   /** keys of the documents that run */
   readonly keys: readonly string[];
   /** what the path's conditions read (the cache identity must include it); undefined when none */
@@ -75,18 +77,27 @@ export interface PathPlan {
 }
 
 class SegmentedPlan implements PathPlan {
+  private flatPolicies: readonly CompiledPolicy[] | undefined = undefined;
   private flatRules: readonly CompiledRule[] | undefined = undefined;
   private flatOwners: readonly CompiledPolicy[] | undefined = undefined;
 
   constructor(
     readonly segments: readonly PlanSegment[],
-    readonly policies: readonly CompiledPolicy[],
     readonly keys: readonly string[],
     readonly reads: ConditionReads | undefined,
     readonly table: PatternTable | undefined,
     readonly ids: readonly FlatIds[] | undefined,
     readonly built: number,
   ) {}
+
+  get empty(): boolean {
+    return this.segments.length === 0;
+  }
+
+  get policies(): readonly CompiledPolicy[] {
+    if (this.segments.length === 1) return this.segments[0]!.policies;
+    return (this.flatPolicies ??= this.segments.flatMap((s) => s.policies));
+  }
 
   get rules(): readonly CompiledRule[] {
     if (this.segments.length === 1) return this.segments[0]!.rules;
@@ -184,7 +195,9 @@ function idsFor(segment: PlanSegment, table: PatternTable): FlatIds {
 }
 
 /** The plan of segments run one after the other (the same decisions as one segment of all their documents). */
-export function buildPathPlan(segments: readonly PlanSegment[]): PathPlan {
+export function buildPathPlan(given: readonly PlanSegment[]): PathPlan {
+  // A segment without documents changes nothing (and `empty` counts segments).
+  const segments = given.some((s) => s.policies.length === 0) ? given.filter((s) => s.policies.length > 0) : given;
   const one = segments.length === 1 ? segments[0] : undefined;
   let reads: ConditionReads | undefined;
   let scripted = false;
@@ -208,7 +221,6 @@ export function buildPathPlan(segments: readonly PlanSegment[]): PathPlan {
   }
   return new SegmentedPlan(
     segments,
-    one ? one.policies : segments.flatMap((s) => s.policies),
     one ? one.keys : segments.flatMap((s) => s.keys),
     reads,
     table,
@@ -261,7 +273,7 @@ export function segmentBytes(segment: PlanSegment): number {
  */
 export function planBytes(plan: PathPlan): number {
   let bytes = OBJECT + ARRAY * 2 + plan.segments.length * POINTER * 2;
-  if (plan.segments.length > 1) bytes += ARRAY * 2 + (plan.policies.length + plan.keys.length) * POINTER;
+  if (plan.segments.length > 1) bytes += ARRAY + plan.keys.length * POINTER;
   return bytes + plan.built;
 }
 
@@ -339,7 +351,7 @@ function runSegment(seg: PlanSegment, ids: FlatIds | undefined, bits: BitSummary
 
 /** Evaluate a plan. With `explain`, the full walk of evaluatePolicies builds the trace. */
 export function evaluatePlan(plan: PathPlan, input: EvaluationInput, options: EvaluateOptions): Decision {
-  if (options.explain === true || plan.policies.length === 0) return evaluatePolicies(plan.policies, input, options);
+  if (options.explain === true || plan.empty) return evaluatePolicies(plan.policies, input, options);
   const bits = plan.table ? new BitSummary(plan.table) : undefined;
   const summary = bits ?? new Summary();
   const ctx: RuleContext = { input, now: options.now, registry: options.registry, relationships: options.relationships, summary, applied: [] };
