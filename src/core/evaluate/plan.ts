@@ -37,8 +37,8 @@ export interface PlanSegment {
   readonly reads: ConditionReads | undefined;
   /** a rule runs a script (its patterns are known only at run time) */
   readonly scripted: boolean;
-  /** the distinct patterns of the segment's effects, one per text */
-  readonly patterns: ReadonlyMap<string, Pattern>;
+  /** the distinct patterns of the segment's effects, one per text (an array: a Map per tenant segment costs more) */
+  readonly patterns: readonly Pattern[];
   /** the segment's effects as ids of a path's pattern table, per table (tables are shared too) */
   readonly idsByTable: WeakMap<PatternTable, FlatIds>;
 }
@@ -152,7 +152,7 @@ export function buildSegment(policies: readonly CompiledPolicy[]): PlanSegment {
     }
   }
   return {
-    policies, keys, rules, owners, reads, scripted, patterns,
+    policies, keys, rules, owners, reads, scripted, patterns: [...patterns.values()],
     // Empty indexes are shared: most segments index only roles.
     byId: byId.size > 0 ? byId : NO_INDEX,
     byRole: byRole.size > 0 ? byRole : NO_INDEX,
@@ -212,10 +212,10 @@ export function buildPathPlan(given: readonly PlanSegment[]): PathPlan {
     let patterns = one?.patterns;
     if (!patterns) {
       const union = new Map<string, Pattern>();
-      for (const s of segments) for (const [text, p] of s.patterns) if (!union.has(text)) union.set(text, p);
-      patterns = union;
+      for (const s of segments) for (const p of s.patterns) if (!union.has(p.text)) union.set(p.text, p);
+      patterns = [...union.values()];
     }
-    const shared = sharedTable([...patterns.values()]);
+    const shared = sharedTable(patterns);
     table = shared.table;
     if (table && shared.built) built = tableBytes(table);
   }
@@ -260,7 +260,7 @@ export function segmentBytes(segment: PlanSegment): number {
   bytes += (segment.policies.length + segment.keys.length + segment.anyone.length) * POINTER;
   bytes += segment.rules.length * 2 * POINTER; // rules and owners
   bytes += indexBytes(segment.byId) + indexBytes(segment.byRole) + indexBytes(segment.byGroup);
-  bytes += OBJECT + segment.patterns.size * MAP_ENTRY;
+  bytes += ARRAY + segment.patterns.length * POINTER;
   // Its ids against one table (a segment on paths of several pattern sets holds one list per set).
   bytes += 3 * OBJECT + (segment.rules.length * 3 + 1) * 4 + segment.rules.length * 4 * 4;
   return bytes;
