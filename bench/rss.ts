@@ -45,7 +45,7 @@ try {
   for (let i = 0; ; i++) {
     const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
-    if (i > 600) throw new Error('the server did not become ready');
+    if (i > 3000) throw new Error('the server did not become ready');
     await new Promise((r) => setTimeout(r, 100));
   }
   const loaded = rssMiB();

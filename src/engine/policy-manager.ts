@@ -9,7 +9,7 @@ import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sandbox.js';
 import { mayNeedLua } from '../core/lua/needs-lua.js';
-import { buildPlan, planBytes, type PathPlan } from '../core/evaluate/plan.js';
+import { buildPathPlan, buildPlan, buildSegment, planBytes, segmentBytes, type PathPlan, type PlanSegment } from '../core/evaluate/plan.js';
 import { comparePolicies, runsAsPolicy, type CompiledPolicy } from '../core/compile/types.js';
 import type { RouteTable } from '../core/forward-auth/route-table.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
@@ -40,6 +40,8 @@ export interface PolicyManagerOptions {
 interface CachedPlan {
   plan: PathPlan;
   namespaces: readonly string[];
+  /** what the cache charges for it: planBytes, plus the segments it had to build */
+  bytes: number;
 }
 
 /** Path plans kept at most, whatever their size. */
@@ -102,6 +104,12 @@ export class PolicyManager {
   private readonly plans: LRUCache<string, CachedPlan>;
   /** namespace → cached plan keys over it, so a change drops its plans without a scan */
   private readonly plansByNamespace = new Map<string, Set<string>>();
+  /**
+   * namespace → the plan segment of its documents, shared by every cached plan over it
+   * (thousands of tenant paths share those of `global` and `org`); dropped with the
+   * namespace's last cached plan, and when the namespace changes.
+   */
+  private readonly segments = new Map<string, PlanSegment>();
   private readonly now: () => number;
   /** the revision answers report: the newest change applied, from any source */
   private revisionValue = '';
@@ -132,7 +140,7 @@ export class PolicyManager {
     this.plans = new LRUCache<string, CachedPlan>({
       max: PLAN_CACHE_MAX,
       maxSize: options.planCacheMaxBytes ?? DEFAULT_PLAN_CACHE_MAX_BYTES,
-      sizeCalculation: (v, key) => planBytes(v.plan) + key.length + 64,
+      sizeCalculation: (v, key) => v.bytes + key.length + 64,
       dispose: (v, key) => this.unindexPlan(key, v.namespaces),
     });
     const store = options.store;
@@ -411,11 +419,14 @@ export class PolicyManager {
   }
 
   private emit(changed: ChangedNamespaces): void {
-    if (changed === 'all') this.plans.clear();
-    else {
+    if (changed === 'all') {
+      this.plans.clear();
+      this.segments.clear();
+    } else {
       for (const ns of changed) {
         const keys = this.plansByNamespace.get(ns);
         if (keys) for (const key of [...keys]) this.plans.delete(key);
+        this.segments.delete(ns);
       }
     }
     for (const l of this.listeners) l(changed);
@@ -449,8 +460,31 @@ export class PolicyManager {
     if (known) return { plan: known.plan };
     const g = this.gather(namespaces);
     if (g.broken !== undefined) return { plan: buildPlan(g.policies), broken: g.broken };
-    const plan = buildPlan(g.policies);
-    this.keepPlan(path, { plan, namespaces });
+    // One segment per namespace holding documents, in path order: the same rules in the
+    // same order as gather's, built once per namespace instead of once per path.
+    const segments: PlanSegment[] = [];
+    const used: Array<[string, PlanSegment]> = [];
+    let bytes = 0;
+    for (const ns of namespaces) {
+      let segment = this.segments.get(ns);
+      if (!segment) {
+        const list = this.byNamespace.get(ns);
+        if (!list) continue;
+        segment = buildSegment(list);
+        this.segments.set(ns, segment);
+        bytes += segmentBytes(segment);
+      }
+      segments.push(segment);
+      used.push([ns, segment]);
+    }
+    const plan = buildPathPlan(segments);
+    this.keepPlan(path, { plan, namespaces, bytes: bytes + planBytes(plan) });
+    // Keep a segment while a cached plan holds its namespace (keeping this plan may have
+    // evicted the last other one over it), not otherwise.
+    for (const [ns, segment] of used) {
+      if (!this.plansByNamespace.has(ns)) this.segments.delete(ns);
+      else if (!this.segments.has(ns)) this.segments.set(ns, segment);
+    }
     return { plan };
   }
 
@@ -461,9 +495,10 @@ export class PolicyManager {
     if (known) return known;
     const p = this.policyByKey(key);
     if (p === undefined || p === 'broken') return p;
-    const entry = { plan: buildPlan([p]), namespaces: [p.namespace] };
+    const plan = buildPlan([p]);
+    const entry = { plan, namespaces: [p.namespace], bytes: planBytes(plan) + plan.segments.reduce((n, s) => n + segmentBytes(s), 0) };
     this.keepPlan(cacheKey, entry);
-    return entry;
+    return { plan, namespaces: entry.namespaces };
   }
 
   /** Number and estimated bytes of the cached path plans. */
@@ -487,7 +522,10 @@ export class PolicyManager {
       const keys = this.plansByNamespace.get(ns);
       if (!keys) continue;
       keys.delete(key);
-      if (keys.size === 0) this.plansByNamespace.delete(ns);
+      if (keys.size === 0) {
+        this.plansByNamespace.delete(ns);
+        this.segments.delete(ns);
+      }
     }
   }
 

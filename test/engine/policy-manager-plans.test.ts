@@ -64,3 +64,37 @@ t.test('a change drops the plans over its namespace, and only those', async (t) 
   await waitUntil(() => manager.plan('global.org.org:t0', pathOf(0)).plan !== after[0], 2000);
   for (let i = 0; i < 3; i++) t.ok(manager.plan(`global.org.org:t${i}`, pathOf(i)).plan.keys.includes('global-more'));
 });
+
+t.test('paths share the segments of their common namespaces, and a change rebuilds only its own', async (t) => {
+  const { store, manager } = await managerOver(t, 3);
+  await store.put(samplePolicy('org-base', { grant: ['document:list'] }));
+  await manager.sync();
+  await waitUntil(() => manager.plan('global.org.org:t0', pathOf(0)).plan.keys.includes('org-base'), 2000);
+  const plans = [0, 1, 2].map((i) => manager.plan(`global.org.org:t${i}`, pathOf(i)).plan);
+  t.same(plans.map((p) => p.segments.length), [3, 3, 3]);
+  t.equal(plans[1]!.segments[0], plans[0]!.segments[0], 'one global segment for every tenant path');
+  t.equal(plans[2]!.segments[1], plans[0]!.segments[1], 'one org segment for every tenant path');
+  t.not(plans[1]!.segments[2], plans[0]!.segments[2], 'each tenant has its own');
+  t.equal(plans[1]!.table, plans[0]!.table, 'the same pattern set shares one pattern table');
+  t.same(plans[0]!.keys, ['global-base', 'org-base', 'org:t0-docs']);
+  // A change of org: every plan over it is rebuilt with a new org segment (here every plan:
+  // the other segments go with their last plan and are built again, once, and shared).
+  await store.put(samplePolicy('org-more', { grant: ['document:write'] }));
+  await manager.sync();
+  await waitUntil(() => manager.plan('global.org.org:t0', pathOf(0)).plan !== plans[0], 2000);
+  const after = [0, 1, 2].map((i) => manager.plan(`global.org.org:t${i}`, pathOf(i)).plan);
+  t.not(after[0]!.segments[1], plans[0]!.segments[1], 'org is segmented again');
+  t.equal(after[1]!.segments[1], after[0]!.segments[1], 'and shared again');
+  t.equal(after[2]!.segments[0], after[0]!.segments[0], 'one global segment again');
+  t.same(after[2]!.segments[2]!.keys, ['org:t2-docs']);
+  for (const p of after) t.ok(p.keys.includes('org-more'));
+  // A tenant's change: only its own segment is built again.
+  await store.put(samplePolicy('org:t1-extra', { grant: ['document:write'] }));
+  await manager.sync();
+  await waitUntil(() => manager.plan('global.org.org:t1', pathOf(1)).plan !== after[1], 2000);
+  const t1 = manager.plan('global.org.org:t1', pathOf(1)).plan;
+  t.equal(t1.segments[0], after[0]!.segments[0], 'global shared still');
+  t.equal(t1.segments[1], after[0]!.segments[1], 'org shared still');
+  t.same(t1.segments[2]!.keys, ['org:t1-docs', 'org:t1-extra']);
+  t.equal(manager.plan('global.org.org:t0', pathOf(0)).plan, after[0], 'another tenant keeps its plan');
+});

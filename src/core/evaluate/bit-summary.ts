@@ -26,15 +26,15 @@ export class BitSummary implements PermissionSummary {
   }
 
   grant(p: Pattern): void {
-    this.grantId(this.table.idOf.get(p)!);
+    this.grantId(this.table.idOf.get(p.text)!);
   }
 
   revoke(p: Pattern): void {
-    this.revokeId(this.table.idOf.get(p)!);
+    this.revokeId(this.table.idOf.get(p.text)!);
   }
 
   deny(p: Pattern): void {
-    this.denyId(this.table.idOf.get(p)!);
+    this.denyId(this.table.idOf.get(p.text)!);
   }
 
   grantId(i: number): void {

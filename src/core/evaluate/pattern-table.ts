@@ -12,7 +12,8 @@ export interface PatternTable {
   readonly patterns: readonly Pattern[];
   /** words per bitset */
   readonly words: number;
-  readonly idOf: ReadonlyMap<Pattern, number>;
+  /** pattern text → id (by text: a table is shared by every plan over the same texts) */
+  readonly idOf: ReadonlyMap<string, number>;
   /**
    * Row i (words i·words … (i+1)·words − 1): the set of j with j ⊇ i. Each relation is
    * one flat array: a typed array per row cost ~100 bytes of object overhead each, which
@@ -33,9 +34,7 @@ export function buildPatternTable(all: Iterable<Pattern>): PatternTable | undefi
   const byText = new Map<string, Pattern>();
   for (const p of distinct) if (!byText.has(p.text)) byText.set(p.text, p);
   const patterns = [...byText.values()].sort((a, b) => (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-  const idByText = new Map(patterns.map((p, i) => [p.text, i]));
-  const idOf = new Map<Pattern, number>();
-  for (const p of distinct) idOf.set(p, idByText.get(p.text)!);
+  const idOf = new Map(patterns.map((p, i) => [p.text, i]));
   const n = patterns.length;
   const words = Math.max(1, Math.ceil(n / 32));
   const coveredBy = new Uint32Array(n * words);
