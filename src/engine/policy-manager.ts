@@ -439,9 +439,7 @@ export class PolicyManager {
 
   /** The documents of a namespace path, in run order. */
   gather(namespaces: readonly string[]): Gathered {
-    let broken: string | undefined;
-    // A broken document whose namespace is unknown could hold a deny for any path.
-    if (this.broken.size > 0) broken = namespaces.find((ns) => this.broken.has(ns)) ?? (this.broken.has(UNPLACED_NAMESPACE) ? UNPLACED_NAMESPACE : undefined);
+    const broken = this.brokenIn(namespaces);
     if (namespaces.length === 1) {
       return { policies: this.byNamespace.get(namespaces[0]!) ?? EMPTY, broken };
     }
@@ -453,13 +451,21 @@ export class PolicyManager {
     return { policies: out, broken };
   }
 
+  /** The namespace of a broken document that can change this path's answers, if any. */
+  private brokenIn(namespaces: readonly string[]): string | undefined {
+    if (this.broken.size === 0) return undefined;
+    // A broken document whose namespace is unknown could hold a deny for any path.
+    return namespaces.find((ns) => this.broken.has(ns)) ?? (this.broken.has(UNPLACED_NAMESPACE) ? UNPLACED_NAMESPACE : undefined);
+  }
+
   /** The evaluation plan of a namespace path (`path` is its text, the plan cache's key). */
   plan(path: string, namespaces: readonly string[]): { plan: PathPlan; broken?: string } {
     // A path with a broken document is never cached, so a cached plan is a good one.
     const known = this.plans.get(path);
     if (known) return { plan: known.plan };
-    const g = this.gather(namespaces);
-    if (g.broken !== undefined) return { plan: buildPlan(g.policies), broken: g.broken };
+    // Asked first, so a good path's miss does not also build the flat list of its documents.
+    const broken = this.brokenIn(namespaces);
+    if (broken !== undefined) return { plan: buildPlan(this.gather(namespaces).policies), broken };
     // One segment per namespace holding documents, in path order: the same rules in the
     // same order as gather's, built once per namespace instead of once per path.
     const segments: PlanSegment[] = [];
