@@ -9,6 +9,11 @@
 // Usage:
 //
 //	ferretdb -listen 127.0.0.1:27017 -dir /tmp/ferret-data
+//	ferretdb -listen 127.0.0.1:27017 -postgresql-url postgres://127.0.0.1:5432/ferret
+//
+// The second form uses FerretDB's PostgreSQL backend instead of SQLite (the
+// database must exist). Benchmarks use it where SQLite's lack of query pushdown
+// would measure FerretDB rather than this project (bench/write-growth.ts).
 //
 // Once the TCP port is bound, it prints exactly one line to stdout:
 //
@@ -46,6 +51,7 @@ func main() {
 func run() int {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port; port 0 picks a free one)")
 	dir := flag.String("dir", "", "SQLite data directory (created if missing)")
+	pgURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL instead of SQLite (-dir is then not used)")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "stop when standard input is closed (parent went away)")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second,
@@ -53,8 +59,8 @@ func run() int {
 			"(FerretDB itself gives connected clients up to 3s); committed writes are already durable in SQLite")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: -dir is required")
+	if *dir == "" && *pgURL == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: -dir or -postgresql-url is required")
 		flag.Usage()
 		return 2
 	}
@@ -67,6 +73,15 @@ func run() int {
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
+
+	if *pgURL != "" {
+		return serve(logger, &ferretdb.Config{
+			Listener:      ferretdb.ListenerConfig{TCP: *listen},
+			Logger:        logger,
+			Handler:       "postgresql",
+			PostgreSQLURL: *pgURL,
+		}, "PostgreSQL "+*pgURL, *shutdownTimeout, *stdinEOF)
+	}
 
 	absDir, err := filepath.Abs(*dir)
 	if err != nil {
@@ -88,14 +103,19 @@ func run() int {
 
 	sqliteURL := "file:" + (&url.URL{Path: p}).EscapedPath()
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	return serve(logger, &ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: sqliteURL,
-	})
+	}, "data directory "+absDir, *shutdownTimeout, *stdinEOF)
+}
+
+// serve starts FerretDB with cfg and runs it until a signal (or stdin EOF).
+func serve(logger *slog.Logger, cfg *ferretdb.Config, backend string, shutdownTimeout time.Duration, stdinEOF bool) int {
+	f, err := ferretdb.New(cfg)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with data directory %s: %s\n", *listen, absDir, err)
+		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with %s: %s\n", cfg.Listener.TCP, backend, err)
 		return 1
 	}
 
@@ -118,12 +138,12 @@ func run() int {
 	// Bound the shutdown: idle client connections would otherwise hold it for ~3s.
 	go func() {
 		<-ctx.Done()
-		time.Sleep(*shutdownTimeout)
-		fmt.Fprintf(os.Stderr, "ferretdb: clients still connected after %s, exiting\n", *shutdownTimeout)
+		time.Sleep(shutdownTimeout)
+		fmt.Fprintf(os.Stderr, "ferretdb: clients still connected after %s, exiting\n", shutdownTimeout)
 		os.Exit(0)
 	}()
 
-	if *stdinEOF {
+	if stdinEOF {
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)
 			cancel()
@@ -136,7 +156,7 @@ func run() int {
 	host := strings.TrimSuffix(strings.TrimPrefix(uri, "mongodb://"), "/")
 	fmt.Printf("ferretdb: listening on %s (%s)\n", host, uri)
 
-	if err = f.Run(ctx); err != nil {
+	if err := f.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %s\n", err)
 		return 1
 	}

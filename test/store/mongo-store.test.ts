@@ -117,6 +117,42 @@ t.test('two replicas: concurrent If-Match writers, exactly one wins', async (t) 
   }
 });
 
+t.test('a replica writing alone takes the next number without reading the log; after another replica wrote, it collides and reads it', async (t) => {
+  const { url, dbName } = await testMongo(t);
+  const { MongoClient } = await import('mongodb');
+  const client = new MongoClient(url, { monitorCommands: true });
+  const newestReads: number[] = [];
+  client.on('commandStarted', (e) => {
+    // The newest number: find on the log, no filter, only _id, one entry.
+    const c = e.command as { find?: string; filter?: object; projection?: object; limit?: number };
+    if (e.commandName === 'find' && c.find === 'policies_changes' && JSON.stringify(c.filter) === '{}' && JSON.stringify(c.projection) === '{"_id":1}' && c.limit === 1) newestReads.push(1);
+  });
+  const a = new MongoStore({ url, dbName, client });
+  const b = new MongoStore({ url, dbName });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+    await client.close();
+  });
+  await a.open();
+  await b.open();
+  const first = await a.put(samplePolicy('org-alone', { grant: ['g:0'] }));
+  const before = newestReads.length;
+  const alone: number[] = [Number(first.revision)];
+  for (let i = 1; i <= 5; i++) alone.push(Number((await a.put(samplePolicy('org-alone', { grant: [`g:${i}`] }))).revision));
+  t.equal(newestReads.length, before, 'five more writes, no read of the newest number');
+  t.same(alone, alone.map((_, i) => alone[0]! + i), 'and their numbers follow each other');
+
+  // Alternating replicas: each write of a follows one of b, so a's guess is taken.
+  const mixed: number[] = [];
+  for (let i = 0; i < 6; i++) mixed.push(Number((await (i % 2 === 0 ? b : a).put(samplePolicy(`org-m${i % 3}`, { grant: [`m:${i}`] }))).revision));
+  t.same(mixed, mixed.map((_, i) => alone[5]! + 1 + i), 'numbers stay consecutive, none used twice');
+  t.ok(newestReads.length >= before + 3, 'a read the log again after each collision');
+  const changes = await b.changesSince(String(first.revision));
+  if (changes === 'reset') throw new Error('unexpected reset');
+  t.same(changes.events.map((e) => Number(e.revision)), [...alone.slice(1), ...mixed], 'a poller sees every change once, in order');
+});
+
 t.test('a writer that dies between logging and materialising a change', async (t) => {
   const { a, b, client, dbName } = await replicas(t);
   await a.put(samplePolicy('org-a'));

@@ -4,7 +4,8 @@
 //
 // A write: read the key's current version v from `policies` and check If-Match /
 // If-None-Match against it; read the highest sequence number m in the change log;
-// insert the change `{_id: m + 1, key, version: v + 1, …}` into the log. The log's two
+// insert the change `{_id: m + 1, key, version: v + 1, …}` into the log (m is not read
+// again right after this process logged m itself: `SequenceLog.nextNumber`). The log's two
 // unique indexes make that insert the single point where concurrent writers are decided:
 // two writers of the same key from the same version collide on `{key, version}`, two
 // writers of any keys that read the same m collide on `_id`. The loser re-reads (no
@@ -82,7 +83,8 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
       const currentEtag = etagOfState(current);
       checkPreconditions(key, currentEtag, options);
       if (policy === undefined && currentEtag === undefined) return false;
-      const seq = (await this.newest()) + 1;
+      const next = await this.nextNumber();
+      const seq = next.seq;
       const now = new Date();
       // The history entry is this same document: who, and the version it replaces.
       const origin = { actor: options?.actor ?? UNKNOWN_ACTOR, before: versionOfState(current) };
@@ -91,10 +93,13 @@ export class ChangeLog extends SequenceLog<ChangeDoc> {
         // A tombstone keeps the namespace, so pollers can tell caches what to drop.
         : changeOfDelete(seq, version + 1, key, current?.namespace ?? '', now, origin);
       // Too slow to trust the unique indexes (see sequence-log.ts): read again.
-      if (!this.isFresh(readAt)) continue;
+      if (!this.isFresh(Math.min(readAt, next.readAt))) continue;
+      const insertAt = Date.now();
       try {
         await this.changes.insertOne(change);
+        this.logged(seq, insertAt);
       } catch (err) {
+        this.forget();
         if (!isDuplicateKey(err)) throw err;
         const rival = await this.changes.findOne({ key, version: version + 1 });
         if (rival !== null) {

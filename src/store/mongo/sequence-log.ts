@@ -72,6 +72,8 @@ export interface LogEntry {
 }
 
 export class SequenceLog<T extends LogEntry> {
+  /** The newest number this process logged itself, and when the insert that logged it started. */
+  private known: { seq: number; at: number } | undefined;
   private lastPrune = 0;
   private lastArchivePrune = 0;
   private compactTriedAt = 0;
@@ -95,6 +97,33 @@ export class SequenceLog<T extends LogEntry> {
   async newest(): Promise<number> {
     const last = await this.changes.find({}, { projection: { _id: 1 } }).sort({ _id: -1 }).limit(1).next();
     return (last?._id as number | undefined) ?? 0;
+  }
+
+  /**
+   * The number a writer should try next, and the time it counts as read at (for
+   * `isFresh`). Right after this process logged number n itself, n + 1 is tried without
+   * reading the log: any entry numbered n + 1 was logged after that insert started (its
+   * writer read n first), so within half the compaction age and half the retention it is
+   * still in the log and the insert collides with it, as with a number read just now.
+   * That saves the newest-number query (a scan of the log on FerretDB v1) on every write
+   * of a replica writing alone. A collision calls `forget()`; the next try reads the log.
+   */
+  async nextNumber(): Promise<{ seq: number; readAt: number }> {
+    const now = Date.now();
+    const k = this.known;
+    if (k !== undefined && now - k.at < Math.min(this.compaction.minAgeMs, this.retentionMs) / 2) return { seq: k.seq + 1, readAt: k.at };
+    this.known = undefined;
+    return { seq: (await this.newest()) + 1, readAt: now };
+  }
+
+  /** This process logged `seq` with an insert that started at `at` (Date.now()). */
+  protected logged(seq: number, at: number): void {
+    this.known = { seq, at };
+  }
+
+  /** The number guessed from `logged` lost: read the log next time. */
+  protected forget(): void {
+    this.known = undefined;
   }
 
   /** Whether a write attempt that read the log at `readAt` (Date.now()) may still insert. */
