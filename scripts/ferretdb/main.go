@@ -1,5 +1,6 @@
 // Command ferretdb runs FerretDB v1 (SQLite backend) as the MongoDB-compatible
-// database for this project's tests.
+// database for this project's tests; with -postgresql-url, on its PostgreSQL backend
+// instead (bench/plan.ts --ferretdb-backend postgresql compares the two).
 //
 // It uses FerretDB as a library (package github.com/FerretDB/FerretDB/ferretdb)
 // because the upstream cmd/ferretdb binary, when built with `go install`,
@@ -9,6 +10,7 @@
 // Usage:
 //
 //	ferretdb -listen 127.0.0.1:27017 -dir /tmp/ferret-data
+//	ferretdb -listen 127.0.0.1:0 -postgresql-url postgres://127.0.0.1:5432/DB
 //
 // Once the TCP port is bound, it prints exactly one line to stdout:
 //
@@ -46,6 +48,7 @@ func main() {
 func run() int {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port; port 0 picks a free one)")
 	dir := flag.String("dir", "", "SQLite data directory (created if missing)")
+	postgresqlURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL (postgres://host:port/database) instead of SQLite; -dir is then not used")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "stop when standard input is closed (parent went away)")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second,
@@ -53,8 +56,8 @@ func run() int {
 			"(FerretDB itself gives connected clients up to 3s); committed writes are already durable in SQLite")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: -dir is required")
+	if *dir == "" && *postgresqlURL == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: -dir (or -postgresql-url) is required")
 		flag.Usage()
 		return 2
 	}
@@ -68,34 +71,43 @@ func run() int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 
-	absDir, err := filepath.Abs(*dir)
+	cfg := ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+	}
+	where := ""
+
+	if *postgresqlURL != "" {
+		cfg.Handler = "postgresql"
+		cfg.PostgreSQLURL = *postgresqlURL
+		where = "PostgreSQL backend"
+	} else {
+		absDir, err := filepath.Abs(*dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: bad -dir %q: %s\n", *dir, err)
+			return 1
+		}
+
+		if err = os.MkdirAll(absDir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: cannot create data directory: %s\n", err)
+			return 1
+		}
+
+		// The SQLite handler wants a "file:" URI naming an existing directory,
+		// with a trailing slash. Escape the path so spaces, '?' or '%' survive.
+		p := filepath.ToSlash(absDir)
+		if !strings.HasSuffix(p, "/") {
+			p += "/"
+		}
+
+		cfg.Handler = "sqlite"
+		cfg.SQLiteURL = "file:" + (&url.URL{Path: p}).EscapedPath()
+		where = "data directory " + absDir
+	}
+
+	f, err := ferretdb.New(&cfg)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: bad -dir %q: %s\n", *dir, err)
-		return 1
-	}
-
-	if err = os.MkdirAll(absDir, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot create data directory: %s\n", err)
-		return 1
-	}
-
-	// The SQLite handler wants a "file:" URI naming an existing directory,
-	// with a trailing slash. Escape the path so spaces, '?' or '%' survive.
-	p := filepath.ToSlash(absDir)
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-
-	sqliteURL := "file:" + (&url.URL{Path: p}).EscapedPath()
-
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with data directory %s: %s\n", *listen, absDir, err)
+		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with %s: %s\n", *listen, where, err)
 		return 1
 	}
 
