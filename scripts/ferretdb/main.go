@@ -1,5 +1,7 @@
 // Command ferretdb runs FerretDB v1 (SQLite backend) as the MongoDB-compatible
-// database for this project's tests.
+// database for this project's tests; with -postgresql-url, on its PostgreSQL backend
+// instead (bench/plan.ts --ferretdb-backend postgresql compares the two; bench/write-growth.ts
+// runs its 100,000 writes there, where SQLite scans would measure FerretDB, not this project).
 //
 // It uses FerretDB as a library (package github.com/FerretDB/FerretDB/ferretdb)
 // because the upstream cmd/ferretdb binary, when built with `go install`,
@@ -9,11 +11,7 @@
 // Usage:
 //
 //	ferretdb -listen 127.0.0.1:27017 -dir /tmp/ferret-data
-//	ferretdb -listen 127.0.0.1:27017 -postgresql-url postgres://127.0.0.1:5432/ferret
-//
-// The second form uses FerretDB's PostgreSQL backend instead of SQLite (the
-// database must exist). Benchmarks use it where SQLite's lack of query pushdown
-// would measure FerretDB rather than this project (bench/write-growth.ts).
+//	ferretdb -listen 127.0.0.1:0 -postgresql-url postgres://127.0.0.1:5432/DB
 //
 // Once the TCP port is bound, it prints exactly one line to stdout:
 //
@@ -51,7 +49,7 @@ func main() {
 func run() int {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on (host:port; port 0 picks a free one)")
 	dir := flag.String("dir", "", "SQLite data directory (created if missing)")
-	pgURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL instead of SQLite (-dir is then not used)")
+	postgresqlURL := flag.String("postgresql-url", "", "use the PostgreSQL backend at this URL (postgres://host:port/database) instead of SQLite; -dir is then not used")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn or error")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "stop when standard input is closed (parent went away)")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second,
@@ -59,8 +57,8 @@ func run() int {
 			"(FerretDB itself gives connected clients up to 3s); committed writes are already durable in SQLite")
 	flag.Parse()
 
-	if *dir == "" && *pgURL == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: -dir or -postgresql-url is required")
+	if *dir == "" && *postgresqlURL == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb: -dir (or -postgresql-url) is required")
 		flag.Usage()
 		return 2
 	}
@@ -74,48 +72,43 @@ func run() int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger)
 
-	if *pgURL != "" {
-		return serve(logger, &ferretdb.Config{
-			Listener:      ferretdb.ListenerConfig{TCP: *listen},
-			Logger:        logger,
-			Handler:       "postgresql",
-			PostgreSQLURL: *pgURL,
-		}, "PostgreSQL "+*pgURL, *shutdownTimeout, *stdinEOF)
+	cfg := ferretdb.Config{
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+	}
+	where := ""
+
+	if *postgresqlURL != "" {
+		cfg.Handler = "postgresql"
+		cfg.PostgreSQLURL = *postgresqlURL
+		where = "PostgreSQL backend"
+	} else {
+		absDir, err := filepath.Abs(*dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: bad -dir %q: %s\n", *dir, err)
+			return 1
+		}
+
+		if err = os.MkdirAll(absDir, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb: cannot create data directory: %s\n", err)
+			return 1
+		}
+
+		// The SQLite handler wants a "file:" URI naming an existing directory,
+		// with a trailing slash. Escape the path so spaces, '?' or '%' survive.
+		p := filepath.ToSlash(absDir)
+		if !strings.HasSuffix(p, "/") {
+			p += "/"
+		}
+
+		cfg.Handler = "sqlite"
+		cfg.SQLiteURL = "file:" + (&url.URL{Path: p}).EscapedPath()
+		where = "data directory " + absDir
 	}
 
-	absDir, err := filepath.Abs(*dir)
+	f, err := ferretdb.New(&cfg)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: bad -dir %q: %s\n", *dir, err)
-		return 1
-	}
-
-	if err = os.MkdirAll(absDir, 0o755); err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot create data directory: %s\n", err)
-		return 1
-	}
-
-	// The SQLite handler wants a "file:" URI naming an existing directory,
-	// with a trailing slash. Escape the path so spaces, '?' or '%' survive.
-	p := filepath.ToSlash(absDir)
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-
-	sqliteURL := "file:" + (&url.URL{Path: p}).EscapedPath()
-
-	return serve(logger, &ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
-	}, "data directory "+absDir, *shutdownTimeout, *stdinEOF)
-}
-
-// serve starts FerretDB with cfg and runs it until a signal (or stdin EOF).
-func serve(logger *slog.Logger, cfg *ferretdb.Config, backend string, shutdownTimeout time.Duration, stdinEOF bool) int {
-	f, err := ferretdb.New(cfg)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with %s: %s\n", cfg.Listener.TCP, backend, err)
+		fmt.Fprintf(os.Stderr, "ferretdb: cannot start on %s with %s: %s\n", *listen, where, err)
 		return 1
 	}
 
@@ -138,12 +131,12 @@ func serve(logger *slog.Logger, cfg *ferretdb.Config, backend string, shutdownTi
 	// Bound the shutdown: idle client connections would otherwise hold it for ~3s.
 	go func() {
 		<-ctx.Done()
-		time.Sleep(shutdownTimeout)
-		fmt.Fprintf(os.Stderr, "ferretdb: clients still connected after %s, exiting\n", shutdownTimeout)
+		time.Sleep(*shutdownTimeout)
+		fmt.Fprintf(os.Stderr, "ferretdb: clients still connected after %s, exiting\n", *shutdownTimeout)
 		os.Exit(0)
 	}()
 
-	if stdinEOF {
+	if *stdinEOF {
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)
 			cancel()
@@ -156,7 +149,7 @@ func serve(logger *slog.Logger, cfg *ferretdb.Config, backend string, shutdownTi
 	host := strings.TrimSuffix(strings.TrimPrefix(uri, "mongodb://"), "/")
 	fmt.Printf("ferretdb: listening on %s (%s)\n", host, uri)
 
-	if err := f.Run(ctx); err != nil {
+	if err = f.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %s\n", err)
 		return 1
 	}

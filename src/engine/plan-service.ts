@@ -11,7 +11,7 @@ import { prepareDecision, type DecisionSources } from '../core/evaluate/decide.j
 import type { SubjectInput } from '../core/request.js';
 import type { RelationshipCheck } from '../core/condition/related.js';
 import { planPath, combineBranches, type PathAnswer, type RecheckRule } from '../core/plan/planner.js';
-import type { Filter } from '../core/plan/filter.js';
+import { withJunctionMemo, type Filter } from '../core/plan/filter.js';
 import type { RelatedIds } from '../core/plan/residual.js';
 import { checkFilterNames, checkMappings, toMongo, toSql, type FieldMappings, type MongoFilter, type SqlPlan } from '../core/plan/translate.js';
 import { PolicyEngineError } from '../errors.js';
@@ -98,7 +98,12 @@ export class PlanService {
     return made.response;
   }
 
+  /** One plan is one filter scope (core/plan/filter.ts): a wildcard's branches and their combination share its memo. */
   private make(req: PlanRequest): { response: PlanResponse; readsClock: boolean } {
+    return withJunctionMemo(() => this.makeInScope(req));
+  }
+
+  private makeInScope(req: PlanRequest): { response: PlanResponse; readsClock: boolean } {
     if (typeof req.permission !== 'string' || !isConcretePermission(req.permission)) {
       throw new PolicyEngineError('PERMISSION_INVALID', `${JSON.stringify(String(req.permission).slice(0, 200))} is not a concrete permission (segments of [A-Za-z0-9_./-] joined by ':', no '*')`);
     }

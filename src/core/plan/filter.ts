@@ -30,18 +30,70 @@ const KEY = Symbol('filterKey');
 const keys = new WeakMap<object, string>();
 
 /**
+ * A comparison's key. A scalar's text is length-prefixed (a value may hold any character,
+ * so the key of a junction, its parts' keys joined, stays injective); fields are plain
+ * names, else the JSON form. Op names are lowercase words: no key of another kind
+ * ('T', 'F', '!…', '&(…', '|(…', '#…', '[…') starts like one.
+ */
+function comparisonKey(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): string {
+  if (!field.includes('\u0000')) {
+    if (op !== 'in') {
+      const v = scalarKey(value as Scalar);
+      if (v !== undefined) return `${op}\u0000${field}\u0000${v}`;
+    } else if (Array.isArray(value)) {
+      const items: string[] = [];
+      for (const x of value as readonly Scalar[]) {
+        const v = scalarKey(x);
+        if (v === undefined) return JSON.stringify([op, field, [...(value as Scalar[])].sort()]);
+        items.push(v);
+      }
+      return `in\u0000${field}\u0000${items.sort().join('')}`;
+    }
+  }
+  return JSON.stringify([op, field, op === 'in' ? [...(value as Scalar[])].sort() : value]);
+}
+
+/** A scalar's text, self-delimiting: strings length-prefixed, numbers and booleans ended by ';' (which their text never holds). */
+function scalarKey(v: Scalar): string | undefined {
+  if (typeof v === 'string') return `s${v.length}:${v}`;
+  if (typeof v === 'number') return `n${String(v)};`;
+  if (typeof v === 'boolean') return v ? 'b1;' : 'b0;';
+  return undefined;
+}
+
+function shapeKey(f: Filter): string {
+  if (typeof f === 'boolean') return f ? 'T' : 'F';
+  if ('not' in f) return `!${filterKey(f.not)}`;
+  if ('and' in f) return `&(${f.and.map(filterKey).sort().join(',')})`;
+  if ('or' in f) return `|(${f.or.map(filterKey).sort().join(',')})`;
+  return comparisonKey(f.op, f.field, f.value);
+}
+
+/**
  * A structural key: equal filters get equal keys, and so do junctions that differ only
  * in the order of their parts. Remembered per node (the planner reuses its nodes), so a
- * node's key costs the size of its key, once.
+ * node's key costs the size of its key, once. While a plan is made (withJunctionMemo),
+ * a junction's or negation's key is a short id standing for its structure in that plan
+ * (hash-consing), so keys and the junction memo's keys stay short however deep the
+ * filter grows; the ids and the nodes' keys live only as long as the plan.
  */
 export function filterKey(f: Filter): string {
   if (typeof f === 'boolean') return f ? 'T' : 'F';
   let key = (f as { [KEY]?: string })[KEY] ?? keys.get(f);
   if (key !== undefined) return key;
-  if ('not' in f) key = `!${filterKey(f.not)}`;
-  else if ('and' in f) key = `&(${f.and.map(filterKey).sort().join(',')})`;
-  else if ('or' in f) key = `|(${f.or.map(filterKey).sort().join(',')})`;
-  else key = JSON.stringify([f.op, f.field, f.op === 'in' ? [...(f.value as Scalar[])].sort() : f.value]);
+  if (scope) {
+    key = scope.keyOf.get(f);
+    if (key !== undefined) return key;
+    key = shapeKey(f);
+    if (!isComparison(f)) {
+      let id = scope.ids.get(key);
+      if (id === undefined) scope.ids.set(key, (id = `#${scope.ids.size}`));
+      key = id;
+    }
+    scope.keyOf.set(f, key);
+    return key;
+  }
+  key = shapeKey(f);
   if (Object.isExtensible(f)) Object.defineProperty(f, KEY, { value: key });
   else keys.set(f, key);
   return key;
@@ -56,14 +108,27 @@ export function cmp(op: ComparisonOp, field: string, value: Scalar | readonly Sc
   if (op === 'in') {
     const list = [...new Set(value as readonly Scalar[])];
     if (list.length === 0) return false;
-    if (list.length === 1) return { op: 'eq', field, value: list[0]! };
-    return { op, field, value: list };
+    if (list.length === 1) return leaf('eq', field, list[0]!);
+    return leaf(op, field, list);
   }
-  return { op, field, value };
+  return leaf(op, field, value);
+}
+
+/** A scalar comparison; while a plan is made, one node per distinct comparison (its key computed once). */
+function leaf(op: ComparisonOp, field: string, value: Scalar | readonly Scalar[]): Comparison {
+  if (!scope) return { op, field, value };
+  const key = comparisonKey(op, field, value);
+  let node = scope.leaves.get(key);
+  if (node === undefined) {
+    node = { op, field, value };
+    scope.leaves.set(key, node);
+    scope.keyOf.set(node, key);
+  }
+  return node;
 }
 
 export function exists(field: string, present = true): Filter {
-  return { op: 'exists', field, value: present };
+  return leaf('exists', field, present);
 }
 
 // ---- implication, bounded: a junction's simplification gives up (keeps what it has) when its budget runs out
@@ -274,13 +339,13 @@ function junction(kind: Kind, parts: readonly Filter[]): Filter {
   for (const p of parts) if (!flatten(kind, p, out, keys, seen)) return kind !== 'and';
   if (out.length <= 1) return build(kind, out);
   // the same junction again within one plan (a fold repeats its steps per document): its result
-  const memoKey = memo ? `${kind}\u0001${keys.join('\u0002')}` : undefined;
+  const memoKey = scope ? `${kind}\u0001${keys.join('\u0002')}` : undefined;
   if (memoKey !== undefined) {
-    const known = memo!.get(memoKey);
+    const known = scope!.memo.get(memoKey);
     if (known !== undefined) return known;
   }
   const made = simplified(kind, out);
-  if (memoKey !== undefined && memo!.size < MEMO_MAX) memo!.set(memoKey, made);
+  if (memoKey !== undefined && scope!.memo.size < MEMO_MAX) scope!.memo.set(memoKey, made);
   return made;
 }
 
@@ -296,23 +361,31 @@ function simplified(kind: Kind, out: Filter[]): Filter {
   return factor(kind, kept) ?? build(kind, kept);
 }
 
-/** Junction results by their parts' keys, while a plan is being made (withJunctionMemo). */
-let memo: Map<string, Filter> | undefined;
+/** While a plan is made (withJunctionMemo): junction results by their parts' keys, ids of structures, keys of nodes, comparison nodes. */
+interface Scope {
+  memo: Map<string, Filter>;
+  ids: Map<string, string>;
+  keyOf: Map<object, string>;
+  leaves: Map<string, Comparison>;
+}
+let scope: Scope | undefined;
 const MEMO_MAX = 10_000;
 
 /**
  * Runs `fn` with junctions remembered by their parts' structure: a plan's fold builds the
  * same junctions once per document. Scoped to one plan (nested calls share the outer
  * scope; nothing is kept across requests); exact, since a junction's result is
- * equivalent to its parts whatever form it was simplified to.
+ * equivalent to its parts whatever form it was simplified to. Filters made in one scope
+ * compare structurally in another (a key from an earlier scope is never reused: it
+ * lives in that scope's maps only).
  */
 export function withJunctionMemo<T>(fn: () => T): T {
-  if (memo) return fn();
-  memo = new Map();
+  if (scope) return fn();
+  scope = { memo: new Map(), ids: new Map(), keyOf: new Map(), leaves: new Map() };
   try {
     return fn();
   } finally {
-    memo = undefined;
+    scope = undefined;
   }
 }
 

@@ -123,12 +123,16 @@ function foldPath(plan: PathPlan, input: EvaluationInput, options: PlanOptions):
   let allowed: Filter = FALSE;
   let blocked: Filter = FALSE;
   const recheck: RecheckRule[] = [];
+  // Steps that cannot change the state are skipped before any junction is built (a grant
+  // of nothing or onto everything, a revoke or deny that never applies, a revoke of nothing).
   const fold = (grant: boolean, revoke: boolean, deny: boolean, c: Residual): void => {
-    if (grant) allowed = or(allowed, blocked === FALSE ? c.t : and(c.t, not(blocked)));
-    if (revoke) allowed = and(allowed, c.f);
-    if (deny) {
-      allowed = and(allowed, c.f);
-      blocked = or(blocked, not(c.f));
+    if (grant && allowed !== TRUE && blocked !== TRUE) {
+      const t = c.t;
+      if (t !== FALSE) allowed = or(allowed, blocked === FALSE ? t : and(t, not(blocked)));
+    }
+    if ((revoke || deny) && c.f !== TRUE) {
+      if (allowed !== FALSE) allowed = and(allowed, c.f);
+      if (deny) blocked = or(blocked, not(c.f));
     }
   };
   for (const step of stepsFor(plan, options.permission, segs, options.registry)) {

@@ -180,9 +180,22 @@ function concrete(node: unknown, ctx: ResidualContext, env: Environment): Sym {
 
 const PLAIN_SEGMENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/** Paths already found to be fields, by their segments (they come from policies: bounded, cleared past the bound). */
+const knownFields = new Map<string, string>();
+
 function fieldOf(path: readonly string[]): string {
   if (path.length === 1 && path[0] === 'id') return 'id';
-  if (path.length >= 2 && path[0] === 'attributes' && path.slice(1).every((s) => PLAIN_SEGMENT.test(s))) return path.join('.');
+  // length-prefixed segments (any character may be in one): ['attributes', 'a.b'] is not ['attributes', 'a', 'b']
+  let segments = '';
+  for (const s of path) segments += `${s.length}:${s}`;
+  const known = knownFields.get(segments);
+  if (known !== undefined) return known;
+  if (path.length >= 2 && path[0] === 'attributes' && path.slice(1).every((s) => PLAIN_SEGMENT.test(s))) {
+    if (knownFields.size >= 10_000) knownFields.clear();
+    const field = path.join('.');
+    knownFields.set(segments, field);
+    return field;
+  }
   throw new Unsupported(`resource.${path.join('.')} is not a field a filter can read (id or attributes.<name>)`);
 }
 
@@ -244,6 +257,9 @@ function listOf(v: unknown, node: unknown): Scalar[] {
   });
 }
 
+/** `resource.<a>.<b>` nodes (the tree's own, parsed once per document version) and the path they name. */
+const resourcePaths = new WeakMap<object, Sym>();
+
 export class Residualizer {
   private readonly env: Environment;
 
@@ -265,6 +281,9 @@ export class Residualizer {
         return { k: 'r', path: [] };
       case '.':
       case '[]': {
+        // a field path (resource.attributes.owner) is the same in every plan: made once per tree node
+        const known = node.op === '.' ? resourcePaths.get(node) : undefined;
+        if (known) return known;
         const target = this.sym(args[0]);
         const key = node.op === '.' ? args[1] : this.sym(args[1]);
         let name: unknown = key;
@@ -275,7 +294,11 @@ export class Residualizer {
         }
         if (target.k !== 'r' || typeof name !== 'string') throw new Unsupported(`no filter form for ${serialize(node as never)}`);
         if (target.path.length === 0 && name === 'type') return this.ctx.resourceType === undefined ? { k: 'e' } : { k: 'v', v: this.ctx.resourceType };
-        return { k: 'r', path: [...target.path, name] };
+        const made: Sym = { k: 'r', path: [...target.path, name] };
+        // only a chain of '.' from `resource` itself (a computed key, resource.attributes[context.k], depends on the request)
+        const from = args[0];
+        if (node.op === '.' && isNode(from) && (from.op === 'id' || resourcePaths.has(from))) resourcePaths.set(node, made);
+        return made;
       }
       case '&&': {
         const a = bool(this.sym(args[0])), b = bool(this.sym(args[1]));

@@ -127,3 +127,14 @@ t.test('junctions remembered within one plan answer as built anew', async (t) =>
   t.same(remembered, plain);
   t.same(withJunctionMemo(() => [or(a, b), and(a, b)]), [plain[1], plain[0]], 'an or and an and of the same parts are two junctions');
 });
+
+t.test('field paths remembered across plans: a computed key still follows the request', async (t) => {
+  const planner = localPlanner(compile(JSON.stringify({ key: 'global-g', namespace: 'global', rules: [
+    { id: 'by-key', subjects: ['*'], grant: ['document:read'], when: 'resource.attributes[context.k].x == 1 && resource.attributes.owner == subject.id' },
+    { id: 'by-j', subjects: ['*'], revoke: ['document:read'], when: 'resource.attributes[context.j] == 2' },
+  ] })));
+  const ask = (context: Record<string, string>, subject: string) => planner.plan({ subject: { id: subject, roles: [], groups: [], attributes: {} }, namespace: 'global', permission: 'document:read', resource: { type: 'document' }, context }).filter;
+  t.same(ask({ k: 'a', j: 'c' }, 'user:u1'), { and: [cmp('eq', 'attributes.a.x', 1), cmp('eq', 'attributes.owner', 'user:u1'), cmp('ne', 'attributes.c', 2)] });
+  t.same(ask({ k: 'b', j: 'c' }, 'user:u2'), { and: [cmp('eq', 'attributes.b.x', 1), cmp('eq', 'attributes.owner', 'user:u2'), cmp('ne', 'attributes.c', 2)] }, 'the second plan reads attributes.b.x, not the first one\'s path');
+  t.equal(codeOf(() => ask({ k: 'a', j: 'a.x' }, 'user:u3')), 'PLAN_UNSUPPORTED', 'a key holding a dot is no field, even after attributes.a.x was one');
+});

@@ -3,7 +3,7 @@
 // selects exactly the records its unsimplified form selects.
 import t from 'tap';
 import fc from 'fast-check';
-import { and, cmp, exists, matches, not, or, sameFilter, type Filter, type Scalar } from '../../../src/core/plan/filter.js';
+import { and, cmp, exists, matches, not, or, sameFilter, withJunctionMemo, type Filter, type Scalar } from '../../../src/core/plan/filter.js';
 import type { ComparisonOp } from '../../../src/core/plan/comparison.js';
 
 const a = cmp('eq', 'attributes.a', 1);
@@ -133,4 +133,52 @@ t.test('a simplified filter selects exactly what its unsimplified form selects',
     }
   }), { numRuns: 3000, seed: 4242 });
   t.ok(simplified > 1000, `${simplified} of 3000 filters got smaller`);
+});
+
+// ---- the same property while a plan is made (withJunctionMemo: comparison nodes shared,
+// junction keys short ids), with values that hold the characters keys are made of
+
+const HOSTILE: Scalar[] = ['a', 'a,b', 's1:a', '1:a,', 'eq\u0000attributes.a\u0000s1:a', ',', ')', '#0', '&(#0,#1)', 'b', 1, 11, true];
+
+const hostileComparison = fc.tuple(fc.constantFrom<ComparisonOp>('eq', 'ne', 'in', 'exists'), fc.constantFrom(...FIELDS), fc.constantFrom(...HOSTILE), fc.subarray(HOSTILE.filter((x) => typeof x === 'string'), { minLength: 2, maxLength: 4 }), fc.boolean())
+  .map(([op, field, v, list, present]): Filter => (op === 'exists' ? { op, field, value: present } : op === 'in' ? { op, field, value: list } : { op, field, value: v }));
+
+const hostileRaw: fc.Arbitrary<Filter> = fc.letrec((tie) => ({
+  f: fc.oneof(
+    { depthSize: 'small' },
+    { weight: 5, arbitrary: hostileComparison },
+    { weight: 1, arbitrary: tie('f').map((x) => ({ not: x as Filter })) },
+    { weight: 2, arbitrary: fc.array(tie('f'), { minLength: 1, maxLength: 4 }).map((xs) => ({ and: xs as Filter[] })) },
+    { weight: 2, arbitrary: fc.array(tie('f'), { minLength: 1, maxLength: 4 }).map((xs) => ({ or: xs as Filter[] })) },
+  ),
+})).f as fc.Arbitrary<Filter>;
+
+const hostileRecord = fc.record({ 'attributes.a': fc.option(fc.constantFrom(...HOSTILE), { nil: undefined }), 'attributes.b': fc.option(fc.constantFrom(...HOSTILE), { nil: undefined }), 'attributes.n': fc.option(fc.constantFrom(...HOSTILE), { nil: undefined }) });
+
+t.test('within one plan (short keys, shared nodes) and with separator-laden values, simplified ≡ unsimplified', async (t) => {
+  fc.assert(fc.property(fc.array(hostileRaw, { minLength: 1, maxLength: 4 }), fc.array(hostileRecord, { minLength: 20, maxLength: 20 }), (fs, records) => {
+    // several filters in one scope, then combined: keys made for one are reused by the others
+    const built = withJunctionMemo(() => {
+      const gs = fs.map(rebuild);
+      return [...gs, or(...gs), and(...gs)];
+    });
+    const want = [...fs, { or: fs }, { and: fs }];
+    for (const r of records) {
+      const get = (field: string) => (r as Record<string, unknown>)[field];
+      want.forEach((f, i) => {
+        if (matches(f, get) !== matches(built[i]!, get)) throw new Error(`${JSON.stringify(f)}\n→ ${JSON.stringify(built[i])}\ndiffers on ${JSON.stringify(r)}`);
+      });
+    }
+  }), { numRuns: 3000, seed: 4243 });
+  withJunctionMemo(() => {
+    // joined naively, these two junctions' parts would read the same
+    const x = and(cmp('eq', 'attributes.a', 'p'), cmp('eq', 'attributes.b', 'q,r'));
+    const y = and(cmp('eq', 'attributes.a', 'p,q'), cmp('eq', 'attributes.b', 'r'));
+    t.notOk(sameFilter(x, y));
+    const n = cmp('eq', 'attributes.n', 'z');
+    t.notOk(sameFilter(and(cmp('eq', 'attributes.a', 'p,eq\u0000attributes.b\u0000sq'), n), and(cmp('eq', 'attributes.a', 'p'), cmp('eq', 'attributes.b', 'q'), n)));
+    t.notOk(sameFilter(cmp('in', 'attributes.a', ['a', 'b,c']), cmp('in', 'attributes.a', ['a,b', 'c'])));
+    t.ok(sameFilter(and(x, y), and(y, x)));
+  });
+  t.pass('3000 cases');
 });
