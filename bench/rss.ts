@@ -1,7 +1,7 @@
 // RSS of the compiled server at the target's size: 10,000 documents loaded (file store),
 // the decision cache full (CACHE_MAX distinct evaluations) and the request samples full.
 // Runs `node dist/main.js` (npm run build first) and reads VmRSS from /proc.
-// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000] [--empty] [--heap-snapshot out.heapsnapshot] [--node-flags "--max-semi-space-size=1 …"]
+// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000] [--empty] [--heap-snapshot out.heapsnapshot] [--node-flags "--max-semi-space-size=1 …"] [--no-start-env]
 // --empty: no documents and no load (the idle server). --heap-snapshot: the server writes a
 // V8 heap snapshot at the end (SIGUSR2, --heapsnapshot-signal); summarise it by constructor
 // with `node --import tsx bench/heap-summary.ts out.heapsnapshot`.
@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDocument, ROLES } from './fixtures.js';
-import { startFlags } from './lib/start-flags.js';
+import { startSettings } from './lib/start-flags.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,12 +36,14 @@ for (let t = 0; t < tenants && written < DOCUMENTS; t++) for (let i = 0; i < 2 &
 
 const port = 18000 + Math.floor(Math.random() * 2000);
 const snapshotDir = SNAPSHOT ? mkdtempSync(join(tmpdir(), 'pe-heap-')) : undefined;
-// The flags `npm start` and the image use (bench/lib/start-flags.ts); --node-flags "…" replaces
-// them, to weigh others.
+// The environment and flags `npm start` and the image use (bench/lib/start-flags.ts);
+// --node-flags "…" replaces the flags and --no-start-env drops the environment, to weigh others.
+const START = startSettings();
 const flagsAt = process.argv.indexOf('--node-flags');
-const FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : startFlags();
+const FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : START.flags;
+const START_ENV = process.argv.includes('--no-start-env') ? {} : START.env;
 const child = spawn(process.execPath, [...FLAGS, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []), 'dist/main.js'], {
-  env: { ...process.env, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
+  env: { ...process.env, ...START_ENV, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
@@ -80,7 +82,7 @@ try {
   const m2 = await (await fetch(`${base}/metrics`)).text();
   const space = (kind: string) => [...m2.matchAll(new RegExp(`\\nnodejs_heap_space_size_${kind}_bytes\\{space="(\\w+)"\\} (\\d+)`, 'g'))].filter((x) => Number(x[2]) > 0).map((x) => `${x[1]} ${(Number(x[2]) / 2 ** 20).toFixed(1)}`).join(', ');
   console.log(`heap spaces committed: ${space('total')}; used: ${space('used')} (MiB)`);
-  console.log(`server flags: ${FLAGS.join(' ') || '(none)'}`);
+  console.log(`server: ${Object.entries(START_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${FLAGS.join(' ')}`);
   console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB${EMPTY ? '; empty: ≤ 80 MB = 76 MiB' : ''})`);
   if (SNAPSHOT && snapshotDir) {
     child.kill('SIGUSR2');

@@ -20,12 +20,14 @@ export interface NatsTransportOptions {
 
 export function natsTransport(options: NatsTransportOptions): ShipTransport {
   const timeout = options.timeoutMs ?? 2000;
+  // The client is imported here, when NATS shipping is configured, not with this module: most
+  // deployments ship no decisions to NATS and should not hold its code (~2 MiB of heap).
+  const nats = import('nats');
+  nats.catch(() => {});
   let connection: Promise<{ nc: NatsConnection; js: JetStreamClient; headers: typeof import('nats').headers }> | undefined;
   const connected = () => {
     // Once connected the client reconnects by itself; a failed first connect is retried by the next batch.
-    // The client is imported with the first batch: most deployments ship no decisions to NATS
-    // and should not hold its code (about 2 MiB of heap, 10 MiB of RSS).
-    connection ??= import('nats').then(({ connect, headers }) => connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
+    connection ??= nats.then(({ connect, headers }) => connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
       .then((nc) => ({ nc, js: nc.jetstream({ timeout }), headers })));
     connection.catch(() => {
       connection = undefined;

@@ -5,14 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { DockerfileParser } from 'dockerfile-ast';
-import { startFlags } from '../../bench/lib/start-flags.js';
+import { startSettings } from '../../bench/lib/start-flags.js';
 import { ROOT, loadYamlAll, read, walk, type Obj } from './fixtures/util.js';
 
-const flags = startFlags(ROOT);
+const { env: startEnv, flags } = startSettings(ROOT);
 const optionsText = flags.join(' ');
 const flagValue = (name: string) => Number(flags.find((f) => f.startsWith(`--${name}=`))?.split('=')[1]);
 
 t.test('npm start sizes the heap', async (t) => {
+  t.same(startEnv, { MALLOC_ARENA_MAX: '2' }, 'glibc: two malloc arenas');
   t.ok(flagValue('max-semi-space-size') > 0, 'a young generation size');
   t.ok(flagValue('max-old-space-size') > 0, 'an old space bound');
   // Node refuses (exit 9) flags NODE_OPTIONS may not carry; the image passes them there.
@@ -27,12 +28,13 @@ t.test('the image starts the server with the same flags', async (t) => {
   const lastFrom = df.getFROMs().at(-1)!.getRange().start.line;
   for (const i of df.getENVs()) if (i.getRange().start.line > lastFrom) for (const p of i.getProperties()) envs[p.getName()] = (p.getValue() ?? '').replace(/^"(.*)"$/, '$1');
   t.equal(envs.NODE_OPTIONS, optionsText, 'Dockerfile ENV NODE_OPTIONS = the start script\'s flags');
+  for (const [k, v] of Object.entries(startEnv)) t.equal(envs[k], v, `Dockerfile ENV ${k} = the start script's`);
 });
 
 t.test('manifests do not start it differently', async (t) => {
   for (const path of [...walk('k8s', (n) => n.endsWith('.yaml')), 'docker/compose.yaml']) {
     const text = read(path);
-    if (!text.includes('NODE_OPTIONS')) continue;
+    if (!['NODE_OPTIONS', ...Object.keys(startEnv)].some((k) => text.includes(k))) continue;
     for (const doc of loadYamlAll(path)) {
       const envLists: Obj[][] = [];
       const visit = (v: unknown) => {
@@ -41,6 +43,7 @@ t.test('manifests do not start it differently', async (t) => {
       };
       visit(doc);
       for (const e of envLists.flat()) if (e.name === 'NODE_OPTIONS') t.equal(e.value, optionsText, `${path}: NODE_OPTIONS`);
+      for (const e of envLists.flat()) if (e.name in startEnv) t.equal(e.value, startEnv[e.name], `${path}: ${e.name as string}`);
     }
   }
   // The old space plus what lies outside it (Node's own code, the young generation, code
@@ -54,6 +57,7 @@ t.test('manifests do not start it differently', async (t) => {
 
 t.test('bench/rss.ts starts the server with them', async (t) => {
   const src = read('bench/rss.ts');
-  t.match(src, /: startFlags\(\);/, 'reads startFlags()');
+  t.match(src, /= startSettings\(\);/, 'reads startSettings()');
+  t.match(src, /\.\.\.START_ENV, /, 'and passes its environment');
   t.match(src, /spawn\(process\.execPath, \[\.\.\.FLAGS, /, 'and passes them to node');
 });
