@@ -24,14 +24,9 @@ t.test('an idle file-store server loads none of the on-demand modules', async (t
   const log = join(tmp, 'resolved.log');
   writeFileSync(log, '');
   mkdirSync(join(tmp, 'policies'));
-  writeFileSync(join(tmp, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.RESOLVED_LOG, r.url + '\\n');
-  return r;
-}
-`);
-  writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+  // A resolve hook, registered from a data: URL, appends every module's URL to the log.
+  const hook = "import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.RESOLVED_LOG, r.url + '\\n'); return r; }";
+  writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
   const port = 21000 + Math.floor(Math.random() * 2000);
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(tmp, 'register.mjs'), 'src/main.ts'], {
     cwd: ROOT,
