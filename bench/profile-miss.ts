@@ -27,7 +27,10 @@ const BARE = process.argv.includes('--bare');
 const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
 
 const profiling = !process.argv.includes('--no-profile');
-const child = spawn(process.execPath, [...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
+// --node-flags "…": Node/V8 flags for the server (e.g. its heap sizing), to weigh their CPU cost.
+const flagsAt = process.argv.indexOf('--node-flags');
+const NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
+const child = spawn(process.execPath, [...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
   env: { ...process.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625 } : { mode: 'app' }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });

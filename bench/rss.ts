@@ -1,7 +1,7 @@
 // RSS of the compiled server at the target's size: 10,000 documents loaded (file store),
 // the decision cache full (CACHE_MAX distinct evaluations) and the request samples full.
 // Runs `node dist/main.js` (npm run build first) and reads VmRSS from /proc.
-// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000] [--empty] [--heap-snapshot out.heapsnapshot]
+// Run: npm run build && node --import tsx bench/rss.ts [--documents 10000] [--empty] [--heap-snapshot out.heapsnapshot] [--node-flags "--max-semi-space-size=1 …"] [--no-start-env]
 // --empty: no documents and no load (the idle server). --heap-snapshot: the server writes a
 // V8 heap snapshot at the end (SIGUSR2, --heapsnapshot-signal); summarise it by constructor
 // with `node --import tsx bench/heap-summary.ts out.heapsnapshot`.
@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDocument, ROLES } from './fixtures.js';
+import { startSettings } from './lib/start-flags.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,8 +36,14 @@ for (let t = 0; t < tenants && written < DOCUMENTS; t++) for (let i = 0; i < 2 &
 
 const port = 18000 + Math.floor(Math.random() * 2000);
 const snapshotDir = SNAPSHOT ? mkdtempSync(join(tmpdir(), 'pe-heap-')) : undefined;
-const child = spawn(process.execPath, [...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []), 'dist/main.js'], {
-  env: { ...process.env, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
+// The environment and flags `npm start` and the image use (bench/lib/start-flags.ts);
+// --node-flags "…" replaces the flags and --no-start-env drops the environment, to weigh others.
+const START = startSettings();
+const flagsAt = process.argv.indexOf('--node-flags');
+const FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : START.flags;
+const START_ENV = process.argv.includes('--no-start-env') ? {} : START.env;
+const child = spawn(process.execPath, [...FLAGS, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []), 'dist/main.js'], {
+  env: { ...process.env, ...START_ENV, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
@@ -69,6 +76,13 @@ try {
   const external = Number(/\nnodejs_external_memory_bytes (\d+)/.exec(metrics)?.[1] ?? NaN) / 2 ** 20;
   console.log(`heap used ${heap.toFixed(0)} MiB, external ${external.toFixed(0)} MiB (at the end of the load)`);
   console.log(`documents loaded: ${gauge('policy_engine_policy_documents')}, cache entries: ${gauge('policy_engine_decision_cache_entries')}, request samples: ${gauge('policy_engine_request_samples')}`);
+  const smaps = readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`\\n${name}:\\s+(\\d+)`).exec(smaps)?.[1] ?? NaN) / 1024;
+  console.log(`smaps: anonymous ${kb('Anonymous').toFixed(0)} MiB, file-backed ${(kb('Rss') - kb('Anonymous')).toFixed(0)} MiB`);
+  const m2 = await (await fetch(`${base}/metrics`)).text();
+  const space = (kind: string) => [...m2.matchAll(new RegExp(`\\nnodejs_heap_space_size_${kind}_bytes\\{space="(\\w+)"\\} (\\d+)`, 'g'))].filter((x) => Number(x[2]) > 0).map((x) => `${x[1]} ${(Number(x[2]) / 2 ** 20).toFixed(1)}`).join(', ');
+  console.log(`heap spaces committed: ${space('total')}; used: ${space('used')} (MiB)`);
+  console.log(`server: ${Object.entries(START_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${FLAGS.join(' ')}`);
   console.log(`RSS: ${loaded.toFixed(0)} MiB loaded, ${full.toFixed(0)} MiB with the cache and samples full (target ≤ 150 MB = 143 MiB${EMPTY ? '; empty: ≤ 80 MB = 76 MiB' : ''})`);
   if (SNAPSHOT && snapshotDir) {
     child.kill('SIGUSR2');

@@ -4,7 +4,6 @@
 // (store/history.ts); this service only reads them, filtered by what the caller's
 // credential reaches.
 
-import { createTwoFilesPatch } from 'diff';
 import type { Access } from '../core/access.js';
 import { requireReach } from '../core/access.js';
 import { PolicyEngineError } from '../errors.js';
@@ -50,7 +49,10 @@ export function parseCursor(text: string): FeedCursor | undefined {
 
 export const formatCursor = (c: FeedCursor): string => `${c.policies}.${c.relations}.${c.entities}`;
 
-function diffOf(e: PolicyChange): { diff: string | null; diffTruncated?: boolean } {
+// `diff` is imported by the first history request (most deployments never ask for one).
+type Diff = typeof import('diff');
+
+function diffOf({ createTwoFilesPatch }: Diff, e: PolicyChange): { diff: string | null; diffTruncated?: boolean } {
   const before = e.before?.text ?? '';
   const after = e.after?.text ?? '';
   const patch = createTwoFilesPatch(e.key, e.key, before, after, undefined, `revision ${e.revision}`, { maxEditLength: MAX_DIFF_EDITS });
@@ -80,7 +82,8 @@ export class HistoryService {
     // Versions in namespaces out of reach are left out (a document moved between namespaces shows only its reachable part).
     const entries = r.entries.filter((e) => access.reaches('read', e.namespace));
     if (entries.length === 0 && r.entries.length > 0 && page.before === undefined) throw new PolicyEngineError('POLICY_NOT_FOUND', `no policy with key ${key}`);
-    return { entries: entries.map((e) => ({ ...e, ...diffOf(e) })), ...(r.next !== undefined ? { next: r.next } : {}) };
+    const diff = await import('diff');
+    return { entries: entries.map((e) => ({ ...e, ...diffOf(diff, e) })), ...(r.next !== undefined ? { next: r.next } : {}) };
   }
 
   /** The cursor of "now": the newest revisions this replica has applied. */

@@ -3,7 +3,7 @@
 // as the message id, so a batch retried after a lost ack is de-duplicated by the stream)
 // and an HTTP endpoint (one POST of a JSON array per batch). docs/audit.md documents both.
 
-import { connect, headers as natsHeaders, type JetStreamClient, type NatsConnection } from 'nats';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { RejectedBatchError, type ShipTransport } from './decision-shipping.js';
 
 const encoder = new TextEncoder();
@@ -20,11 +20,15 @@ export interface NatsTransportOptions {
 
 export function natsTransport(options: NatsTransportOptions): ShipTransport {
   const timeout = options.timeoutMs ?? 2000;
-  let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
+  // The client is imported here, when NATS shipping is configured, not with this module: most
+  // deployments ship no decisions to NATS and should not hold its code (~2 MiB of heap).
+  const nats = import('nats');
+  nats.catch(() => {});
+  let connection: Promise<{ nc: NatsConnection; js: JetStreamClient; headers: typeof import('nats').headers }> | undefined;
   const connected = () => {
     // Once connected the client reconnects by itself; a failed first connect is retried by the next batch.
-    connection ??= connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
-      .then((nc) => ({ nc, js: nc.jetstream({ timeout }) }));
+    connection ??= nats.then(({ connect, headers }) => connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
+      .then((nc) => ({ nc, js: nc.jetstream({ timeout }), headers })));
     connection.catch(() => {
       connection = undefined;
     });
@@ -33,7 +37,7 @@ export function natsTransport(options: NatsTransportOptions): ShipTransport {
   return {
     name: 'nats',
     async send(batch) {
-      const { nc, js } = await connected();
+      const { nc, js, headers: natsHeaders } = await connected();
       const payload = encoder.encode(batch.lines.join('\n'));
       // Waiting for the server to refuse it would only retry it for ever.
       if (nc.info !== undefined && payload.length > nc.info.max_payload) throw new RejectedBatchError(`a batch of ${payload.length} bytes exceeds the server's max_payload (${nc.info.max_payload})`);
