@@ -23,7 +23,9 @@ export function natsTransport(options: NatsTransportOptions): ShipTransport {
   let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
   const connected = () => {
     // Once connected the client reconnects by itself; a failed first connect is retried by the next batch.
-    connection ??= connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
+    // noAsyncTraces: no Error (a captured stack) made per publish just in case it times out;
+    // a failed send is logged by its message only (compose.ts), so the stack was never read.
+    connection ??= connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions', noAsyncTraces: true })
       .then((nc) => ({ nc, js: nc.jetstream({ timeout }) }));
     connection.catch(() => {
       connection = undefined;
