@@ -1,12 +1,16 @@
 // Shipping decision-log records besides stdout (docs/audit.md): to NATS JetStream and/or
 // an HTTP endpoint. A decision never waits for a sink: `offer` appends the record (and
-// its time) to a bounded buffer in O(1) and returns; a background loop serialises records
-// into batches (at most `batch` records or `batchBytes` bytes), sends them, retries a
-// failed batch with exponential back-off, and when the buffer is full new records are
-// dropped and counted — the decision path stays as fast with the sink down as with it up.
-// The records are the decision-log lines, sampled and redacted exactly as the stdout ones.
-// Serialising at batch time, not per decision, keeps JSON work off the request path; it
-// is safe because a line is a fresh object tree that nobody changes after `write`.
+// its time) to a bounded buffer in O(1) and returns — no JSON, no timer; once per turn of
+// the event loop that offered records, after its decisions were answered, the new records
+// become lines (JSON), and a background loop groups lines into batches (at most `batch`
+// records or `batchBytes` bytes), sends them, retries a failed batch with exponential
+// back-off, and when the buffer is full new records are dropped and counted — the decision
+// path stays as fast with the sink down as with it up. The records are the decision-log
+// lines, sampled and redacted exactly as the stdout ones. Serialising after the turn, not
+// in `offer`, keeps JSON work off the request path; serialising then rather than at batch
+// time lets a record's object tree die young (a line is one flat string), which is what
+// the garbage collector's cost depends on. Safe because a line is a fresh object tree that
+// nobody changes after `write`.
 
 import { randomUUID } from 'node:crypto';
 
