@@ -2,10 +2,12 @@
 // does no JSON and starts no timer; records are turned into lines once per turn of the
 // event loop, a full batch starts without waiting for the flush timer, and every record
 // arrives once, in order, however the queue is compacted; close() sends what was offered
-// in its own turn.
+// in its own turn; what is shipped is the decision-log line, sampled and redacted.
 
 import t from 'tap';
 import { DecisionShipper, type ShipBatch, type ShipTransport } from '../../src/observability/decision-shipping.js';
+import { createDecisionLog, SILENT_SINK } from '../../src/observability/decision-log.js';
+import type { Decision } from '../../src/core/evaluate/types.js';
 
 function collecting(): ShipTransport & { batches: ShipBatch[]; records(): Array<Record<string, unknown>> } {
   const batches: ShipBatch[] = [];
@@ -126,4 +128,24 @@ t.test('past the buffer new records are dropped and counted, with no send in fli
   t.same(shipper.stats(), { sink: 'slow', queued: 12, shipped: 0, dropped: 8, failures: 0 }, 'the batch in flight counts against the buffer');
   release();
   await until('the held records shipped', () => shipper.stats().shipped === 12);
+});
+
+t.test('shipped records are the decision-log lines: sampled and redacted as configured, never more', async (t) => {
+  const sink = collecting();
+  const shipper = new DecisionShipper(sink, { batch: 100, flushMs: 10, buffer: 100 });
+  t.teardown(() => shipper.close());
+  const draws = [0.1, 0.9, 0.2, 0.95];
+  const log = createDecisionLog(SILENT_SINK, { enabled: true, sample: 0.5, redact: ['ssn'], attributes: true, random: () => draws.shift()! }, [shipper])!;
+  const request = { subject: { id: 'u1', roles: ['editor'], attributes: { ssn: '123', team: 'blue', api_key: 'k' } }, namespace: 'ns', context: { auth: { token: 't' }, hour: 9 } };
+  const decision = { permissions: ['doc:read'], denied: [], default: false, exact: true, policies: ['p'] } as unknown as Decision;
+  for (let i = 0; i < 4; i++) {
+    if (!log.sampled()) continue;
+    log.write({ endpoint: 'evaluate', requestId: `r${i}`, decisionId: `d${i}`, request, decision, response: { permissions: ['doc:read'], cached: false } as never, latencyUs: 1 });
+  }
+  request.subject.attributes.team = 'changed later'; // the caller's objects are not what is shipped
+  await until('the sampled records shipped', () => shipper.stats().shipped >= 2); // one turn, one batch
+  const records = sink.records();
+  t.same(records.map((r) => r.decisionId), ['d0', 'd2'], 'only the sampled decisions');
+  t.match(records[0], { subject: { id: 'u1', attributes: { ssn: '[redacted]', team: 'blue', api_key: '[redacted]' } }, context: { auth: { token: '[redacted]' }, hour: 9 } });
+  t.notMatch(JSON.stringify(records), /"123"|"k"|"t"/, 'no redacted value anywhere in the batch');
 });
