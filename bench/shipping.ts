@@ -1,4 +1,4 @@
-// Run: node --import tsx bench/shipping.ts [rounds] [requests per batch]
+// Run: node --import tsx bench/shipping.ts [rounds] [requests per batch] [--aa]
 // A/B: what shipping the decision log to NATS JetStream (127.0.0.1:4222) costs decision
 // throughput (target: ≥ 0.95× of shipping off). Two services in one process, the same
 // policy, every decision logged (sample 1) to a pino destination on /dev/null on both
@@ -7,7 +7,8 @@
 // (a new subject per request). Throughput is requests per CPU-second of this process —
 // the shipper's batching, serialization and NATS client work run in the same process, so
 // they are counted — in short interleaved rounds (the same machine load on both sides),
-// medians of the per-round ratios.
+// medians of the per-round ratios. --aa: both sides without shipping (an A/A run: how far
+// the method itself scatters on this machine).
 
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
@@ -17,7 +18,9 @@ import { createServices, decisionLogOptions } from '../src/compose.js';
 import { buildApp } from '../src/server/app.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 
-const rounds = Number(process.argv[2] ?? 15);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const aa = process.argv.includes('--aa');
+const rounds = Number(args[0] ?? 15);
 const NATS = 'nats://127.0.0.1:4222';
 const POLICY = 'key: global-base\nrules:\n  - { id: r, subjects: ["role:editor"], grant: ["document:*"], when: \'context.hour >= 9\' }\n  - { id: d, subjects: ["*"], deny: ["document:purge"] }\n';
 
@@ -44,11 +47,11 @@ async function side(ship: boolean) {
   return { app, services };
 }
 
-const sides = { off: await side(false), on: await side(true) };
+const sides = { off: await side(false), on: await side(!aa) };
 let miss = 0;
 const body = (id: string) => JSON.stringify({ subject: { id, roles: ['editor'] }, namespace: 'global', context: { hour: 10 } });
 const cases: Record<string, () => string> = { hit: () => body('user:alice'), miss: () => body(`user:${miss++}`) };
-const N = Number(process.argv[3] ?? 1000);
+const N = Number(args[1] ?? 1000);
 
 async function batch(which: 'off' | 'on', make: () => string): Promise<number> {
   const start = process.cpuUsage();
@@ -76,15 +79,15 @@ for (let r = 0; r < rounds; r++) {
 }
 // Let the last batches ship, then read what arrived.
 await new Promise((r) => setTimeout(r, 2000));
-const stats = sides.on.services.shippers[0]!.stats();
+const stats = sides.on.services.shippers[0]?.stats();
 const info = await jsm.streams.info(stream);
-console.log(`decision throughput, shipping to NATS JetStream on vs off (${rounds} rounds × ${N} requests per case and side; requests per CPU-second)`);
-console.log('| case | off (req/CPU-s) | on (req/CPU-s) | on / off (median of rounds) |');
-console.log('|---|---|---|---|');
+console.log(`decision throughput, shipping to NATS JetStream on vs off${aa ? ' (A/A: both off)' : ''} (${rounds} rounds × ${N} requests per case and side; requests per CPU-second)`);
+console.log('| case | off (req/CPU-s) | on (req/CPU-s) | on / off (median of rounds) | min–max of rounds |');
+console.log('|---|---|---|---|---|');
 for (const [name, r] of Object.entries(results)) {
-  console.log(`| ${name} | ${median(r.off).toFixed(0)} | ${median(r.on).toFixed(0)} | ${median(r.ratio).toFixed(3)} |`);
+  console.log(`| ${name} | ${median(r.off).toFixed(0)} | ${median(r.on).toFixed(0)} | ${median(r.ratio).toFixed(3)} | ${Math.min(...r.ratio).toFixed(3)}–${Math.max(...r.ratio).toFixed(3)} |`);
 }
-console.log(`shipped ${stats.shipped}, dropped ${stats.dropped}, queued ${stats.queued}, failures ${stats.failures}; stream holds ${info.state.messages} messages`);
+if (stats) console.log(`shipped ${stats.shipped}, dropped ${stats.dropped}, queued ${stats.queued}, failures ${stats.failures}; stream holds ${info.state.messages} messages`);
 await jsm.streams.delete(stream);
 await nc.close();
 for (const s of Object.values(sides)) {

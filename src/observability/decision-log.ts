@@ -191,7 +191,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
       if (toStdout) log.info(line, 'decision');
       if (sinks.length > 0) {
         // Shipped records carry their own time (stdout lines get pino's); the sinks
-        // serialise the line and format the time when they batch it, not here.
+        // serialise the line and format the time after this turn of the event loop, not here.
         const at = Date.now();
         for (const s of sinks) s.offer(line, at);
       }

@@ -1,12 +1,16 @@
 // Shipping decision-log records besides stdout (docs/audit.md): to NATS JetStream and/or
 // an HTTP endpoint. A decision never waits for a sink: `offer` appends the record (and
-// its time) to a bounded buffer in O(1) and returns; a background loop serialises records
-// into batches (at most `batch` records or `batchBytes` bytes), sends them, retries a
-// failed batch with exponential back-off, and when the buffer is full new records are
-// dropped and counted — the decision path stays as fast with the sink down as with it up.
-// The records are the decision-log lines, sampled and redacted exactly as the stdout ones.
-// Serialising at batch time, not per decision, keeps JSON work off the request path; it
-// is safe because a line is a fresh object tree that nobody changes after `write`.
+// its time) to a bounded buffer in O(1) and returns — no JSON, no timer; once per turn of
+// the event loop that offered records, after its decisions were answered, the new records
+// become lines (JSON), and a background loop groups lines into batches (at most `batch`
+// records or `batchBytes` bytes), sends them, retries a failed batch with exponential
+// back-off, and when the buffer is full new records are dropped and counted — the decision
+// path stays as fast with the sink down as with it up. The records are the decision-log
+// lines, sampled and redacted exactly as the stdout ones. Serialising after the turn, not
+// in `offer`, keeps JSON work off the request path; serialising then rather than at batch
+// time lets a record's object tree die young (a line is one flat string), which is what
+// the garbage collector's cost depends on. Safe because a line is a fresh object tree that
+// nobody changes after `write`.
 
 import { randomUUID } from 'node:crypto';
 
@@ -88,9 +92,12 @@ export function recordLine(record: Record<string, unknown>, at: number): string 
 
 export class DecisionShipper {
   // Records waiting, with the time each was offered; `head` is the first not yet batched.
-  private records: Array<Record<string, unknown> | undefined> = [];
+  private records: Array<Record<string, unknown> | string | undefined> = [];
   private times: number[] = [];
   private head = 0;
+  /** records before this index are lines already (serialised soon after they were offered) */
+  private ready = 0;
+  private immediate: NodeJS.Immediate | undefined;
   /** the batch being sent (or waiting to be re-sent): its records left the queue but still count against the buffer */
   private pending: ShipBatch | undefined;
   private shipped = 0;
@@ -135,11 +142,40 @@ export class DecisionShipper {
     }
     this.records.push(record);
     this.times.push(at);
-    // Sending, or backing off after a failure: the running loop or the retry timer takes it.
-    if (this.sending || this.delay > 0) return;
-    if (this.waiting >= this.options.batch) this.schedule(0);
-    else if (this.timer === undefined) this.schedule(this.options.flushMs);
+    // The rest waits for this turn of the event loop to end: no timer, no JSON here.
+    this.immediate ??= setImmediate(this.afterOffers);
   }
+
+  /**
+   * Once per turn of the event loop in which records were offered, after the decisions
+   * that offered them were answered: turn the new records into lines (their object trees
+   * then die young, which is what keeps the garbage collector's work small: a line is one
+   * flat string), and start a full batch or the flush timer.
+   */
+  private readonly afterOffers = (): void => {
+    this.immediate = undefined;
+    const records = this.records;
+    const end = records.length;
+    for (let i = Math.max(this.ready, this.head); i < end; i++) {
+      const r = records[i];
+      if (r === undefined || typeof r === 'string') continue;
+      try {
+        records[i] = recordLine(r, this.times[i]!);
+      } catch {
+        // Not JSON (a BigInt, a cycle): left for its batch to drop and count.
+      }
+    }
+    this.ready = end;
+    // Sending, or backing off after a failure: the running loop or the retry timer takes them.
+    if (this.sending || this.delay > 0 || this.closed) return;
+    if (this.waiting >= this.options.batch) {
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.draining = this.drain();
+    } else if (this.timer === undefined && this.waiting > 0) {
+      this.schedule(this.options.flushMs);
+    }
+  };
 
   stats(): ShipperStats {
     return { sink: this.transport.name, queued: this.held, shipped: this.shipped, dropped: this.dropped, failures: this.failures };
@@ -163,7 +199,8 @@ export class DecisionShipper {
     for (; i < end; i++) {
       let line: string;
       try {
-        line = recordLine(this.records[i]!, this.times[i]!);
+        const r = this.records[i]!;
+        line = typeof r === 'string' ? r : recordLine(r, this.times[i]!);
       } catch {
         // Not JSON (a BigInt, a cycle): that record is lost, counted, and the loop goes on.
         this.dropped++;
@@ -179,6 +216,7 @@ export class DecisionShipper {
     if (this.head >= COMPACT_AT && this.head * 2 >= this.records.length) {
       this.records.splice(0, this.head);
       this.times.splice(0, this.head);
+      this.ready = Math.max(0, this.ready - this.head);
       this.head = 0;
     }
     return { id: randomUUID(), lines, size };
@@ -235,6 +273,8 @@ export class DecisionShipper {
   async close(timeoutMs = 2000): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
     const deadline = Date.now() + timeoutMs;
     if (this.draining) await withTimeout(this.draining, timeoutMs).catch(() => {});
     while ((this.pending !== undefined || this.waiting > 0) && Date.now() < deadline) {
@@ -249,6 +289,7 @@ export class DecisionShipper {
         this.records = [];
         this.times = [];
         this.head = 0;
+        this.ready = 0;
       }
     }
     // Past the deadline, what is still held is lost: counted, like any drop.
@@ -257,6 +298,7 @@ export class DecisionShipper {
     this.records = [];
     this.times = [];
     this.head = 0;
+    this.ready = 0;
     await this.transport.close().catch(() => {});
   }
 }

@@ -27,7 +27,9 @@ export function natsTransport(options: NatsTransportOptions): ShipTransport {
   let connection: Promise<{ nc: NatsConnection; js: JetStreamClient; headers: typeof import('nats').headers }> | undefined;
   const connected = () => {
     // Once connected the client reconnects by itself; a failed first connect is retried by the next batch.
-    connection ??= nats.then(({ connect, headers }) => connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions' })
+    // noAsyncTraces: no Error (a captured stack) made per publish just in case it times out;
+    // a failed send is logged by its message only (compose.ts), so the stack was never read.
+    connection ??= nats.then(({ connect, headers }) => connect({ servers: options.servers, timeout, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 500, name: 'policy-engine-decisions', noAsyncTraces: true })
       .then((nc) => ({ nc, js: nc.jetstream({ timeout }), headers })));
     connection.catch(() => {
       connection = undefined;
