@@ -12,7 +12,7 @@ import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
 import { compileInlineDocuments } from './inline-policies.js';
-import { evaluateBodyOpen, sharedListJson, type ListTexts } from './evaluate-body.js';
+import { evaluateBodyOpen, sharedListJson, type ListTexts } from './decision-json.js';
 import { LanguageNegotiator, type LanguageSettings } from '../core/evaluate/request-reasons.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
@@ -168,7 +168,7 @@ export class DecisionService {
   /**
    * The response object; for a fresh cache hit the already-serialized body (`body`), for
    * a computed answer of the usual shape its JSON without the closing brace
-   * (`computedBody`, evaluate-body.ts); the decision itself for observers (decision log,
+   * (`computedBody`, decision-json.ts); the decision itself for observers (decision log,
    * metrics).
    */
   evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; computedBody?: string; decision: Decision } {

@@ -11,6 +11,7 @@ import { luaForInline } from '../lazy-lua.js';
 import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
 import { refuse } from '../../engine/tokens/jwt-subjects.js';
 import { PolicyEngineError } from '../../errors.js';
+import { checkBodyText } from '../../engine/decision-json.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
@@ -151,6 +152,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     const { response, decision } = result;
     metrics?.countDecision('check', modeOf(req), checkOutcome(response), decision.conditionErrors !== undefined);
     if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
-    return { decisionId, ...response };
+    const text = checkBodyText(decisionId, response);
+    return text === undefined ? { decisionId, ...response } : reply.type(JSON_TYPE).send(text);
   });
 }

@@ -1,12 +1,11 @@
-// The JSON text of an evaluate answer, built by hand: what fast-json-stringify makes of
-// the route's response schema (server/schemas/evaluate.ts) for the common answer, byte
-// for byte (required properties in schema order, then `decisionId`), at a fraction of
-// its cost. The lists answers share and never change — a path plan's document keys, a
+// The JSON text of evaluate and check answers, built by hand: what fast-json-stringify
+// makes of the routes' response schemas (server/schemas/evaluate.ts) for the common
+// answers, byte for byte, at a fraction of its cost. The lists answers share and never change — a path plan's document keys, a
 // parsed path's namespaces — are serialized once. Answers with parts the schema
 // serializer filters (trace, grantedBy, conditionErrors, messages) or orders around
 // `decisionId` (stale) are left to it.
 
-import type { EvaluateResponse } from '../core/request.js';
+import type { CheckResponse, EvaluateResponse } from '../core/request.js';
 
 /** JSON of lists owned by a plan or the path memo: neither is ever changed once built (both are readonly). */
 const sharedLists = new WeakMap<readonly string[], string>();
@@ -28,7 +27,8 @@ export interface ListTexts {
 }
 
 /**
- * The answer as JSON without its closing brace, for the route to end with
+ * An evaluate answer (required properties in schema order; `decisionId` comes after them)
+ * as JSON without its closing brace, for the route to end with
  * `,"decisionId":"…"}`; undefined when the schema serializer must render it.
  */
 export function evaluateBodyOpen(r: EvaluateResponse, lists: ListTexts = {}): string | undefined {
@@ -36,4 +36,14 @@ export function evaluateBodyOpen(r: EvaluateResponse, lists: ListTexts = {}): st
   return `{"permissions":${JSON.stringify(r.permissions)},"denied":${JSON.stringify(r.denied)},"default":${r.default ? 'true' : 'false'}`
     + `,"namespaces":${lists.namespaces ?? JSON.stringify(r.namespaces)},"policies":${lists.policies ?? JSON.stringify(r.policies)}`
     + `,"cached":${r.cached ? 'true' : 'false'},"revision":${JSON.stringify(r.revision)},"exact":${r.exact ? 'true' : 'false'}`;
+}
+
+/**
+ * A check answer of one permission with no reason (the schema's order: `decisionId`
+ * first, no property is required); undefined when the schema serializer must render it.
+ */
+export function checkBodyText(decisionId: string, r: CheckResponse): string | undefined {
+  if (r.allowed === undefined || r.reason !== undefined || r.results !== undefined || r.reasons !== undefined) return undefined;
+  return `{"decisionId":${JSON.stringify(decisionId)},"allowed":${r.allowed ? 'true' : 'false'},"cached":${r.cached ? 'true' : 'false'}`
+    + `,"revision":${JSON.stringify(r.revision)}${r.stale === undefined ? '' : r.stale ? ',"stale":true' : ',"stale":false'}}`;
 }

@@ -1,17 +1,18 @@
-// The hand-built evaluate answer (engine/evaluate-body.ts) is byte for byte what the
+// The hand-built evaluate answer (engine/decision-json.ts) is byte for byte what the
 // route's response schema makes of it (fast-json-stringify), and leaves to the schema
 // every answer it does not render exactly.
 import t from 'tap';
 import Fastify from 'fastify';
-import { evaluateBodyOpen, sharedListJson } from '../../src/engine/evaluate-body.js';
-import { evaluateResponse } from '../../src/server/schemas/evaluate.js';
-import type { EvaluateResponse } from '../../src/core/request.js';
+import { checkBodyText, evaluateBodyOpen, sharedListJson } from '../../src/engine/decision-json.js';
+import { checkResponse, evaluateResponse } from '../../src/server/schemas/evaluate.js';
+import type { CheckResponse, EvaluateResponse } from '../../src/core/request.js';
 
 // The route's serializer: fastify with the evaluate response schema, answering what it is sent.
 const app = Fastify();
 app.post('/echo', { schema: { response: { 200: evaluateResponse } } }, async (request) => request.body);
+app.post('/check', { schema: { response: { 200: checkResponse } } }, async (request) => request.body);
 t.teardown(() => app.close());
-const schemaSerialized = async (r: object) => (await app.inject({ method: 'POST', url: '/echo', payload: r })).body;
+const schemaSerialized = async (r: object, url = '/echo') => (await app.inject({ method: 'POST', url, payload: r })).body;
 const ID = '0f8fd9a2-4b0c-4e43-9c55-3c3a3e0f2d11';
 const viaRoute = (r: EvaluateResponse, lists = {}) => `${evaluateBodyOpen(r, lists)},"decisionId":"${ID}"}`;
 
@@ -44,6 +45,17 @@ t.test('answers with parts the schema filters or orders are left to it', async (
     { conditionErrors: [{ document: 'd', rule: 'r', error: 'e' }] }, { messages: { 'doc:read': { text: 'no', rule: 'r', document: 'd' } } },
   ];
   for (const extra of extras) t.equal(evaluateBodyOpen({ ...base, ...extra }), undefined, Object.keys(extra)[0]!);
+});
+
+t.test('check answers: the same bytes as the response schema; reasons and several permissions are left to it', async (t) => {
+  for (let i = 0; i < AWKWARD.length * 3; i++) {
+    const r: CheckResponse = { allowed: i % 2 === 0, cached: i % 3 === 0, revision: AWKWARD[i % AWKWARD.length]!, ...(i % 5 === 0 ? { stale: true } : {}) };
+    t.equal(checkBodyText(ID, r), await schemaSerialized({ ...r, decisionId: ID }, '/check'), `answer ${i}`);
+  }
+  const base: CheckResponse = { allowed: false, cached: false, revision: '1' };
+  t.equal(checkBodyText(ID, { ...base, reason: { text: 'no', rule: 'r', document: 'd' } }), undefined, 'a reason');
+  t.equal(checkBodyText(ID, { cached: false, revision: '1', results: { a: true } }), undefined, 'several permissions');
+  t.equal(checkBodyText(ID, { cached: false, revision: '1', results: { a: false }, reasons: { a: { text: 'no', rule: 'r', document: 'd' } } }), undefined);
 });
 
 t.test('shared lists are serialized once, by identity', async (t) => {
