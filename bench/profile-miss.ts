@@ -102,6 +102,8 @@ for (const n of profile.nodes) {
   byFrame.set(name, (byFrame.get(name) ?? 0) + us);
 }
 const rows = [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-console.log(`top ${TOP} frames by self time, share of the busy time under load (${(total / 1e6).toFixed(1)} s, idle left out):`);
-for (const [name, us] of rows) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
+// µs per request: comparable between runs of different lengths and req/s (bare vs hit vs miss).
+const perRequest = (us: number) => (result.ok > 0 ? us / result.ok : NaN);
+console.log(`top ${TOP} frames by self time, share of the busy time under load (${(total / 1e6).toFixed(1)} s, idle left out; ${perRequest(total).toFixed(1)} µs per request), and µs per request:`);
+for (const [name, us] of rows) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}% ${perRequest(us).toFixed(2).padStart(6)} µs  ${name}`);
 console.log(`profile: ${join(dir, file)}`);

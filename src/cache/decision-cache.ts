@@ -119,6 +119,14 @@ function pathsInOrder(reads: ConditionReads): Array<[string, readonly string[]]>
   return list;
 }
 
+/** A list of strings as JSON, in sort order (most callers send them sorted already: no copy then). */
+function sortedJson(list: readonly string[]): string {
+  for (let i = 1; i < list.length; i++) {
+    if (list[i - 1]! > list[i]!) return JSON.stringify([...list].sort());
+  }
+  return JSON.stringify(list);
+}
+
 /**
  * A stable, injective digest of everything beyond the subject id that the result can
  * depend on: roles and groups (order does not matter), and, when the path's conditions
@@ -132,7 +140,7 @@ export function identityDigest(inputs: IdentityInputs, reads: ConditionReads | u
   const hasReads = reads !== undefined && (reads.paths.size > 0 || reads.now || reads.relations);
   if (subject.roles.length === 0 && subject.groups.length === 0 && !hasReads) return undefined;
   // Roles and groups are lists of strings: plain JSON is exact.
-  let text = `[${JSON.stringify([...subject.roles].sort())},${JSON.stringify([...subject.groups].sort())}`;
+  let text = `[${sortedJson(subject.roles)},${sortedJson(subject.groups)}`;
   if (hasReads) {
     let subjectRoot: unknown;
     for (const [key, segments] of pathsInOrder(reads)) {

@@ -12,6 +12,7 @@ import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
 import { compileInlineDocuments } from './inline-policies.js';
+import { evaluateBodyOpen, sharedListJson, type ListTexts } from './decision-json.js';
 import { LanguageNegotiator, type LanguageSettings } from '../core/evaluate/request-reasons.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { LuaBudgets } from '../core/lua/sandbox.js';
@@ -165,14 +166,17 @@ export class DecisionService {
   }
 
   /**
-   * The response object, and for a fresh cache hit the already-serialized body; the
-   * decision itself for observers (decision log, metrics).
+   * The response object; for a fresh cache hit the already-serialized body (`body`), for
+   * a computed answer of the usual shape its JSON without the closing brace
+   * (`computedBody`, decision-json.ts); the decision itself for observers (decision log,
+   * metrics).
    */
-  evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; decision: Decision } {
+  evaluate(req: EvaluateRequest, meta: RequestMeta = {}): { response: EvaluateResponse; body?: string; computedBody?: string; decision: Decision } {
     const o = this.run(req);
     if (!o.cached) this.options.samples?.record('evaluate', req);
     const response = this.response(o);
-    const rendered = reasonsFor(this.negotiator, o.prepared, req, meta.acceptLanguage).deniedMessages(o.decision);
+    // Only denied patterns carry messages: with none, there is nothing to render.
+    const rendered = o.decision.denied.length === 0 ? undefined : reasonsFor(this.negotiator, o.prepared, req, meta.acceptLanguage).deniedMessages(o.decision);
     if (rendered) response.messages = rendered.messages;
     // A body holding texts rendered for this request (language, values) is never reused.
     if (o.entry && !o.stale && !rendered?.localized) {
@@ -183,7 +187,23 @@ export class DecisionService {
       }
       return { response, body, decision: o.decision };
     }
-    return { response, decision: o.decision };
+    if (o.cached) return { response, decision: o.decision };
+    const computedBody = evaluateBodyOpen(response, this.sharedLists(o));
+    return computedBody === undefined ? { response, decision: o.decision } : { response, computedBody, decision: o.decision };
+  }
+
+  /**
+   * The JSON of the lists a computed answer shares with every answer on its path: the
+   * plan's document keys and the memoized path's namespaces (both never change; an
+   * inline request's plan is its own, so its lists are serialized as they come).
+   */
+  private sharedLists(o: Outcome): ListTexts {
+    const p = o.prepared;
+    if (p.mode === 'policies') return {};
+    const texts: ListTexts = {};
+    if (o.decision.policies === p.plan.keys) texts.policies = sharedListJson(p.plan.keys);
+    if (Object.isFrozen(p.namespaces)) texts.namespaces = sharedListJson(p.namespaces);
+    return texts;
   }
 
   private response(o: Outcome): EvaluateResponse {

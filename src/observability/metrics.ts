@@ -5,7 +5,7 @@
 // outcomes are fixed sets.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { HotCounter, HotHistogram, registerDerivedCounter } from './hot-metrics.js';
+import { HotCounter, HotHistogram, registerDerivedCounter, type CounterSeries, type HistogramSeries } from './hot-metrics.js';
 import { isPollable, type PolicyStore } from '../store/store.js';
 
 /** authzen: each AuthZEN evaluation; forward-auth: each gateway sub-request that reached a decision */
@@ -83,12 +83,40 @@ export class Metrics {
 
   /** One answered HTTP request; `route` is the matched pattern (never the raw URL). */
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
-    const series = this.httpDuration.series(`${method} ${statusCode} ${route}`, { method, route, status_code: String(statusCode) });
-    this.httpDuration.observe(series, seconds);
+    this.requestObserver(route)(method, statusCode, seconds);
   }
 
+  /**
+   * The observer of one route's requests, for a caller that knows its route once (the
+   * metrics plugin, per route): its series are found by method and status code, with no
+   * key text or label object built per request.
+   */
+  requestObserver(route: string): (method: string, statusCode: number, seconds: number) => void {
+    const byMethod = new Map<string, Map<number, HistogramSeries>>();
+    const histogram = this.httpDuration;
+    return (method, statusCode, seconds) => {
+      let byStatus = byMethod.get(method);
+      if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+      let series = byStatus.get(statusCode);
+      if (series === undefined) {
+        series = histogram.series(`${method} ${statusCode} ${route}`, { method, route, status_code: String(statusCode) });
+        byStatus.set(statusCode, series);
+      }
+      histogram.observe(series, seconds);
+    };
+  }
+
+  /** Series by endpoint, mode and outcome, found without building a key per decision. */
+  private readonly decisionSeries = new Map<DecisionEndpoint, Map<DecisionMode, Map<DecisionOutcome, CounterSeries>>>();
+
   countDecision(endpoint: DecisionEndpoint, mode: DecisionMode, outcome: DecisionOutcome, conditionErrors: boolean): void {
-    this.evaluations.series(`${endpoint} ${mode} ${outcome}`, { endpoint, mode, outcome }).value++;
+    let byMode = this.decisionSeries.get(endpoint);
+    if (byMode === undefined) this.decisionSeries.set(endpoint, (byMode = new Map()));
+    let byOutcome = byMode.get(mode);
+    if (byOutcome === undefined) byMode.set(mode, (byOutcome = new Map()));
+    let series = byOutcome.get(outcome);
+    if (series === undefined) byOutcome.set(outcome, (series = this.evaluations.series(`${endpoint} ${mode} ${outcome}`, { endpoint, mode, outcome })));
+    series.value++;
     if (conditionErrors) this.conditionErrors.series(endpoint, { endpoint }).value++;
   }
 

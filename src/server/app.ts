@@ -8,7 +8,7 @@ import type { PolicyService } from '../engine/policy-service.js';
 import { PolicyEngineError } from '../errors.js';
 import { SILENT_SINK, createDecisionLog, type DecisionLineSink, type DecisionLogOptions } from '../observability/decision-log.js';
 import type { Metrics } from '../observability/metrics.js';
-import { metricsPlugin } from '../observability/metrics-plugin.js';
+import { metricsPlugin, timeRequests } from '../observability/metrics-plugin.js';
 import { relationRoutes } from './routes/relations.js';
 import { entityRoutes } from './routes/entities.js';
 import type { EntityService } from '../engine/entity-service.js';
@@ -111,7 +111,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before any route: every route added after this gets its access hook (route-access.ts).
   // JWT credentials (ADMIN_TOKENS_FILE `jwt:` entries) are verified with the JWT subjects' keys.
   const guards = installAccessControl(app, { ...(deps.tokens ? { jwt: deps.tokens } : {}), ...deps.auth });
-  // Both see every route added after them: swagger documents it, the metrics hook times it.
+  // Sees every route added after it: each is timed by its pattern.
+  if (deps.metrics) timeRequests(app, deps.metrics);
+  // Swagger documents every route added after it (GET /metrics included).
   await registerOpenApi(app);
   if (deps.metrics) await app.register(metricsPlugin, { metrics: deps.metrics });
   // Vary: Accept-Language on the decision routes (their reasons are localized).

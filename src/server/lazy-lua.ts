@@ -9,10 +9,13 @@ import { mayNeedLua } from '../core/lua/needs-lua.js';
 
 /**
  * Routes that get no hook: the decision routes wait in their handler, for inline
- * `policies` only (luaForInline: no hook on the decision path), and relationship routes
- * take no documents at all.
+ * `policies` only (luaForInline: no hook on the decision path), and relationship and
+ * AuthZEN routes take no documents at all.
  */
-const NO_HOOK = new Set(['/v1/evaluate', '/evaluate', '/v1/check', '/v1/relations/check', '/v1/relations/lookup-resources', '/v1/relations/lookup-subjects', '/v1/relations/write', '/v1/relations']);
+const NO_HOOK = new Set([
+  '/v1/evaluate', '/evaluate', '/v1/check', '/v1/relations/check', '/v1/relations/lookup-resources', '/v1/relations/lookup-subjects', '/v1/relations/write', '/v1/relations',
+  '/access/v1/evaluation', '/access/v1/evaluations', '/access/v1/search/subject', '/access/v1/search/resource', '/access/v1/search/action',
+]);
 
 const hook: preValidationHookHandler = (request, _reply, done) => {
   if (isLuaReady()) return done();

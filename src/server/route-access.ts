@@ -183,6 +183,16 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
       throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${accessOf(request).actor} lacks the verb relations that relationship reads need`);
     }
   };
+  /** The whole check of a class that takes no token: nothing is built per request. */
+  const originHook = (hostOnly: boolean): Hook => (request, _reply, done) => {
+    let refused: Error | undefined;
+    try {
+      origin(request, hostOnly);
+    } catch (err) {
+      refused = err as Error;
+    }
+    done(refused);
+  };
   // Synchronous for the routes that take no token (decisions above all); a promise for the others.
   const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void | Promise<void> => {
     if (access === 'health') return;
@@ -199,6 +209,8 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     if (typeof method === 'string') {
       const { access } = routeAccess(method, url);
       if (access === 'health') return undefined;
+      // The classes that take no token (decisions above all) check the origin alone, synchronously.
+      if (access === 'decision' || access === 'gateway' || access === 'page') return originHook(access === 'gateway');
       return (request, reply, done) => settle(() => check(access, request, reply, url), done);
     }
     // Several methods (the STORE=none catch-alls): the class of the method asked.

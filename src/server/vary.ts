@@ -19,7 +19,9 @@ export function addVary(current: string | undefined, name: string): string {
 
 const varyOnLanguage: onSendHookHandler = (_request: FastifyRequest, reply: FastifyReply, payload, done) => {
   const current = reply.getHeader('vary');
-  reply.header('vary', addVary(Array.isArray(current) ? current.join(', ') : current === undefined ? undefined : String(current), 'Accept-Language'));
+  // The usual case (no Vary yet) builds nothing.
+  if (current === undefined) reply.header('vary', 'Accept-Language');
+  else reply.header('vary', addVary(Array.isArray(current) ? current.join(', ') : String(current), 'Accept-Language'));
   done(null, payload);
 };
 

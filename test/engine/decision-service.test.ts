@@ -68,6 +68,21 @@ t.test('a cached entry is never changed after it is stored; hits still send the 
   t.equal(stored.length, 1);
 });
 
+t.test('a computed answer is sent as built JSON: the response itself, its shared lists never stale after a policy change', async (t) => {
+  const { decisions, policies } = await setup(t);
+  await policies.put('global-a', 'key: global-a\nrules:\n  - { subjects: ["*"], grant: ["doc:read"] }\n', 'yaml', {});
+  const first = decisions.evaluate({ subject: 'u1', namespace: 'global' });
+  t.ok(first.computedBody !== undefined, 'a miss of the usual shape is built by hand');
+  t.same(JSON.parse(`${first.computedBody},"decisionId":"x"}`), { ...first.response, decisionId: 'x' });
+  const again = decisions.evaluate({ subject: 'u2', namespace: 'global' });
+  t.same(JSON.parse(`${again.computedBody}}`).policies, ['global-a'], 'the same plan: its keys, remembered');
+  await policies.put('global-b', 'key: global-b\nrules:\n  - { subjects: ["*"], grant: ["doc:write"] }\n', 'yaml', {});
+  const after = decisions.evaluate({ subject: 'u3', namespace: 'global' });
+  t.same(JSON.parse(`${after.computedBody}}`), JSON.parse(JSON.stringify(after.response)), 'the new plan, its own keys');
+  t.same(after.response.policies, ['global-a', 'global-b']);
+  t.equal(decisions.evaluate({ subject: 'u1', namespace: 'global', explain: true }).computedBody, undefined, 'a trace is left to the schema serializer');
+});
+
 t.test('a stale state refuses a default answer, computed or cached, in one place', async (t) => {
   const mongo = await testMongo(t);
   const { decisions, policies, advance } = await setup(t, { store: new MongoStore({ url: mongo.url, dbName: mongo.dbName, serverSelectionTimeoutMS: 5000 }) });

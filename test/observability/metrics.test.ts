@@ -50,6 +50,10 @@ t.test('requests, evaluations, cache, store calls and policy state', async (t) =
   await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: 'x', namespace: 'empty' } });
   await app.inject({ method: 'GET', url: '/v1/policies/global-base' });
   await app.inject({ method: 'GET', url: '/no/such/route/user:alice-secret-id' });
+  // Every route is timed by its own hook: the generated HEAD routes, the document's, a scope's.
+  await app.inject({ method: 'HEAD', url: '/healthz' });
+  await app.inject({ method: 'GET', url: '/openapi.json' });
+  await app.inject({ method: 'POST', url: '/access/v1/evaluation', payload: {} });
 
   const text = await scrape(app);
   const r = await app.inject({ method: 'GET', url: '/metrics' });
@@ -61,6 +65,9 @@ t.test('requests, evaluations, cache, store calls and policy state', async (t) =
   t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'PUT', route: '/v1/policies/:key', status_code: '201' }), 1);
   t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'GET', route: '/v1/policies/:key', status_code: '200' }), 1);
   t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'GET', route: 'unmatched', status_code: '404' }), 1);
+  t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'HEAD', route: '/healthz', status_code: '200' }), 1);
+  t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'GET', route: '/openapi.json', status_code: '200' }), 1);
+  t.equal(sample(text, 'policy_engine_http_requests_total', { method: 'POST', route: '/access/v1/evaluation', status_code: '400' }), 1);
   t.equal(sample(text, 'policy_engine_http_request_duration_seconds_count', { method: 'POST', route: '/v1/check', status_code: '200' }), 3);
   t.ok(sample(text, 'policy_engine_http_request_duration_seconds_bucket', { route: '/v1/check', le: '+Inf' }) === 3);
 

@@ -11,6 +11,7 @@ import { luaForInline } from '../lazy-lua.js';
 import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
 import { refuse } from '../../engine/tokens/jwt-subjects.js';
 import { PolicyEngineError } from '../../errors.js';
+import { checkBodyText } from '../../engine/decision-json.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
@@ -69,10 +70,15 @@ const micros = (start: number) => Math.round((performance.now() - start) * 1000)
 /** Every decision's id, in the X-Decision-Id header and the body's `decisionId` (docs/audit.md). */
 export const DECISION_ID_HEADER = 'x-decision-id';
 
+/** What fastify's serializer sets for a JSON answer: answers sent as text say the same. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+const NO_META: RequestMeta = Object.freeze({});
+
 /** What the service needs from the headers: the language of reasons. */
 function metaOf(request: FastifyRequest): RequestMeta {
   const acceptLanguage = request.headers['accept-language'];
-  return typeof acceptLanguage === 'string' ? { acceptLanguage } : {};
+  return typeof acceptLanguage === 'string' ? { acceptLanguage } : NO_META;
 }
 
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
@@ -106,11 +112,13 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
       throw err;
     }
-    const { response, body, decision } = result;
+    const { response, body, computedBody, decision } = result;
     metrics?.countDecision('evaluate', modeOf(req), evaluateOutcome(response), decision.conditionErrors !== undefined);
     if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
-    // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front.
-    if (body !== undefined) return reply.type('application/json; charset=utf-8').send(`{"decisionId":"${decisionId}",${body.slice(1)}`);
+    // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front;
+    // a computed answer its hand-built JSON, the id last (where the response schema puts it).
+    if (body !== undefined) return reply.type(JSON_TYPE).send(`{"decisionId":"${decisionId}",${body.slice(1)}`);
+    if (computedBody !== undefined) return reply.type(JSON_TYPE).send(`${computedBody},"decisionId":"${decisionId}"}`);
     return { decisionId, ...response };
   };
   app.post('/v1/evaluate', evaluate, handler);
@@ -144,6 +152,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     const { response, decision } = result;
     metrics?.countDecision('check', modeOf(req), checkOutcome(response), decision.conditionErrors !== undefined);
     if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
-    return { decisionId, ...response };
+    const text = checkBodyText(decisionId, response);
+    return text === undefined ? { decisionId, ...response } : reply.type(JSON_TYPE).send(text);
   });
 }
