@@ -10,7 +10,13 @@
 // changes behind, and a full `loadAll`). Verdict: the last 10% of writes must not be
 // slower than the first 10% by more than 20% (throughput ratio last/first ≥ 0.8).
 //
-//   npx tsx bench/write-growth.ts [--quick] [--count N] [--http N] [--raw N] [--only policies,relations,http,raw]
+//   npx tsx bench/write-growth.ts [--quick] [--count N] [--http N] [--raw N] [--only policies,relations,http,raw] [--vacuum postgres://…]
+//
+// --vacuum URL: MONGO_URL is a FerretDB on the PostgreSQL backend (scripts/ferretdb
+// -postgresql-url) whose PostgreSQL runs without autovacuum (as on these test machines):
+// VACUUM that database after every 1,000 writes, inside the timed run, as autovacuum would.
+// Without it the tables of a log that inserts and deletes keep every dead row, and every
+// scan slows down with the number of writes: PostgreSQL's bloat, not this project's log.
 //
 // N defaults to 100,000 (--quick: 10,000); --http and --raw default to N/10. MONGO_URL
 // (a server; each run makes its own database and drops it) or else a throw-away FerretDB
@@ -26,7 +32,7 @@ import { samplePolicy } from '../src/store/conformance-support.js';
 import { startNodeServer } from './lib/child.js';
 import { loadavgText, median, round } from './lib/util.js';
 
-type Args = { count: number; http: number; raw: number; only: Set<string> };
+type Args = { count: number; http: number; raw: number; only: Set<string>; vacuum?: string };
 
 function parseArgs(argv: string[]): Args {
   const quick = argv.includes('--quick');
@@ -37,7 +43,8 @@ function parseArgs(argv: string[]): Args {
   const count = num('--count', quick ? 10_000 : 100_000);
   const i = argv.indexOf('--only');
   const only = new Set(i >= 0 ? argv[i + 1]!.split(',') : ['policies', 'relations', 'http', 'raw']);
-  return { count, http: num('--http', Math.round(count / 10)), raw: num('--raw', Math.round(count / 10)), only };
+  const v = argv.indexOf('--vacuum');
+  return { count, http: num('--http', Math.round(count / 10)), raw: num('--raw', Math.round(count / 10)), only, ...(v >= 0 ? { vacuum: argv[v + 1]! } : {}) };
 }
 
 const KEYS = 1_000;
@@ -51,8 +58,12 @@ interface Replica {
 }
 
 /** Run `count` writes, measuring each decile (writes/s) and then the replica's sync cost. */
-async function deciles(label: string, count: number, write: (i: number) => Promise<void>, replica?: Replica): Promise<Decile[]> {
+async function deciles(label: string, count: number, writeOne: (i: number) => Promise<void>, replica?: Replica): Promise<Decile[]> {
   const out: Decile[] = [];
+  const write = maintenance === undefined ? writeOne : async (i: number) => {
+    await writeOne(i);
+    if ((i + 1) % 1000 === 0) await maintenance!();
+  };
   const size = Math.max(1, Math.floor(count / 10));
   let i = 0;
   for (let d = 0; d < 10; d++) {
@@ -76,6 +87,9 @@ async function deciles(label: string, count: number, write: (i: number) => Promi
   console.log(`${label}: last 10% / first 10% throughput = ${round(ratio, 3)} (${ratio >= 0.8 ? 'PASS' : 'FAIL'}: ≥ 0.8 needed)`);
   return out;
 }
+
+/** --vacuum: what autovacuum would do, run in line (set by main). */
+let maintenance: (() => Promise<void>) | undefined;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -122,6 +136,15 @@ async function main(): Promise<void> {
   }
   const dbName = `pe_wg_${randomBytes(4).toString('hex')}`;
   const url = `${base.replace(/\/[^/?]*(\?.*)?$/, '/')}${dbName}`;
+  let vacuumClient: { query(sql: string): Promise<unknown>; end(): Promise<void> } | undefined;
+  if (args.vacuum !== undefined) {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: args.vacuum });
+    await client.connect();
+    vacuumClient = client;
+    maintenance = async () => { await client.query('VACUUM'); };
+    backend += `, VACUUM of ${args.vacuum} every 1,000 writes (its autovacuum is off)`;
+  }
   console.log(`write-growth: ${backend}; database ${dbName}; ${args.count} store writes, ${args.http} HTTP, ${args.raw} raw inserts; load ${loadavgText()}`);
   const results: Record<string, Decile[]> = {};
   const client = new MongoClient(url);
@@ -179,6 +202,7 @@ async function main(): Promise<void> {
     await client.db().dropDatabase().catch(() => undefined);
     await client.close();
     await ferret?.stop();
+    await vacuumClient?.end();
   }
   console.log(JSON.stringify({ backend, count: args.count, results }));
 }
