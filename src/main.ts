@@ -30,7 +30,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     jwt: jwtVerificationOn(config),
     onProblem: (message) => logger.error({ file: config.adminTokensFile }, message),
   });
-  const auth = { adminToken: config.adminToken, readToken: config.readToken, loopbackOnly, allowedHosts: config.allowedHosts, ...(credentials ? { credentials } : {}) };
+  const auth = { adminToken: config.adminToken, readToken: config.readToken, decisionToken: config.decisionToken, loopbackOnly, allowedHosts: config.allowedHosts, ...(credentials ? { credentials } : {}) };
   for (const warning of accessWarnings(auth)) logger.warn({ host: config.host }, warning);
   const services = await createServices(config, logger);
   services.metrics.collectProcessMetrics();

@@ -5,13 +5,15 @@
 import { createServer } from 'node:http';
 
 const SIDECAR = process.env.POLICY_ENGINE_URL ?? 'http://127.0.0.1:8080';
+// The sidecar's DECISION_TOKEN: needed when it listens beyond loopback (compose), not on a pod's loopback.
+const TOKEN = process.env.POLICY_ENGINE_TOKEN;
 const list = (v) => (v ? String(v).split(',').map((s) => s.trim()).filter(Boolean) : []);
 const send = (res, status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
 async function check(req, permission, id) {
   const r = await fetch(`${SIDECAR}/v1/check`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(TOKEN ? { authorization: `Bearer ${TOKEN}` } : {}) },
     body: JSON.stringify({
       subject: { id: `user:${req.headers['x-user-id'] ?? 'anonymous'}`, roles: list(req.headers['x-user-roles']), groups: list(req.headers['x-user-groups']) },
       namespace: `global.org.org:${req.headers['x-org-id'] ?? 'none'}`,

@@ -13,6 +13,13 @@ export interface PolicyEngineClientOptions {
   baseUrl: string;
   /** sent as `Authorization: Bearer …` on every call: writes, reads of stored state and inline policies need it when the engine sets ADMIN_TOKEN (a READ_TOKEN does for reads) */
   adminToken?: string;
+  /**
+   * sent as `Authorization: Bearer …` on decision calls (evaluate, check, plan,
+   * relationsPlan) instead of adminToken: the engine's DECISION_TOKEN, which it requires
+   * when set and beyond loopback. A decision carrying inline policies sends adminToken
+   * when one is given (caller-supplied code needs it).
+   */
+  decisionToken?: string;
   /** per call, connection to last byte; default 2000 ms */
   timeoutMs?: number;
   /** another fetch (a proxy-aware one, a test double); default the global fetch */
@@ -113,6 +120,13 @@ interface Call {
   headers?: Record<string, string>;
   /** statuses answered normally besides 2xx */
   accept503?: boolean;
+  /** a decision route: the decision token is its credential */
+  decision?: boolean;
+}
+
+/** Inline policies are caller-supplied code: they need the admin token, not the decision token. */
+function hasInlinePolicies(request: object): boolean {
+  return Object.hasOwn(request, 'policies');
 }
 
 const YAML_TYPE = 'application/yaml';
@@ -136,21 +150,21 @@ export class PolicyEngineClient {
   }
 
   evaluate(request: EvaluateRequest, options: CallOptions = {}): Promise<EvaluateResponse> {
-    return this.json({ method: 'POST', path: '/v1/evaluate', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+    return this.json({ method: 'POST', path: '/v1/evaluate', body: JSON.stringify(request), contentType: JSON_TYPE, decision: !hasInlinePolicies(request) }, options);
   }
 
   check(request: CheckRequest, options: CallOptions = {}): Promise<CheckResponse> {
-    return this.json({ method: 'POST', path: '/v1/check', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+    return this.json({ method: 'POST', path: '/v1/check', body: JSON.stringify(request), contentType: JSON_TYPE, decision: !hasInlinePolicies(request) }, options);
   }
 
   /** Which resources of a type the subject may act on, as a filter for your database (SPEC §11; docs/plans.md). */
   plan(request: PlanRequest, options: CallOptions = {}): Promise<PlanResponse> {
-    return this.json({ method: 'POST', path: '/v1/plan', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+    return this.json({ method: 'POST', path: '/v1/plan', body: JSON.stringify(request), contentType: JSON_TYPE, decision: true }, options);
   }
 
   /** lookup-resources as a plan: `id in [...]` (at most PLAN_MAX_IDS ids). */
   relationsPlan(request: { subject: string; resourceType: string; permission: string; fields?: PlanRequest['fields'] }, options: CallOptions = {}): Promise<PlanResponse> {
-    return this.json({ method: 'POST', path: '/v1/relations/plan', body: JSON.stringify(request), contentType: JSON_TYPE }, options);
+    return this.json({ method: 'POST', path: '/v1/relations/plan', body: JSON.stringify(request), contentType: JSON_TYPE, decision: true }, options);
   }
 
   putPolicy(key: string, document: PolicyInput, options: WriteOptions = {}): Promise<PutPolicyResult> {
@@ -215,7 +229,8 @@ export class PolicyEngineClient {
     const headers: Record<string, string> = { ...this.options.headers, ...call.headers };
     if (call.accept) headers.accept = call.accept;
     if (call.contentType) headers['content-type'] = call.contentType;
-    if (this.options.adminToken !== undefined) headers.authorization = `Bearer ${this.options.adminToken}`;
+    const token = (call.decision ? this.options.decisionToken : undefined) ?? this.options.adminToken ?? (call.decision === false ? this.options.decisionToken : undefined);
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (options.requestId !== undefined) headers['x-request-id'] = options.requestId;
     if (options.acceptLanguage !== undefined) headers['accept-language'] = options.acceptLanguage;
     const timeout = AbortSignal.timeout(this.timeoutMs);

@@ -16,6 +16,7 @@ export interface Config {
   policyDir: string;
   adminToken?: string;
   readToken?: string;
+  decisionToken?: string;
   /** named, scoped credentials (docs/audit.md) */
   adminTokensFile?: string;
   adminTokensReloadMs: number;
@@ -213,6 +214,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
     if (values.readToken.length < 16) problems.push('READ_TOKEN must be at least 16 characters');
     if (values.adminToken === undefined) problems.push('READ_TOKEN needs ADMIN_TOKEN: without an admin token reads take no token');
     if (values.readToken === values.adminToken) problems.push('READ_TOKEN must differ from ADMIN_TOKEN');
+  }
+  if (typeof values.decisionToken === 'string') {
+    if (values.decisionToken.length < 16) problems.push('DECISION_TOKEN must be at least 16 characters');
+    // Every API service holds the decision token: it must not open writes or reads too.
+    if (values.decisionToken === values.adminToken) problems.push('DECISION_TOKEN must differ from ADMIN_TOKEN');
+    if (values.decisionToken === values.readToken) problems.push('DECISION_TOKEN must differ from READ_TOKEN');
   }
   if (typeof values.adminTokensFile === 'string') {
     if (values.adminToken === undefined) problems.push('ADMIN_TOKENS_FILE needs ADMIN_TOKEN (the root credential): without it no token is asked for at all');

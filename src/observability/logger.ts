@@ -10,14 +10,18 @@ export const REDACT_PATHS = [
   'req.headers["proxy-authorization"]',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-decision-token"]',
   'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
   'headers["x-api-key"]',
+  'headers["x-decision-token"]',
   'adminToken',
   '*.adminToken',
   'readToken',
   '*.readToken',
+  'decisionToken',
+  '*.decisionToken',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

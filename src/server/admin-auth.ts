@@ -1,11 +1,12 @@
 // Bearer tokens (SPEC §7, docs/security.md, docs/audit.md): ADMIN_TOKEN (the root
 // credential) guards writes and caller-supplied code, READ_TOKEN (or the admin token)
-// guards reads of stored state, and named credentials (ADMIN_TOKENS_FILE) each get some
+// guards reads of stored state, DECISION_TOKEN (or the admin token) the decision and
+// gateway routes when set (decisionGate), and named credentials (ADMIN_TOKENS_FILE) each get some
 // verbs on some namespaces. Every token is compared in constant time over SHA-256
 // digests, against every credential (no early exit). A bearer that matches none and is
 // shaped as a JWT is verified with the JWT keys (jwt-subjects.ts) and is the first `jwt:`
 // credential its claims match — never compared as an opaque token once it fails. With no
-// token set, writes are refused beyond loopback. Each request's Access (who, and what it
+// token set, writes are refused beyond loopback, and decisions without DECISION_TOKEN. Each request's Access (who, and what it
 // may reach) is kept for the route handlers (accessOf).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -27,6 +28,8 @@ export interface AdminAuthOptions {
   credentials?: CredentialSource;
   /** verifies bearer JWTs for the file's `jwt:` credentials (JWT_JWKS_FILE / _URL); absent: a JWT is an unknown token */
   jwt?: Pick<JwtSubjects, 'verifyClaims'>;
+  /** guards the decision and gateway routes when set (DECISION_TOKEN); must be set beyond loopback */
+  decisionToken?: string;
 }
 
 /** What a request's Authorization header proves. */
@@ -49,6 +52,8 @@ export function accessOf(request: FastifyRequest): Access {
   return accessByRequest.get(request) ?? scopedAccess('unknown', [], []);
 }
 
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 function digest(s: string): Buffer {
   // Hash first so the comparison takes the same time whatever the lengths.
@@ -92,7 +97,7 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
   const authenticate = async (request: FastifyRequest): Promise<Authenticated> => {
     if (admin === undefined) return { grant: 'admin', access: unrestrictedAccess(ANONYMOUS_ACTOR) };
     const header = request.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+    const m = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!m) return nobody;
     const given = digest(m[1]!);
     // Every comparison always runs: which one matched does not show in the time taken.
@@ -165,6 +170,49 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
   };
 }
 
+/** The header a gateway sends DECISION_TOKEN in: its Authorization header is the original request's. */
+export const GATEWAY_TOKEN_HEADER = 'x-decision-token';
+
+/**
+ * The check of a decision route (`bearer`: Authorization: Bearer <token>) or of a gateway
+ * route (`gateway`: the X-Decision-Token header), or undefined when there is nothing to
+ * check (loopback, no DECISION_TOKEN: the decision path pays nothing). With a token set,
+ * DECISION_TOKEN or the root ADMIN_TOKEN passes, compared in constant time (both
+ * comparisons always run); beyond loopback without one, every request is refused.
+ * Synchronous: a decision never waits for its guard.
+ */
+export function decisionGate(options: AdminAuthOptions, from: 'bearer' | 'gateway'): ((request: FastifyRequest) => void) | undefined {
+  if (options.decisionToken === undefined) {
+    if (options.loopbackOnly) return undefined;
+    return () => {
+      throw new PolicyEngineError('DECISIONS_DISABLED', 'decision routes are disabled: the server listens beyond loopback and no DECISION_TOKEN is set');
+    };
+  }
+  const decision = digest(options.decisionToken);
+  const admin = options.adminToken === undefined ? undefined : digest(options.adminToken);
+  const how = from === 'bearer' ? 'Authorization: Bearer <DECISION_TOKEN>' : `${GATEWAY_TOKEN_HEADER}: <DECISION_TOKEN>`;
+  return (request) => {
+    const given = from === 'bearer' ? bearerOf(request.headers.authorization) : gatewayTokenOf(request.headers[GATEWAY_TOKEN_HEADER]);
+    if (given !== undefined) {
+      const d = digest(given);
+      const isDecision = timingSafeEqual(d, decision);
+      const isAdmin = admin !== undefined && timingSafeEqual(d, admin);
+      if (isDecision || isAdmin) return;
+    }
+    throw new PolicyEngineError('UNAUTHORIZED', `decisions need ${how}`);
+  };
+}
+
+function bearerOf(header: string | undefined): string | undefined {
+  const m = typeof header === 'string' ? BEARER.exec(header) : null;
+  return m ? m[1]! : undefined;
+}
+
+/** One value, sent once (a repeated header is refused, not joined). */
+function gatewayTokenOf(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && header.length > 0 ? header : undefined;
+}
+
 /** The write guard as a preHandler (the route files' second line of defence; the playground page). */
 export function writeGuard(guards: TokenGuards, verb: Verb = 'write'): (request: FastifyRequest) => Promise<void> {
   return (request) => guards.requireAdmin(request, verb);
@@ -177,6 +225,9 @@ export function accessWarnings(options: AdminAuthOptions): string[] {
     out.push(options.loopbackOnly
       ? 'no ADMIN_TOKEN: write routes, previews and caller-supplied policies need no token; any process on this machine can change policies (browsers are kept out by the Host and Origin checks)'
       : 'listening beyond loopback without ADMIN_TOKEN: write routes are refused, and reads of stored state and caller-supplied policies need no token');
+  }
+  if (!options.loopbackOnly && options.decisionToken === undefined) {
+    out.push('listening beyond loopback without DECISION_TOKEN: decision routes (evaluate, check, plans, AuthZEN, forward-auth) are refused');
   }
   if (!options.loopbackOnly && (options.allowedHosts ?? []).length === 0) {
     out.push('listening beyond loopback without ALLOWED_HOSTS: the Host header is not checked');

@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import { routeAccess } from './route-access.js';
+import { FORWARD_AUTH_PATH } from './routes/forward-auth.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -18,7 +20,7 @@ const TEXT_BODIES: Record<string, string> = {
   'post /v1/entities': 'a JSON array of entities { ref, roles?, groups?, attributes? }, or a multi-document YAML stream',
 };
 
-type Operation = { requestBody?: unknown };
+type Operation = { requestBody?: unknown; security?: Array<Record<string, string[]>> };
 
 function addTextBodies(doc: { paths?: Record<string, Record<string, Operation>> }): void {
   for (const [id, description] of Object.entries(TEXT_BODIES)) {
@@ -33,6 +35,22 @@ function addTextBodies(doc: { paths?: Record<string, Record<string, Operation>> 
         'application/yaml': { schema: { type: 'string' } },
       },
     };
+  }
+}
+
+/**
+ * The decision and gateway routes' token (DECISION_TOKEN), from the one access table, so
+ * the document says what route-access.ts enforces: a decision takes the decision or the
+ * admin token as a bearer, a gateway sends the decision token in X-Decision-Token.
+ */
+function addDecisionSecurity(doc: { paths?: Record<string, Record<string, Operation>> }): void {
+  for (const [path, operations] of Object.entries(doc.paths ?? {})) {
+    const url = path.replace(/\{([^}]+)\}/g, ':$1');
+    for (const [method, op] of Object.entries(operations)) {
+      const { access } = routeAccess(method.toUpperCase(), url.startsWith(`${FORWARD_AUTH_PATH}/`) ? `${FORWARD_AUTH_PATH}/*` : url);
+      if (access === 'decision') op.security = [{ decisionToken: [] }, { adminToken: [] }];
+      if (access === 'gateway') op.security = [{ gatewayToken: [] }];
+    }
   }
 }
 
@@ -54,12 +72,17 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'playground', description: 'the policy playground page at /ui (docs/playground.md)' },
       ],
       components: {
-        securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the server sets one, or a named credential of ADMIN_TOKENS_FILE within its verbs and namespaces' } },
+        securitySchemes: {
+          adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, when the server sets one, or a named credential of ADMIN_TOKENS_FILE within its verbs and namespaces' },
+          decisionToken: { type: 'http', scheme: 'bearer', description: 'DECISION_TOKEN, when the server sets one (required beyond loopback; on loopback without it decisions take no token)' },
+          gatewayToken: { type: 'apiKey', in: 'header', name: 'X-Decision-Token', description: 'DECISION_TOKEN sent by a gateway to /v1/forward-auth, whose Authorization header is the original request\'s' },
+        },
       },
     },
     transformObject: (documentObject) => {
       const doc = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
       addTextBodies(doc as Parameters<typeof addTextBodies>[0]);
+      addDecisionSecurity(doc as Parameters<typeof addDecisionSecurity>[0]);
       return doc;
     },
   });

@@ -4,16 +4,18 @@
 // validation. A route this table does not list is treated as a write (fail closed).
 
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
-import { accessOf, makeTokenGuards, type AdminAuthOptions, type TokenGuards } from './admin-auth.js';
+import { accessOf, decisionGate, makeTokenGuards, type AdminAuthOptions, type TokenGuards } from './admin-auth.js';
 import type { Verb } from '../core/access.js';
 import { PolicyEngineError } from '../errors.js';
 import { makeOriginCheck, originPolicy } from './request-origin.js';
 
 /**
  * - health: open to everyone, no checks (probes send any Host)
- * - decision: open (on loopback, or to the network it listens on); inline `policies` are code
+ * - decision: DECISION_TOKEN (or the admin token) as a bearer when set; open on loopback
+ *   without one, refused beyond it; inline `policies` are code
  * - gateway: a decision asked by a gateway for another request (forward-auth): the Host is
- *   checked, the Origin is the original request's and is not
+ *   checked, the Origin is the original request's and is not; DECISION_TOKEN as for
+ *   decisions, but in X-Decision-Token (the Authorization header is the original request's)
  * - code: runs caller-supplied CEL / Lua: the admin token when one is set
  * - read: stored state: the read or admin token when a token is set
  * - docs: a read, served with a strict CSP and no framing
@@ -183,22 +185,25 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
       throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${accessOf(request).actor} lacks the verb relations that relationship reads need`);
     }
   };
-  /** The whole check of a class that takes no token: nothing is built per request. */
-  const originHook = (hostOnly: boolean): Hook => (request, _reply, done) => {
+  const gates = { decision: decisionGate(auth, 'bearer'), gateway: decisionGate(auth, 'gateway') };
+  /** The whole check of a decision or gateway route (and the page's origin check): synchronous, nothing built per request. */
+  const originHook = (hostOnly: boolean, gate: ((request: FastifyRequest) => void) | undefined): Hook => (request, _reply, done) => {
     let refused: Error | undefined;
     try {
       origin(request, hostOnly);
+      if (gate) gate(request);
     } catch (err) {
       refused = err as Error;
     }
     done(refused);
   };
-  // Synchronous for the routes that take no token (decisions above all); a promise for the others.
+  // Synchronous for the decision, gateway and page routes; a promise for the others.
   const check = (access: RouteAccess, request: FastifyRequest, reply: FastifyReply, url: string): void | Promise<void> => {
     if (access === 'health') return;
     origin(request, access === 'gateway');
     switch (access) {
-      case 'decision': case 'gateway': case 'page': return;
+      case 'decision': case 'gateway': return gates[access]?.(request);
+      case 'page': return;
       case 'code': return tokens.requireCode(request);
       case 'read': return readGuard(request, url);
       case 'docs': docsHeaders(reply); return tokens.requireRead(request);
@@ -209,8 +214,9 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     if (typeof method === 'string') {
       const { access } = routeAccess(method, url);
       if (access === 'health') return undefined;
-      // The classes that take no token (decisions above all) check the origin alone, synchronously.
-      if (access === 'decision' || access === 'gateway' || access === 'page') return originHook(access === 'gateway');
+      // Decisions (and the page) are checked synchronously: the origin, and DECISION_TOKEN when one applies.
+      if (access === 'decision' || access === 'gateway') return originHook(access === 'gateway', gates[access]);
+      if (access === 'page') return originHook(false, undefined);
       return (request, reply, done) => settle(() => check(access, request, reply, url), done);
     }
     // Several methods (the STORE=none catch-alls): the class of the method asked.

@@ -121,3 +121,33 @@ t.test('transport failures become client errors; a caller abort stays an abort',
   });
   await clientError(t, stranger.health(), 502, 'ENGINE_BAD_RESPONSE');
 });
+
+t.test('decisionToken: decisions send the decision token, writes the admin token, inline policies the admin token', async (t) => {
+  const DECISION_TOKEN = 'client-test-decision-token-0123';
+  const { url } = await runningEngine(t, { env: { DECISION_TOKEN } });
+  const sent: Array<{ path: string; authorization: string | null }> = [];
+  const recording: typeof fetch = async (input, init) => {
+    sent.push({ path: new URL(String(input)).pathname, authorization: new Headers(init?.headers).get('authorization') });
+    return fetch(input, init);
+  };
+  const client = new PolicyEngineClient({ baseUrl: url, adminToken: ADMIN_TOKEN, decisionToken: DECISION_TOKEN, fetch: recording });
+  await client.putPolicy('global-docs', DOCS_POLICY);
+  const subject = { id: 'user:alice', roles: ['editor'] };
+  t.match(await client.check({ subject, namespace: 'global', permission: 'document:read' }), { allowed: true });
+  t.match(await client.evaluate({ subject, namespace: 'global' }), { permissions: Array });
+  t.match(await client.plan({ subject, namespace: 'global', permission: 'document:read', resource: { type: 'document' } }), { exact: true });
+  t.match(await client.evaluate({ subject, policies: [{ key: 'global-x', rules: [{ subjects: ['*'], grant: ['a:b'] }] }] } as never), { permissions: ['a:b'] });
+  t.same(sent.map((s) => `${s.path} ${s.authorization}`), [
+    `/v1/policies/global-docs Bearer ${ADMIN_TOKEN}`,
+    `/v1/check Bearer ${DECISION_TOKEN}`,
+    `/v1/evaluate Bearer ${DECISION_TOKEN}`,
+    `/v1/plan Bearer ${DECISION_TOKEN}`,
+    `/v1/evaluate Bearer ${ADMIN_TOKEN}`,
+  ]);
+  // An application holds only the decision token: decisions work, writes do not.
+  const app = new PolicyEngineClient({ baseUrl: url, decisionToken: DECISION_TOKEN });
+  t.match(await app.check({ subject, namespace: 'global', permission: 'document:read' }), { allowed: true });
+  await clientError(t, app.putPolicy('global-y', DOCS_POLICY.replace('global-docs', 'global-y')), 401, 'UNAUTHORIZED');
+  const none = new PolicyEngineClient({ baseUrl: url });
+  await clientError(t, none.check({ subject, namespace: 'global', permission: 'document:read' }), 401, 'UNAUTHORIZED');
+});

@@ -13,8 +13,9 @@ export const ADMIN_TOKEN = 'client-test-admin-token-0123';
 export const DOCS_POLICY = editorsPolicy({ key: 'global-docs', comment: 'who may do what with documents' });
 
 /** testApp, listening on 127.0.0.1, with an admin token; closed at teardown. */
-export async function runningEngine(t: Test, options: { logger?: Logger } = {}): Promise<TestApp & { url: string }> {
-  const engine = await testApp(t, { env: { ADMIN_TOKEN }, ...options });
+export async function runningEngine(t: Test, options: { logger?: Logger; env?: Record<string, string> } = {}): Promise<TestApp & { url: string }> {
+  const { env, ...rest } = options;
+  const engine = await testApp(t, { env: { ADMIN_TOKEN, ...env }, ...rest });
   const url = await engine.app.listen({ port: 0, host: '127.0.0.1' });
   return { ...engine, url };
 }

@@ -31,15 +31,17 @@ t.test('STORE=none: stored state is refused with STORE_DISABLED, the policies mo
   t.same(inline.json().permissions, ['doc:*']);
 });
 
+const DECISION = 'decision-token-0123456789';
+
 t.test('beyond loopback without ADMIN_TOKEN: writes are refused with WRITES_DISABLED, nothing stored', async (t) => {
-  const { app } = await testApp(t, { loopbackOnly: false });
+  const { app } = await testApp(t, { loopbackOnly: false, env: { DECISION_TOKEN: DECISION } });
   const put = await app.inject({ method: 'PUT', url: '/v1/policies/global-base', headers: { 'content-type': 'application/yaml' }, payload: policy });
   t.equal(put.statusCode, 403);
   t.equal(put.json().code, 'WRITES_DISABLED');
   const del = await app.inject({ method: 'DELETE', url: '/v1/policies/global-base' });
   t.equal(del.statusCode, 403);
   t.equal(del.json().code, 'WRITES_DISABLED');
-  const r = await app.inject({ method: 'POST', url: '/v1/evaluate', payload: { subject: { id: 'u', roles: ['editor'] }, namespace: 'global' } });
+  const r = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: { authorization: `Bearer ${DECISION}` }, payload: { subject: { id: 'u', roles: ['editor'] }, namespace: 'global' } });
   t.equal(r.statusCode, 200);
   t.equal(r.json().default, true, 'nothing was stored: the default answers');
 });

@@ -53,7 +53,8 @@ t.test('policy-engine: settings, store URL, token', async (t) => {
   t.equal(pe.build, '..', 'built from the repository root');
   t.ok(exists('Dockerfile'));
   t.throws(() => Object.values(pe.environment as Obj).map((v) => interpolate(v)), /ADMIN_TOKEN/, 'compose refuses to start without an ADMIN_TOKEN');
-  const operator = { ADMIN_TOKEN: 'operator-chosen-token-0123456789' };
+  t.throws(() => Object.values(pe.environment as Obj).map((v) => interpolate(v, { ADMIN_TOKEN: 'operator-chosen-token-0123456789' })), /DECISION_TOKEN/, 'or without a DECISION_TOKEN');
+  const operator = { ADMIN_TOKEN: 'operator-chosen-token-0123456789', DECISION_TOKEN: 'operator-decision-token-0123456789' };
   const env = Object.fromEntries(Object.entries(pe.environment as Obj).map(([k, v]) => [k, interpolate(v, operator)]));
   for (const k of Object.keys(env)) t.ok(SETTING_ENVS.has(k), `${k} is a setting`);
   // the image's ENV (Dockerfile) under the compose environment
@@ -68,6 +69,8 @@ t.test('policy-engine: settings, store URL, token', async (t) => {
   t.ok(config.adminToken && config.adminToken.length >= 16, '…so an ADMIN_TOKEN is set (writes are refused without one)');
   t.match(String((pe.environment as Obj).ADMIN_TOKEN), /^\$\{ADMIN_TOKEN:\?.+\}$/, 'the token comes from the environment, with no default');
   t.equal(config.adminToken, operator.ADMIN_TOKEN);
+  t.equal(config.decisionToken, operator.DECISION_TOKEN, '…and a DECISION_TOKEN (decisions are refused without one)');
+  t.match(String((pe.environment as Obj).DECISION_TOKEN), /^\$\{DECISION_TOKEN:\?.+\}$/, 'from the environment, with no default');
   t.notMatch(read('docker/compose.yaml') + read('docs/deploy.md'), /dev-admin-token/, 'no known token shipped or documented');
   t.same(pe.ports, [`127.0.0.1:${config.port}:${config.port}`], 'published on the host loopback only');
   t.equal(pe.read_only, true, 'read-only root filesystem');
@@ -88,14 +91,15 @@ t.test('example-api asks the policy-engine service on its port', async (t) => {
   t.equal(api.depends_on['policy-engine'].condition, 'service_healthy');
   const allowed = loadConfig({ ALLOWED_HOSTS: String((services['policy-engine']!.environment as Obj).ALLOWED_HOSTS ?? '') }).allowedHosts;
   t.ok(allowed.includes(url.hostname), 'the Host it sends is one the engine accepts (ALLOWED_HOSTS)');
-  t.notOk('ADMIN_TOKEN' in (api.environment as Obj), 'the API is not given the token');
+  t.notOk('ADMIN_TOKEN' in (api.environment as Obj), 'the API is not given the admin token');
+  t.equal(String((api.environment as Obj).POLICY_ENGINE_TOKEN), String((services['policy-engine']!.environment as Obj).DECISION_TOKEN), 'but the decision token the engine is given');
 });
 
 // ---- the real thing, on loopback ----
 
-async function startExampleApi(t: Test, sidecarUrl: string): Promise<{ url: string; child: ChildProcess }> {
+async function startExampleApi(t: Test, sidecarUrl: string, decisionToken?: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [join(ROOT, 'docker/example-api/server.mjs')], {
-    env: { PATH: process.env.PATH, POLICY_ENGINE_URL: sidecarUrl, PORT: '0', HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, POLICY_ENGINE_URL: sidecarUrl, PORT: '0', HOST: '127.0.0.1', ...(decisionToken ? { POLICY_ENGINE_TOKEN: decisionToken } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
@@ -122,7 +126,8 @@ const who = (user: string, roles = '', groups = '') => ({ 'x-user-id': user, 'x-
 
 t.test('load-policies.sh and the example API against a running policy-engine', async (t) => {
   const token = 'test-admin-token-0123456789';
-  const { app } = await testApp(t, { env: { ADMIN_TOKEN: token } });
+  const decisionToken = 'test-decision-token-0123456789';
+  const { app } = await testApp(t, { env: { ADMIN_TOKEN: token, DECISION_TOKEN: decisionToken } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const sidecar = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 
@@ -165,7 +170,9 @@ t.test('load-policies.sh and the example API against a running policy-engine', a
   }
 
   t.equal((await fetch(`${sidecar}/readyz`)).status, 200, 'the engine is ready');
-  const { url, child } = await startExampleApi(t, sidecar);
+  const tokenless = await startExampleApi(t, sidecar);
+  t.same(await get(`${tokenless.url}/documents/doc1`, who('alice', 'editor')), { status: 503, body: { error: 'authorization unavailable' } }, 'without the decision token the API gets a 401 and fails closed');
+  const { url, child } = await startExampleApi(t, sidecar, decisionToken);
   t.same(await get(`${url}/healthz`), { status: 200, body: { status: 'ok' } }, 'healthz');
   t.same(await get(`${url}/documents/doc1`, who('alice', 'editor')), { status: 200, body: { id: 'doc1', title: 'Document doc1' } }, 'an editor reads');
   t.same(await get(`${url}/documents/doc1`, who('vic', 'viewer', 'contractors')), { status: 200, body: { id: 'doc1', title: 'Document doc1' } }, 'a contractor viewer reads');

@@ -20,20 +20,22 @@ const jwt = (sub: string, key = privateKey) => new SignJWT({ roles: [] })
   .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject(sub).setIssuer('https://idp.test').setAudience('pe')
   .setIssuedAt().setExpirationTime('10m').sign(key);
 
-async function service(t: Test) {
+async function service(t: Test, extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pe-gw-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'routes.yaml'), ROUTES_YAML);
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] }));
   const { app, services } = await testApp(t, {
-    env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), JWT_JWKS_FILE: join(dir, 'jwks.json'), JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'pe', JWT_ALGORITHMS: 'ES256' },
+    env: { FORWARD_AUTH_ROUTES: join(dir, 'routes.yaml'), JWT_JWKS_FILE: join(dir, 'jwks.json'), JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'pe', JWT_ALGORITHMS: 'ES256', ...extraEnv },
   });
   await putYaml(t, app, 'global-gateway', GATEWAY_POLICY);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, services, port: (app.server.address() as AddressInfo).port };
 }
 
-type Start = (t: Test, policyPort: number, upstreamPort: number) => Promise<{ port: number }>;
+type Start = (t: Test, policyPort: number, upstreamPort: number, decisionToken?: string) => Promise<{ port: number }>;
+
+const DECISION = 'gateway-decision-token-0123456789';
 
 for (const [name, start, downStatus] of [['nginx', startNginx, 500], ['caddy', startCaddy, 502]] as Array<[string, Start, number]>) {
   t.test(`${name} in front of the service`, async (t) => {
@@ -100,5 +102,30 @@ for (const [name, start, downStatus] of [['nginx', startNginx, 500], ['caddy', s
     const down = await get('/orgs/acme/documents/d1', as('alice'));
     t.equal(down.status, downStatus, `the service down: ${name} answers ${downStatus}`);
     t.equal(upstream.seen.length, reached, 'fails closed: the upstream is not reached');
+  });
+
+  t.test(`${name} sends DECISION_TOKEN as docs/gateways.md says`, async (t) => {
+    const upstream = await startUpstream(t);
+    const pe = await service(t, { DECISION_TOKEN: DECISION });
+    const alice = { authorization: `Bearer ${await jwt('alice')}` };
+    const get = async (port: number, headers: Record<string, string> = {}) => {
+      const r = await fetch(`http://127.0.0.1:${port}/orgs/acme/documents/d1`, { headers, redirect: 'manual' });
+      return { status: r.status, body: await r.text() };
+    };
+    const configured = await start(t, pe.port, upstream.port, DECISION);
+    const ok = await get(configured.port, alice);
+    t.equal(ok.status, 200, 'the gateway sends the token: alice is let through');
+    t.equal(upstream.seen.at(-1)!.headers['x-auth-subject'], 'user:alice');
+    t.equal(upstream.seen.at(-1)!.headers['x-decision-token'], undefined, 'the token goes to the sidecar only, never upstream');
+    t.equal((await get(configured.port, { ...alice, 'x-decision-token': 'forged-by-the-client-0123' })).status, 200, 'a client\'s own X-Decision-Token is overwritten');
+    const bob = await get(configured.port, { authorization: `Bearer ${await jwt('bob')}` });
+    t.equal(bob.status, 403, 'and the policies still decide');
+    const seen = upstream.seen.length;
+    const unconfigured = await start(t, pe.port, upstream.port);
+    const refused = await get(unconfigured.port, alice);
+    t.equal(refused.status, 401, 'a gateway without the token is refused');
+    const guessed = await get(unconfigured.port, { ...alice, 'x-decision-token': `${DECISION}x` });
+    t.equal(guessed.status, 401, 'so is a client guessing it through that gateway');
+    t.equal(upstream.seen.length, seen, 'the upstream is not reached');
   });
 }

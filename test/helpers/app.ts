@@ -72,7 +72,7 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
     authzen: { service: services.authzen, ...(config.authzenPdpUrl ? { pdpUrl: config.authzenPdpUrl } : {}) },
     ...(config.ui ? { ui: { assetsDir: options.uiAssetsDir ?? defaultUiDir() } } : {}),
     auth: {
-      adminToken: config.adminToken, readToken: config.readToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true,
+      adminToken: config.adminToken, readToken: config.readToken, decisionToken: config.decisionToken, allowedHosts: config.allowedHosts, loopbackOnly: options.loopbackOnly ?? true,
       ...(credentials ? { credentials } : {}),
     },
     bodyLimit: config.bodyLimit,

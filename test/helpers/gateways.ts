@@ -104,8 +104,8 @@ function run(t: Test, cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
   return { child, output: () => out.slice(-2000) };
 }
 
-/** The nginx server block of docs/gateways.md, for a service on `policyPort`. */
-export function nginxServerBlock(port: number, policyPort: number, upstreamPort: number): string {
+/** The nginx server block of docs/gateways.md, for a service on `policyPort` (with DECISION_TOKEN: the line that sends it). */
+export function nginxServerBlock(port: number, policyPort: number, upstreamPort: number, decisionToken?: string): string {
   return `
   server {
     listen 127.0.0.1:${port};
@@ -129,13 +129,14 @@ export function nginxServerBlock(port: number, policyPort: number, upstreamPort:
       proxy_set_header X-Original-URI $request_uri;
       proxy_set_header X-Forwarded-Uri "";
       proxy_set_header X-Forwarded-Method "";
-      proxy_set_header X-Original-Url "";
+      proxy_set_header X-Original-Url "";${decisionToken === undefined ? '' : `
+      proxy_set_header X-Decision-Token "${decisionToken}";`}
     }
   }`;
 }
 
 /** nginx in the foreground with its own prefix, pid, logs and temp paths; answers on the returned port. */
-export async function startNginx(t: Test, policyPort: number, upstreamPort: number): Promise<{ port: number }> {
+export async function startNginx(t: Test, policyPort: number, upstreamPort: number, decisionToken?: string): Promise<{ port: number }> {
   const dir = tempDir(t, 'pe-nginx-');
   const port = await freePort();
   const conf = `
@@ -151,7 +152,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-${nginxServerBlock(port, policyPort, upstreamPort)}
+${nginxServerBlock(port, policyPort, upstreamPort, decisionToken)}
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
@@ -161,8 +162,8 @@ ${nginxServerBlock(port, policyPort, upstreamPort)}
   return { port };
 }
 
-/** The Caddy site block of docs/gateways.md. */
-export function caddySiteBlock(port: number, policyPort: number, upstreamPort: number): string {
+/** The Caddy site block of docs/gateways.md (with a DECISION_TOKEN: the line that sends it, from Caddy's environment). */
+export function caddySiteBlock(port: number, policyPort: number, upstreamPort: number, withDecisionToken = false): string {
   return `
 http://127.0.0.1:${port} {
 	bind 127.0.0.1
@@ -170,14 +171,15 @@ http://127.0.0.1:${port} {
 		uri /v1/forward-auth
 		# Caddy passes the original Host on; the sidecar answers loopback names (or ALLOWED_HOSTS).
 		header_up Host {upstream_hostport}
-		copy_headers X-Auth-Subject
+		copy_headers X-Auth-Subject${withDecisionToken ? `
+		header_up X-Decision-Token {env.DECISION_TOKEN}` : ''}
 	}
 	reverse_proxy 127.0.0.1:${upstreamPort}
 }`;
 }
 
 /** Caddy in the foreground, admin endpoint off, its state in a temp dir. */
-export async function startCaddy(t: Test, policyPort: number, upstreamPort: number): Promise<{ port: number }> {
+export async function startCaddy(t: Test, policyPort: number, upstreamPort: number, decisionToken?: string): Promise<{ port: number }> {
   const dir = tempDir(t, 'pe-caddy-');
   const port = await freePort();
   const caddyfile = `{
@@ -185,10 +187,10 @@ export async function startCaddy(t: Test, policyPort: number, upstreamPort: numb
 	auto_https off
 	storage file_system ${dir}/data
 }
-${caddySiteBlock(port, policyPort, upstreamPort)}
+${caddySiteBlock(port, policyPort, upstreamPort, decisionToken !== undefined)}
 `;
   writeFileSync(join(dir, 'Caddyfile'), caddyfile);
-  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
+  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config'), ...(decisionToken === undefined ? {} : { DECISION_TOKEN: decisionToken }) };
   const { child, output } = run(t, CADDY, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], env);
   await waitForPort(port, child, output);
   return { port };

@@ -16,6 +16,7 @@ import { hostnameOf } from '../../src/server/request-origin.js';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const READ = 'read-token-0123456789abcdef';
+const DECISION = 'decision-token-0123456789abcdef';
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 const POLICY = 'key: global-base\nrules:\n  - { id: r, subjects: ["*"], grant: [document:read] }\n';
@@ -225,27 +226,28 @@ t.test('item 6: ALLOWED_HOSTS adds names; beyond loopback it turns the check on'
   t.equal((await get('other.internal')).status, 403);
   t.equal((await get('localhost', 'http://policy.internal')).status, 200, 'an origin on an allowed host');
 
-  const beyond = await testApp(t, { loopbackOnly: false, env: { ADMIN_TOKEN: ADMIN } });
+  const beyond = await testApp(t, { loopbackOnly: false, env: { ADMIN_TOKEN: ADMIN, DECISION_TOKEN: DECISION } });
   await beyond.app.listen({ port: 0, host: '127.0.0.1' });
-  const r = await raw(beyond.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'policy-engine:8080' } });
+  const r = await raw(beyond.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'policy-engine:8080', ...bearer(DECISION) } });
   t.equal(r.status, 200, 'beyond loopback without ALLOWED_HOSTS, any Host (service names) reaches decisions');
   const cross = await raw(beyond.app, { method: 'GET', url: '/v1/policies', headers: { host: 'policy-engine:8080', origin: 'http://attacker.example', ...bearer(ADMIN) } });
   t.equal(cross.status, 403, 'but a foreign Origin is still refused, token or not');
   t.equal(JSON.parse(cross.body).code, 'ORIGIN_NOT_ALLOWED');
 
-  const pinned = await testApp(t, { loopbackOnly: false, env: { ADMIN_TOKEN: ADMIN, ALLOWED_HOSTS: 'policy-engine' } });
+  const pinned = await testApp(t, { loopbackOnly: false, env: { ADMIN_TOKEN: ADMIN, DECISION_TOKEN: DECISION, ALLOWED_HOSTS: 'policy-engine' } });
   await pinned.app.listen({ port: 0, host: '127.0.0.1' });
-  const ok = await raw(pinned.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'policy-engine:8080' } });
+  const ok = await raw(pinned.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'policy-engine:8080', ...bearer(DECISION) } });
   t.equal(ok.status, 200);
-  const refused = await raw(pinned.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'attacker.example' } });
+  const refused = await raw(pinned.app, { method: 'POST', url: '/v1/check', payload: { subject: 'u', namespace: 'global', permission: 'a:b' }, headers: { host: 'attacker.example', ...bearer(DECISION) } });
   t.equal(refused.status, 403);
+  t.equal(JSON.parse(refused.body).code, 'HOST_NOT_ALLOWED', 'the token does not replace the Host check');
 });
 
 t.test('item 6: start-up warnings say what is open', async (t) => {
   t.match(accessWarnings({ adminToken: undefined, loopbackOnly: true }), [/no ADMIN_TOKEN: write routes.*need no token/]);
-  t.match(accessWarnings({ adminToken: undefined, loopbackOnly: false }), [/beyond loopback without ADMIN_TOKEN/, /Host header is not checked/]);
+  t.match(accessWarnings({ adminToken: undefined, loopbackOnly: false }), [/beyond loopback without ADMIN_TOKEN/, /beyond loopback without DECISION_TOKEN/, /Host header is not checked/]);
   t.same(accessWarnings({ adminToken: ADMIN, loopbackOnly: true }), []);
-  t.same(accessWarnings({ adminToken: ADMIN, loopbackOnly: false, allowedHosts: ['policy-engine'] }), []);
+  t.same(accessWarnings({ adminToken: ADMIN, decisionToken: DECISION, loopbackOnly: false, allowedHosts: ['policy-engine'] }), []);
   t.match(accessWarnings({ adminToken: ADMIN, loopbackOnly: true, allowedHosts: ['*'] }), [/ALLOWED_HOSTS=\*/]);
 });
 

@@ -22,11 +22,12 @@ export function buildUiBundle(t: Test): string {
   return dir;
 }
 
-export async function uiApp(t: Test, options: { assetsDir: string; adminToken?: string; loopbackOnly?: boolean }): Promise<FastifyInstance> {
-  // The token goes straight into the configuration: tests use short ones.
+export async function uiApp(t: Test, options: { assetsDir: string; adminToken?: string; decisionToken?: string; loopbackOnly?: boolean }): Promise<FastifyInstance> {
+  // The tokens go straight into the configuration: tests use short ones. Beyond loopback
+  // decisions need DECISION_TOKEN (the page sends the admin token, which passes too).
   const { app } = await testApp(t, {
     uiAssetsDir: options.assetsDir,
-    config: { adminToken: options.adminToken },
+    config: { adminToken: options.adminToken, decisionToken: options.decisionToken ?? (options.loopbackOnly === false ? 'ui-decision-token' : undefined) },
     ...(options.loopbackOnly !== undefined ? { loopbackOnly: options.loopbackOnly } : {}),
   });
   return app;
