@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type AddressInfo } from 'node:net';
 import { putYaml, testApp } from '../helpers/app.js';
 import { GATEWAY_POLICY, ROUTES_YAML } from '../helpers/gateways.js';
 
@@ -90,6 +91,38 @@ t.test('ambiguity is refused: headers that disagree, a header against the path',
   t.ok(/^[\x20-\x7e]+$/.test(String(hostile.headers['x-auth-reason'])), 'reason headers are printable ASCII whatever the input');
   t.ok(String(hostile.headers['x-auth-reason']).length <= 260);
   t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still up');
+});
+
+/** Raw HTTP/1.1 on a socket: the only way to send one header twice, as a forging client would. */
+function rawRequest(port: number, lines: string[]): Promise<{ status: number; head: string }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    s.on('data', (d) => { text += String(d); });
+    s.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), head: text.split('\r\n\r\n')[0]! }));
+    s.on('error', reject);
+    s.end(`${['GET /v1/forward-auth HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...lines].join('\r\n')}\r\n\r\n`);
+  });
+}
+
+t.test('a header sent twice is refused, not joined into one value', async (t) => {
+  const { app } = await setup(t);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const uri = 'X-Forwarded-Uri: /orgs/acme/documents/d1';
+  const one = await rawRequest(port, ['X-Forwarded-Method: GET', uri, 'X-Auth-Request-User: user:alice']);
+  t.equal(one.status, 200, 'one subject header: allowed');
+  t.match(one.head, /x-auth-subject: user:alice/i);
+  const two = await rawRequest(port, ['X-Forwarded-Method: GET', uri, 'X-Auth-Request-User: user:alice', 'X-Auth-Request-User: user:evil']);
+  t.equal(two.status, 401, 'two subject headers: no subject (Node would read "user:alice, user:evil")');
+  t.notMatch(two.head, /x-auth-subject: user:alice, user:evil/i, 'the joined value is never the subject');
+  const sameTwice = await rawRequest(port, ['X-Forwarded-Method: GET', uri, 'X-Auth-Request-User: user:alice', 'X-Auth-Request-User: user:alice']);
+  t.equal(sameTwice.status, 401, 'even the same value twice');
+  const uris = await rawRequest(port, ['X-Forwarded-Method: GET', uri, 'X-Forwarded-Uri: /orgs/other/documents/d1', 'X-Auth-Request-User: user:alice']);
+  t.equal(uris.status, 403, 'two original-URI headers: refused');
+  t.match(uris.head, /x-auth-reason: the original-URI headers disagree/i);
+  const methods = await rawRequest(port, ['X-Forwarded-Method: GET', 'X-Forwarded-Method: DELETE', uri, 'X-Auth-Request-User: user:alice']);
+  t.equal(methods.status, 403, 'two original-method headers: refused');
 });
 
 t.test('no route table: every request is denied; a broken table stops the start', async (t) => {

@@ -27,11 +27,39 @@ export function headerSafe(text: string, max = 256): string {
   return s.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
 }
 
+type Headers = FastifyRequest['headers'];
+
+/**
+ * The request's headers with every header sent more than once as the array of its values.
+ * Node joins repeats of most headers into one string (`a, b`): a forged second subject or
+ * URI header would otherwise read as one value. Repeats are refused downstream (401, 403).
+ */
+export function headersWithRepeats(request: FastifyRequest): Headers {
+  const raw = request.raw.rawHeaders;
+  let repeated: Map<string, string[]> | undefined;
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!seen.has(name)) {
+      seen.add(name);
+      continue;
+    }
+    repeated ??= new Map();
+    if (!repeated.has(name)) repeated.set(name, []);
+  }
+  if (repeated === undefined) return request.headers;
+  for (let i = 0; i < raw.length; i += 2) repeated.get(raw[i]!.toLowerCase())?.push(raw[i + 1]!);
+  const headers = { ...request.headers };
+  // Only where Node joined the values: the headers it keeps once (Authorization, Host…) stay as Node read them.
+  for (const [name, values] of repeated) if (headers[name] === values.join(', ')) headers[name] = values;
+  return headers;
+}
+
 /** The one value the headers agree on; undefined when none is sent; 'conflict' when they differ or repeat. */
-function agreed(request: FastifyRequest, names: readonly string[]): string | undefined | 'conflict' {
+function agreed(headers: Headers, names: readonly string[]): string | undefined | 'conflict' {
   let value: string | undefined;
   for (const name of names) {
-    const v = request.headers[name];
+    const v = headers[name];
     if (v === undefined) continue;
     if (Array.isArray(v)) return 'conflict';
     if (value !== undefined && v !== value) return 'conflict';
@@ -41,9 +69,9 @@ function agreed(request: FastifyRequest, names: readonly string[]): string | und
 }
 
 /** The original method and URI, or why the request is refused. */
-export function originalOf(request: FastifyRequest): { method: string; uri: string } | { refused: string } | { missing: string } {
-  const method = agreed(request, METHOD_HEADERS);
-  const uri = agreed(request, URI_HEADERS);
+export function originalOf(request: FastifyRequest, headers: Headers = headersWithRepeats(request)): { method: string; uri: string } | { refused: string } | { missing: string } {
+  const method = agreed(headers, METHOD_HEADERS);
+  const uri = agreed(headers, URI_HEADERS);
   if (method === 'conflict') return { refused: 'the original-method headers disagree' };
   if (uri === 'conflict') return { refused: 'the original-URI headers disagree' };
   const url = request.url;
@@ -68,14 +96,15 @@ function send(reply: FastifyReply, outcome: ForwardAuthOutcome) {
 export function forwardAuthRoutes(app: FastifyInstance, service: ForwardAuthService, observers: DecisionObservers = {}): void {
   const { log, metrics } = observers;
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const original = originalOf(request);
+    const headers = headersWithRepeats(request);
+    const original = originalOf(request, headers);
     if ('missing' in original) throw new PolicyEngineError('REQUEST_INVALID', original.missing);
     if ('refused' in original) return send(reply, { status: 403, code: 'FORWARD_AUTH_URI_REFUSED', reason: original.refused });
     const decisionId = randomUUID();
     reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
     const start = logged ? performance.now() : 0;
-    const outcome = await service.decide({ ...original, headers: request.headers });
+    const outcome = await service.decide({ ...original, headers });
     const check = 'check' in outcome ? outcome.check : undefined;
     metrics?.countDecision('forward-auth', 'namespace', outcome.status === 200 ? 'allowed' : 'denied', check?.decision.conditionErrors !== undefined);
     if (logged && check) {
