@@ -3,6 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { SETTINGS, type Setting } from './settings.js';
+import { databaseOfUrl } from './mongo-url.js';
 import { parsePattern } from '../core/pattern.js';
 import { isLanguageTag } from '../core/messages/language.js';
 import { parseNamespacePath } from '../core/namespace.js';
@@ -192,6 +193,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ar
   }
   values.store ??= values.mongoUrl !== undefined ? 'mongo' : 'file';
   if (values.store === 'mongo' && values.mongoUrl === undefined) problems.push('STORE=mongo needs MONGO_URL');
+  if (typeof values.mongoUrl === 'string' && typeof values.mongoDb === 'string') {
+    // MONGO_DB is for a URL that names no database: a second, different name would make
+    // the service read one database while the operator looks at another (and an empty one
+    // answers every path with the default).
+    const named = databaseOfUrl(values.mongoUrl);
+    if (named !== undefined && named !== values.mongoDb) problems.push(`MONGO_DB=${JSON.stringify(values.mongoDb)} contradicts the database ${JSON.stringify(named)} named in MONGO_URL: set one of them`);
+  }
   if (typeof values.mongoUrl === 'string' && !/^mongodb(\+srv)?:\/\//.test(values.mongoUrl)) {
     problems.push('MONGO_URL must start with mongodb:// or mongodb+srv://');
   }

@@ -62,3 +62,11 @@ t.test('READ_TOKEN and ALLOWED_HOSTS (docs/security.md)', async (t) => {
   t.match(problems({ ALLOWED_HOSTS: 'x.example:8080' }), /not a host name/);
   t.equal(problems({ ALLOWED_HOSTS: '*' }), '');
 });
+
+t.test('MONGO_DB names the database only when MONGO_URL names none (SPEC §7)', async (t) => {
+  t.equal(loadConfig({ MONGO_URL: 'mongodb://h:1/', MONGO_DB: 'policy' }).mongoDb, 'policy', 'a URL without a database: MONGO_DB');
+  t.equal(loadConfig({ MONGO_URL: 'mongodb://h:1/policy?w=majority', MONGO_DB: 'policy' }).mongoDb, 'policy', 'the same name twice is fine');
+  t.equal(loadConfig({ MONGO_URL: 'mongodb://h:1/policy' }).mongoDb, undefined, 'the URL alone');
+  t.throws(() => loadConfig({ MONGO_URL: 'mongodb://h:1/policy', MONGO_DB: 'other' }), /MONGO_DB="other" contradicts the database "policy" named in MONGO_URL/);
+  t.throws(() => loadConfig({ MONGO_URL: 'mongodb+srv://u:p@c.example.net/my%20db', MONGO_DB: 'my_db' }), /contradicts the database "my db"/);
+});

@@ -20,3 +20,5 @@ for (const env of ['PORT', 'STORE', 'MONGO_URL', 'POLICY_DIR', 'ADMIN_TOKEN', 'D
 t.match(readme, /\(docs\/configuration\.md\)/, 'the README links the full table');
 t.match(readme, /npm install && npm start/);
 t.match(readme, /npm test/);
+// SPEC §7: every setting is listed in the README (the table, or the line after it).
+for (const s of SETTINGS) t.match(readme, new RegExp(`\`${s.env}\``), `${s.env} is named in the README`);

@@ -7,6 +7,9 @@ import { MongoClient, type Collection, type Db, type Document } from 'mongodb';
 import { watchForChanges } from './change-hint.js';
 import { StoreUnavailableError } from '../store.js';
 import { mapErrors } from './mongo-errors.js';
+import { databaseOfUrl } from '../../config/mongo-url.js';
+
+export { databaseOfUrl };
 
 export interface MongoConnectionOptions {
   url: string;
@@ -18,12 +21,6 @@ export interface MongoConnectionOptions {
   client?: MongoClient;
 }
 
-/** The database named in a connection string's path, if any. */
-export function databaseOfUrl(url: string): string | undefined {
-  const m = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]*)/.exec(url.trim());
-  const name = m?.[1] === undefined ? '' : decodeURIComponent(m[1]);
-  return name === '' ? undefined : name;
-}
 
 export class MongoConnection {
   readonly client: MongoClient;
