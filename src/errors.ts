@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   HISTORY_PRUNED: { status: 410, description: 'The change feed was asked for changes older than the retention keeps; start again from the revision given in details.' },
   VERSION_NOT_FOUND: { status: 404, description: 'No recorded version of this policy has that revision (never written, or past the history retention).' },
   WRITES_DISABLED: { status: 403, description: 'Write routes are refused: the server listens beyond loopback and no ADMIN_TOKEN is set.' },
+  ADMIN_TOKEN_REQUIRED: { status: 403, description: 'Reads of stored state, the API docs and caller-supplied policies or tests are refused: the server listens beyond loopback and no ADMIN_TOKEN is set.' },
   DECISIONS_DISABLED: { status: 403, description: 'Decision routes (evaluate, check, plans, AuthZEN, forward-auth) are refused: the server listens beyond loopback and no DECISION_TOKEN is set.' },
   HOST_NOT_ALLOWED: { status: 403, description: 'The Host header names neither a loopback name nor one of ALLOWED_HOSTS (a DNS-rebinding guard).' },
   ORIGIN_NOT_ALLOWED: { status: 403, description: 'The Origin header names a page of another origin, neither the Host itself nor a loopback name nor one of ALLOWED_HOSTS.' },

@@ -60,6 +60,11 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** Beyond loopback without ADMIN_TOKEN, only health and (with DECISION_TOKEN) decisions answer. */
+function beyondLoopback(what: string): PolicyEngineError {
+  return new PolicyEngineError('ADMIN_TOKEN_REQUIRED', `${what} are refused: the server listens beyond loopback and no ADMIN_TOKEN is set`);
+}
+
 export interface TokenGuards {
   /** Writes and previews when a token is set: the root token, or a named credential with `verb`. */
   requireAdmin(request: FastifyRequest, verb?: Verb): Promise<void>;
@@ -69,6 +74,8 @@ export interface TokenGuards {
   requireCode(request: FastifyRequest): Promise<void>;
   /** Is any token configured? */
   readonly tokenSet: boolean;
+  /** Does a request carrying inline policies need a check (a token is set, or the server listens beyond loopback)? */
+  readonly codeGuarded: boolean;
 }
 
 interface Authenticated {
@@ -144,6 +151,7 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
   };
   return {
     tokenSet: admin !== undefined,
+    codeGuarded: admin !== undefined || !options.loopbackOnly,
     async requireAdmin(request, verb) {
       if (admin === undefined) {
         accessByRequest.set(request, unrestrictedAccess(ANONYMOUS_ACTOR));
@@ -153,6 +161,7 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
       await needAdmin(request, 'writes and previews', verb ?? 'write');
     },
     async requireRead(request) {
+      if (admin === undefined && !options.loopbackOnly) throw beyondLoopback('reads of stored state');
       const { grant, access } = await authenticated(request);
       if (grant === 'none') {
         throw new PolicyEngineError('UNAUTHORIZED', 'reads of stored state need Authorization: Bearer <READ_TOKEN, ADMIN_TOKEN or a named credential>');
@@ -160,6 +169,7 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
       if (grant === 'scoped' && !access.can('read')) throw new PolicyEngineError('SCOPE_FORBIDDEN', `credential ${access.actor} lacks the verb read`);
     },
     async requireCode(request) {
+      if (admin === undefined && !options.loopbackOnly) throw beyondLoopback('caller-supplied policies and tests');
       if (admin === undefined) {
         accessByRequest.set(request, unrestrictedAccess(ANONYMOUS_ACTOR));
         return;
@@ -224,7 +234,7 @@ export function accessWarnings(options: AdminAuthOptions): string[] {
   if (options.adminToken === undefined) {
     out.push(options.loopbackOnly
       ? 'no ADMIN_TOKEN: write routes, previews and caller-supplied policies need no token; any process on this machine can change policies (browsers are kept out by the Host and Origin checks)'
-      : 'listening beyond loopback without ADMIN_TOKEN: write routes are refused, and reads of stored state and caller-supplied policies need no token');
+      : 'listening beyond loopback without ADMIN_TOKEN: write routes, reads of stored state and caller-supplied policies are refused');
   }
   if (!options.loopbackOnly && options.decisionToken === undefined) {
     out.push('listening beyond loopback without DECISION_TOKEN: decision routes (evaluate, check, plans, AuthZEN, forward-auth) are refused');

@@ -16,8 +16,8 @@ import { makeOriginCheck, originPolicy } from './request-origin.js';
  * - gateway: a decision asked by a gateway for another request (forward-auth): the Host is
  *   checked, the Origin is the original request's and is not; DECISION_TOKEN as for
  *   decisions, but in X-Decision-Token (the Authorization header is the original request's)
- * - code: runs caller-supplied CEL / Lua: the admin token when one is set
- * - read: stored state: the read or admin token when a token is set
+ * - code: runs caller-supplied CEL / Lua: the admin token when one is set; refused beyond loopback without one
+ * - read: stored state: the read or admin token when a token is set; refused beyond loopback without one
  * - docs: a read, served with a strict CSP and no framing
  * - page: the playground's static files (its own guard: routes/ui.ts)
  * - admin: writes and previews: the admin token; refused beyond loopback without one
@@ -237,8 +237,8 @@ export function installAccessControl(app: FastifyInstance, auth: AdminAuthOption
     for (const method of asArray(route.method)) table.push({ method, url, ...routeAccess(method, url) });
     const hook = hookFor(route.method, url);
     if (hook) route.onRequest = [hook, ...asArray(route.onRequest)] as RouteOptions['onRequest'];
-    // Without a token inline policies need none: no hook, nothing to pay on the decision path.
-    if (tokens.tokenSet && route.method === 'POST' && INLINE_POLICY_ROUTES.has(url)) {
+    // On loopback without a token inline policies need none: no hook, nothing to pay on the decision path.
+    if (tokens.codeGuarded && route.method === 'POST' && INLINE_POLICY_ROUTES.has(url)) {
       route.preValidation = [inlinePolicies, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     }
   });

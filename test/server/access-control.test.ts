@@ -243,6 +243,31 @@ t.test('item 6: ALLOWED_HOSTS adds names; beyond loopback it turns the check on'
   t.equal(JSON.parse(refused.body).code, 'HOST_NOT_ALLOWED', 'the token does not replace the Host check');
 });
 
+t.test('beyond loopback without ADMIN_TOKEN: stored state, docs and caller-supplied code are refused, nothing leaks', async (t) => {
+  const { app } = await testApp(t, { loopbackOnly: false, env: { DECISION_TOKEN: DECISION } });
+  for (const req of READS) {
+    const r = await app.inject(req);
+    t.equal(r.statusCode, 403, `${req.method} ${req.url}: ${r.body.slice(0, 100)}`);
+    t.equal(r.json().code, 'ADMIN_TOKEN_REQUIRED', `${req.method} ${req.url}`);
+  }
+  for (const req of [
+    { method: 'POST', url: '/v1/test', payload: SUITE },
+    { method: 'POST', url: '/v1/validate', payload: [{ key: 'global-v', rules: [] }] },
+    { method: 'GET', url: '/v1/entities' },
+    { method: 'GET', url: '/v1/changes' },
+  ] as Req[]) {
+    const r = await app.inject(req);
+    t.equal(r.statusCode, 403, `${req.method} ${req.url}`);
+    t.equal(r.json().code, 'ADMIN_TOKEN_REQUIRED', `${req.method} ${req.url}`);
+  }
+  const inline = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: bearer(DECISION), payload: INLINE });
+  t.equal(inline.statusCode, 403, 'inline policies with the decision token: code, refused');
+  t.equal(inline.json().code, 'ADMIN_TOKEN_REQUIRED');
+  const stored = await app.inject({ method: 'POST', url: '/v1/evaluate', headers: bearer(DECISION), payload: { subject: 'u', namespace: 'global' } });
+  t.equal(stored.statusCode, 200, 'a decision over stored policies answers');
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+});
+
 t.test('item 6: start-up warnings say what is open', async (t) => {
   t.match(accessWarnings({ adminToken: undefined, loopbackOnly: true }), [/no ADMIN_TOKEN: write routes.*need no token/]);
   t.match(accessWarnings({ adminToken: undefined, loopbackOnly: false }), [/beyond loopback without ADMIN_TOKEN/, /beyond loopback without DECISION_TOKEN/, /Host header is not checked/]);
