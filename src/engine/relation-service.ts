@@ -11,7 +11,7 @@ import { PolicyEngineError } from '../errors.js';
 import type { RelationManager } from './relation-manager.js';
 import { storeCall } from './store-errors.js';
 import { compileSchema } from '../core/relations/schema/compile-schema.js';
-import { checkTuple, orphanedTuples } from '../core/relations/schema/tuple-rules.js';
+import { checkFilter, checkTuple, orphanedTuples } from '../core/relations/schema/tuple-rules.js';
 import {
   MAX_READ_LIMIT, batchProblem, revisionNumber,
   type Precondition, type RelationStore, type StoredSchema, type WriteBatch,
@@ -176,6 +176,9 @@ export class RelationService {
 
   async read(query: { resource?: string; relation?: string; subject?: string; cursor?: string; limit?: number }): Promise<{ relationships: TupleObject[]; cursor: string | null }> {
     const filter = syntax('filter', () => filterOf(query));
+    const schema = this.manager.engine.schema;
+    const unknown = schema === undefined ? undefined : checkFilter(schema, filter);
+    if (unknown !== undefined) throw new PolicyEngineError('RELATION_UNKNOWN', `the relationship schema does not know this filter: ${unknown}`);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor).after;
     const page = await this.storeCall(() => this.store.read(filter, { limit: pageLimit(query.limit), ...(after !== undefined ? { after } : {}) }));
     return { relationships: page.tuples.map(toTupleObject), cursor: page.next === undefined ? null : encodeCursor(page.next, '0') };

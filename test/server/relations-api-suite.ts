@@ -94,6 +94,13 @@ export function relationsApiSuite(t: Test, send: Send): Promise<void> {
     const bySubject = await send(json('GET', `/v1/relations?subject=${encodeURIComponent('group:eng#member')}`));
     t.same(bySubject.json().relationships.map((r: { resource: string }) => r.resource), ['group:staff']);
     t.equal((await send(json('GET', '/v1/relations?resource=not%20valid'))).status, 400);
+    // A name the schema does not know is a 400, never an empty page.
+    for (const q of ['relation=nosuch', 'resource=nosuch:x', 'resource=nosuch', 'subject=nosuch:x', 'resource=document&relation=member', 'resource=document&relation=read']) {
+      const r = await send(json('GET', `/v1/relations?${q}`));
+      t.equal(r.status, 400, `${q}: ${r.body.slice(0, 120)}`);
+      t.equal(r.json().code, 'RELATION_UNKNOWN', q);
+    }
+    t.equal((await send(json('GET', '/v1/relations?relation=member'))).status, 200, 'a relation of some type, any type asked');
 
     // Lookups, with cursors.
     const docs = await send(json('POST', '/v1/relations/lookup-resources', { resourceType: 'document', permission: 'read', subject: 'user:alice' }));

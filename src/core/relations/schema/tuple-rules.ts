@@ -2,7 +2,7 @@
 // not a permission: permissions are computed, never written), and the subject must be
 // one the relation lists (`user`, `group#member`, `user:*`). Pure.
 
-import { formatSubject, isWildcard, type Tuple } from '../tuple.js';
+import { formatSubject, isWildcard, type Tuple, type TupleFilter } from '../tuple.js';
 import type { CompiledSchema } from './types.js';
 
 /** Why the schema does not allow this tuple, or undefined when it does. */
@@ -20,6 +20,24 @@ export function checkTuple(schema: CompiledSchema, t: Tuple): string | undefined
   const kind = isWildcard(s) ? `${s.type}:*` : s.relation !== undefined ? `${s.type}#${s.relation}` : s.type;
   const list = def.allowed.map((a) => (a.kind === 'direct' ? a.type : a.kind === 'userset' ? `${a.type}#${a.relation}` : `${a.type}:*`));
   return `${t.resource.type}#${t.relation} does not allow subject ${formatSubject(s)} (${kind}); it allows ${list.join(', ')}`;
+}
+
+/**
+ * Why a read filter names what the schema does not know (a type, or a relation of the
+ * type, or of any type when none is named), or undefined: such a filter is an error,
+ * never an empty page (SPEC §9: never a silent false).
+ */
+export function checkFilter(schema: CompiledSchema, f: TupleFilter): string | undefined {
+  for (const type of [f.resourceType, f.subjectType]) {
+    if (type !== undefined && !schema.types.has(type)) return `unknown type '${type}'`;
+  }
+  if (f.relation !== undefined) {
+    const types = f.resourceType !== undefined ? [schema.types.get(f.resourceType)!] : [...schema.types.values()];
+    if (!types.some((t) => t.defs.get(f.relation!)?.kind === 'relation')) {
+      return f.resourceType !== undefined ? `type '${f.resourceType}' has no relation '${f.relation}'` : `no type has a relation '${f.relation}'`;
+    }
+  }
+  return undefined;
 }
 
 /** Stored tuples a new schema would not allow, grouped by relation and reason (capped). */
