@@ -242,7 +242,7 @@ export class DecisionService {
     const deny = (text: string) => ({ response: { allowed: false, reason: { text, rule, document: key }, ...base }, decision });
     if ('disabled' in result) return deny(`policy ${key} is disabled`);
     if ('error' in result) return deny(`the script failed: ${result.error}`);
-    if ('effects' in result) throw new PolicyEngineError('SCRIPT_RESULT_INVALID', `can_execute of ${key} returned an effects table, not a boolean`);
+    if ('invalid' in result) throw new PolicyEngineError('SCRIPT_RESULT_INVALID', `${key}: ${result.invalid}`);
     return { response: { allowed: result.value, ...base }, decision };
   }
 

@@ -118,6 +118,8 @@ t.test('a script check: its boolean, its failure, disabled, an effects table', a
     script('global-boom', 'error("boom")'),
     script('global-off', 'return true', 'disabled: true\n'),
     script('global-table', 'return { grant = { "a" } }'),
+    script('global-nil', 'return nil'),
+    script('global-string', 'return "true"'),
   );
   const run = (key: string, subject = 'ann') => runScriptCheck(prepareDecision({ subject, policy: key }, src), { now: NOW });
   t.same(run('global-yes').result, { value: true });
@@ -126,6 +128,10 @@ t.test('a script check: its boolean, its failure, disabled, an effects table', a
   t.match(boom.result, { error: /boom/ });
   t.equal(boom.decision.conditionErrors?.length, 1);
   t.same(run('global-off').result, { disabled: true });
-  t.same(run('global-table').result, { effects: true });
+  t.match(run('global-table').result, { invalid: /effects table, not a boolean/ });
+  // SPEC §8: 400 when the document does not return a boolean (a runtime error stays a denial).
+  t.match(run('global-nil').result, { invalid: /returned nil, not a boolean/ });
+  t.match(run('global-string').result, { invalid: /returned string, not a boolean/ });
+  t.equal(run('global-nil').decision.conditionErrors, undefined, 'not a failure of the script: a result the check cannot answer');
   t.equal(codeOf(() => runScriptCheck(prepareDecision({ subject: 'u', policy: 'global-base' }, local(BASE)), { now: NOW })), 'REQUEST_INVALID', 'not a script document');
 });

@@ -243,8 +243,8 @@ export type ScriptResult =
   | { error: string }
   /** the document is disabled: it did not run */
   | { disabled: true }
-  /** it returned an effects table, which a check by key cannot answer */
-  | { effects: true };
+  /** it returned an effects table, or neither a boolean nor a table: a check by key cannot answer */
+  | { invalid: string };
 
 /**
  * `check` with `policy` and no permission (SPEC §8): run that script document's
@@ -261,9 +261,10 @@ export function runScriptCheck(p: PreparedDecision, options: Pick<DecisionOption
   const runner = new ConditionRunner(inputOf(p), options.now, p.registry, options.relationships);
   const r = runner.runScript(policy, rule);
   const facts = { ...runner.facts };
+  if ('error' in r && r.invalidResult) return { result: { invalid: r.error }, facts, decision, rule: rule.id };
   if ('error' in r) {
     decision.conditionErrors = [{ document: policy.key, rule: rule.id, error: r.error }];
     return { result: { error: r.error }, facts, decision, rule: rule.id };
   }
-  return { result: typeof r.value === 'boolean' ? { value: r.value } : { effects: true }, facts, decision, rule: rule.id };
+  return { result: typeof r.value === 'boolean' ? { value: r.value } : { invalid: 'can_execute returned an effects table, not a boolean' }, facts, decision, rule: rule.id };
 }

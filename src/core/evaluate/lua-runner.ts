@@ -8,7 +8,8 @@ import { checkAttribute } from '../registry/validate-input.js';
 import { compileScriptMessage } from '../messages/compile-message.js';
 import type { EvaluationInput } from './types.js';
 
-export type ScriptOutcome = { effects: CompiledRule | undefined; value: unknown } | { error: string };
+/** `invalidResult`: it ran, and returned neither a boolean nor a table (a check by key answers 400). */
+export type ScriptOutcome = { effects: CompiledRule | undefined; value: unknown } | { error: string; invalidResult?: true };
 
 const MAX_EFFECT_PATTERNS = 256;
 
@@ -135,7 +136,7 @@ export class LuaRunner {
     try {
       const v = this.call(rule.script!, policy);
       if (typeof v === 'boolean') return { effects: undefined, value: v };
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: `can_execute returned ${v === null ? 'nil' : typeof v}, not a boolean or an effects table` };
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: `can_execute returned ${v === null || v === undefined ? 'nil' : typeof v}, not a boolean or an effects table`, invalidResult: true };
       const t = v as Record<string, unknown>;
       for (const k of Object.keys(t)) if (!['grant', 'revoke', 'deny', 'message'].includes(k)) throw new Error(`unknown field ${k} in the effects table`);
       const effects: CompiledRule = {
