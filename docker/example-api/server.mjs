@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 
 const SIDECAR = process.env.POLICY_ENGINE_URL ?? 'http://127.0.0.1:8080';
 // The sidecar's DECISION_TOKEN: needed when it listens beyond loopback (compose), not on a pod's loopback.
-const TOKEN = process.env.POLICY_ENGINE_TOKEN;
+const TOKEN = process.env.POLICY_ENGINE_DECISION_TOKEN;
 const list = (v) => (v ? String(v).split(',').map((s) => s.trim()).filter(Boolean) : []);
 const send = (res, status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 

@@ -92,14 +92,14 @@ t.test('example-api asks the policy-engine service on its port', async (t) => {
   const allowed = loadConfig({ ALLOWED_HOSTS: String((services['policy-engine']!.environment as Obj).ALLOWED_HOSTS ?? '') }).allowedHosts;
   t.ok(allowed.includes(url.hostname), 'the Host it sends is one the engine accepts (ALLOWED_HOSTS)');
   t.notOk('ADMIN_TOKEN' in (api.environment as Obj), 'the API is not given the admin token');
-  t.equal(String((api.environment as Obj).POLICY_ENGINE_TOKEN), String((services['policy-engine']!.environment as Obj).DECISION_TOKEN), 'but the decision token the engine is given');
+  t.equal(String((api.environment as Obj).POLICY_ENGINE_DECISION_TOKEN), String((services['policy-engine']!.environment as Obj).DECISION_TOKEN), 'but the decision token the engine is given');
 });
 
 // ---- the real thing, on loopback ----
 
 async function startExampleApi(t: Test, sidecarUrl: string, decisionToken?: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [join(ROOT, 'docker/example-api/server.mjs')], {
-    env: { PATH: process.env.PATH, POLICY_ENGINE_URL: sidecarUrl, PORT: '0', HOST: '127.0.0.1', ...(decisionToken ? { POLICY_ENGINE_TOKEN: decisionToken } : {}) },
+    env: { PATH: process.env.PATH, POLICY_ENGINE_URL: sidecarUrl, PORT: '0', HOST: '127.0.0.1', ...(decisionToken ? { POLICY_ENGINE_DECISION_TOKEN: decisionToken } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
