@@ -33,6 +33,9 @@ const ROUTES: Record<string, RouteAccess> = {
   'POST /v1/relations/check': 'decision',
   'POST /v1/plan': 'decision',
   'POST /v1/relations/plan': 'decision',
+  // Lookups answer "what may this subject reach" like plans and AuthZEN searches: decisions.
+  'POST /v1/relations/lookup-resources': 'decision',
+  'POST /v1/relations/lookup-subjects': 'decision',
   'POST /access/v1/evaluation': 'decision',
   'POST /access/v1/evaluations': 'decision',
   'POST /access/v1/search/subject': 'decision',
@@ -47,8 +50,6 @@ const ROUTES: Record<string, RouteAccess> = {
   'GET /v1/changes': 'read',
   'GET /v1/relations': 'read',
   'GET /v1/relations/schema': 'read',
-  'POST /v1/relations/lookup-resources': 'read',
-  'POST /v1/relations/lookup-subjects': 'read',
   'GET /v1/entities': 'read',
   'GET /v1/entities/:ref': 'read',
   'GET /metrics': 'read',

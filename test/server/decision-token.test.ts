@@ -32,6 +32,8 @@ const DECISION_REQUESTS: Record<string, Req> = {
   'POST /v1/check': { method: 'POST', url: '/v1/check', payload: { subject: 'user:alice', namespace: 'global', permission: 'document:read' } },
   'POST /v1/relations/check': { method: 'POST', url: '/v1/relations/check', payload: { resource: 'document:d1', permission: 'read', subject: 'user:alice' } },
   'POST /v1/plan': { method: 'POST', url: '/v1/plan', payload: { subject: 'user:alice', namespace: 'global', permission: 'document:read', resource: { type: 'document' } } },
+  'POST /v1/relations/lookup-resources': { method: 'POST', url: '/v1/relations/lookup-resources', payload: { resourceType: 'document', permission: 'read', subject: 'user:alice' } },
+  'POST /v1/relations/lookup-subjects': { method: 'POST', url: '/v1/relations/lookup-subjects', payload: { resource: 'document:d1', permission: 'read', subjectType: 'user' } },
   'POST /v1/relations/plan': { method: 'POST', url: '/v1/relations/plan', payload: { subject: 'user:alice', permission: 'read', resourceType: 'document' } },
   'POST /access/v1/evaluation': { method: 'POST', url: '/access/v1/evaluation', payload: { subject: { type: 'user', id: 'alice' }, action: { name: 'document:read' }, resource: { type: 'document', id: 'd1' } } },
   'POST /access/v1/evaluations': { method: 'POST', url: '/access/v1/evaluations', payload: { subject: { type: 'user', id: 'alice' }, evaluations: [{ action: { name: 'document:read' }, resource: { type: 'document', id: 'd1' } }] } },
