@@ -184,8 +184,9 @@ export function makeTokenGuards(options: AdminAuthOptions): TokenGuards {
 export const GATEWAY_TOKEN_HEADER = 'x-decision-token';
 
 /**
- * The check of a decision route (`bearer`: Authorization: Bearer <token>) or of a gateway
- * route (`gateway`: the X-Decision-Token header), or undefined when there is nothing to
+ * The check of a decision route (`bearer`: X-Decision-Token when sent, else Authorization:
+ * Bearer <token>, so that a JWT subject can ride in Authorization beside it) or of a gateway
+ * route (`gateway`: the X-Decision-Token header only), or undefined when there is nothing to
  * check (loopback, no DECISION_TOKEN: the decision path pays nothing). With a token set,
  * DECISION_TOKEN or the root ADMIN_TOKEN passes, compared in constant time (both
  * comparisons always run); beyond loopback without one, every request is refused.
@@ -200,9 +201,10 @@ export function decisionGate(options: AdminAuthOptions, from: 'bearer' | 'gatewa
   }
   const decision = digest(options.decisionToken);
   const admin = options.adminToken === undefined ? undefined : digest(options.adminToken);
-  const how = from === 'bearer' ? 'Authorization: Bearer <DECISION_TOKEN>' : `${GATEWAY_TOKEN_HEADER}: <DECISION_TOKEN>`;
+  const how = from === 'bearer' ? `Authorization: Bearer <DECISION_TOKEN> (or ${GATEWAY_TOKEN_HEADER})` : `${GATEWAY_TOKEN_HEADER}: <DECISION_TOKEN>`;
   return (request) => {
-    const given = from === 'bearer' ? bearerOf(request.headers.authorization) : gatewayTokenOf(request.headers[GATEWAY_TOKEN_HEADER]);
+    const header = request.headers[GATEWAY_TOKEN_HEADER];
+    const given = from === 'gateway' || header !== undefined ? gatewayTokenOf(header) : bearerOf(request.headers.authorization);
     if (given !== undefined) {
       const d = digest(given);
       const isDecision = timingSafeEqual(d, decision);

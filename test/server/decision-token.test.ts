@@ -103,7 +103,7 @@ t.test('with DECISION_TOKEN set, every decision route needs it (or the admin tok
       ['the read token', bearer(READ)],
       ['the token without Bearer', { authorization: DECISION }],
       ['Basic', { authorization: `Basic ${Buffer.from(`x:${DECISION}`).toString('base64')}` }],
-      ['the gateway header instead of Authorization', { 'x-decision-token': DECISION }],
+      ['X-Decision-Token wrong, Authorization right', { 'x-decision-token': `${DECISION}x`, authorization: `Bearer ${DECISION}` }],
       ['two tokens', { authorization: `Bearer ${DECISION} ${DECISION}` }],
     ];
     for (const [what, headers] of refusedTokens) {
@@ -114,6 +114,8 @@ t.test('with DECISION_TOKEN set, every decision route needs it (or the admin tok
       const r = await send({ ...req, headers: { ...req.headers, ...bearer(token) } });
       t.equal(r.status, 200, `${name} with ${who}: ${r.body.slice(0, 160)}`);
     }
+    const header = await send({ ...req, headers: { 'x-decision-token': DECISION, authorization: 'Bearer some.jwt.of-the-user' } });
+    t.equal(header.status, 200, `${name}: in X-Decision-Token, beside a caller's Authorization`);
     const lower = await send({ ...req, headers: { authorization: `bearer  ${DECISION}` } });
     t.equal(lower.status, 200, `${name}: the scheme is case-insensitive, as RFC 7235 says`);
   }
