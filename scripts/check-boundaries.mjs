@@ -51,6 +51,9 @@ export const UNLAYERED = new Set([]);
 export const PURE_BUILTINS = {
   'node:net': ['isIP', 'isIPv4', 'isIPv6', 'BlockList'],
   'node:crypto': ['createHash'],
+  // core/lazy-package.ts only: a package core already depends on, loaded on first use
+  // instead of at import (the same code, later), so an idle server does not hold it.
+  'node:module': ['createRequire'],
 };
 
 /** The layer name of a path relative to src/ (its first segment), or undefined. */

@@ -110,11 +110,11 @@ function pageLimit(limit: number | undefined): number {
 }
 
 export class RelationService {
-  private readonly cache: LRUCache<string, boolean>;
+  // Made on the first check: lru-cache allocates its arrays for `max` entries up front
+  // (~2.4 MiB at 100,000), which a deployment without relationships never needs.
+  private cache: LRUCache<string, boolean> | undefined;
 
-  constructor(private readonly options: RelationServiceOptions) {
-    this.cache = new LRUCache({ max: Math.max(1, options.cacheMax ?? 100_000) });
-  }
+  constructor(private readonly options: RelationServiceOptions) {}
 
   get manager(): RelationManager {
     return this.options.manager;
@@ -250,10 +250,11 @@ export class RelationService {
 
   private cachedCheck(resource: ObjectRef, permission: string, subject: SubjectRef): boolean {
     const key = `${this.manager.revision}\0${formatObject(resource)}\0${permission}\0${formatSubject(subject)}`;
-    const hit = this.cache.get(key);
+    const cache = (this.cache ??= new LRUCache({ max: Math.max(1, this.options.cacheMax ?? 100_000) }));
+    const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const { allowed } = this.manager.engine.check(resource, permission, subject);
-    this.cache.set(key, allowed);
+    cache.set(key, allowed);
     return allowed;
   }
 

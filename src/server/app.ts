@@ -18,6 +18,7 @@ import type { RelationService } from '../engine/relation-service.js';
 import { writeGuard, type AdminAuthOptions } from './admin-auth.js';
 import { installAccessControl } from './route-access.js';
 import { errorBody, installErrorHandler } from './error-handler.js';
+import { lazyCompilersFactory } from './lazy-schemas.js';
 import { registerOpenApi } from './openapi.js';
 import { decisionRoutes } from './routes/decisions.js';
 import { healthRoutes } from './routes/health.js';
@@ -86,6 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 1024 },
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false, useDefaults: true } },
+    // Each route's validators and serializers are compiled on its first request (lazy-schemas.ts).
+    schemaController: { compilersFactory: lazyCompilersFactory() as unknown as NonNullable<FastifyServerOptions['schemaController']>['compilersFactory'] },
     requestIdHeader: 'x-request-id',
     // Two log lines per request would cost a sidecar more than its decisions: at info,
     // evaluations and checks have the decision log and failures the error handler; at

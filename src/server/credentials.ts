@@ -8,9 +8,12 @@
 // credential (fail closed) until it is fixed; ADMIN_TOKEN, the root credential, keeps working.
 
 import { readFileSync, statSync } from 'node:fs';
-import * as yaml from 'js-yaml';
+import type * as YamlModule from 'js-yaml';
+import { lazyPackage } from '../core/lazy-package.js';
 import { VERBS, type Verb } from '../core/access.js';
 import { claimAt, type VerifiedClaims } from '../engine/tokens/jwt-subjects.js';
+
+const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
 /** Which verified JWTs a credential is: its `sub`, or a claim (dotted path) holding `value`. */
 export type JwtMatch = { sub: string } | { claim: string; value: string };
@@ -81,6 +84,7 @@ export interface ParseOptions {
 
 /** Parse the file's text (JSON or YAML); throws with every problem listed. */
 export function parseCredentials(text: string, options: ParseOptions = { jwt: false }): Credential[] {
+  const yaml = jsYaml();
   const doc = yaml.load(text, { schema: yaml.JSON_SCHEMA }) as { credentials?: unknown } | null;
   const list = doc?.credentials;
   if (!Array.isArray(list)) throw new Error('the file needs a top-level `credentials` list');

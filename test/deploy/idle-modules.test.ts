@@ -16,6 +16,11 @@ const LAZY = {
   wasmoon: 'the first document that may hold Lua',
   mongodb: 'STORE=mongo',
   '@fastify/swagger-ui': 'the first /docs request',
+  'js-yaml': 'the first YAML text parsed or written',
+  re2js: 'the first `matches` pattern compiled',
+  luaparse: 'the first Lua chunk checked',
+  jose: 'the first JWKS or token',
+  '@marcbachmann/cel-js': 'the first condition compiled',
 };
 
 t.test('an idle file-store server loads none of the on-demand modules', async (t) => {
@@ -24,11 +29,13 @@ t.test('an idle file-store server loads none of the on-demand modules', async (t
   const log = join(tmp, 'resolved.log');
   writeFileSync(log, '');
   mkdirSync(join(tmp, 'policies'));
-  // A resolve hook, registered from a data: URL, appends every module's URL to the log.
+  // A resolve hook, registered from a data: URL, appends every module's URL to the log;
+  // a preload does the same for `require` (src/core/lazy-package.ts loads packages that way).
   const hook = "import { appendFileSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.RESOLVED_LOG, r.url + '\\n'); return r; }";
   writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+  writeFileSync(join(tmp, 'require-log.cjs'), "const M = require('node:module'); const fs = require('node:fs'); const resolve = M._resolveFilename; M._resolveFilename = function (...a) { const r = resolve.apply(this, a); fs.appendFileSync(process.env.RESOLVED_LOG, r + '\\n'); return r; };\n");
   const port = 21000 + Math.floor(Math.random() * 2000);
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(tmp, 'register.mjs'), 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--require', join(tmp, 'require-log.cjs'), '--import', 'tsx', '--import', join(tmp, 'register.mjs'), 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', RESOLVED_LOG: log, PORT: String(port), STORE: 'file', POLICY_DIR: join(tmp, 'policies'), LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'inherit'],

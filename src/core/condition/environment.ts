@@ -2,7 +2,8 @@
 // ~10× faster than @bufbuild/cel here, with a type checker and parse limits). Variables:
 // subject, context, resource, namespace, now; named predicates join as bools.
 
-import { Environment } from '@marcbachmann/cel-js';
+import type { Environment } from '@marcbachmann/cel-js';
+import { lazyPackage } from '../lazy-package.js';
 import { hasAll, hasAny, inCidr, inTimeWindow, isIpAddress, timeOfDay } from './helpers.js';
 import { registerRelated } from './related.js';
 import { celTypeOf, type AttributeDeclaration, type CompiledRegistry } from '../registry/types.js';
@@ -30,13 +31,16 @@ function helpers(env: Environment): Environment {
     .registerFunction('hasAll(list, list): bool', hasAll, { description: 'does the first list hold every element of the second' });
 }
 
+// cel-js is loaded with the first environment, i.e. the first condition compiled.
+const celJs = lazyPackage<typeof import('@marcbachmann/cel-js')>('@marcbachmann/cel-js');
+
 const OPTIONS = { unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: true, limits: CONDITION_LIMITS };
 
 let untyped: Environment | undefined;
 
 /** Without a registry every input is a dynamic map: conditions are checked for syntax and known names. */
 function untypedEnvironment(): Environment {
-  untyped ??= helpers(new Environment(OPTIONS)
+  untyped ??= helpers(new (celJs().Environment)(OPTIONS)
     .registerVariable('subject', 'map', { description: 'id, roles, groups, attributes' })
     .registerVariable('context', 'map', { description: 'the request context' })
     .registerVariable('resource', 'map', { description: 'type, id, attributes' })
@@ -59,7 +63,7 @@ function typedEnvironment(registry: CompiledRegistry): Environment {
   let env = typed.get(registry);
   if (env) return env;
   const { subject, context, resource, facts } = registry.scopes;
-  env = helpers(new Environment(OPTIONS)
+  env = helpers(new (celJs().Environment)(OPTIONS)
     .registerVariable({ name: 'subject', schema: { id: 'string', roles: 'list<string>', groups: 'list<string>', attributes: schemaOf(subject) } })
     .registerVariable({ name: 'context', schema: schemaOf(context) })
     .registerVariable({ name: 'resource', schema: { type: 'string', id: 'string', attributes: schemaOf(resource) } })

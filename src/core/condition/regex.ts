@@ -8,8 +8,11 @@
 // patterns are compiled when the condition is; every compiled pattern is kept in a bounded
 // LRU keyed by its text, so dynamic patterns are compiled once too.
 
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { LRUCache } from 'lru-cache';
+import { lazyPackage } from '../lazy-package.js';
+
+const re2js = lazyPackage<typeof import('re2js')>('re2js');
 
 export const MAX_PATTERN_LENGTH = 1000;
 /** most RE2 program instructions a pattern may compile to */
@@ -158,7 +161,7 @@ function compileNow(pattern: string): RegexResult {
   }
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
+    re = re2js().RE2JS.compile(pattern);
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     return { ok: false, error: `invalid regular expression (RE2 syntax): ${message.replace(/^error parsing regexp: /, '').slice(0, 200)}` };

@@ -2,7 +2,10 @@
 // no custom tags, no aliases, bounded depth), with a map from field paths to source
 // positions so schema errors can say line and column.
 
-import * as yaml from 'js-yaml';
+import type * as yaml from 'js-yaml';
+import { lazyPackage } from '../lazy-package.js';
+
+const jsYaml = lazyPackage<typeof yaml>('js-yaml');
 import type { DocumentError, DocumentFormat } from './types.js';
 
 export interface ParseLimits {
@@ -104,6 +107,7 @@ function childPath(parent: string, part: string | number): string {
 
 /** Walk the parser's events once: split documents and index every field path. */
 function indexEvents(text: string, events: yaml.Event[]): Array<{ start: number; end: number; positions: PositionIndex }> {
+  const { EVENT_ID, getScalarValue } = jsYaml();
   const docs: Array<{ start: number; end: number; positions: PositionIndex }> = [];
   let stack: Frame[] = [];
   let positions: PositionIndex = new Map();
@@ -126,26 +130,26 @@ function indexEvents(text: string, events: yaml.Event[]): Array<{ start: number;
   };
   for (const ev of events) {
     switch (ev.type) {
-      case yaml.EVENT_ID.DOCUMENT:
+      case EVENT_ID.DOCUMENT:
         stack = [];
         positions = new Map();
         docStart = -1;
         docEnd = -1;
         break;
-      case yaml.EVENT_ID.MAPPING:
-      case yaml.EVENT_ID.SEQUENCE: {
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
         const { path } = place(ev.start);
         const p = path ?? '?';
         if (path !== undefined) positions.set(path, lineColumn(text, ev.start));
-        stack.push(ev.type === yaml.EVENT_ID.MAPPING ? { kind: 'map', key: undefined, expectKey: true, path: p } : { kind: 'seq', index: 0, path: p });
+        stack.push(ev.type === EVENT_ID.MAPPING ? { kind: 'map', key: undefined, expectKey: true, path: p } : { kind: 'seq', index: 0, path: p });
         break;
       }
-      case yaml.EVENT_ID.SCALAR: {
+      case EVENT_ID.SCALAR: {
         const { path, isKey } = place(ev.valueStart);
         note(ev.valueEnd);
         const top = stack[stack.length - 1];
         if (isKey && top?.kind === 'map') {
-          top.key = yaml.getScalarValue(text, ev);
+          top.key = getScalarValue(text, ev);
           top.expectKey = false;
           positions.set(childPath(top.path, top.key), lineColumn(text, ev.valueStart));
         } else if (path !== undefined && !positions.has(path)) {
@@ -153,10 +157,10 @@ function indexEvents(text: string, events: yaml.Event[]): Array<{ start: number;
         }
         break;
       }
-      case yaml.EVENT_ID.ALIAS:
+      case EVENT_ID.ALIAS:
         place(ev.anchorStart);
         break;
-      case yaml.EVENT_ID.POP:
+      case EVENT_ID.POP:
         if (stack.length > 0) stack.pop();
         else docs.push({ start: docStart, end: docEnd, positions });
         break;
@@ -168,12 +172,13 @@ function indexEvents(text: string, events: yaml.Event[]): Array<{ start: number;
 function parseYaml(text: string, limits: ParseLimits, multi: boolean): ParseResult {
   let values: unknown[];
   let events: yaml.Event[];
+  const { parseEvents, constructFromEvents, CORE_SCHEMA } = jsYaml();
   try {
     // js-yaml counts the document itself as a level: +1 keeps the limit equal to JSON's.
-    events = yaml.parseEvents(text, { maxDepth: limits.maxDepth + 1 });
+    events = parseEvents(text, { maxDepth: limits.maxDepth + 1 });
     // CORE schema: no custom or !!js tags (unknown tags throw); no aliases at all, which
     // policies never need and which is the only way to build an expansion bomb.
-    values = yaml.constructFromEvents(events, { source: text, schema: yaml.CORE_SCHEMA, maxAliases: 0, maxTotalMergeKeys: 0 });
+    values = constructFromEvents(events, { source: text, schema: CORE_SCHEMA, maxAliases: 0, maxTotalMergeKeys: 0 });
   } catch (err) {
     const e = err as { reason?: string; message?: string; mark?: { line: number; column: number } };
     const mark = e.mark ? { line: e.mark.line + 1, column: e.mark.column + 1 } : {};

@@ -2,7 +2,10 @@
 // name the sandbox does not offer, so a script that would only fail at run time is
 // refused when written. The sandbox enforces the same list at run time regardless.
 
-import luaparse from 'luaparse';
+import type luaparseModule from 'luaparse';
+import { lazyPackage } from '../lazy-package.js';
+
+const luaparse = lazyPackage<typeof luaparseModule>('luaparse');
 
 /** Globals a script may read. Anything else free in the chunk is refused. */
 export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
@@ -67,7 +70,7 @@ function assignedGlobals(body: Node[]): Set<string> {
 export function checkLuaChunk(source: string, defines: readonly string[] = []): LuaProblem[] {
   let ast: { globals?: Node[]; body: Node[] };
   try {
-    ast = luaparse.parse(source, { scope: true, locations: true, luaVersion: '5.3', comments: false }) as unknown as typeof ast;
+    ast = luaparse().parse(source, { scope: true, locations: true, luaVersion: '5.3', comments: false }) as unknown as typeof ast;
   } catch (err) {
     // luaparse descends recursively: deep nesting ((((…, a..b..c…, {{{…) overflows it.
     if (err instanceof RangeError) return [{ message: TOO_DEEP, line: 1, column: 1 }];

@@ -10,7 +10,8 @@
 // compared, a comprehension over the resource) throws Unsupported; the planner refuses
 // the plan or, asked for a partial one, over-approximates the rule.
 
-import { serialize, type Environment } from '@marcbachmann/cel-js';
+import type { Environment } from '@marcbachmann/cel-js';
+import { lazyPackage } from '../lazy-package.js';
 import type { CompiledPolicy } from '../compile/types.js';
 import { conditionEnvironment } from '../condition/environment.js';
 import { instrument } from '../condition/instrument.js';
@@ -18,6 +19,10 @@ import { chargeSteps, enterBudget, leaveBudget, type CelBudget } from '../condit
 import { and, cmp, exists, FALSE, not, or, TRUE, type Filter, type Scalar } from './filter.js';
 import type { CompiledRegistry } from '../registry/types.js';
 import { PolicyEngineError } from '../../errors.js';
+
+const celJs = lazyPackage<typeof import('@marcbachmann/cel-js')>('@marcbachmann/cel-js');
+/** A CEL node back to its text (cel-js, loaded by the first condition compiled). */
+const serialize = (node: unknown): string => celJs().serialize(node as never);
 
 export class Unsupported extends Error {}
 
@@ -150,7 +155,7 @@ function concrete(node: unknown, ctx: ResidualContext, env: Environment): Sym {
   if (isNode(node) && node.op === 'value') return { k: 'v', v: node.args };
   let text = texts.get(node as object);
   if (text === undefined) {
-    text = serialize(node as never);
+    text = serialize(node);
     texts.set(node as object, text);
   }
   let c = concreteCache.get(text);
@@ -249,10 +254,10 @@ function listOf(v: unknown, node: unknown): Scalar[] {
   if (Array.isArray(v)) items = v;
   else if (v instanceof Map) items = [...v.keys()];
   else if (v !== null && typeof v === 'object') items = Object.keys(v);
-  else throw new Unsupported(`${serialize(node as never)}: the right side of in is not a list`);
+  else throw new Unsupported(`${serialize(node)}: the right side of in is not a list`);
   return items.map((x) => {
     const s = scalar(x);
-    if (s === undefined || s === null) throw new Unsupported(`${serialize(node as never)}: a list of scalars is needed`);
+    if (s === undefined || s === null) throw new Unsupported(`${serialize(node)}: a list of scalars is needed`);
     return s;
   });
 }
@@ -289,10 +294,10 @@ export class Residualizer {
         let name: unknown = key;
         if (node.op === '[]') {
           const k = key as Sym;
-          if (k.k !== 'v') throw new Unsupported(`a computed key over the resource: ${serialize(node as never)}`);
+          if (k.k !== 'v') throw new Unsupported(`a computed key over the resource: ${serialize(node)}`);
           name = k.v;
         }
-        if (target.k !== 'r' || typeof name !== 'string') throw new Unsupported(`no filter form for ${serialize(node as never)}`);
+        if (target.k !== 'r' || typeof name !== 'string') throw new Unsupported(`no filter form for ${serialize(node)}`);
         if (target.path.length === 0 && name === 'type') return this.ctx.resourceType === undefined ? { k: 'e' } : { k: 'v', v: this.ctx.resourceType };
         const made: Sym = { k: 'r', path: [...target.path, name] };
         // only a chain of '.' from `resource` itself (a computed key, resource.attributes[context.k], depends on the request)
@@ -321,7 +326,7 @@ export class Residualizer {
         if (a.k === 'e' || b.k === 'e') return { k: 'e' };
         if (a.k === 'r' && b.k === 'v') return compare(node.op, fieldOf(a.path), b.v);
         if (b.k === 'r' && a.k === 'v') return compare(FLIP[node.op]!, fieldOf(b.path), a.v);
-        throw new Unsupported(`no filter form for ${serialize(node as never)}`);
+        throw new Unsupported(`no filter form for ${serialize(node)}`);
       }
       case 'in': {
         const a = this.sym(args[0]), b = this.sym(args[1]);
@@ -334,10 +339,10 @@ export class Residualizer {
         if (a.k === 'v' && b.k === 'r') {
           const field = fieldOf(b.path);
           const v = scalar(a.v);
-          if (v === undefined || v === null) throw new Unsupported(`${serialize(node as never)}: the value is not a scalar`);
+          if (v === undefined || v === null) throw new Unsupported(`${serialize(node)}: the value is not a scalar`);
           return { k: 'b', r: new Lazy(() => cmp('contains', field, v), () => and(exists(field), not(cmp('contains', field, v)))) };
         }
-        throw new Unsupported(`no filter form for ${serialize(node as never)}`);
+        throw new Unsupported(`no filter form for ${serialize(node)}`);
       }
       case 'call': {
         const [name, callArgs] = args as [string, unknown[]];
@@ -361,7 +366,7 @@ export class Residualizer {
         throw new Unsupported(`${name}() over the resource has no filter form`);
       }
       default:
-        throw new Unsupported(`no filter form for ${serialize(node as never)}`);
+        throw new Unsupported(`no filter form for ${serialize(node)}`);
     }
   }
 

@@ -18,9 +18,13 @@
 // checks, the claims without the subject made of them (JWT credentials, docs/audit.md).
 
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { lazyPackage } from '../../core/lazy-package.js';
 import { PolicyEngineError } from '../../errors.js';
 import { jwtVerificationOn } from '../../config/config.js';
+
+// jose is loaded when the first key set is made or the first token checked.
+const jose = lazyPackage<typeof import('jose')>('jose');
 
 /** A subject taken from a token: the request shape (`SubjectInput` object form). */
 export interface TokenSubject {
@@ -91,7 +95,7 @@ class FileKeys {
     let jwks: JSONWebKeySet;
     try {
       jwks = JSON.parse(text) as JSONWebKeySet;
-      this.keys = createLocalJWKSet(jwks);
+      this.keys = jose().createLocalJWKSet(jwks);
     } catch (err) {
       throw new KeysUnavailable(`the JWKS file ${this.file} is not a JWKS: ${(err as Error).message}`);
     }
@@ -102,7 +106,7 @@ class FileKeys {
     try {
       return await this.keys!(header, token);
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || this.now() - this.lastRead < this.cooldownMs) throw err;
+      if (!(err instanceof jose().errors.JWKSNoMatchingKey) || this.now() - this.lastRead < this.cooldownMs) throw err;
       // An unknown kid: keys may have rotated. Read again (rate-limited), then try once more.
       await this.load();
       return this.keys!(header, token);
@@ -112,11 +116,12 @@ class FileKeys {
 
 /** Keys from a URL (jose's remote set: cached, refetched on an unknown kid after the cooldown); fetch failures are 503s. */
 function remoteKeys(url: string, s: JwtSettings): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(new URL(url), { timeoutDuration: s.jwksTimeoutMs, cooldownDuration: s.jwksCooldownMs, cacheMaxAge: s.jwksMaxAgeMs });
+  const remote = jose().createRemoteJWKSet(new URL(url), { timeoutDuration: s.jwksTimeoutMs, cooldownDuration: s.jwksCooldownMs, cacheMaxAge: s.jwksMaxAgeMs });
   return async (header, token) => {
     try {
       return await remote(header, token);
     } catch (err) {
+      const { errors } = jose();
       if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported) throw err;
       throw new KeysUnavailable(`the JWKS at ${url} cannot be read: ${(err as Error).message}`);
     }
@@ -161,6 +166,7 @@ function poisoned(v: unknown, depth = 0): boolean {
 
 /** The jose error of a failed verification, as a refusal (or a 503 when the keys could not be read). */
 function refusalOf(err: unknown): PolicyEngineError {
+  const { errors } = jose();
   if (err instanceof PolicyEngineError) return err;
   if (err instanceof KeysUnavailable) return new PolicyEngineError('TOKEN_KEYS_UNAVAILABLE', err.message);
   if (err instanceof errors.JWTExpired) return refuse('expired', 'the token has expired');
@@ -222,7 +228,7 @@ export class JwtSubjects {
     if (!COMPACT_JWS.test(token)) throw refuse('malformed', 'the token is not a signed JWT (three base64url parts)');
     let header: Record<string, unknown>;
     try {
-      header = decodeProtectedHeader(token) as Record<string, unknown>;
+      header = jose().decodeProtectedHeader(token) as Record<string, unknown>;
     } catch {
       throw refuse('malformed', 'the token header is not base64url JSON');
     }
@@ -236,7 +242,7 @@ export class JwtSubjects {
     if (forged !== undefined) throw refuse('header', `the token names its own key (${forged}); keys come only from the configured JWKS`);
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.getKey, {
+      ({ payload } = await jose().jwtVerify(token, this.getKey, {
         issuer: s.issuer,
         audience: [...s.audience],
         algorithms: this.algorithms,

@@ -2,13 +2,16 @@
 // POST /v1/policies (bulk import), POST /v1/validate. Bodies are JSON or YAML text.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import * as yaml from 'js-yaml';
+import type * as YamlModule from 'js-yaml';
+import { lazyPackage } from '../../core/lazy-package.js';
 import type { PolicyService } from '../../engine/policy-service.js';
 import type { PolicyRecord, WriteOptions } from '../../store/store.js';
 import { acceptedFormat, bodyFormat, keepBodiesAsText } from '../content.js';
 import { errorResponse } from '../schemas/evaluate.js';
 import { PolicyEngineError } from '../../errors.js';
 import { accessOf } from '../admin-auth.js';
+
+const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['policies'];
@@ -50,7 +53,7 @@ function writeOptions(request: FastifyRequest): WriteOptions {
 /** The stored text when it is in the wanted format, else the parsed document re-rendered. */
 function render(record: PolicyRecord, format: 'json' | 'yaml'): string {
   if (record.format === format) return record.text;
-  return format === 'yaml' ? yaml.dump(record.document, { noRefs: true, lineWidth: 120 }) : JSON.stringify(record.document, null, 2);
+  return format === 'yaml' ? jsYaml().dump(record.document, { noRefs: true, lineWidth: 120 }) : JSON.stringify(record.document, null, 2);
 }
 
 function sendDocument(reply: FastifyReply, record: PolicyRecord, format: 'json' | 'yaml'): FastifyReply {

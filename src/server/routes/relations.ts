@@ -4,7 +4,8 @@
 
 import { accessOf } from '../admin-auth.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import * as yaml from 'js-yaml';
+import type * as YamlModule from 'js-yaml';
+import { lazyPackage } from '../../core/lazy-package.js';
 import { PolicyEngineError } from '../../errors.js';
 import { acceptedFormat, bodyFormat, keepBodiesAsText } from '../content.js';
 import { errorResponse } from '../schemas/evaluate.js';
@@ -15,6 +16,8 @@ import {
   checkBody, checkResult, lookupResourcesBody, lookupResourcesResult, lookupSubjectsBody, lookupSubjectsResult,
   readQuery, readResult, revisionResult, writeBody,
 } from '../schemas/relations.js';
+
+const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['relationships'];
@@ -51,8 +54,8 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
     const format = acceptedFormat(request.headers.accept);
     const stored = await service.getSchema();
     const text = stored.format === format ? stored.text
-      : format === 'yaml' ? yaml.dump(yaml.load(stored.text, { schema: yaml.CORE_SCHEMA }), { noRefs: true, lineWidth: 120 })
-      : JSON.stringify(yaml.load(stored.text, { schema: yaml.CORE_SCHEMA }), null, 2);
+      : format === 'yaml' ? jsYaml().dump(jsYaml().load(stored.text, { schema: jsYaml().CORE_SCHEMA }), { noRefs: true, lineWidth: 120 })
+      : JSON.stringify(jsYaml().load(stored.text, { schema: jsYaml().CORE_SCHEMA }), null, 2);
     return reply
       .header('x-relations-revision', stored.revision)
       .header('vary', 'Accept')

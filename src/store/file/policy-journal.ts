@@ -29,6 +29,13 @@ export interface JournalContents {
 export class PolicyJournal {
   private fd: number | undefined;
   private appends = 0;
+  /**
+   * The oldest `at` of the change lines in the file (aborted ones included), or undefined
+   * when there is none: while it is within the retention, a compaction would drop nothing,
+   * so it skips reading the file (a first start over 10,000 files appended 10,000 lines and
+   * re-read a journal of up to 13 MB ten times, which left ~26 MiB in the allocator).
+   */
+  private oldestAt: string | undefined;
 
   constructor(private readonly dir: string, private readonly retentionMs: number, private readonly onRepair?: (message: string) => void) {}
 
@@ -51,7 +58,10 @@ export class PolicyJournal {
           try {
             const parsed = JSON.parse(line) as PolicyChange | AbortLine;
             if (parsed.kind === 'abort') aborted.add(parsed.revision);
-            else entries.push(parsed);
+            else {
+              entries.push(parsed);
+              this.noteAt(parsed.at);
+            }
           } catch {
             if (lines.slice(i + 1).some((l) => l.trim() !== '')) {
               throw new StoreUnavailableError(`${this.path}: line ${i + 1} is not a change record; refusing to guess the history`);
@@ -92,6 +102,11 @@ export class PolicyJournal {
       throw new StoreUnavailableError(`cannot write ${this.path}: ${(err as Error).message}`);
     }
     this.appends++;
+    if (entry.kind !== 'abort') this.noteAt(entry.at);
+  }
+
+  private noteAt(at: string): void {
+    if (this.oldestAt === undefined || at < this.oldestAt) this.oldestAt = at;
   }
 
   /** Time to compact? (The store calls compact with what it still needs.) */
@@ -105,15 +120,23 @@ export class PolicyJournal {
    * old journal or the new one.
    */
   compact(now = Date.now()): void {
+    const cutoff = new Date(now - this.retentionMs).toISOString();
+    if (this.oldestAt === undefined || this.oldestAt >= cutoff) {
+      this.appends = 0;
+      return;
+    }
     const lines = readFileSync(this.path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as PolicyChange | AbortLine);
     const aborted = new Set(lines.filter((l): l is AbortLine => l.kind === 'abort').map((l) => l.revision));
     const entries = lines.filter((l): l is PolicyChange => l.kind !== 'abort' && !aborted.has(l.revision));
-    const cutoff = new Date(now - this.retentionMs).toISOString();
     const newest = new Map<string, string>();
     for (const e of entries) newest.set(e.key, e.revision);
     const kept = entries.filter((e) => e.at >= cutoff || newest.get(e.key) === e.revision);
     this.appends = 0;
+    this.oldestAt = undefined;
+    for (const l of lines) if (l.kind !== 'abort') this.noteAt(l.at);
     if (kept.length === entries.length) return;
+    this.oldestAt = undefined;
+    for (const e of kept) this.noteAt(e.at);
     const tmp = join(this.dir, `.history.${process.pid}.tmp`);
     const fd = openSync(tmp, 'w');
     try {
