@@ -83,6 +83,37 @@ t.test('a computed answer is sent as built JSON: the response itself, its shared
   t.equal(decisions.evaluate({ subject: 'u1', namespace: 'global', explain: true }).computedBody, undefined, 'a trace is left to the schema serializer');
 });
 
+t.test('subjects answered alike share one cached decision; a different answer, an error or a new plan gets its own', async (t) => {
+  const { decisions, policies } = await setup(t);
+  await policies.put('global-a', [
+    'key: global-a',
+    'rules:',
+    '  - { subjects: ["role:editor"], grant: ["doc:*"] }',
+    '  - { subjects: ["user:eve"], revoke: ["doc:delete"] }',
+    '  - { subjects: ["role:flaky"], grant: ["doc:odd"], when: "context.n / context.d > 1" }',
+    '',
+  ].join('\n'), 'yaml', {});
+  const decide = (subject: object, context?: object) => decisions.evaluate({ subject, namespace: 'global', ...(context ? { context } : {}) }).decision;
+  const a = decide({ id: 'user:a', roles: ['editor'] });
+  const b = decide({ id: 'user:b', roles: ['editor'] });
+  t.equal(b, a, 'an equal answer is the plan\'s last decision');
+  t.same(b.permissions, ['doc:*']);
+  const eve = decide({ id: 'user:eve', roles: ['editor'] });
+  t.not(eve, a, 'a rule naming the subject: another answer, its own decision');
+  t.same(eve.denied, ['doc:delete']);
+  t.equal(decisions.evaluate({ subject: { id: 'user:b', roles: ['editor'] }, namespace: 'global' }).response.cached, true, 'b is a hit…');
+  t.same(decisions.evaluate({ subject: { id: 'user:eve', roles: ['editor'] }, namespace: 'global' }).response.denied, ['doc:delete'], '…and eve still gets hers');
+  const failed1 = decide({ id: 'user:f1', roles: ['flaky'] }, { n: 1, d: 'x' });
+  const failed2 = decide({ id: 'user:f2', roles: ['flaky'] }, { n: 1, d: 'x' });
+  t.ok(failed1.conditionErrors && failed2.conditionErrors, 'condition errors…');
+  t.not(failed2, failed1, '…are never shared');
+  await policies.put('global-b', 'key: global-b\nrules:\n  - { subjects: ["*"], grant: ["doc:read"] }\n', 'yaml', {});
+  const c = decide({ id: 'user:c', roles: ['editor'] });
+  t.same(c.permissions, ['doc:*'], 'after a policy change…');
+  t.not(c, a, '…the new plan\'s decisions are its own');
+  t.same(c.policies, ['global-a', 'global-b']);
+});
+
 t.test('a stale state refuses a default answer, computed or cached, in one place', async (t) => {
   const mongo = await testMongo(t);
   const { decisions, policies, advance } = await setup(t, { store: new MongoStore({ url: mongo.url, dbName: mongo.dbName, serverSelectionTimeoutMS: 5000 }) });
