@@ -106,6 +106,8 @@ export class DecisionService {
   private readonly sources: DecisionSources;
   /** the serialized response of a cached entry (cached: true, not stale), built on its first hit */
   private readonly bodies = new WeakMap<CachedDecision, string>();
+  /** a shared decision's last computed answer (`computedBody`), with the path and revision it was for */
+  private readonly computedBodies = new WeakMap<Decision, { namespaces: readonly string[]; revision: string; text: string }>();
   /** each plan's last cached decision without errors or facts (see `shared`) */
   private readonly lastDecisions = new WeakMap<PathPlan, Decision>();
   /** the permission lists checks against a cached entry asked, already taken as request samples */
@@ -217,8 +219,25 @@ export class DecisionService {
       return { response, body, decision: o.decision };
     }
     if (o.cached) return { response, decision: o.decision };
-    const computedBody = evaluateBodyOpen(response, this.sharedLists(o));
+    const computedBody = this.computedBody(o, response);
     return computedBody === undefined ? { response, decision: o.decision } : { response, computedBody, decision: o.decision };
+  }
+
+  /**
+   * A computed answer's JSON (evaluateBodyOpen). A decision shared by the plan's entries
+   * (`shared`) keeps the text it was last answered with, for its path and revision:
+   * subjects answered alike get the same bytes without serializing them again.
+   */
+  private computedBody(o: Outcome, response: EvaluateResponse): string | undefined {
+    const p = o.prepared;
+    const shared = p.mode !== 'policies' && Object.isFrozen(p.namespaces) && this.lastDecisions.get(p.plan) === o.decision;
+    if (shared && response.messages === undefined && response.stale === undefined) {
+      const known = this.computedBodies.get(o.decision);
+      if (known !== undefined && known.namespaces === p.namespaces && known.revision === o.revision) return known.text;
+    }
+    const text = evaluateBodyOpen(response, this.sharedLists(o));
+    if (shared && text !== undefined) this.computedBodies.set(o.decision, { namespaces: p.namespaces, revision: o.revision, text });
+    return text;
   }
 
   /**

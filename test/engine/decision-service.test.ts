@@ -93,10 +93,15 @@ t.test('subjects answered alike share one cached decision; a different answer, a
     '  - { subjects: ["role:flaky"], grant: ["doc:odd"], when: "context.n / context.d > 1" }',
     '',
   ].join('\n'), 'yaml', {});
-  const decide = (subject: object, context?: object) => decisions.evaluate({ subject, namespace: 'global', ...(context ? { context } : {}) }).decision;
+  const decide = (subject: { id: string; roles: string[] }, context?: Record<string, unknown>) => decisions.evaluate({ subject, namespace: 'global', ...(context ? { context } : {}) }).decision;
   const a = decide({ id: 'user:a', roles: ['editor'] });
   const b = decide({ id: 'user:b', roles: ['editor'] });
   t.equal(b, a, 'an equal answer is the plan\'s last decision');
+  const sent = (id: string) => decisions.evaluate({ subject: { id, roles: ['editor'] }, namespace: 'global' });
+  const s1 = sent('user:s1');
+  const s2 = sent('user:s2');
+  t.equal(s2.computedBody, s1.computedBody, 'and its answer\'s text is reused');
+  t.same(JSON.parse(`${s2.computedBody}}`), JSON.parse(JSON.stringify(s2.response)), 'the text of this response');
   t.same(b.permissions, ['doc:*']);
   const eve = decide({ id: 'user:eve', roles: ['editor'] });
   t.not(eve, a, 'a rule naming the subject: another answer, its own decision');
@@ -128,6 +133,9 @@ t.test('a stale state refuses a default answer, computed or cached, in one place
   t.equal(codeOf(() => decisions.evaluate({ subject: 'v', namespace: 'other' })), 'STORE_UNAVAILABLE', 'stale, computed: refused');
   const r = decisions.evaluate(known).response;
   t.same([r.permissions, r.stale, r.cached], [['doc:read'], true, true], 'known documents still answer, marked stale');
+  const alike = decisions.evaluate({ subject: 'u2', namespace: 'global' });
+  t.equal(alike.response.stale, true, 'a subject answered alike, computed while stale…');
+  t.equal(alike.computedBody, undefined, '…is not sent the text of a fresh answer');
 });
 
 t.test('relationships are the service\'s own: passed to each evaluation, their revision in the cache key', async (t) => {
