@@ -117,7 +117,7 @@ for (const n of profile.nodes) {
   if (idleId.has(n.id)) continue;
   const us = self.get(n.id) ?? 0;
   total += us;
-  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
+  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '').replace(/^.*\/node_modules\//, 'node_modules/');
   const name = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
   byFrame.set(name, (byFrame.get(name) ?? 0) + us);
 }
