@@ -3,13 +3,17 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--top 30] [--hit | --bare] [--no-profile]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --bare] [--no-profile] [--json FILE]
+// --warmup: seconds of the same load first, left out of the numbers (the miss fills the
+// cache past its 10,000 entries, so what is measured includes evictions, as in the bench).
+// --json FILE: every frame's self time per request, for `--diff A.json B.json`, which prints
+// the frames whose µs per request differ most (before/after, or bare against hit).
 // --no-profile: only the load, and the server's CPU per request (for A/B comparisons).
 // --bare: the bare fastify route of the HTTP scenario (same answer size as a hit), the
 // denominator of the ratios: CPU per request is steadier than req/s on a loaded machine.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,7 +24,21 @@ const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
+interface FramesFile { ok: number; total: number; frames: Record<string, number> }
+const diffAt = process.argv.indexOf('--diff');
+if (diffAt > 0) {
+  const [a, b] = [process.argv[diffAt + 1]!, process.argv[diffAt + 2]!].map((f) => JSON.parse(readFileSync(f, 'utf8')) as FramesFile);
+  const per = (f: FramesFile, k: string) => (f.frames[k] ?? 0) / f.ok;
+  console.log(`µs per request: ${(a!.total / a!.ok).toFixed(1)} → ${(b!.total / b!.ok).toFixed(1)}`);
+  const names = [...new Set([...Object.keys(a!.frames), ...Object.keys(b!.frames)])];
+  const rows = names.map((k) => [k, per(a!, k), per(b!, k)] as const).sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+  for (const [k, x, y] of rows.slice(0, arg('top', 30))) console.log(`${x.toFixed(2).padStart(7)} ${y.toFixed(2).padStart(7)} ${(y - x >= 0 ? '+' : '') + (y - x).toFixed(2)}  ${k}`);
+  process.exit(0);
+}
 const SECONDS = arg('seconds', 10);
+const WARMUP = arg('warmup', 3);
+const jsonAt = process.argv.indexOf('--json');
+const JSON_OUT = jsonAt > 0 ? process.argv[jsonAt + 1] : undefined;
 const TOP = arg('top', 30);
 const HIT = process.argv.includes('--hit');
 const BARE = process.argv.includes('--bare');
@@ -47,14 +65,12 @@ const port = await new Promise<number>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
 });
 
-// Samples before this moment (start-up, module loading) are left out of the summary.
-const loadStartUs = Number(process.hrtime.bigint() / 1000n);
 let seq = 0;
 const body = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
-const result = await runLoad({
+const load = (durationSec: number) => runLoad({
   port,
   connections: 16,
-  durationSec: SECONDS,
+  durationSec,
   maxRequests: 10_000_000,
   pids: [child.pid!],
   requests: [{
@@ -69,6 +85,10 @@ const result = await runLoad({
     }),
   }],
 });
+if (WARMUP > 0) await load(WARMUP);
+// Samples before this moment (start-up, module loading, the warm-up) are left out of the summary.
+const loadStartUs = Number(process.hrtime.bigint() / 1000n);
+const result = await load(SECONDS);
 // CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
 const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
 console.log(`${BARE ? 'bare' : HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
@@ -97,10 +117,11 @@ for (const n of profile.nodes) {
   if (idleId.has(n.id)) continue;
   const us = self.get(n.id) ?? 0;
   total += us;
-  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '');
+  const url = n.callFrame.url.replace(/^file:\/\//, '').replace(process.cwd() + '/', '').replace(/^.*\/node_modules\//, 'node_modules/');
   const name = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
   byFrame.set(name, (byFrame.get(name) ?? 0) + us);
 }
+if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ ok: result.ok, total, frames: Object.fromEntries(byFrame) } satisfies FramesFile));
 const rows = [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, TOP);
 // µs per request: comparable between runs of different lengths and req/s (bare vs hit vs miss).
 const perRequest = (us: number) => (result.ok > 0 ? us / result.ok : NaN);

@@ -121,6 +121,7 @@ function pathsInOrder(reads: ConditionReads): Array<[string, readonly string[]]>
 
 /** A list of strings as JSON, in sort order (most callers send them sorted already: no copy then). */
 function sortedJson(list: readonly string[]): string {
+  if (list.length === 0) return '[]';
   for (let i = 1; i < list.length; i++) {
     if (list[i - 1]! > list[i]!) return JSON.stringify([...list].sort());
   }
@@ -184,9 +185,27 @@ function subjectPartOf(key: string): string {
   return key.slice(first + 1, second < 0 ? undefined : second);
 }
 
+/**
+ * Targets (paths, document keys) escaped, as asked before: a deployment asks a few paths
+ * over and over, and a path holding a UUID would otherwise be scanned and copied twice a
+ * request. Bounded: emptied when full.
+ */
+const escapedTargets = new Map<string, string>();
+const ESCAPED_TARGETS_MAX = 1024;
+
+function escapeTarget(target: string): string {
+  let escaped = escapedTargets.get(target);
+  if (escaped === undefined) {
+    escaped = escapeKeyPart(target);
+    if (escapedTargets.size >= ESCAPED_TARGETS_MAX) escapedTargets.clear();
+    escapedTargets.set(target, escaped);
+  }
+  return escaped;
+}
+
 /** `perm-<subject>-<namespace path>[-<digest>]`; `pol-…` for a single stored document. */
 export function decisionKey(kind: 'perm' | 'pol', subjectId: string, target: string, digest: string | undefined): string {
-  const base = `${kind}-${escapeKeyPart(subjectId)}-${escapeKeyPart(target)}`;
+  const base = `${kind}-${escapeKeyPart(subjectId)}-${escapeTarget(target)}`;
   return digest === undefined ? base : `${base}-${digest}`;
 }
 
@@ -215,14 +234,26 @@ export function entryBytes(key: string, value: CachedDecision): number {
   return bytes;
 }
 
+/** The keys of the entries computed from one namespace list (`id`: the list joined by NUL, which no namespace name holds: core/namespace.ts). */
+interface KeyGroup {
+  readonly id: string;
+  readonly namespaces: readonly string[];
+  readonly keys: Set<string>;
+}
+
 export class DecisionCache {
   private readonly lru: LRUCache<string, CachedDecision>;
   /**
-   * namespace → keys of the entries computed from it, so invalidation costs the entries
-   * it drops, not a walk of the whole cache. Kept by `set` and lru-cache's dispose
-   * (eviction, expiry, delete, replacement).
+   * The entries' keys grouped by the namespace list they were computed from (one group
+   * per path: most lists are a path's, shared by all its entries), and namespace → the
+   * groups holding it, so invalidation costs the entries it drops, not a walk of the
+   * whole cache, and an entry costs one set insertion, not one per namespace. Kept by
+   * `set` and lru-cache's dispose (eviction, expiry, delete, replacement).
    */
-  private readonly byNamespace = new Map<string, Set<string>>();
+  private readonly groups = new Map<string, KeyGroup>();
+  /** a frozen list's group, found without joining the list */
+  private readonly groupOfList = new WeakMap<readonly string[], KeyGroup>();
+  private readonly byNamespace = new Map<string, Set<KeyGroup>>();
   hits = 0;
   misses = 0;
 
@@ -256,19 +287,44 @@ export class DecisionCache {
     else this.lru.set(key, value);
     // Refused (larger than the whole budget): nothing to index.
     if (!this.lru.has(key)) return;
-    for (const ns of value.namespaces) {
-      let keys = this.byNamespace.get(ns);
-      if (keys === undefined) this.byNamespace.set(ns, (keys = new Set()));
-      keys.add(key);
+    const group = this.groupOf(value.namespaces, true)!;
+    if (group.keys.size === 0) {
+      // A group is listed while it holds keys.
+      this.groups.set(group.id, group);
+      for (const ns of group.namespaces) {
+        let held = this.byNamespace.get(ns);
+        if (held === undefined) this.byNamespace.set(ns, (held = new Set()));
+        held.add(group);
+      }
     }
+    group.keys.add(key);
+  }
+
+  /** The group of a namespace list (made when `make`; listed by `set` once it holds a key). */
+  private groupOf(namespaces: readonly string[], make: boolean): KeyGroup | undefined {
+    const known = this.groupOfList.get(namespaces);
+    // Unless it was dropped (emptied) and another group of the same list is listed now.
+    if (known !== undefined && (known.keys.size > 0 || !this.groups.has(known.id))) return known;
+    const id = known?.id ?? namespaces.join('\u0000');
+    let group = this.groups.get(id) ?? known;
+    if (group === undefined) {
+      if (!make) return undefined;
+      group = { id, namespaces: [...namespaces], keys: new Set() };
+    }
+    // Only a list that never changes may stand for its group.
+    if (Object.isFrozen(namespaces)) this.groupOfList.set(namespaces, group);
+    return group;
   }
 
   private unindex(key: string, namespaces: readonly string[]): void {
-    for (const ns of namespaces) {
-      const keys = this.byNamespace.get(ns);
-      if (keys === undefined) continue;
-      keys.delete(key);
-      if (keys.size === 0) this.byNamespace.delete(ns);
+    const group = this.groupOf(namespaces, false);
+    if (group === undefined || !group.keys.delete(key) || group.keys.size > 0) return;
+    this.groups.delete(group.id);
+    for (const ns of group.namespaces) {
+      const held = this.byNamespace.get(ns);
+      if (held === undefined) continue;
+      held.delete(group);
+      if (held.size === 0) this.byNamespace.delete(ns);
     }
   }
 
@@ -305,8 +361,8 @@ export class DecisionCache {
     }
     const doomed: string[] = [];
     for (const ns of changed) {
-      const keys = this.byNamespace.get(ns);
-      if (keys !== undefined) for (const key of keys) doomed.push(key);
+      const held = this.byNamespace.get(ns);
+      if (held !== undefined) for (const group of held) for (const key of group.keys) doomed.push(key);
     }
     // Deleting disposes, which edits the sets: collected first.
     for (const key of doomed) this.lru.delete(key);

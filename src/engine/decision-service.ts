@@ -64,6 +64,18 @@ function withEntities(revision: string, p: PreparedDecision): string {
   return p.entityRevision === undefined ? revision : `${revision}+e${p.entityRevision}`;
 }
 
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Equal answers from equal rules (both without errors, facts, trace or grantedBy). */
+function sameDecision(a: Decision, b: Decision): boolean {
+  return a.exact === b.exact && a.default === b.default && a.policies === b.policies
+    && sameList(a.permissions, b.permissions) && sameList(a.denied, b.denied) && sameList(a.applied, b.applied);
+}
+
 /** most permission lists one cached decision remembers as sampled */
 const MAX_SAMPLED_CHECKS = 64;
 
@@ -94,6 +106,10 @@ export class DecisionService {
   private readonly sources: DecisionSources;
   /** the serialized response of a cached entry (cached: true, not stale), built on its first hit */
   private readonly bodies = new WeakMap<CachedDecision, string>();
+  /** a shared decision's last computed answer (`computedBody`), with the path and revision it was for */
+  private readonly computedBodies = new WeakMap<Decision, { namespaces: readonly string[]; revision: string; text: string }>();
+  /** each plan's last cached decision without errors or facts (see `shared`) */
+  private readonly lastDecisions = new WeakMap<PathPlan, Decision>();
   /** the permission lists checks against a cached entry asked, already taken as request samples */
   private readonly sampledChecks = new WeakMap<CachedDecision, Set<string>>();
 
@@ -129,6 +145,20 @@ export class DecisionService {
     return m;
   }
 
+  /**
+   * `decision`, or the plan's last cached decision when it is equal to it: entries of
+   * subjects answered alike (the same roles, usually) then share one decision, so a
+   * miss keeps its key and entry alone, and the lists it computed die young. Decisions
+   * are never changed once made; conditions' errors and emitted facts are never shared.
+   */
+  private shared(decision: Decision, plan: PathPlan): Decision {
+    if (decision.conditionErrors !== undefined || decision.facts !== undefined || decision.trace !== undefined || decision.grantedBy !== undefined) return decision;
+    const last = this.lastDecisions.get(plan);
+    if (last !== undefined && sameDecision(last, decision)) return last;
+    this.lastDecisions.set(plan, decision);
+    return decision;
+  }
+
   /** The only place a stale state refuses: a default answer from stale knowledge is never given. */
   private failClosed(decision: Decision, stale: boolean): void {
     if (decision.default && stale) {
@@ -158,7 +188,8 @@ export class DecisionService {
       return { decision: hit.decision, prepared, revision: hit.revision, cached: true, stale, entry: hit };
     }
     const revision = withEntities(manager.revision, prepared);
-    const decision = evaluatePrepared(prepared, { explain, now: new Date(nowMs), defaultPermissions: this.options.defaultPermissions, relationships });
+    const computed = evaluatePrepared(prepared, { explain, now: new Date(nowMs), defaultPermissions: this.options.defaultPermissions, relationships });
+    const decision = cacheKey === undefined ? computed : this.shared(computed, prepared.plan);
     this.failClosed(decision, stale);
     // Entries are never changed once stored; a result that read the clock lives no longer than its time bucket.
     if (cacheKey !== undefined) this.options.cache.set(cacheKey, Object.freeze({ decision, namespaces: prepared.namespaces, revision }), reads?.now ? (bucket + 1) * bucketMs - nowMs : undefined);
@@ -188,8 +219,25 @@ export class DecisionService {
       return { response, body, decision: o.decision };
     }
     if (o.cached) return { response, decision: o.decision };
-    const computedBody = evaluateBodyOpen(response, this.sharedLists(o));
+    const computedBody = this.computedBody(o, response);
     return computedBody === undefined ? { response, decision: o.decision } : { response, computedBody, decision: o.decision };
+  }
+
+  /**
+   * A computed answer's JSON (evaluateBodyOpen). A decision shared by the plan's entries
+   * (`shared`) keeps the text it was last answered with, for its path and revision:
+   * subjects answered alike get the same bytes without serializing them again.
+   */
+  private computedBody(o: Outcome, response: EvaluateResponse): string | undefined {
+    const p = o.prepared;
+    const shared = p.mode !== 'policies' && Object.isFrozen(p.namespaces) && this.lastDecisions.get(p.plan) === o.decision;
+    if (shared && response.messages === undefined && response.stale === undefined) {
+      const known = this.computedBodies.get(o.decision);
+      if (known !== undefined && known.namespaces === p.namespaces && known.revision === o.revision) return known.text;
+    }
+    const text = evaluateBodyOpen(response, this.sharedLists(o));
+    if (shared && text !== undefined) this.computedBodies.set(o.decision, { namespaces: p.namespaces, revision: o.revision, text });
+    return text;
   }
 
   /**

@@ -116,7 +116,11 @@ t.test('values a condition can tell apart encode apart', async (t) => {
 t.test('invalidation goes through a namespace index that follows evictions and replacements', async (t) => {
   const decision = { permissions: [], denied: [], policies: [], applied: [] } as unknown as Decision;
   const cache = new DecisionCache({ max: 4, ttlMs: 0 });
-  const index = (c: DecisionCache) => (c as unknown as { byNamespace: Map<string, Set<string>> }).byNamespace;
+  // namespace → the keys indexed under it (through the groups of namespace lists)
+  const index = (c: DecisionCache) => {
+    const by = (c as unknown as { byNamespace: Map<string, Set<{ keys: Set<string> }>> }).byNamespace;
+    return new Map([...by].map(([ns, groups]) => [ns, new Set([...groups].flatMap((g) => [...g.keys]))]));
+  };
   for (let i = 0; i < 10; i++) cache.set(`k${i}`, { decision, namespaces: ['global', `t${i}`], revision: '1' });
   t.same([...index(cache).get('global')!].sort(), ['k6', 'k7', 'k8', 'k9'], 'evicted entries leave the index');
   t.equal(index(cache).has('t0'), false, 'an emptied namespace leaves the index');
@@ -139,4 +143,24 @@ t.test('invalidation goes through a namespace index that follows evictions and r
   const bytes = new DecisionCache({ max: 100, maxBytes: 65_536, ttlMs: 0 });
   bytes.set('huge', { decision: { ...decision, permissions: ['x'.repeat(200_000)] } as unknown as Decision, namespaces: ['n'], revision: '1' });
   t.equal(index(bytes).has('n'), false, 'an entry refused for its size is not indexed');
+});
+
+t.test('entries of one namespace list share a group, found by the frozen list or by its names', async (t) => {
+  const decision = { permissions: [], denied: [], policies: [], applied: [] } as unknown as Decision;
+  const cache = new DecisionCache({ max: 2, ttlMs: 0 });
+  const groups = (c: DecisionCache) => (c as unknown as { groups: Map<string, { keys: Set<string> }> }).groups;
+  const path = Object.freeze(['global', 'org']);
+  cache.set('a', { decision, namespaces: path, revision: '1' });
+  cache.set('b', { decision, namespaces: ['global', 'org'], revision: '1' });
+  t.equal(groups(cache).size, 1, 'an equal list that is not the frozen one joins the same group');
+  // Both evicted: the group is dropped; an equal unfrozen list starts a new one, which the frozen list then finds.
+  cache.set('c', { decision, namespaces: ['x'], revision: '1' });
+  cache.set('d', { decision, namespaces: ['x'], revision: '1' });
+  t.equal(groups(cache).has('global\u0000org'), false, 'an emptied group leaves the index');
+  cache.set('e', { decision, namespaces: ['global', 'org'], revision: '1' });
+  cache.set('f', { decision, namespaces: path, revision: '1' });
+  t.same([...groups(cache).get('global\u0000org')!.keys].sort(), ['e', 'f'], 'one group again, holding both');
+  cache.invalidate(new Set(['org']));
+  t.equal(cache.size, 0, 'both dropped by their namespace');
+  t.equal(groups(cache).size, 0, 'and the index is empty');
 });

@@ -83,6 +83,42 @@ t.test('a computed answer is sent as built JSON: the response itself, its shared
   t.equal(decisions.evaluate({ subject: 'u1', namespace: 'global', explain: true }).computedBody, undefined, 'a trace is left to the schema serializer');
 });
 
+t.test('subjects answered alike share one cached decision; a different answer, an error or a new plan gets its own', async (t) => {
+  const { decisions, policies } = await setup(t);
+  await policies.put('global-a', [
+    'key: global-a',
+    'rules:',
+    '  - { subjects: ["role:editor"], grant: ["doc:*"] }',
+    '  - { subjects: ["user:eve"], revoke: ["doc:delete"] }',
+    '  - { subjects: ["role:flaky"], grant: ["doc:odd"], when: "context.n / context.d > 1" }',
+    '',
+  ].join('\n'), 'yaml', {});
+  const decide = (subject: { id: string; roles: string[] }, context?: Record<string, unknown>) => decisions.evaluate({ subject, namespace: 'global', ...(context ? { context } : {}) }).decision;
+  const a = decide({ id: 'user:a', roles: ['editor'] });
+  const b = decide({ id: 'user:b', roles: ['editor'] });
+  t.equal(b, a, 'an equal answer is the plan\'s last decision');
+  const sent = (id: string) => decisions.evaluate({ subject: { id, roles: ['editor'] }, namespace: 'global' });
+  const s1 = sent('user:s1');
+  const s2 = sent('user:s2');
+  t.equal(s2.computedBody, s1.computedBody, 'and its answer\'s text is reused');
+  t.same(JSON.parse(`${s2.computedBody}}`), JSON.parse(JSON.stringify(s2.response)), 'the text of this response');
+  t.same(b.permissions, ['doc:*']);
+  const eve = decide({ id: 'user:eve', roles: ['editor'] });
+  t.not(eve, a, 'a rule naming the subject: another answer, its own decision');
+  t.same(eve.denied, ['doc:delete']);
+  t.equal(decisions.evaluate({ subject: { id: 'user:b', roles: ['editor'] }, namespace: 'global' }).response.cached, true, 'b is a hit…');
+  t.same(decisions.evaluate({ subject: { id: 'user:eve', roles: ['editor'] }, namespace: 'global' }).response.denied, ['doc:delete'], '…and eve still gets hers');
+  const failed1 = decide({ id: 'user:f1', roles: ['flaky'] }, { n: 1, d: 'x' });
+  const failed2 = decide({ id: 'user:f2', roles: ['flaky'] }, { n: 1, d: 'x' });
+  t.ok(failed1.conditionErrors && failed2.conditionErrors, 'condition errors…');
+  t.not(failed2, failed1, '…are never shared');
+  await policies.put('global-b', 'key: global-b\nrules:\n  - { subjects: ["*"], grant: ["doc:read"] }\n', 'yaml', {});
+  const c = decide({ id: 'user:c', roles: ['editor'] });
+  t.same(c.permissions, ['doc:*'], 'after a policy change…');
+  t.not(c, a, '…the new plan\'s decisions are its own');
+  t.same(c.policies, ['global-a', 'global-b']);
+});
+
 t.test('a stale state refuses a default answer, computed or cached, in one place', async (t) => {
   const mongo = await testMongo(t);
   const { decisions, policies, advance } = await setup(t, { store: new MongoStore({ url: mongo.url, dbName: mongo.dbName, serverSelectionTimeoutMS: 5000 }) });
@@ -97,6 +133,9 @@ t.test('a stale state refuses a default answer, computed or cached, in one place
   t.equal(codeOf(() => decisions.evaluate({ subject: 'v', namespace: 'other' })), 'STORE_UNAVAILABLE', 'stale, computed: refused');
   const r = decisions.evaluate(known).response;
   t.same([r.permissions, r.stale, r.cached], [['doc:read'], true, true], 'known documents still answer, marked stale');
+  const alike = decisions.evaluate({ subject: 'u2', namespace: 'global' });
+  t.equal(alike.response.stale, true, 'a subject answered alike, computed while stale…');
+  t.equal(alike.computedBody, undefined, '…is not sent the text of a fresh answer');
 });
 
 t.test('relationships are the service\'s own: passed to each evaluation, their revision in the cache key', async (t) => {
