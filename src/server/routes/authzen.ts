@@ -17,6 +17,7 @@ import {
   evaluationsResponse, resourceSearchBody, subjectSearchBody,
 } from '../schemas/authzen.js';
 import type { SearchRequest } from '../../engine/authzen-service.js';
+import { keptSubject, subjectFromToken, tokenSubjectOf, type SubjectSlot } from '../token-subject.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['authzen'];
@@ -44,6 +45,29 @@ function echoRequestId(request: FastifyRequest, reply: FastifyReply, payload: un
   done(null, payload);
 }
 
+/** The `type:id` refs of the AuthZEN subjects in `list` (one that names only a type names none). */
+function refsOf(...list: unknown[]): string[] {
+  const out: string[] = [];
+  for (const s of list) {
+    if (s === null || typeof s !== 'object') continue; // absent; anything else the schema refuses
+    const { type, id } = s as { type?: unknown; id?: unknown };
+    if (id !== undefined) out.push(`${String(type)}:${String(id)}`);
+  }
+  return out;
+}
+
+/**
+ * Where each AuthZEN request names a subject a JWT must agree with (docs/jwt.md): the
+ * evaluation's, every subject of a batch, the searches' for resources and actions. A
+ * subject search names only the type it searches, which the token does not replace: it
+ * restricts the candidates to the token's subject.
+ */
+const SLOTS = {
+  single: keptSubject((b) => refsOf(b.subject)),
+  batch: keptSubject((b) => refsOf(b.subject, ...(Array.isArray(b.evaluations) ? b.evaluations.map((e: unknown) => (e as { subject?: unknown } | null)?.subject) : []))),
+  subjectSearch: keptSubject(() => []),
+} satisfies Record<string, SubjectSlot>;
+
 function metaOf(request: FastifyRequest): RequestMeta {
   const acceptLanguage = request.headers['accept-language'];
   return typeof acceptLanguage === 'string' ? { acceptLanguage } : {};
@@ -51,7 +75,9 @@ function metaOf(request: FastifyRequest): RequestMeta {
 
 export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions): void {
   const { service, observers = {} } = options;
-  const { log, metrics } = observers;
+  const { log, metrics, tokens } = observers;
+  /** With JWT subjects on: the route's hook (a verified token's subject, or 401) */
+  const withToken = (slot: SubjectSlot) => (tokens ? { preValidation: subjectFromToken(tokens, slot) } : {});
 
   /** Each evaluation is counted and (sampled) logged like a check, under endpoint `authzen`. */
   const observerFor = (request: FastifyRequest, reply: FastifyReply) => {
@@ -78,6 +104,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
     scope.addHook('onSend', echoRequestId);
 
     scope.post(AUTHZEN_PATHS.evaluation, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Access Evaluation: may this subject perform this action on this resource?',
@@ -85,9 +112,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationBody,
         response: { 200: decisionResponse, ...errors },
       },
-    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply)));
+    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.evaluations, {
+      ...withToken(SLOTS.batch),
       schema: {
         tags,
         summary: 'AuthZEN Access Evaluations: several evaluations in one request',
@@ -95,9 +123,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationsBody,
         response: { 200: evaluationsResponse, ...errors },
       },
-    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply)));
+    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.searchSubject, {
+      ...withToken(SLOTS.subjectSearch),
       schema: {
         tags,
         summary: 'AuthZEN Subject Search: the subjects of a type that may perform the action on the resource',
@@ -105,9 +134,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: subjectSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request)));
+    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.searchResource, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Resource Search: the resources of a type the subject may perform the action on',
@@ -115,9 +145,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: resourceSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request)));
+    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.searchAction, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Action Search: the actions the subject may perform on the resource',
@@ -125,7 +156,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: actionSearchBody,
         response: { 200: actionSearchResponse, ...errors },
       },
-    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request)));
+    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
 
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },

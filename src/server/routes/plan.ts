@@ -9,6 +9,8 @@ import { checkMappings, type FieldMappings } from '../../core/plan/translate.js'
 import { cmp } from '../../core/plan/filter.js';
 import { PolicyEngineError } from '../../errors.js';
 import { errorResponse, subjectSchema } from '../schemas/evaluate.js';
+import type { DecisionObservers } from './decisions.js';
+import { subjectFromToken, type SubjectSlot } from '../token-subject.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 
@@ -54,8 +56,18 @@ export const planBody = {
   },
 } as const;
 
-export function planRoutes(app: FastifyInstance, plans: PlanService, relations: RelationService | undefined, maxIds: number): void {
+/** /v1/relations/plan's subject is a ref (`user:alice`): a JWT's subject is its id. */
+const RELATION_SUBJECT: SubjectSlot = {
+  named: (b) => (b.subject === undefined ? [] : [b.subject as string]),
+  put(b, subject) {
+    b.subject = subject.id;
+  },
+};
+
+export function planRoutes(app: FastifyInstance, plans: PlanService, relations: RelationService | undefined, maxIds: number, observers: DecisionObservers = {}): void {
+  const { tokens } = observers;
   app.post('/v1/plan', {
+    ...(tokens ? { preValidation: subjectFromToken(tokens) } : {}),
     schema: {
       tags: ['decisions'],
       summary: 'Which resources of a type may the subject <permission> in a namespace path: a filter (AST, MongoDB, PostgreSQL)',
@@ -66,6 +78,7 @@ export function planRoutes(app: FastifyInstance, plans: PlanService, relations: 
   }, async (request) => plans.plan(request.body as PlanRequest));
 
   app.post('/v1/relations/plan', {
+    ...(tokens ? { preValidation: subjectFromToken(tokens, RELATION_SUBJECT) } : {}),
     schema: {
       tags: ['relations'],
       summary: 'lookup-resources as a query plan: `id in [...]` (at most PLAN_MAX_IDS ids)',
