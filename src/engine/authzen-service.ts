@@ -19,7 +19,7 @@ import { parseNamespacePath } from '../core/namespace.js';
 import {
   MAX_CANDIDATES, actionCandidates, decodeToken, encodeToken, pageOf, searchDigest, subjectCandidates,
 } from '../core/authzen/search.js';
-import { checkBounds, namespaceOf, subjectOf, type AuthzenEntity, type AuthzenAction, type SubjectObject } from '../core/authzen/mapping.js';
+import { checkBounds, entityRef, namespaceOf, subjectOf, type AuthzenEntity, type AuthzenAction, type SubjectObject } from '../core/authzen/mapping.js';
 
 /** Where search candidates come from besides the policies (each optional). */
 export interface SearchSources {
@@ -133,6 +133,31 @@ export class AuthzenService {
       }
     });
     return { evaluations };
+  }
+
+  /**
+   * A search as its decision-log line shows it (a check: the subject, or the token's; the
+   * namespace path; the action as the permission; the resource). Never throws: a request
+   * that failed is logged too. A subject search names no subject, unless a token does.
+   */
+  searchAsCheck(req: SearchRequest, as?: SubjectObject): Omit<CheckRequest, 'subject'> & { subject?: CheckRequest['subject'] } {
+    const orElse = <T>(f: () => T, otherwise: T): T => {
+      try {
+        return f();
+      } catch {
+        return otherwise;
+      }
+    };
+    const namespace = orElse<string | undefined>(() => namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options), undefined);
+    const { id, type } = req.subject;
+    const subject = as ?? (id !== undefined ? orElse<CheckRequest['subject']>(() => subjectOf(req.subject), entityRef(type, id)) : undefined);
+    return {
+      ...(subject !== undefined ? { subject } : {}),
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(req.action ? { permission: req.action.name } : {}),
+      resource: { type: req.resource.type, ...(req.resource.id !== undefined ? { id: req.resource.id } : {}), ...(req.resource.properties ? { attributes: req.resource.properties } : {}) },
+      ...(req.context ? { context: req.context } : {}),
+    };
   }
 
   private rulesOf(namespace: string): readonly CompiledRule[] {

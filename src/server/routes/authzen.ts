@@ -18,6 +18,8 @@ import {
 } from '../schemas/authzen.js';
 import type { SearchRequest } from '../../engine/authzen-service.js';
 import { keptSubject, subjectFromToken, tokenSubjectOf, type SubjectSlot } from '../token-subject.js';
+import { loggedDecision } from './decision-line.js';
+import type { SearchPage } from '../../engine/authzen-service.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['authzen'];
@@ -100,6 +102,16 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
     };
   };
 
+  /** A search: one decision-log line (endpoint `authzen-search`) for the whole request. */
+  const search = (kind: 'subject' | 'resource' | 'action', run: typeof service.searchSubject) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = request.body as SearchRequest;
+    const as = tokenSubjectOf(request);
+    return loggedDecision(log, 'authzen-search', request, reply, {
+      request: () => service.searchAsCheck(body, as),
+      summary: (p: SearchPage) => ({ search: kind, resultCount: p.results.length, more: (p.page?.next_token ?? '') !== '' }),
+    }, () => run.call(service, body, metaOf(request), as));
+  };
+
   app.register(async (scope) => {
     scope.addHook('onSend', echoRequestId);
 
@@ -134,7 +146,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: subjectSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
+    }, search('subject', service.searchSubject));
 
     scope.post(AUTHZEN_PATHS.searchResource, {
       ...withToken(SLOTS.single),
@@ -145,7 +157,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: resourceSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
+    }, search('resource', service.searchResource));
 
     scope.post(AUTHZEN_PATHS.searchAction, {
       ...withToken(SLOTS.single),
@@ -156,7 +168,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: actionSearchBody,
         response: { 200: actionSearchResponse, ...errors },
       },
-    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request), tokenSubjectOf(request)));
+    }, search('action', service.searchAction));
 
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },

@@ -16,6 +16,8 @@ import {
   checkBody, checkResult, lookupResourcesBody, lookupResourcesResult, lookupSubjectsBody, lookupSubjectsResult,
   readQuery, readResult, revisionResult, writeBody,
 } from '../schemas/relations.js';
+import type { DecisionLog } from '../../observability/decision-log.js';
+import { loggedDecision, resourceOfRef } from './decision-line.js';
 
 const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
@@ -23,7 +25,8 @@ const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['relationships'];
 const adminSecurity = [{ adminToken: [] }];
 
-export function relationRoutes(app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>): void {
+/** `log`: the decision log, one line per relationship check (docs/decision-logs.md). */
+export function relationRoutes(app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>, log?: DecisionLog): void {
   if (!service) {
     const disabled = async () => {
       throw new PolicyEngineError('RELATIONS_DISABLED', 'this server runs without a relationship store (STORE=none)');
@@ -90,7 +93,13 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
       summary: 'Does the subject have the permission (or relation) on the resource?',
       body: checkBody, response: { 200: checkResult, ...errors },
     },
-  }, async (request) => service.check(request.body as CheckRequest));
+  }, async (request, reply) => {
+    const body = request.body as CheckRequest;
+    return loggedDecision(log, 'relations-check', request, reply, {
+      request: () => ({ subject: body.subject, permission: body.permission, resource: resourceOfRef(body.resource) }),
+      summary: (r) => ({ allowed: r.allowed, revision: r.revision }),
+    }, () => service.check(body));
+  });
 
   app.post('/v1/relations/lookup-resources', {
     schema: {
