@@ -144,6 +144,10 @@ function authzenSearchSources(manager: PolicyManager | undefined, relations: Rel
       },
     } : {}),
     ...(relations ? {
+      relationPermissions(type: string) {
+        const defs = relations.manager.engine.schema?.types.get(type)?.defs.values() ?? [];
+        return [...defs].filter((d) => d.kind === 'permission').map((d) => d.name);
+      },
       async relatedSubjects(resource: string, permission: string, subjectType: string, limit: number) {
         try {
           const ids: string[] = [];

@@ -33,6 +33,8 @@ export interface SearchSources {
   directoryEntity?(ref: string): { attributes?: Record<string, unknown> } | undefined;
   /** ids of resources of a type that relationship tuples name */
   relatedResources?(type: string, limit: number): Promise<string[]>;
+  /** the permissions the relationship schema defines on a type (`read` on `document`) */
+  relationPermissions?(type: string): string[];
   /** the query plan of SPEC §11 (POST /v1/plan): which resources of a type the subject may act on */
   plan?(req: PlanRequest): Pick<PlanResponse, 'filter' | 'exact'>;
 }
@@ -249,12 +251,14 @@ export class AuthzenService {
   /**
    * POST /access/v1/search/action: the actions the subject may perform on the resource.
    * Candidates: the concrete permissions the path's policies grant that name the
-   * resource type (or no type); all are decided in one check (one cache entry).
+   * resource type (or no type), and the relationship schema's permissions of that type;
+   * all are decided in one check (one cache entry).
    */
   async searchAction(req: SearchRequest, meta: RequestMeta = {}, as?: SubjectObject): Promise<SearchPage> {
     const paging = this.paging(req);
     const namespace = namespaceOf({ resource: req.resource, ...(req.context ? { context: req.context } : {}) }, this.options);
-    const candidates = actionCandidates(this.rulesOf(namespace), req.resource.type).slice(0, MAX_CANDIDATES);
+    const fromSchema = this.options.search?.relationPermissions?.(req.resource.type) ?? [];
+    const candidates = actionCandidates(this.rulesOf(namespace), req.resource.type, fromSchema).slice(0, MAX_CANDIDATES);
     let allowed = new Set<string>();
     if (candidates.length > 0) {
       const { response } = this.options.decisions.checkDetailed({

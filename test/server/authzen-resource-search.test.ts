@@ -117,3 +117,39 @@ t.test('resource search over the directory: stored attributes decide, as in chec
     t.same(found, expected[subject.id], `${subject.id}'s documents`);
   }
 });
+
+// Action search (SPEC §12): the relationship schema's permissions of the resource's type are
+// candidates too (`read`, `write` on `document`), each kept only when check allows it. The
+// policy names neither in a grant (a pattern is no candidate): only the schema proposes them.
+const RELATION_ACTIONS = `
+key: global-actions
+rules:
+  - id: graph-readers
+    subjects: ["*"]
+    when: 'related("document:" + resource.id, "read")'
+    grant: ["*"]
+  - id: graph-writers-only
+    subjects: ["*"]
+    when: '!related("document:" + resource.id, "write")'
+    deny: ["write"]
+`;
+
+t.test('action search: the relationship schema\'s permissions, as check decides them', async (t) => {
+  const { app } = await testApp(t);
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/relations/schema', headers: { 'content-type': 'application/yaml' }, payload: exampleSchema })).statusCode, 200);
+  t.equal((await app.inject({ method: 'POST', url: '/v1/relations/write', payload: { writes: exampleTuples } })).statusCode, 200);
+  await putYaml(t, app, 'global-actions', RELATION_ACTIONS);
+  const cases: Array<[string, string, string[]]> = [
+    ['bob', 'draft', ['read', 'write']], ['alice', 'draft', ['read']], ['zed', 'handbook', ['read']], ['zed', 'root', []],
+  ];
+  for (const [user, doc, want] of cases) {
+    const r = await app.inject({ method: 'POST', url: '/access/v1/search/action', payload: { subject: { type: 'user', id: user }, resource: { type: 'document', id: doc } } });
+    t.equal(r.statusCode, 200, r.body);
+    const names = (r.json().results as Json[]).map((x) => x.name as string);
+    t.same(names, want, `${user} on document:${doc}`);
+    for (const name of ['read', 'write']) {
+      const c = await app.inject({ method: 'POST', url: '/v1/check', payload: { subject: `user:${user}`, namespace: 'global', permission: name, resource: { type: 'document', id: doc } } });
+      t.equal(names.includes(name), c.json().allowed, `${user} ${name} document:${doc}: search and check agree`);
+    }
+  }
+});

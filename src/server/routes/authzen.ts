@@ -164,7 +164,7 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
       schema: {
         tags,
         summary: 'AuthZEN Action Search: the actions the subject may perform on the resource',
-        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), decided in one check. Paged like the other searches.',
+        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), and the relationship schema\'s permissions of that type, decided in one check. Paged like the other searches.',
         body: actionSearchBody,
         response: { 200: actionSearchResponse, ...errors },
       },
