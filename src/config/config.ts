@@ -286,10 +286,6 @@ function jwtProblems(values: Record<string, unknown>): string[] {
   if (((values.jwtAudience as string[] | undefined) ?? []).length === 0) out.push('JWT subjects need JWT_AUDIENCE (the `aud` tokens must name)');
   if (((values.jwtAlgorithms as string[] | undefined) ?? []).length === 0) out.push('JWT_ALGORITHMS must name at least one algorithm');
   if (typeof values.jwtHeader === 'string' && !/^[A-Za-z0-9-]+$/.test(values.jwtHeader)) out.push('JWT_HEADER must be a header name');
-  // Decision routes take DECISION_TOKEN in Authorization, where a JWT then never is (docs/jwt.md): a required one could never be sent.
-  if (values.jwtRequired === true && values.decisionToken !== undefined && String(values.jwtHeader).toLowerCase() === 'authorization') {
-    out.push('JWT_REQUIRED with DECISION_TOKEN needs JWT_HEADER: Authorization carries the decision token, so JWTs must come in another header (e.g. JWT_HEADER=x-jwt-assertion)');
-  }
   return out;
 }
 

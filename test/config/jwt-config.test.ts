@@ -42,8 +42,4 @@ t.test('refused settings, each named', async (t) => {
   t.same(problems({ JWT_JWKS_URL: 'http://127.0.0.1:9/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }), [], 'plain http on loopback');
   t.match(problems({ JWT_JWKS_FILE: join(dir, 'missing.json'), JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).join('\n'), /no such file/);
   t.match(problems({ JWT_JWKS_FILE: file, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_HEADER: 'bad header' }).join('\n'), /JWT_HEADER/);
-  const jwt = { JWT_JWKS_FILE: file, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_REQUIRED: 'true', DECISION_TOKEN: 'd'.repeat(16) };
-  t.match(problems(jwt).join('\n'), /JWT_REQUIRED with DECISION_TOKEN needs JWT_HEADER/, 'Authorization carries the decision token: a required JWT could never come');
-  t.same(problems({ ...jwt, JWT_HEADER: 'x-jwt-assertion' }), [], 'JWTs in another header');
-  t.same(problems({ ...jwt, JWT_REQUIRED: 'false' }), [], 'not required: forward-auth still reads Authorization');
 });

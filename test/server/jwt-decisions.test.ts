@@ -179,7 +179,7 @@ t.test('JWT_REQUIRED: AuthZEN and the plans without a token are 401', async (t) 
   }
 });
 
-t.test('DECISION_TOKEN: Authorization carries it, never taken for a JWT; the JWT comes in JWT_HEADER', async (t) => {
+t.test('DECISION_TOKEN: in X-Decision-Token beside the JWT, or in Authorization (never taken for a JWT) with the JWT in JWT_HEADER', async (t) => {
   // Shaped as a JWT (three dot-separated parts) on purpose: it is still this server's credential.
   const decisionToken = 'decision.token-of.this-server';
   const withHeader = await testApp(t, { env: { ...env, DECISION_TOKEN: decisionToken, JWT_HEADER: 'x-jwt-assertion' } });
@@ -194,7 +194,18 @@ t.test('DECISION_TOKEN: Authorization carries it, never taken for a JWT; the JWT
   t.equal(noGate.status, 401, 'a JWT is no decision token');
 
   const inAuthorization = await testApp(t, { env: { ...env, DECISION_TOKEN: decisionToken } });
+  await putYaml(t, inAuthorization.app, 'global-base', 'key: global-base\nrules:\n  - subjects: ["role:editor"]\n    grant: ["doc:edit"]\n');
   const a = await httpSender(inAuthorization.app);
-  const c = await a({ method: 'POST', url: '/v1/check', payload: { subject: 'user:bob', namespace: 'global', permission: 'doc:edit' }, headers: { authorization: `Bearer ${decisionToken}` } });
-  t.equal(c.status, 200, `the decision token is not verified as a JWT: ${c.body.slice(0, 200)}`);
+  const checkBob = { subject: 'user:bob', namespace: 'global', permission: 'doc:edit' };
+  const c = await a({ method: 'POST', url: '/v1/check', payload: checkBob, headers: { authorization: `Bearer ${decisionToken}` } });
+  t.same([c.status, c.json().allowed], [200, false], `the decision token is not verified as a JWT: the body's bob counts (${c.body.slice(0, 200)})`);
+  const beside = await a({ method: 'POST', url: '/access/v1/evaluation', payload: body, headers: { 'x-decision-token': decisionToken, authorization: `Bearer ${await token({}, privateKey, 'bob')}` } });
+  t.same([beside.status, beside.json().decision], [200, true], 'X-Decision-Token for the gate, the JWT in Authorization: bob the editor');
+  const planBeside = await a({ method: 'POST', url: '/v1/plan', payload: { namespace: 'global', permission: 'doc:edit', resource: { type: 'doc' } }, headers: { 'x-decision-token': decisionToken, authorization: `Bearer ${await token({}, privateKey, 'bob')}` } });
+  t.same([planBeside.status, planBeside.json().kind], [200, 'always']);
+
+  const required = await testApp(t, { env: { ...env, DECISION_TOKEN: decisionToken, JWT_REQUIRED: 'true' } });
+  const q = await httpSender(required.app);
+  const only = await q({ method: 'POST', url: '/v1/check', payload: checkBob, headers: { authorization: `Bearer ${decisionToken}` } });
+  t.same([only.status, only.json().details?.reason], [401, 'missing'], 'the decision token alone is no JWT');
 });
