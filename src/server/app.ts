@@ -138,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000, withTokens);
   healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
-  relationRoutes(app, deps.relations, writeGuard(guards, 'relations'), observers.log);
+  relationRoutes(app, deps.relations, writeGuard(guards, 'relations'), withTokens);
   if (deps.entities) entityRoutes(app, deps.entities, writeGuard(guards, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
     policyRoutes(app, deps.policies, writeGuard(guards));

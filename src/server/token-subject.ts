@@ -30,6 +30,14 @@ export const BODY_SUBJECT: SubjectSlot = {
   },
 };
 
+/** The relationship routes' `subject`, a ref (`user:alice`): a JWT's subject is its id. */
+export const RELATION_SUBJECT: SubjectSlot = {
+  named: (b) => (b.subject === undefined ? [] : [b.subject as string]),
+  put(b, subject) {
+    b.subject = subject.id;
+  },
+};
+
 /**
  * Before the body is validated: a verified JWT's subject becomes the request's subject.
  * A body naming another subject is refused (400 SUBJECT_INVALID), never silently

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { testApp, putYaml } from '../helpers/app.js';
 import { httpSender, injectSender } from '../helpers/http.js';
-import { exampleSchema } from '../helpers/relations-example.js';
+import { exampleSchema, exampleTuples } from '../helpers/relations-example.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pe-jwt-http-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,6 +95,7 @@ const bearer = async (sub = 'alice', claims: Record<string, unknown> = {}) => ({
 const post = (url: string, payload: object, headers: Record<string, string> = {}) => http({ method: 'POST', url, headers, payload });
 const user = (id: string, properties?: Record<string, unknown>) => ({ type: 'user', id, ...(properties ? { properties } : {}) });
 await send({ method: 'PUT', url: '/v1/relations/schema', headers: { 'content-type': 'application/yaml' }, payload: exampleSchema });
+await send({ method: 'POST', url: '/v1/relations/write', payload: { writes: exampleTuples } });
 for (const id of ['1', '2']) await send({ method: 'PUT', url: `/v1/entities/doc:${id}`, headers: { 'content-type': 'application/json' }, payload: '{}' });
 
 t.test('AuthZEN evaluation and evaluations: the token is the subject', async (t) => {
@@ -154,6 +155,14 @@ t.test('plans: the token is the subject', async (t) => {
   t.same([relCeo.status, relCeo.json().code], [400, 'SUBJECT_INVALID']);
   const relMine = await post('/v1/relations/plan', rel, await bearer());
   t.equal(relMine.status, 200, relMine.body);
+  // The relationship check and lookup-resources answer the same question about a subject.
+  const relCheck = { resource: 'document:root', permission: 'read' };
+  t.same([(await post('/v1/relations/check', { ...relCheck, subject: 'user:dave' }, await bearer('zed'))).json().code], ['SUBJECT_INVALID']);
+  t.equal((await post('/v1/relations/check', relCheck, await bearer())).json().allowed, true, 'alice reads root (eng ⊂ staff)');
+  t.equal((await post('/v1/relations/check', relCheck, await bearer('zed'))).json().allowed, false, 'zed does not');
+  const lookup = { resourceType: 'document', permission: 'read' };
+  t.same([(await post('/v1/relations/lookup-resources', { ...lookup, subject: 'user:dave' }, await bearer('zed'))).json().code], ['SUBJECT_INVALID']);
+  t.same((await post('/v1/relations/lookup-resources', lookup, await bearer('zed'))).json().resources, ['document:handbook'], 'zed\'s documents, not dave\'s');
   const bad = await post('/v1/plan', plan, { authorization: 'Bearer a.b.c' });
   t.same([bad.status, bad.json().details.reason], [401, 'malformed']);
 });
@@ -170,6 +179,8 @@ t.test('JWT_REQUIRED: AuthZEN and the plans without a token are 401', async (t) 
     ['/access/v1/search/subject', { subject: { type: 'user' }, action: { name: 'doc:edit' }, resource: { type: 'doc', id: '1' } }],
     ['/v1/plan', { subject: 'user:alice', namespace: 'global', permission: 'doc:edit', resource: { type: 'doc' } }],
     ['/v1/relations/plan', { subject: 'user:alice', resourceType: 'document', permission: 'read' }],
+    ['/v1/relations/check', { subject: 'user:alice', resource: 'document:root', permission: 'read' }],
+    ['/v1/relations/lookup-resources', { subject: 'user:alice', resourceType: 'document', permission: 'read' }],
   ];
   for (const [url, payload] of requests) {
     const r = await s({ method: 'POST', url, payload });

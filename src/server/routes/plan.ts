@@ -10,7 +10,7 @@ import { cmp } from '../../core/plan/filter.js';
 import { PolicyEngineError } from '../../errors.js';
 import { errorResponse, subjectSchema } from '../schemas/evaluate.js';
 import type { DecisionObservers } from './decisions.js';
-import { subjectFromToken, type SubjectSlot } from '../token-subject.js';
+import { RELATION_SUBJECT, subjectFromToken } from '../token-subject.js';
 import { loggedDecision } from './decision-line.js';
 import type { PlanResponse } from '../../engine/plan-service.js';
 
@@ -57,14 +57,6 @@ export const planBody = {
     allowPartial: { type: 'boolean' },
   },
 } as const;
-
-/** /v1/relations/plan's subject is a ref (`user:alice`): a JWT's subject is its id. */
-const RELATION_SUBJECT: SubjectSlot = {
-  named: (b) => (b.subject === undefined ? [] : [b.subject as string]),
-  put(b, subject) {
-    b.subject = subject.id;
-  },
-};
 
 /** What a plan's decision-log line says of it (docs/decision-logs.md). */
 function planSummary(p: PlanResponse): Record<string, unknown> {

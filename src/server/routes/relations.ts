@@ -18,6 +18,8 @@ import {
 } from '../schemas/relations.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import { loggedDecision, resourceOfRef } from './decision-line.js';
+import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
+import { RELATION_SUBJECT, subjectFromToken } from '../token-subject.js';
 
 const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
@@ -25,8 +27,15 @@ const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['relationships'];
 const adminSecurity = [{ adminToken: [] }];
 
-/** `log`: the decision log, one line per relationship check (docs/decision-logs.md). */
-export function relationRoutes(app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>, log?: DecisionLog): void {
+/**
+ * `log`: the decision log, one line per relationship check (docs/decision-logs.md);
+ * `tokens`: JWT subjects, which the check and lookup-resources are about (docs/jwt.md).
+ */
+export function relationRoutes(
+  app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>,
+  { log, tokens }: { log?: DecisionLog; tokens?: JwtSubjects } = {},
+): void {
+  const asToken = tokens ? { preValidation: subjectFromToken(tokens, RELATION_SUBJECT) } : {};
   if (!service) {
     const disabled = async () => {
       throw new PolicyEngineError('RELATIONS_DISABLED', 'this server runs without a relationship store (STORE=none)');
@@ -88,6 +97,7 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
   });
 
   app.post('/v1/relations/check', {
+    ...asToken,
     schema: {
       tags,
       summary: 'Does the subject have the permission (or relation) on the resource?',
@@ -102,6 +112,7 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
   });
 
   app.post('/v1/relations/lookup-resources', {
+    ...asToken,
     schema: {
       tags,
       summary: 'The resources of a type on which the subject has the permission',
