@@ -19,6 +19,7 @@ import type { RelationService } from './engine/relation-service.js';
 import { createEntityServices } from './compose-entities.js';
 import { createJwtSubjects, type JwtSubjects } from './engine/tokens/jwt-subjects.js';
 import type { EntityService } from './engine/entity-service.js';
+import type { EntityManager } from './engine/entity-manager.js';
 import { StoreUnavailableError, hasSampleStore, type PolicyStore } from './store/store.js';
 import { SharedSamples } from './engine/shared-samples.js';
 import { RequestSamples } from './engine/request-samples.js';
@@ -126,10 +127,15 @@ function warnIfOpenByDefault(config: Config, manager: PolicyManager, logger: Log
   );
 }
 
-/** Where AuthZEN searches find candidates: the policies of the path, and the relationship graph. */
-function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined, plans: PlanService | undefined): SearchSources {
+/** Where AuthZEN searches find candidates: the policies of the path, the directory, and the relationship graph. */
+function authzenSearchSources(manager: PolicyManager | undefined, relations: RelationService | undefined, plans: PlanService | undefined, directory: Pick<EntityManager, 'get' | 'page'>): SearchSources {
   return {
     ...(plans ? { plan: (req: PlanRequest) => plans.plan(req) } : {}),
+    // From memory, like the directory an evaluation merges in (NOT_READY before its first load).
+    directoryIds(type: string, limit: number) {
+      return Promise.resolve(directory.page({ type, limit }).entities.map((e) => e.ref.slice(type.length + 1)));
+    },
+    directoryEntity: (ref: string) => directory.get(ref),
     ...(manager ? {
       pathRules(path: string, namespaces: readonly string[]) {
         const p = manager.plan(path, namespaces);
@@ -138,6 +144,10 @@ function authzenSearchSources(manager: PolicyManager | undefined, relations: Rel
       },
     } : {}),
     ...(relations ? {
+      relationPermissions(type: string) {
+        const defs = relations.manager.engine.schema?.types.get(type)?.defs.values() ?? [];
+        return [...defs].filter((d) => d.kind === 'permission').map((d) => d.name);
+      },
       async relatedSubjects(resource: string, permission: string, subjectType: string, limit: number) {
         try {
           const ids: string[] = [];
@@ -299,7 +309,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
     ...(tokens ? { tokens } : {}),
     plans,
     planMaxIds: config.planMaxIds,
-    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service, manager ? plans : undefined) }),
+    authzen: new AuthzenService({ decisions, defaultNamespace: config.authzenNamespace, search: authzenSearchSources(manager, relations?.service, manager ? plans : undefined, entities.manager) }),
     forwardAuth: new ForwardAuthService({
       decisions,
       table: routeTable,

@@ -1,4 +1,5 @@
-// Decision logs (SPEC §7): one pino line per evaluate / check, for audit and debugging,
+// Decision logs (SPEC §7): one pino line per decision (evaluate, check, each AuthZEN
+// evaluation, forward-auth, and one per plan, search or relationship check), for audit and debugging,
 // sampled and redacted as configured. The caller asks `sampled()` first, so a request
 // that is not logged costs one random number and nothing is built for it.
 
@@ -27,15 +28,23 @@ export interface DecisionLogSink {
   isLevelEnabled?(level: string): boolean;
 }
 
+/**
+ * authzen and forward-auth requests are checks of one permission; the others answer
+ * without a Decision (their `summary`): `plan` and `relations-plan` (a query plan),
+ * `relations-check` (one relationship check), `authzen-search` (subject, resource or action search).
+ */
+export type DecisionLogEndpoint = 'evaluate' | 'check' | 'authzen' | 'forward-auth' | 'relations-check' | 'plan' | 'relations-plan' | 'authzen-search';
+
 export interface DecisionEvent {
-  /** authzen and forward-auth requests are checks of one permission */
-  endpoint: 'evaluate' | 'check' | 'authzen' | 'forward-auth';
+  endpoint: DecisionLogEndpoint;
   requestId: string;
   /** returned to the caller (X-Decision-Id, `decisionId`): what an audit looks a decision up by */
   decisionId: string;
-  /** the request body as validated by the route schema */
-  request: CheckRequest;
+  /** the request body as validated by the route schema (as a check: a subject search names no subject) */
+  request: Omit<CheckRequest, 'subject'> & { subject?: SubjectInput };
   decision?: Decision;
+  /** what a route that decides without a Decision answered (kind, counts…): the line's `decision` */
+  summary?: Record<string, unknown>;
   response?: EvaluateResponse | CheckResponse;
   error?: unknown;
   latencyUs: number;
@@ -92,7 +101,7 @@ function reasonsOf(reasons: Record<string, Reason> | undefined, max: number): Re
   return Object.fromEntries(first(Object.entries(reasons), max).map(([p, r]) => [p, reasonOf(r)]));
 }
 
-function targetOf(req: CheckRequest): { mode: string; target?: string } {
+function targetOf(req: DecisionEvent['request']): { mode: string; target?: string } {
   const modes = (['namespace', 'policy', 'policies'] as const).filter((m) => req[m] !== undefined);
   if (modes.length !== 1) return { mode: 'invalid' };
   if (modes[0] === 'namespace') return { mode: 'namespace', target: req.namespace };
@@ -174,7 +183,9 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
     sampled: sample >= 1 ? () => true : () => random() < sample,
     write(e) {
       const req = e.request;
-      const line: Record<string, unknown> = { decisionId: e.decisionId, reqId: e.requestId, endpoint: e.endpoint, ...targetOf(req) };
+      // Relationship routes name no namespace path: the graph is global.
+      const target = e.endpoint === 'relations-check' || e.endpoint === 'relations-plan' ? { mode: 'relations' } : targetOf(req);
+      const line: Record<string, unknown> = { decisionId: e.decisionId, reqId: e.requestId, endpoint: e.endpoint, ...target };
       if (req.subject !== undefined) line.subject = subjectOf(req.subject);
       if (req.resource !== undefined) {
         const { type, id, attributes } = req.resource;
@@ -186,6 +197,7 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
         else if (req.permissions !== undefined) line.permissions = first(req.permissions, max);
       }
       if (e.decision !== undefined) line.decision = summaryOf(e);
+      else if (e.summary !== undefined) line.decision = e.summary;
       if (e.error !== undefined) line.error = errorOf(e.error);
       line.latencyUs = e.latencyUs;
       if (toStdout) log.info(line, 'decision');

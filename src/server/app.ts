@@ -130,13 +130,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       : undefined,
     metrics: deps.metrics,
   };
-  decisionRoutes(app, deps.decisions, { ...observers, ...(deps.tokens ? { tokens: deps.tokens } : {}) });
+  // JWT subjects (docs/jwt.md): every route that decides about a subject the body names.
+  const withTokens = { ...observers, ...(deps.tokens ? { tokens: deps.tokens } : {}) };
+  decisionRoutes(app, deps.decisions, withTokens);
   if (deps.forwardAuth) forwardAuthRoutes(app, deps.forwardAuth, observers);
-  if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
-  if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000);
+  if (deps.authzen) authzenRoutes(app, { service: deps.authzen.service, observers: withTokens, ...(deps.authzen.pdpUrl ? { pdpUrl: deps.authzen.pdpUrl } : {}) });
+  if (deps.plans) planRoutes(app, deps.plans, deps.relations, deps.planMaxIds ?? 10_000, withTokens);
   healthRoutes(app, deps.manager, deps.relations?.manager, deps.entities?.manager);
   testRunnerRoutes(app, { bodyLimit: deps.bodyLimit });
-  relationRoutes(app, deps.relations, writeGuard(guards, 'relations'));
+  relationRoutes(app, deps.relations, writeGuard(guards, 'relations'), withTokens);
   if (deps.entities) entityRoutes(app, deps.entities, writeGuard(guards, 'entities'), { ...DEFAULT_PARSE_LIMITS, maxBytes: deps.bodyLimit });
   if (deps.policies) {
     policyRoutes(app, deps.policies, writeGuard(guards));

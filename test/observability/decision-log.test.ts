@@ -229,3 +229,54 @@ t.test('built-in redaction: the usual secret names, any case, any separator, any
     for (const s of secretValues) t.notMatch(stored, s, `${s} is in no request sample`);
   }
 });
+
+t.test('plans, AuthZEN searches and relationship checks: one line per request', async (t) => {
+  const { exampleSchema, exampleTuples } = await import('../helpers/relations-example.js');
+  const log = captureLog();
+  const { app } = await testApp(t, { logger: log.logger, env: { DECISION_LOG_REDACT: 'ssn' } });
+  await putYaml(t, app, 'global-base', POLICY);
+  t.equal((await app.inject({ method: 'PUT', url: '/v1/relations/schema', headers: { 'content-type': 'application/yaml' }, payload: exampleSchema })).statusCode, 200);
+  t.equal((await app.inject({ method: 'POST', url: '/v1/relations/write', payload: { writes: exampleTuples } })).statusCode, 200);
+  await app.inject({ method: 'PUT', url: '/v1/entities/document:d1', payload: { attributes: { owner: 'user:alice' } } });
+  const before = log.decisions().length;
+
+  const requests: Array<[string, string, object, number]> = [
+    ['rel-check', '/v1/relations/check', { resource: 'document:root', permission: 'read', subject: 'user:dave' }, 200],
+    ['plan', '/v1/plan', { subject: editor, namespace: NS, permission: 'document:read', resource: { type: 'document' }, context: { ssn: 'secret-1' } }, 200],
+    ['plan-bad', '/v1/plan', { subject: editor, namespace: NS, permission: 'document:read', resource: { type: 'document' }, fields: { id: 'bad name!' } }, 400],
+    ['rel-plan', '/v1/relations/plan', { subject: 'user:dave', resourceType: 'document', permission: 'read' }, 200],
+    ['search-subject', '/access/v1/search/subject', { subject: { type: 'user' }, action: { name: 'document:read' }, resource: { type: 'document', id: 'root' }, context: { namespace: NS } }, 200],
+    ['search-resource', '/access/v1/search/resource', { subject: { type: 'user', id: 'alice', properties: { roles: ['editor'] } }, action: { name: 'document:read' }, resource: { type: 'document' }, context: { namespace: NS } }, 200],
+    ['search-action', '/access/v1/search/action', { subject: { type: 'user', id: 'alice', properties: { roles: ['editor'], ssn: 'secret-2' } }, resource: { type: 'document', id: 'd1' }, context: { namespace: NS } }, 200],
+  ];
+  const ids: Record<string, string> = {};
+  for (const [reqId, url, payload, status] of requests) {
+    const r = await app.inject({ method: 'POST', url, payload, headers: { 'x-request-id': reqId } });
+    t.equal(r.statusCode, status, `${url}: ${r.body.slice(0, 200)}`);
+    ids[reqId] = String(r.headers['x-decision-id']);
+  }
+  const lines = log.decisions().slice(before);
+  t.equal(lines.length, requests.length, 'one line per request');
+  const byId = Object.fromEntries(lines.map((l) => [l.reqId, l]));
+  for (const [reqId] of requests) {
+    t.equal(lines.filter((l) => l.reqId === reqId).length, 1, `${reqId}: exactly one line`);
+    t.equal(byId[reqId]!.decisionId, ids[reqId], `${reqId}: the decision id the answer carried`);
+    t.type(byId[reqId]!.latencyUs, 'number');
+  }
+  t.match(byId['rel-check'], { endpoint: 'relations-check', mode: 'relations', subject: { id: 'user:dave' }, resource: { type: 'document', id: 'root' }, permission: 'read', decision: { allowed: true } });
+  t.match(byId['plan'], { endpoint: 'plan', mode: 'namespace', target: NS, subject: { id: 'user:alice' }, permission: 'document:read', resource: { type: 'document' }, context: { ssn: '[redacted]' }, decision: { kind: String, exact: true } });
+  t.match(byId['plan-bad'], { endpoint: 'plan', error: { code: 'PLAN_FIELD_INVALID' } });
+  t.notOk('decision' in byId['plan-bad']!);
+  t.match(byId['rel-plan'], { endpoint: 'relations-plan', mode: 'relations', subject: { id: 'user:dave' }, decision: { kind: 'conditional', exact: true, idCount: Number } });
+  t.match(byId['search-subject'], { endpoint: 'authzen-search', target: NS, permission: 'document:read', resource: { type: 'document', id: 'root' }, decision: { search: 'subject', resultCount: Number, more: false } });
+  t.notOk('subject' in byId['search-subject']!, 'a subject search names no subject');
+  t.match(byId['search-resource'], { endpoint: 'authzen-search', subject: { id: 'user:alice' }, decision: { search: 'resource', resultCount: Number } });
+  t.match(byId['search-action'], { endpoint: 'authzen-search', subject: { id: 'user:alice', roles: ['editor'], attributes: { ssn: '[redacted]' } }, decision: { search: 'action' } });
+  for (const secret of ['secret-1', 'secret-2']) t.notMatch(log.text(), secret, 'redacted as every line');
+
+  // Sampled like the others: DECISION_LOG_SAMPLE=0 writes none of them.
+  const quiet = captureLog();
+  const off = await testApp(t, { logger: quiet.logger, env: { DECISION_LOG_SAMPLE: '0' } });
+  for (const [, url, payload] of requests) await off.app.inject({ method: 'POST', url, payload });
+  t.equal(quiet.decisions().length, 0);
+});

@@ -79,11 +79,19 @@ export function namespaceOf(e: Pick<AuthzenEvaluation, 'resource' | 'context'>, 
   return settings.defaultNamespace;
 }
 
+/** A subject as the decision path takes it (also a verified JWT's subject, docs/jwt.md). */
+export interface SubjectObject {
+  id: string;
+  roles: string[];
+  groups: string[];
+  attributes: Record<string, unknown>;
+}
+
 /**
  * The subject as the decision path takes it: id `type:id`, `properties.roles` and
  * `properties.groups` as roles and groups, every other property an attribute.
  */
-export function subjectOf(subject: AuthzenEntity, where = 'subject'): { id: string; roles: string[]; groups: string[]; attributes: Record<string, unknown> } {
+export function subjectOf(subject: AuthzenEntity, where = 'subject'): SubjectObject {
   if (subject.id === undefined) throw new PolicyEngineError('SUBJECT_INVALID', `${where}.id is required`);
   const { roles, groups, ...attributes } = subject.properties ?? {};
   return {
@@ -103,11 +111,14 @@ export function checkBounds(e: Pick<AuthzenEvaluation, 'subject' | 'resource' | 
   if (problem !== undefined) throw new PolicyEngineError('REQUEST_INVALID', problem);
 }
 
-/** One evaluation as a /v1/check request with a single permission. */
-export function toCheckRequest(e: AuthzenEvaluation, settings: MappingSettings): CheckRequest {
+/**
+ * One evaluation as a /v1/check request with a single permission; `as` (a verified JWT's
+ * subject) replaces the evaluation's subject.
+ */
+export function toCheckRequest(e: AuthzenEvaluation, settings: MappingSettings, as?: SubjectObject): CheckRequest {
   checkBounds(e);
   const req: CheckRequest = {
-    subject: subjectOf(e.subject),
+    subject: as ?? subjectOf(e.subject),
     namespace: namespaceOf(e, settings),
     permission: e.action.name,
     resource: { type: e.resource.type, ...(e.resource.id !== undefined ? { id: e.resource.id } : {}), attributes: e.resource.properties ?? {} },

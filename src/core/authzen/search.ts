@@ -17,8 +17,9 @@ export const MAX_CANDIDATES = 10_000;
  * The concrete permissions the rules grant that name this resource type: `document:read`
  * names `document`; a one-segment permission (`view`) names every type.
  */
-export function actionCandidates(rules: readonly CompiledRule[], resourceType: string): string[] {
-  const out = new Set<string>();
+export function actionCandidates(rules: readonly CompiledRule[], resourceType: string, relationPermissions: readonly string[] = []): string[] {
+  // The relationship schema's permissions of the type (`read` on `document`), each a name a check can decide.
+  const out = new Set<string>(relationPermissions.filter(isConcretePermission));
   for (const r of rules) {
     for (const p of r.grant) {
       if (!isConcretePermission(p.text)) continue;

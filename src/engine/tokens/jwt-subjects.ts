@@ -17,6 +17,7 @@
 // The admin guard (src/server/admin-auth.ts) calls `verifyClaims(token)`: the same
 // checks, the claims without the subject made of them (JWT credentials, docs/audit.md).
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { lazyPackage } from '../../core/lazy-package.js';
@@ -49,6 +50,11 @@ export interface JwtSettings {
   header: string;
   /** evaluate / check refuse a request without a token */
   required: boolean;
+  /**
+   * This server's own bearer tokens (DECISION_TOKEN, ADMIN_TOKEN, READ_TOKEN): in
+   * `Authorization` they are credentials, never taken for a JWT whatever their shape.
+   */
+  ownTokens?: readonly string[];
   jwksCooldownMs: number;
   jwksMaxAgeMs: number;
   jwksTimeoutMs: number;
@@ -76,6 +82,8 @@ export function refuse(reason: TokenRefusal, message: string): PolicyEngineError
 }
 
 class KeysUnavailable extends Error {}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** A JWKS file, read when first needed and again on an unknown kid (at most once per cooldown). */
 class FileKeys {
@@ -186,8 +194,10 @@ function refusalOf(err: unknown): PolicyEngineError {
 export class JwtSubjects {
   private readonly getKey: JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly ownTokens: Buffer[];
 
   constructor(private readonly settings: JwtSettings) {
+    this.ownTokens = (settings.ownTokens ?? []).map(sha256);
     const now = settings.now ?? Date.now;
     if (settings.jwksFile !== undefined) this.getKey = new FileKeys(settings.jwksFile, settings.jwksCooldownMs, now).getKey;
     else if (settings.jwksUrl !== undefined) this.getKey = remoteKeys(settings.jwksUrl, settings);
@@ -211,10 +221,19 @@ export class JwtSubjects {
     if (value === undefined || value.trim() === '') return undefined;
     if (this.settings.header === 'authorization') {
       const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(value);
-      if (!m) return undefined;
-      return isJwtShaped(m[1]!) ? m[1] : undefined;
+      if (!m || !isJwtShaped(m[1]!)) return undefined;
+      return this.isOwnToken(m[1]!) ? undefined : m[1];
     }
     return value.trim().replace(/^Bearer[ \t]+/i, '');
+  }
+
+  /** Is `value` one of this server's bearer tokens? Constant time: every comparison runs. */
+  private isOwnToken(value: string): boolean {
+    if (this.ownTokens.length === 0) return false;
+    const given = sha256(value);
+    let own = false;
+    for (const t of this.ownTokens) own = timingSafeEqual(given, t) || own;
+    return own;
   }
 
   /**
@@ -281,6 +300,7 @@ export function createJwtSubjects(config: {
   jwtJwksFile?: string; jwtJwksUrl?: string; jwtIssuer?: string; jwtAudience: readonly string[]; jwtAlgorithms: readonly string[];
   jwtClockSkewMs: number; jwtSubjectPrefix: string; jwtRolesClaim: string; jwtGroupsClaim: string; jwtHeader: string; jwtRequired: boolean;
   jwtJwksCooldownMs: number; jwtJwksMaxAgeMs: number; jwtJwksTimeoutMs: number;
+  decisionToken?: string; adminToken?: string; readToken?: string;
 }): JwtSubjects | undefined {
   if (!jwtVerificationOn(config)) return undefined;
   return new JwtSubjects({
@@ -295,6 +315,7 @@ export function createJwtSubjects(config: {
     groupsClaim: config.jwtGroupsClaim,
     header: config.jwtHeader.toLowerCase(),
     required: config.jwtRequired,
+    ownTokens: [config.decisionToken, config.adminToken, config.readToken].filter((x): x is string => x !== undefined),
     jwksCooldownMs: config.jwtJwksCooldownMs,
     jwksMaxAgeMs: config.jwtJwksMaxAgeMs,
     jwksTimeoutMs: config.jwtJwksTimeoutMs,

@@ -17,6 +17,9 @@ import {
   evaluationsResponse, resourceSearchBody, subjectSearchBody,
 } from '../schemas/authzen.js';
 import type { SearchRequest } from '../../engine/authzen-service.js';
+import { keptSubject, subjectFromToken, tokenSubjectOf, type SubjectSlot } from '../token-subject.js';
+import { loggedDecision } from './decision-line.js';
+import type { SearchPage } from '../../engine/authzen-service.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['authzen'];
@@ -44,6 +47,29 @@ function echoRequestId(request: FastifyRequest, reply: FastifyReply, payload: un
   done(null, payload);
 }
 
+/** The `type:id` refs of the AuthZEN subjects in `list` (one that names only a type names none). */
+function refsOf(...list: unknown[]): string[] {
+  const out: string[] = [];
+  for (const s of list) {
+    if (s === null || typeof s !== 'object') continue; // absent; anything else the schema refuses
+    const { type, id } = s as { type?: unknown; id?: unknown };
+    if (id !== undefined) out.push(`${String(type)}:${String(id)}`);
+  }
+  return out;
+}
+
+/**
+ * Where each AuthZEN request names a subject a JWT must agree with (docs/jwt.md): the
+ * evaluation's, every subject of a batch, the searches' for resources and actions. A
+ * subject search names only the type it searches, which the token does not replace: it
+ * restricts the candidates to the token's subject.
+ */
+const SLOTS = {
+  single: keptSubject((b) => refsOf(b.subject)),
+  batch: keptSubject((b) => refsOf(b.subject, ...(Array.isArray(b.evaluations) ? b.evaluations.map((e: unknown) => (e as { subject?: unknown } | null)?.subject) : []))),
+  subjectSearch: keptSubject(() => []),
+} satisfies Record<string, SubjectSlot>;
+
 function metaOf(request: FastifyRequest): RequestMeta {
   const acceptLanguage = request.headers['accept-language'];
   return typeof acceptLanguage === 'string' ? { acceptLanguage } : {};
@@ -51,7 +77,9 @@ function metaOf(request: FastifyRequest): RequestMeta {
 
 export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions): void {
   const { service, observers = {} } = options;
-  const { log, metrics } = observers;
+  const { log, metrics, tokens } = observers;
+  /** With JWT subjects on: the route's hook (a verified token's subject, or 401) */
+  const withToken = (slot: SubjectSlot) => (tokens ? { preValidation: subjectFromToken(tokens, slot) } : {});
 
   /** Each evaluation is counted and (sampled) logged like a check, under endpoint `authzen`. */
   const observerFor = (request: FastifyRequest, reply: FastifyReply) => {
@@ -74,10 +102,21 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
     };
   };
 
+  /** A search: one decision-log line (endpoint `authzen-search`) for the whole request. */
+  const search = (kind: 'subject' | 'resource' | 'action', run: typeof service.searchSubject) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = request.body as SearchRequest;
+    const as = tokenSubjectOf(request);
+    return loggedDecision(log, 'authzen-search', request, reply, {
+      request: () => service.searchAsCheck(body, as),
+      summary: (p: SearchPage) => ({ search: kind, resultCount: p.results.length, more: (p.page?.next_token ?? '') !== '' }),
+    }, () => run.call(service, body, metaOf(request), as));
+  };
+
   app.register(async (scope) => {
     scope.addHook('onSend', echoRequestId);
 
     scope.post(AUTHZEN_PATHS.evaluation, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Access Evaluation: may this subject perform this action on this resource?',
@@ -85,9 +124,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationBody,
         response: { 200: decisionResponse, ...errors },
       },
-    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply)));
+    }, async (request, reply) => service.evaluation(request.body as AuthzenEvaluation, metaOf(request), observerFor(request, reply), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.evaluations, {
+      ...withToken(SLOTS.batch),
       schema: {
         tags,
         summary: 'AuthZEN Access Evaluations: several evaluations in one request',
@@ -95,9 +135,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: evaluationsBody,
         response: { 200: evaluationsResponse, ...errors },
       },
-    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply)));
+    }, async (request, reply) => service.evaluations(request.body as AuthzenEvaluations, metaOf(request), observerFor(request, reply), tokenSubjectOf(request)));
 
     scope.post(AUTHZEN_PATHS.searchSubject, {
+      ...withToken(SLOTS.subjectSearch),
       schema: {
         tags,
         summary: 'AuthZEN Subject Search: the subjects of a type that may perform the action on the resource',
@@ -105,9 +146,10 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: subjectSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchSubject(request.body as SearchRequest, metaOf(request)));
+    }, search('subject', service.searchSubject));
 
     scope.post(AUTHZEN_PATHS.searchResource, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Resource Search: the resources of a type the subject may perform the action on',
@@ -115,17 +157,18 @@ export function authzenRoutes(app: FastifyInstance, options: AuthzenRouteOptions
         body: resourceSearchBody,
         response: { 200: entitySearchResponse, ...errors },
       },
-    }, async (request) => service.searchResource(request.body as SearchRequest, metaOf(request)));
+    }, search('resource', service.searchResource));
 
     scope.post(AUTHZEN_PATHS.searchAction, {
+      ...withToken(SLOTS.single),
       schema: {
         tags,
         summary: 'AuthZEN Action Search: the actions the subject may perform on the resource',
-        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), decided in one check. Paged like the other searches.',
+        description: 'Candidates: the concrete permissions the path\'s policies grant that name the resource type (`document:read`) or no type (`view`), and the relationship schema\'s permissions of that type, decided in one check. Paged like the other searches.',
         body: actionSearchBody,
         response: { 200: actionSearchResponse, ...errors },
       },
-    }, async (request) => service.searchAction(request.body as SearchRequest, metaOf(request)));
+    }, search('action', service.searchAction));
 
     scope.get(AUTHZEN_PATHS.configuration, {
       schema: { tags, summary: 'AuthZEN PDP metadata: the endpoints this server answers', response: { 200: configurationResponse, ...errors } },

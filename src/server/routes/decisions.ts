@@ -9,8 +9,7 @@ import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
 import { luaForInline } from '../lazy-lua.js';
 import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
-import { refuse } from '../../engine/tokens/jwt-subjects.js';
-import { PolicyEngineError } from '../../errors.js';
+import { subjectFromToken } from '../token-subject.js';
 import { checkBodyText } from '../../engine/decision-json.js';
 import { checkBody, checkResponse, errorResponse, evaluateBody, evaluateResponse } from '../schemas/evaluate.js';
 
@@ -21,30 +20,6 @@ export interface DecisionObservers {
   metrics?: Pick<Metrics, 'countDecision'>;
   /** JWT subjects (docs/jwt.md): a request carrying a JWT is about the token's subject */
   tokens?: JwtSubjects;
-}
-
-/**
- * Before the body is validated: a verified JWT's subject becomes the request's subject.
- * A body naming another subject is refused (400 SUBJECT_INVALID), never silently
- * replaced or kept; without a token the body's subject counts, unless JWT_REQUIRED.
- */
-function subjectFromToken(tokens: JwtSubjects) {
-  return async (request: FastifyRequest): Promise<void> => {
-    const token = tokens.tokenOf(request.headers);
-    if (token === undefined) {
-      if (tokens.required) throw refuse('missing', 'this server takes the subject from a JWT: send one');
-      return;
-    }
-    const subject = await tokens.verify(token);
-    const body = request.body;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return; // the schema refuses it
-    const b = body as { subject?: unknown };
-    if (b.subject !== undefined) {
-      const sent = typeof b.subject === 'string' ? b.subject : (b.subject as { id?: unknown } | null)?.id;
-      if (sent !== subject.id) throw new PolicyEngineError('SUBJECT_INVALID', `the subject is the token's (${subject.id.slice(0, 200)}); the body names another`);
-    }
-    b.subject = subject;
-  };
 }
 
 const modeOf = (req: EvaluateRequest): DecisionMode => requestMode(req) ?? 'invalid';

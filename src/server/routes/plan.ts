@@ -9,6 +9,10 @@ import { checkMappings, type FieldMappings } from '../../core/plan/translate.js'
 import { cmp } from '../../core/plan/filter.js';
 import { PolicyEngineError } from '../../errors.js';
 import { errorResponse, subjectSchema } from '../schemas/evaluate.js';
+import type { DecisionObservers } from './decisions.js';
+import { RELATION_SUBJECT, subjectFromToken } from '../token-subject.js';
+import { loggedDecision } from './decision-line.js';
+import type { PlanResponse } from '../../engine/plan-service.js';
 
 const errors = { '4xx': errorResponse, '5xx': errorResponse };
 
@@ -54,8 +58,19 @@ export const planBody = {
   },
 } as const;
 
-export function planRoutes(app: FastifyInstance, plans: PlanService, relations: RelationService | undefined, maxIds: number): void {
+/** What a plan's decision-log line says of it (docs/decision-logs.md). */
+function planSummary(p: PlanResponse): Record<string, unknown> {
+  return {
+    kind: p.kind, exact: p.exact, revision: p.revision,
+    ...(p.default !== undefined ? { default: p.default } : {}), ...(p.stale ? { stale: true } : {}),
+    ...(p.recheck && p.recheck.length > 0 ? { recheckCount: p.recheck.length } : {}),
+  };
+}
+
+export function planRoutes(app: FastifyInstance, plans: PlanService, relations: RelationService | undefined, maxIds: number, observers: DecisionObservers = {}): void {
+  const { tokens, log } = observers;
   app.post('/v1/plan', {
+    ...(tokens ? { preValidation: subjectFromToken(tokens) } : {}),
     schema: {
       tags: ['decisions'],
       summary: 'Which resources of a type may the subject <permission> in a namespace path: a filter (AST, MongoDB, PostgreSQL)',
@@ -63,9 +78,16 @@ export function planRoutes(app: FastifyInstance, plans: PlanService, relations: 
       body: planBody,
       response: { 200: planAnswer, ...errors },
     },
-  }, async (request) => plans.plan(request.body as PlanRequest));
+  }, async (request, reply) => {
+    const body = request.body as PlanRequest;
+    return loggedDecision(log, 'plan', request, reply, {
+      request: () => ({ subject: body.subject, namespace: body.namespace, permission: body.permission, resource: body.resource, ...(body.context ? { context: body.context } : {}) }),
+      summary: planSummary,
+    }, () => plans.plan(body));
+  });
 
   app.post('/v1/relations/plan', {
+    ...(tokens ? { preValidation: subjectFromToken(tokens, RELATION_SUBJECT) } : {}),
     schema: {
       tags: ['relations'],
       summary: 'lookup-resources as a query plan: `id in [...]` (at most PLAN_MAX_IDS ids)',
@@ -83,11 +105,18 @@ export function planRoutes(app: FastifyInstance, plans: PlanService, relations: 
       },
       response: { 200: planAnswer, ...errors },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     if (!relations) throw new PolicyEngineError('RELATIONS_DISABLED', 'this server runs without a relationship store');
     const body = request.body as { subject: string; resourceType: string; permission: string; fields?: FieldMappings; consistency?: { atLeast?: string; fullyConsistent?: boolean } };
-    checkMappings(body.fields);
-    const { ids, revision } = await relations.planResources(body, maxIds);
-    return planResponse({ filter: cmp('in', 'id', ids), exact: true, recheck: [], default: false }, body.fields, revision);
+    let idCount = 0;
+    return loggedDecision(log, 'relations-plan', request, reply, {
+      request: () => ({ subject: body.subject, permission: body.permission, resource: { type: body.resourceType } }),
+      summary: (p) => ({ ...planSummary(p), idCount }),
+    }, async () => {
+      checkMappings(body.fields);
+      const { ids, revision } = await relations.planResources(body, maxIds);
+      idCount = ids.length;
+      return planResponse({ filter: cmp('in', 'id', ids), exact: true, recheck: [], default: false }, body.fields, revision);
+    });
   });
 }

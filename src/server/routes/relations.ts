@@ -16,6 +16,10 @@ import {
   checkBody, checkResult, lookupResourcesBody, lookupResourcesResult, lookupSubjectsBody, lookupSubjectsResult,
   readQuery, readResult, revisionResult, writeBody,
 } from '../schemas/relations.js';
+import type { DecisionLog } from '../../observability/decision-log.js';
+import { loggedDecision, resourceOfRef } from './decision-line.js';
+import type { JwtSubjects } from '../../engine/tokens/jwt-subjects.js';
+import { RELATION_SUBJECT, subjectFromToken } from '../token-subject.js';
 
 const jsYaml = lazyPackage<typeof YamlModule>('js-yaml');
 
@@ -23,7 +27,15 @@ const errors = { '4xx': errorResponse, '5xx': errorResponse };
 const tags = ['relationships'];
 const adminSecurity = [{ adminToken: [] }];
 
-export function relationRoutes(app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>): void {
+/**
+ * `log`: the decision log, one line per relationship check (docs/decision-logs.md);
+ * `tokens`: JWT subjects, which the check and lookup-resources are about (docs/jwt.md).
+ */
+export function relationRoutes(
+  app: FastifyInstance, service: RelationService | undefined, guardWrite: (r: FastifyRequest) => Promise<void>,
+  { log, tokens }: { log?: DecisionLog; tokens?: JwtSubjects } = {},
+): void {
+  const asToken = tokens ? { preValidation: subjectFromToken(tokens, RELATION_SUBJECT) } : {};
   if (!service) {
     const disabled = async () => {
       throw new PolicyEngineError('RELATIONS_DISABLED', 'this server runs without a relationship store (STORE=none)');
@@ -85,14 +97,22 @@ export function relationRoutes(app: FastifyInstance, service: RelationService | 
   });
 
   app.post('/v1/relations/check', {
+    ...asToken,
     schema: {
       tags,
       summary: 'Does the subject have the permission (or relation) on the resource?',
       body: checkBody, response: { 200: checkResult, ...errors },
     },
-  }, async (request) => service.check(request.body as CheckRequest));
+  }, async (request, reply) => {
+    const body = request.body as CheckRequest;
+    return loggedDecision(log, 'relations-check', request, reply, {
+      request: () => ({ subject: body.subject, permission: body.permission, resource: resourceOfRef(body.resource) }),
+      summary: (r) => ({ allowed: r.allowed, revision: r.revision }),
+    }, () => service.check(body));
+  });
 
   app.post('/v1/relations/lookup-resources', {
+    ...asToken,
     schema: {
       tags,
       summary: 'The resources of a type on which the subject has the permission',
