@@ -33,12 +33,17 @@ export interface SubjectEntry extends ObjectEntry {
   readonly memberOf: Set<number> | undefined;
 }
 
-/** How many relation names the index can number; a set's numeric key is `resource id × this + relation id`. */
+/** How many relation names the index can number. */
 const RELATION_SPAN = 2 ** 21;
+/** The first relation names numbered fit a small key (a small integer in V8 for 16M resources). */
+const SMALL_SPAN = 64;
 
-/** The numeric key of resource#relation: a ResourceNode's id and the index's number for the relation name. */
+/**
+ * The numeric key of resource#relation, from a ResourceNode's id and the index's number
+ * for the relation name: `id × 64 + relation` for the first 64 names, negative beyond.
+ */
 export function setKey(resourceId: number, relationId: number): number {
-  return resourceId * RELATION_SPAN + relationId;
+  return relationId < SMALL_SPAN ? resourceId * SMALL_SPAN + relationId : -(resourceId * RELATION_SPAN + relationId) - 1;
 }
 
 /** The relations of one object as a resource; `id` is unique in the index (never reused). */
