@@ -150,11 +150,11 @@ export class CheckRun {
   ) {
     this.because = explain ? new Map() : undefined;
     // Looked for in every set only when some set names the type's wildcard at all.
-    const wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
-    this.wildcard = wildcard !== undefined && index.naming(wildcard) !== undefined ? wildcard : undefined;
+    const wildcard = subject.relation === undefined ? index.wildcard(subject.type) : undefined;
+    this.wildcard = wildcard?.subjectKey;
     this.memberOf = subject.memberOf;
     this.relationIds = index.relationIdsFor(schema);
-    this.wildcardOf = this.wildcard !== undefined ? index.subject(subject.type, '*', undefined).memberOf : undefined;
+    this.wildcardOf = wildcard?.memberOf;
   }
 
   has(object: ObjectEntry, def: Definition): boolean {

@@ -75,6 +75,8 @@ export class RelationIndex {
   private sortedIds = new Map<string, string[]>();
   /** relation name → its number (never reused, kept by clear()) */
   private readonly relationIds = new Map<string, number>();
+  /** type → its interned `type:*` subject, while a tuple names it */
+  private readonly wildcards = new Map<string, SubjectEntry>();
   private relationIdCache: { schema: CompiledSchema; ids: Int32Array } | undefined;
   private count = 0;
 
@@ -103,6 +105,11 @@ export class RelationIndex {
   /** The object's relations; undefined when no tuple has it as the resource (then nothing holds on it). */
   resource(objectKey: string): ResourceNode | undefined {
     return this.forwardSets.get(objectKey);
+  }
+
+  /** The `type:*` subject, when some tuple names it. */
+  wildcard(type: string): SubjectEntry | undefined {
+    return this.wildcards.get(type);
   }
 
   /** The sets whose subjects include exactly this subject key. */
@@ -233,6 +240,7 @@ export class RelationIndex {
     this.byObject.clear();
     this.objects.clear();
     this.subjects.clear();
+    this.wildcards.clear();
     this.idsByType.clear();
     this.sortedIds = new Map();
     this.count = 0;
@@ -271,6 +279,7 @@ export class RelationIndex {
     }
     const entry: SubjectEntry = { type, id, key: `${type}:${id}`, relation, subjectKey, object: this.refObject(type, id), node: undefined, memberOf: new Set() };
     this.subjects.set(subjectKey, { entry, refs: 1 });
+    if (id === WILDCARD && relation === undefined) this.wildcards.set(type, entry);
     return entry;
   }
 
@@ -278,6 +287,7 @@ export class RelationIndex {
     const known = this.subjects.get(subjectKey);
     if (!known || --known.refs > 0) return;
     this.subjects.delete(subjectKey);
+    if (known.entry.id === WILDCARD && known.entry.relation === undefined) this.wildcards.delete(known.entry.type);
     this.unrefObject(known.entry.object.key);
   }
 }
