@@ -4,6 +4,12 @@
 // (what names `document:root` as its `parent`, for arrows walked backwards). Plus the
 // known objects of each type, for lookups over wildcards. Strings are interned: one
 // object per subject and per resource#relation, shared by every tuple naming it.
+//
+// For the check walk, the interned entries carry what it reads on every step: an object's
+// entry its relations as a resource (`node`), a subject's entry the numeric keys of the
+// sets naming it (`memberOf`: resource id and relation number, see setKey), so "is
+// user:alice a reader of document:x" is one lookup in alice's own small set, and a
+// resource with no userset tuple (`node.usersets`) is decided without reading its sets.
 
 import { WILDCARD, formatSubject, type Tuple } from './tuple.js';
 import type { CompiledSchema } from './schema/types.js';
