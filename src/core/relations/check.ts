@@ -17,7 +17,7 @@
 
 import { RelationError } from './errors.js';
 import { definitionOf, type CompiledSchema, type Definition, type Rewrite } from './schema/types.js';
-import type { ObjectEntry, RelationIndex, RelationSet, ResourceNode, SubjectEntry } from './relation-index.js';
+import { setKey, type ObjectEntry, type RelationIndex, type RelationSet, type ResourceNode, type SubjectEntry } from './relation-index.js';
 
 export interface EngineLimits {
   /** nested nodes on one walk (an arrow or userset hop adds one) */
@@ -135,6 +135,11 @@ export class CheckRun {
   private readonly because: Map<string, Reason[]> | undefined;
   /** `type:*` for a plain subject: the tuple that names every subject of its type */
   private readonly wildcard: string | undefined;
+  /** the set keys naming the subject, and its type's wildcard (relation-index.ts memberOf) */
+  private readonly memberOf: ReadonlySet<number> | undefined;
+  private readonly wildcardOf: ReadonlySet<number> | undefined;
+  /** by definition ordinal: the index's number for the relation's name (-1: not known yet) */
+  private readonly relationIds: Int32Array;
 
   constructor(
     private readonly schema: CompiledSchema,
@@ -145,8 +150,11 @@ export class CheckRun {
   ) {
     this.because = explain ? new Map() : undefined;
     // Looked for in every set only when some set names the type's wildcard at all.
-    const wildcard = subject.relation === undefined ? `${subject.type}:*` : undefined;
-    this.wildcard = wildcard !== undefined && index.naming(wildcard) !== undefined ? wildcard : undefined;
+    const wildcard = subject.relation === undefined ? index.wildcard(subject.type) : undefined;
+    this.wildcard = wildcard?.subjectKey;
+    this.memberOf = subject.memberOf;
+    this.relationIds = index.relationIdsFor(schema);
+    this.wildcardOf = wildcard?.memberOf;
   }
 
   has(object: ObjectEntry, def: Definition): boolean {
@@ -210,17 +218,27 @@ export class CheckRun {
    * a relation, remembered, or open on the stack: false for this path), or a NODE pushed.
    * `set`/`entry`/`record`: the tuple and node the parent records as its reason (explain).
    */
-  private enter(object: ObjectEntry, def: Definition, set: RelationSet | undefined, entry: SubjectEntry | undefined, record: boolean): Step {
+  private enter(object: ObjectEntry, def: Definition, set: RelationSet | undefined, entry: SubjectEntry | undefined, record: boolean, known?: ResourceNode): Step {
     // Every path to a tuple starts at the object's own relations: none, nothing holds.
-    const resource = this.index.resource(object.key);
+    // (`known`: the node of the object the caller already has open. Entries come from
+    // this index, which keeps each one's node on it: no key is looked up.)
+    const resource = known ?? object.node;
     if (!resource) return FALSE;
     // Most relations are answered by one lookup and lead nowhere else: no node, no memo.
     // (Not while explaining, where every node is recorded.)
+    // The subject's own set of set keys answers the direct tuples without reading the set.
     if (def.kind === 'relation' && !this.because) {
+      let relation = this.relationIds[def.ordinal]!;
+      if (relation < 0) {
+        relation = this.index.relationId(def.name);
+        if (relation < 0) return FALSE;
+        this.relationIds[def.ordinal] = relation;
+      }
+      const key = setKey(resource.id, relation);
+      if (this.memberOf?.has(key) === true || this.wildcardOf?.has(key) === true) return TRUE;
+      if (resource.usersets === 0) return FALSE;
       const s = resource.sets.get(def.name);
-      if (!s) return FALSE;
-      if (s.subjects.has(this.subject.subjectKey) || (this.wildcard !== undefined && s.subjects.has(this.wildcard))) return TRUE;
-      if (s.usersets.size === 0) return FALSE;
+      if (!s || s.usersets.size === 0) return FALSE;
     }
     const node = resource.id * this.schema.definitionCount + def.ordinal;
     const state = this.nodes.get(node);
@@ -370,7 +388,7 @@ export class CheckRun {
   private rewrite(object: ObjectEntry, resource: ResourceNode, r: Rewrite): Step {
     switch (r.op) {
       case 'ref':
-        return this.enter(object, r.def, undefined, undefined, true);
+        return this.enter(object, r.def, undefined, undefined, true, resource);
       case 'arrow': {
         const set = resource.sets.get(r.via.name);
         if (!set) return FALSE;

@@ -125,3 +125,45 @@ t.test('deep graphs: an iterative walk, no stack overflow however deep the depth
   t.ok(check(g, 'group:g0', 'member', 'user:u'), 'a member 10,000 groups down');
   t.notOk(check(g, 'group:g0', 'member', 'user:v'));
 });
+
+t.test('the index keeps what checks read beside the tuples: many relation names, removal, clear', async (t) => {
+  // Checks read the subject's numeric set keys and each object's relations off its entry:
+  // past the first 64 relation names the keys take another form; removing a resource's
+  // last tuple, or clearing the index, must leave no stale link behind.
+  const names = Array.from({ length: 70 }, (_, i) => `r${i}`);
+  const text = `user: {}\ngroup: { relations: { member: [user, "group#member"] } }\ndoc:\n  relations: { ${names.map((n) => `${n}: [user, "user:*", "group#member"]`).join(', ')} }\n  permissions: { any: "${names.join(' | ')}" }\n`;
+  const index = new RelationIndex();
+  const e = new RelationEngine(index, schemaOf(text));
+  const add = (s: string) => index.add(parseTuple(s));
+  for (const [i, n] of names.entries()) add(`doc:d${i}#${n}@user:u${i}`);
+  add('doc:w#r69@user:*');
+  add('doc:g#r68@group:g#member');
+  add('group:g#member@user:v');
+  // Every relation on every document, for its one user: only d_i#r_i holds (keys never collide).
+  let wrong = 0;
+  for (let u = 0; u < names.length; u++) {
+    for (let d = Math.max(0, u - 2); d < Math.min(names.length, u + 3); d++) {
+      for (const [r, n] of names.entries()) if (check(e, `doc:d${d}`, n, `user:u${u}`) !== (r === d && d === u)) wrong++;
+    }
+  }
+  t.equal(wrong, 0, 'each relation on neighbouring documents, for each user');
+  t.notOk(check(e, 'doc:d3', 'r3', 'user:u4'), 'someone else');
+  t.ok(check(e, 'doc:d66', 'any', 'user:u66'));
+  t.ok(check(e, 'doc:w', 'r69', 'user:nobody'), 'a wildcard past the 64th name');
+  t.notOk(check(e, 'doc:w', 'r68', 'user:nobody'));
+  t.ok(check(e, 'doc:g', 'r68', 'user:v'), 'a userset past the 64th name');
+  add('doc:d66#r66@user:x');
+  add('doc:other#r1@user:u66');
+  index.remove(parseTuple('doc:d66#r66@user:u66'));
+  t.notOk(check(e, 'doc:d66', 'r66', 'user:u66'), 'removed, the set still there');
+  t.ok(check(e, 'doc:d66', 'r66', 'user:x'));
+  index.remove(parseTuple('doc:d66#r66@user:x'));
+  t.notOk(check(e, 'doc:d66', 'any', 'user:u66'));
+  add('doc:d66#r1@user:u66');
+  t.ok(check(e, 'doc:d66', 'any', 'user:u66'), 'the object is a resource again, under another relation');
+  index.clear();
+  t.notOk(check(e, 'doc:d66', 'any', 'user:u66'), 'cleared');
+  add('doc:d66#r2@user:u66');
+  t.ok(check(e, 'doc:d66', 'r2', 'user:u66'), 'refilled');
+  t.notOk(check(e, 'doc:d66', 'r1', 'user:u66'));
+});
