@@ -5,6 +5,7 @@
 
 import type { Decision, Reason } from '../core/evaluate/types.js';
 import type { CheckRequest, CheckResponse, EvaluateResponse, SubjectInput } from '../core/request.js';
+import { symbols } from 'pino';
 import { KeyRedactor } from './redaction.js';
 
 export interface DecisionLogOptions {
@@ -121,8 +122,55 @@ export const SILENT_SINK: DecisionLogSink = { child: () => SILENT_SINK, info: ()
 
 /** Somewhere else the same lines go (decision-shipping.ts); `offer` never blocks. */
 export interface DecisionLineSink {
-  /** `at`: when the decision was made, ms since the epoch (shipped records carry it as `time`). The line is not changed afterwards. */
-  offer(line: Record<string, unknown>, at: number): void;
+  /**
+   * `line`: the record, or its JSON text when the decision log has serialised it already.
+   * `at`: when the decision was made, ms since the epoch (shipped records carry it as `time`). The line is not changed afterwards.
+   */
+  offer(line: Record<string, unknown> | string, at: number): void;
+}
+
+/** The top-level keys a decision line can have (`write` below). */
+const LINE_KEYS = new Set(['decisionId', 'reqId', 'endpoint', 'mode', 'target', 'subject', 'resource', 'context', 'permission', 'permissions', 'decision', 'error', 'latencyUs']);
+
+/**
+ * For a plain pino logger (no log formatter, mixin, message prefix, stream-write hook, nor a
+ * multistream that routes by level), a function that writes an info line whose fields are
+ * an already-serialised JSON object's — byte for byte what `logger.info(obj, msg)` writes:
+ * `{"level":30,"time":…,<bindings>,<fields>,"msg":…}`. The decision log serialises each
+ * line once (native JSON.stringify) and hands the same text to stdout and the shipping
+ * sinks. What pino's `redact` paths would censor in a decision line is censored before,
+ * where the line is built (KeyRedactor: the `token`, `authorization`, `cookie` and
+ * `apikey` entries cover every path logger.ts lists). Undefined for any other logger.
+ */
+export function rawInfoWriter(logger: DecisionLogSink, msg: string): ((json: string) => void) | undefined {
+  const l = logger as unknown as Record<symbol, unknown>;
+  const stream = l[symbols.streamSym] as ({ write?: unknown } & Record<symbol, unknown>) | undefined;
+  const time = l[symbols.timeSym];
+  const chindings = l[symbols.chindingsSym];
+  const level = (l[symbols.lsCacheSym] as Record<number, unknown> | undefined)?.[30];
+  const end = l[symbols.endSym];
+  const formatters = l[symbols.formattersSym] as { log?: unknown } | undefined;
+  const hooks = l[symbols.hooksSym] as { streamWrite?: unknown } | undefined;
+  if (stream === undefined || typeof stream.write !== 'function' || stream[symbols.needsMetadataGsym] === true) return undefined;
+  if (typeof time !== 'function' || typeof chindings !== 'string' || typeof level !== 'string' || typeof end !== 'string') return undefined;
+  if (formatters?.log !== undefined || hooks?.streamWrite !== undefined || l[symbols.mixinSym] !== undefined || l[(symbols as unknown as Record<string, symbol>).msgPrefixSym!] !== undefined || l[symbols.messageKeySym] !== 'msg') return undefined;
+  // Serializers or redact paths for a line's own top-level keys would change its text.
+  const own = (sym: symbol) => Object.keys((l[sym] as object | undefined) ?? {});
+  if ([...own(symbols.serializersSym), ...own(symbols.stringifiersSym)].some((k) => LINE_KEYS.has(k))) return undefined;
+  const write = (stream.write as (s: string) => unknown).bind(stream);
+  const tail = `,"msg":${JSON.stringify(msg)}${end}`;
+  return (json) => {
+    write(json.length > 2 ? `${level}${(time as () => string)()}${chindings},${json.slice(1, -1)}${tail}` : `${level}${(time as () => string)()}${chindings}${tail}`);
+  };
+}
+
+/** A line's JSON text, or undefined when it has none (a BigInt or a cycle in what a caller sent: pino copes, JSON.stringify throws). */
+function jsonOf(line: Record<string, unknown>): string | undefined {
+  try {
+    return JSON.stringify(line);
+  } catch {
+    return undefined;
+  }
 }
 
 export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogOptions, sinks: readonly DecisionLineSink[] = []): DecisionLog | undefined {
@@ -130,6 +178,8 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
   const toStdout = typeof logger.isLevelEnabled !== 'function' || logger.isLevelEnabled('info');
   if (!toStdout && sinks.length === 0) return undefined;
   const log = logger.child({ name: 'decision' });
+  // Serialise once for stdout and every sink, where the logger allows writing the text itself.
+  const raw = toStdout ? rawInfoWriter(log, 'decision') : undefined;
   const max = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const redactKeys = new KeyRedactor(options.redact);
   const random = options.random ?? Math.random;
@@ -200,12 +250,16 @@ export function createDecisionLog(logger: DecisionLogSink, options: DecisionLogO
       else if (e.summary !== undefined) line.decision = e.summary;
       if (e.error !== undefined) line.error = errorOf(e.error);
       line.latencyUs = e.latencyUs;
-      if (toStdout) log.info(line, 'decision');
+      const json = raw !== undefined ? jsonOf(line) : undefined;
+      if (json !== undefined) raw!(json);
+      else if (toStdout) log.info(line, 'decision');
       if (sinks.length > 0) {
-        // Shipped records carry their own time (stdout lines get pino's); the sinks
-        // serialise the line and format the time after this turn of the event loop, not here.
+        // Shipped records carry their own time (stdout lines get pino's). Without a stdout
+        // line serialised here, the sinks serialise the record after this turn of the event
+        // loop; either way they format the time then, not here.
         const at = Date.now();
-        for (const s of sinks) s.offer(line, at);
+        const record = json ?? line;
+        for (const s of sinks) s.offer(record, at);
       }
     },
   };

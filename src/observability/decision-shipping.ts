@@ -80,9 +80,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 let lastAt = NaN;
 let lastTime = '';
 
-/** One record as a line of JSON with its time first: `{"time":"…",<the record's fields>}`. */
-export function recordLine(record: Record<string, unknown>, at: number): string {
-  const json = JSON.stringify(record);
+/**
+ * One record as a line of JSON with its time first: `{"time":"…",<the record's fields>}`.
+ * `record` may already be a JSON object's text (the decision log serialises a line once
+ * when it also writes it to stdout): then only the time is put in front.
+ */
+export function recordLine(record: Record<string, unknown> | string, at: number): string {
+  const json = typeof record === 'string' ? record : JSON.stringify(record);
   if (at !== lastAt) {
     lastAt = at;
     lastTime = `{"time":"${new Date(at).toISOString()}"`;
@@ -92,6 +96,7 @@ export function recordLine(record: Record<string, unknown>, at: number): string 
 
 export class DecisionShipper {
   // Records waiting, with the time each was offered; `head` is the first not yet batched.
+  // Below `ready` a string is a finished line; from `ready` on it is a record's JSON text without its time.
   private records: Array<Record<string, unknown> | string | undefined> = [];
   private times: number[] = [];
   private head = 0;
@@ -133,8 +138,11 @@ export class DecisionShipper {
     return this.waiting + (this.pending?.lines.length ?? 0);
   }
 
-  /** Queue one record offered at `at` (ms since the epoch); never blocks, never throws. The record must not change afterwards. */
-  offer(record: Record<string, unknown>, at: number = Date.now()): void {
+  /**
+   * Queue one record offered at `at` (ms since the epoch); never blocks, never throws. The
+   * record (an object, or its JSON text) must not change afterwards.
+   */
+  offer(record: Record<string, unknown> | string, at: number = Date.now()): void {
     if (this.closed) return;
     if (this.held >= this.options.buffer) {
       this.dropped++;
@@ -158,7 +166,7 @@ export class DecisionShipper {
     const end = records.length;
     for (let i = Math.max(this.ready, this.head); i < end; i++) {
       const r = records[i];
-      if (r === undefined || typeof r === 'string') continue;
+      if (r === undefined) continue;
       try {
         records[i] = recordLine(r, this.times[i]!);
       } catch {
@@ -200,7 +208,7 @@ export class DecisionShipper {
       let line: string;
       try {
         const r = this.records[i]!;
-        line = typeof r === 'string' ? r : recordLine(r, this.times[i]!);
+        line = typeof r === 'string' && i < this.ready ? r : recordLine(r, this.times[i]!);
       } catch {
         // Not JSON (a BigInt, a cycle): that record is lost, counted, and the loop goes on.
         this.dropped++;

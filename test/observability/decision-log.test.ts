@@ -4,7 +4,9 @@
 import t from 'tap';
 import { putYaml, testApp } from '../helpers/app.js';
 import { captureLog } from './log-capture.js';
-import { createDecisionLog, type DecisionLogSink } from '../../src/observability/decision-log.js';
+import { createDecisionLog, rawInfoWriter, type DecisionLogSink } from '../../src/observability/decision-log.js';
+import { pino } from 'pino';
+import { createLogger } from '../../src/observability/logger.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { editorsPolicy } from '../helpers/policies.js';
@@ -279,4 +281,32 @@ t.test('plans, AuthZEN searches and relationship checks: one line per request', 
   const off = await testApp(t, { logger: quiet.logger, env: { DECISION_LOG_SAMPLE: '0' } });
   for (const [, url, payload] of requests) await off.app.inject({ method: 'POST', url, payload });
   t.equal(quiet.decisions().length, 0);
+});
+
+t.test('a decision line written as text is byte for byte what pino writes; loggers that would change it are left to pino', async (t) => {
+  const lines: string[] = [];
+  const dest = { write: (s: string) => { lines.push(s); } };
+  const obj = { decisionId: 'd', subject: { id: 'user:a', attributes: { n: 1.5, s: 'é "q" \\ \u0000' } }, decision: { permissions: [], default: true }, latencyUs: 3 };
+  const fixedTime = (s: string) => s.replace(/"time":\d+/, '"time":0');
+  for (const logger of [createLogger('info', dest).child({ name: 'decision' }), pino({ base: { app: 'x' } }, dest).child({ name: 'decision', zone: 2 }), pino({ crlf: true }, dest)]) {
+    lines.length = 0;
+    logger.info(obj, 'decision');
+    const raw = rawInfoWriter(logger, 'decision');
+    t.ok(raw, 'a plain pino logger');
+    raw!(JSON.stringify(obj));
+    t.equal(lines.length, 2);
+    t.equal(fixedTime(lines[1]!), fixedTime(lines[0]!));
+  }
+  const others: Array<[string, DecisionLogSink]> = [
+    ['a mixin', pino({ mixin: () => ({ extra: 1 }) }, dest)],
+    ['a log formatter', pino({ formatters: { log: (o) => ({ ...o, extra: 1 }) } }, dest)],
+    ['a serializer of a line key', pino({ serializers: { subject: () => 'hidden' } }, dest)],
+    ['a redact path on a line key', pino({ redact: ['subject.id'] }, dest)],
+    ['another message key', pino({ messageKey: 'message' }, dest)],
+    ['a message prefix', pino({ msgPrefix: '[x] ' }, dest)],
+    ['a stream-write hook', pino({ hooks: { streamWrite: (s) => s } }, dest)],
+    ['a multistream', pino({}, pino.multistream([{ stream: dest }]))],
+    ['not pino', { child: () => others[0]![1], info: () => {} }],
+  ];
+  for (const [what, logger] of others) t.equal(rawInfoWriter(logger, 'decision'), undefined, what);
 });

@@ -8,6 +8,7 @@ import t from 'tap';
 import { DecisionShipper, type ShipBatch, type ShipTransport } from '../../src/observability/decision-shipping.js';
 import { createDecisionLog, SILENT_SINK } from '../../src/observability/decision-log.js';
 import type { Decision } from '../../src/core/evaluate/types.js';
+import { captureLog } from './log-capture.js';
 
 function collecting(): ShipTransport & { batches: ShipBatch[]; records(): Array<Record<string, unknown>> } {
   const batches: ShipBatch[] = [];
@@ -148,4 +149,47 @@ t.test('shipped records are the decision-log lines: sampled and redacted as conf
   t.same(records.map((r) => r.decisionId), ['d0', 'd2'], 'only the sampled decisions');
   t.match(records[0], { subject: { id: 'u1', attributes: { ssn: '[redacted]', team: 'blue', api_key: '[redacted]' } }, context: { auth: { token: '[redacted]' }, hour: 9 } });
   t.notMatch(JSON.stringify(records), /"123"|"k"|"t"/, 'no redacted value anywhere in the batch');
+});
+
+t.test('a record offered as its JSON text ships with its time in front, whether batched after its turn or within it', async (t) => {
+  const sink = collecting();
+  const shipper = new DecisionShipper(sink, { batch: 100, flushMs: 60_000, buffer: 100 });
+  const at = Date.parse('2026-12-06T10:00:00.000Z');
+  shipper.offer('{"n":0}', at);
+  shipper.offer({ n: 1 }, at);
+  await turn(); // both are lines now
+  shipper.offer('{"n":2,"s":"a\\"b"}', at + 1);
+  shipper.offer('{}', at + 2);
+  await shipper.close(); // batched in the turn they were offered in: still given their time
+  const lines = sink.batches.flatMap((b) => b.lines);
+  t.same(lines, [
+    '{"time":"2026-12-06T10:00:00.000Z","n":0}',
+    '{"time":"2026-12-06T10:00:00.000Z","n":1}',
+    '{"time":"2026-12-06T10:00:00.001Z","n":2,"s":"a\\"b"}',
+    '{"time":"2026-12-06T10:00:00.002Z"}',
+  ]);
+  t.same(sink.records().map((r) => r.n), [0, 1, 2, undefined], 'every line is JSON');
+});
+
+t.test('with a stdout logger the line is serialised once: the shipped record is the stdout line, time apart', async (t) => {
+  const sink = collecting();
+  const shipper = new DecisionShipper(sink, { batch: 100, flushMs: 10, buffer: 100 });
+  t.teardown(() => shipper.close());
+  const out = captureLog();
+  const log = createDecisionLog(out.logger, { enabled: true, sample: 1, redact: [], attributes: true }, [shipper])!;
+  const request = { subject: { id: 'u1', roles: ['editor'], attributes: { password: 'p', team: 'blue' } }, namespace: 'ns', context: { note: 'quote " and \\ and \u2028' } };
+  const decision = { permissions: ['doc:read'], denied: [], default: false, exact: true, policies: ['p'] } as unknown as Decision;
+  log.write({ endpoint: 'evaluate', requestId: 'r1', decisionId: 'd1', request, decision, response: { permissions: ['doc:read'], cached: false } as never, latencyUs: 7 });
+  await until('shipped', () => shipper.stats().shipped === 1);
+  const [stdout] = out.decisions();
+  const [shipped] = sink.records();
+  const { level, time, pid, hostname, name, msg, ...fields } = stdout!;
+  t.same({ level, name, msg, pid }, { level: 30, name: 'decision', msg: 'decision', pid: process.pid }, 'a pino info line');
+  t.type(time, 'number');
+  t.type(hostname, 'string');
+  const { time: shippedTime, ...shippedFields } = shipped!;
+  t.type(shippedTime, 'string');
+  t.same(shippedFields, fields, 'the same fields, in the same order');
+  t.same(Object.keys(shippedFields), Object.keys(fields));
+  t.match(fields, { decisionId: 'd1', subject: { attributes: { password: '[redacted]', team: 'blue' } }, context: { note: 'quote " and \\ and \u2028' }, latencyUs: 7 });
 });
