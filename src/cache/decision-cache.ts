@@ -3,6 +3,7 @@
 // Entries remember the namespaces they were computed from, so a policy change drops
 // exactly the entries it can affect.
 
+import { flat } from '../core/flat-string.js';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Decision, Subject } from '../core/evaluate/types.js';
@@ -283,6 +284,8 @@ export class DecisionCache {
   /** `ttlMs` bounds one entry's life (a result that depends on the time of day). */
   set(key: string, value: CachedDecision, ttlMs?: number): void {
     if (!this.enabled) return;
+    // The key is kept (the LRU, its namespace group) as long as the entry: flat, not the tree of parts it was built from.
+    flat(key);
     if (ttlMs !== undefined) this.lru.set(key, value, { ttl: Math.max(1, ttlMs) });
     else this.lru.set(key, value);
     // Refused (larger than the whole budget): nothing to index.

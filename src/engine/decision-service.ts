@@ -3,6 +3,7 @@
 // along), consults and fills the decision cache, and fails closed (503) whenever the
 // answer would otherwise be the default from stale or no knowledge.
 
+import { flat } from '../core/flat-string.js';
 import type { NamespaceLimits } from '../core/namespace.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { PathPlan } from '../core/evaluate/plan.js';
@@ -236,7 +237,8 @@ export class DecisionService {
       if (known !== undefined && known.namespaces === p.namespaces && known.revision === o.revision) return known.text;
     }
     const text = evaluateBodyOpen(response, this.sharedLists(o));
-    if (shared && text !== undefined) this.computedBodies.set(o.decision, { namespaces: p.namespaces, revision: o.revision, text });
+    // Kept as long as the decision: flat, not the tree of parts it was built from.
+    if (shared && text !== undefined) this.computedBodies.set(o.decision, { namespaces: p.namespaces, revision: o.revision, text: flat(text) });
     return text;
   }
 

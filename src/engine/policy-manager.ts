@@ -5,6 +5,7 @@
 
 import { LRUCache } from 'lru-cache';
 import type { ChangedNamespaces } from '../store/store.js';
+import { documentKind, isTextBacked, textBacked } from '../store/text-backed.js';
 import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sandbox.js';
@@ -15,7 +16,7 @@ import type { RouteTable } from '../core/forward-auth/route-table.js';
 import { CatalogueIndex, type CatalogueLookup } from '../core/messages/catalogue.js';
 import type { CompiledCatalogue } from '../core/messages/types.js';
 import {
-  UNPLACED_NAMESPACE, isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent,
+  UNPLACED_NAMESPACE, isPollable, isSubscribable, type PolicyRecord, type PolicyStore, type StoreEvent, type StoredDocument,
 } from '../store/store.js';
 import { SyncLoop, type ManagerLogger } from './sync-loop.js';
 
@@ -65,11 +66,31 @@ export interface Gathered {
 }
 
 interface Entry {
+  /** text-backed once its document compiled (store/text-backed.ts): the parsed tree is not kept */
   record: PolicyRecord;
   policy: CompiledPolicy | undefined;
+  /** the document's kind (undefined: a policy), read without parsing a text-backed record */
+  kind: StoredDocument['kind'];
 }
 
 const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
+
+/**
+ * The documents to scan for Lua before compiling: a text-backed record (store/text-backed.ts)
+ * was compiled in this process already (by the file store that read it, or by this
+ * manager), so the VM was loaded then if it needed it; parsing its text again to ask would
+ * only cost time.
+ */
+/** Where a compiled document's `document` is read from: its text-backed record (`settle`). */
+const SOURCE = Symbol('source');
+
+function sourceDocument(this: { [SOURCE]: PolicyRecord }): StoredDocument {
+  return this[SOURCE].document;
+}
+
+function treesOf(records: readonly PolicyRecord[]): StoredDocument[] {
+  return records.flatMap((r) => (isTextBacked(r) ? [] : [r.document]));
+}
 
 /** A store revision as a number, when it is one (MongoDB sequence numbers, counters). */
 function numericRevision(revision: string): number | undefined {
@@ -229,8 +250,8 @@ export class PolicyManager {
     }
     this.entries.clear();
     this.keysByNamespace.clear();
-    for (const r of records) if (!keep.has(r.key)) this.setEntry({ record: r, policy: undefined });
-    for (const e of keep.values()) if (e) this.setEntry({ record: e.record, policy: undefined });
+    for (const r of records) if (!keep.has(r.key)) this.setEntry(this.entryOf(r));
+    for (const e of keep.values()) if (e) this.setEntry(this.entryOf(e.record));
     this.recompileAll();
     this.floor = at;
     for (const [key, rev] of this.newer) if (!keep.has(key) || (at !== undefined && rev <= at)) this.newer.delete(key);
@@ -243,7 +264,7 @@ export class PolicyManager {
 
   /** Find the registry, then compile every entry against it and rebuild every namespace. */
   private recompileAll(): void {
-    const registries = [...this.entries.values()].filter((e) => e.record.document.kind === 'registry').sort((a, b) => (a.record.key < b.record.key ? -1 : 1));
+    const registries = [...this.entries.values()].filter((e) => e.kind === 'registry').sort((a, b) => (a.record.key < b.record.key ? -1 : 1));
     if (registries.length > 1) this.options.logger.warn({ keys: registries.map((e) => e.record.key) }, 'several attribute registries are stored; the first by key is used');
     const first = registries[0];
     const compiledRegistry = first ? this.compile(first.record) : undefined;
@@ -254,7 +275,7 @@ export class PolicyManager {
     this.routesVersionValue++;
     const namespaces = new Set<string>();
     for (const e of this.entries.values()) {
-      e.policy = e === first ? compiledRegistry : this.compile(e.record);
+      this.settle(e, e === first ? compiledRegistry : this.compile(e.record));
       namespaces.add(e.record.namespace);
     }
     for (const ns of namespaces) this.rebuild(ns);
@@ -283,10 +304,33 @@ export class PolicyManager {
     return undefined;
   }
 
+  /**
+   * An entry's compiled form, once compiled: a document that compiled keeps its text, not
+   * its parsed tree — the record becomes text-backed and the compiled form's `document`
+   * reads the record's (parsed again when read: rare). A broken one keeps its tree (its
+   * errors are reported from it).
+   */
+  private settle(entry: Entry, policy: CompiledPolicy | undefined): void {
+    if (policy === undefined) {
+      entry.policy = undefined;
+      return;
+    }
+    const record = textBacked(entry.record);
+    entry.record = record;
+    // A copy with a getter in place of the tree, appended (redefining the field on the
+    // compiled object would turn it into a slower, larger dictionary-mode object).
+    const { document: _tree, ...rest } = policy;
+    entry.policy = Object.defineProperty({ ...rest, [SOURCE]: record }, 'document', { get: sourceDocument, enumerable: true, configurable: true }) as unknown as CompiledPolicy;
+  }
+
+  private entryOf(record: PolicyRecord): Entry {
+    return { record, policy: undefined, kind: documentKind(record) };
+  }
+
   private setEntry(entry: Entry): void {
     const { key, namespace } = entry.record;
     this.entries.set(key, entry);
-    if (entry.record.document.kind === 'routes') {
+    if (entry.kind === 'routes') {
       this.routeKeys.add(key);
       this.routesVersionValue++;
     }
@@ -309,12 +353,11 @@ export class PolicyManager {
     const catalogues: CompiledCatalogue[] = [];
     const broken = new Set<string>();
     for (const key of this.keysByNamespace.get(ns) ?? []) {
-      const { record, policy } = this.entries.get(key)!;
+      const { record, policy, kind } = this.entries.get(key)!;
       // A catalogue that does not compile only loses its texts (fallbacks answer), a
       // stored suite only its cases: neither can drop a deny. A broken route table fails
       // forward-auth closed instead (storedRoutes().broken), not every decision.
       if (!policy) {
-        const kind = record.document.kind;
         if (kind !== 'messages' && kind !== 'tests' && kind !== 'routes') broken.add(record.key);
       } else if (policy.catalogue) catalogues.push(policy.catalogue);
       else if (runsAsPolicy(policy)) list.push(policy);
@@ -330,7 +373,7 @@ export class PolicyManager {
   /** Load the Lua VM first when a record may hold Lua (it loads on demand: needs-lua.ts). */
   private async luaFor(records: readonly PolicyRecord[]): Promise<void> {
     await this.luaWait;
-    if (!isLuaReady()) await initLuaFor(records.map((r) => r.document)).catch(() => {});
+    if (!isLuaReady()) await initLuaFor(treesOf(records)).catch(() => {});
   }
 
   /**
@@ -339,7 +382,7 @@ export class PolicyManager {
    * waits behind them (order kept); a write this process made has loaded it already.
    */
   apply(events: readonly StoreEvent[]): void {
-    if (this.luaWait !== undefined || (!isLuaReady() && mayNeedLua(recordsOf(events).map((r) => r.document)))) {
+    if (this.luaWait !== undefined || (!isLuaReady() && mayNeedLua(treesOf(recordsOf(events))))) {
       for (const e of events) this.deferred.push(e);
       // A VM that fails to load leaves those documents broken (they fail closed).
       this.luaWait ??= initLua().catch(() => {}).then(() => {
@@ -385,14 +428,16 @@ export class PolicyManager {
         const prev = this.entries.get(e.record.key);
         if (prev && prev.record.etag === e.record.etag && prev.record.namespace === e.record.namespace) continue;
         if (prev) changed.add(prev.record.namespace);
-        if (e.record.document.kind === 'registry' || prev?.record.document.kind === 'registry') registryChanged = true;
+        const entry = this.entryOf(e.record);
+        if (entry.kind === 'registry' || prev?.kind === 'registry') registryChanged = true;
         if (prev) this.deleteEntry(prev);
-        this.setEntry({ record: e.record, policy: registryChanged ? undefined : this.compile(e.record) });
+        if (!registryChanged) this.settle(entry, this.compile(entry.record));
+        this.setEntry(entry);
         changed.add(e.record.namespace);
       } else {
         const prev = this.entries.get(e.key);
         if (!prev) continue;
-        if (prev.record.document.kind === 'registry') registryChanged = true;
+        if (prev.kind === 'registry') registryChanged = true;
         this.deleteEntry(prev);
         changed.add(prev.record.namespace);
       }
@@ -577,7 +622,7 @@ export class PolicyManager {
 
   /** Every stored policy document (not the registry), for checks that span them all. */
   policyDocuments(): Array<{ key: string; record: PolicyRecord }> {
-    return [...this.entries.values()].filter((e) => e.record.document.kind !== 'registry').map((e) => ({ key: e.record.key, record: e.record }));
+    return [...this.entries.values()].filter((e) => e.kind !== 'registry').map((e) => ({ key: e.record.key, record: e.record }));
   }
 
   isLoaded(): boolean {

@@ -3,6 +3,7 @@
 // in-memory snapshot and learns about changes through events or polling.
 
 import { createHash } from 'node:crypto';
+import { isTextBacked, textBackedRecord } from './text-backed.js';
 import type { DocumentFormat, LuaDocument, PolicyDocument, RoutesDocument, TestsDocument } from '../core/document/types.js';
 import type { RegistryDocument } from '../core/registry/types.js';
 import type { MessagesDocument } from '../core/messages/types.js';
@@ -173,6 +174,9 @@ export function etagMatches(ifMatch: string, current: string | undefined): boole
   });
 }
 
+/** The record a store keeps for a new version (a text-backed policy stays text-backed: text-backed.ts). */
 export function recordOf(policy: NewPolicy, now = new Date()): PolicyRecord {
-  return { ...policy, etag: etagOf(policy.format, policy.text), updatedAt: now.toISOString() };
+  const etag = etagOf(policy.format, policy.text);
+  const updatedAt = now.toISOString();
+  return isTextBacked(policy) ? textBackedRecord(policy, etag, updatedAt) : { ...policy, etag, updatedAt };
 }

@@ -43,7 +43,8 @@ function unfilled(template: Template, ref: CompiledMessageRef): string[] {
 /** Every warning about the messages of these documents (policies and catalogues together). */
 export function lintMessages(documents: readonly CompiledPolicy[], languages: readonly string[]): MessageWarning[] {
   const catalogues: CompiledCatalogue[] = documents.flatMap((d) => (d.catalogue ? [d.catalogue] : []));
-  const scripts = documents.flatMap((d) => (d.document.kind === 'lua' ? [d.document.script] : []));
+  // `kind` first: a compiled document's `document` may be parsed again from its text when read (store/text-backed.ts).
+  const scripts = documents.flatMap((d) => (d.kind === 'lua' && d.document.kind === 'lua' ? [d.document.script] : []));
   const uses = usesOf(documents);
   const warnings: MessageWarning[] = [];
   const required = [...new Set(languages.map(canonicalTag))];

@@ -21,6 +21,7 @@ import {
   type ListPage, type ListQuery, type NewPolicy, type PolicyRecord, type PutResult,
   type Snapshot, type StoreEvent, type SubscribableStore, type WriteOptions,
 } from '../store.js';
+import { textBacked } from '../text-backed.js';
 import { syncDirectory, writeFileAtomic } from './atomic-write.js';
 import { JOURNAL_NAME, PolicyJournal, recoveryPlan } from './policy-journal.js';
 import { InMemoryHistory } from '../memory/in-memory-history.js';
@@ -562,7 +563,8 @@ export class FileStore implements SubscribableStore, PolicyHistory {
       throw new Error(`cannot write policy ${policy.key}: ${file} in ${this.dir} holds policy ${other}; rename that file`);
     }
     const stale = (this.filesByKey.get(policy.key) ?? []).filter((f) => f !== file);
-    const record = recordOf(policy);
+    // The file's text is the document: the record keeps it, not its parsed tree (text-backed.ts).
+    const record = recordOf(textBacked(policy));
     const actor = options?.actor ?? UNKNOWN_ACTOR;
     // Journal first (write-ahead): the broken files this write replaces, then the write.
     const brokenEntries = replacedBroken.map((b) => this.entry({ actor, key: b.record.key, namespace: b.record.namespace, op: 'delete', before: versionOf(b.record), after: null }));

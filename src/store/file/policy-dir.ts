@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadParsed, type LoadedDocument } from '../../core/compile/load-document.js';
 import { initLuaFor } from '../../core/lua/sandbox.js';
 import { parseText } from '../../core/document/parse.js';
+import { textBacked } from '../text-backed.js';
 import type { DocumentError, DocumentFormat } from '../../core/document/types.js';
 import { isValidKey, isValidNamespace, resolveDocumentNamespace } from '../../core/namespace.js';
 import { compareKeys } from '../list-page.js';
@@ -116,7 +117,8 @@ async function loadFile(path: string, format: DocumentFormat, mtime: Date): Prom
     const place = placeOf(document.value);
     return { ok: false, errors: result.errors, format, text, value: document.value, mtime, ...(place ? { place } : {}) };
   }
-  return { ok: true, policy: newPolicyOf(result.loaded), mtime };
+  // The file's text is the document: the parsed tree is not kept (text-backed.ts).
+  return { ok: true, policy: textBacked(newPolicyOf(result.loaded)), mtime };
 }
 
 /**
