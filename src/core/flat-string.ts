@@ -2,7 +2,7 @@
 // of its parts (a cons string: a 32-byte node per join, beside every part) until something
 // needs it in one piece, and a long-lived cache holding such strings holds the trees: a
 // 200-character JSON answer built from 15 parts took ~860 bytes of heap as a tree and ~210
-// flat (bench/RESULTS.md, "text-backed records"). Running a regular expression over a
+// flat (bench/RESULTS.md, "text-backed records, flat kept strings"). Running a regular expression over a
 // string flattens it in place (the regexp engine needs it in one piece): same string, same
 // value, and its parts become garbage.
 
