@@ -3,6 +3,7 @@
 // store, answers from the in-memory engine at a revision at least as new as asked, and
 // caches answers by revision (so no answer is ever older than the state it claims).
 
+import { flat } from '../core/flat-string.js';
 import { LRUCache } from 'lru-cache';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
@@ -249,7 +250,7 @@ export class RelationService {
   }
 
   private cachedCheck(resource: ObjectRef, permission: string, subject: SubjectRef): boolean {
-    const key = `${this.manager.revision}\0${formatObject(resource)}\0${permission}\0${formatSubject(subject)}`;
+    const key = flat(`${this.manager.revision}\0${formatObject(resource)}\0${permission}\0${formatSubject(subject)}`);
     const cache = (this.cache ??= new LRUCache({ max: Math.max(1, this.options.cacheMax ?? 100_000) }));
     const hit = cache.get(key);
     if (hit !== undefined) return hit;

@@ -4,9 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { isTextBacked, textBackedRecord } from './text-backed.js';
-import type { DocumentFormat, LuaDocument, PolicyDocument, RoutesDocument, TestsDocument } from '../core/document/types.js';
-import type { RegistryDocument } from '../core/registry/types.js';
-import type { MessagesDocument } from '../core/messages/types.js';
+import type { DocumentFormat } from '../core/document/types.js';
+import type { NewPolicy, PolicyRecord } from './record.js';
 import type { ResourceInput, SubjectInput } from '../core/request.js';
 
 /** One request input kept for impact previews (engine/request-samples.ts keeps them; stores share them). */
@@ -24,28 +23,7 @@ export interface RequestSample {
 /** Which namespaces a change touched ('all' after a full reload). */
 export type ChangedNamespaces = ReadonlySet<string> | 'all';
 
-/** Any document a store holds: a policy, a Lua policy, the attribute registry, a message catalogue, a test suite, or forward-auth routes. */
-export type StoredDocument = PolicyDocument | RegistryDocument | LuaDocument | MessagesDocument | TestsDocument | RoutesDocument;
-
-/** A policy as stored: the parsed form beside the original text. */
-export interface PolicyRecord {
-  key: string;
-  namespace: string;
-  /** null when the document has none (runs after those with one) */
-  ordinal: number | null;
-  disabled: boolean;
-  format: DocumentFormat;
-  /** the text exactly as written */
-  text: string;
-  document: StoredDocument;
-  /** strong entity tag, quoted (`"…"`), changes with every stored version */
-  etag: string;
-  /** ISO-8601 time of the last write */
-  updatedAt: string;
-}
-
-/** What a writer hands to a store; the store adds etag and updatedAt. */
-export type NewPolicy = Omit<PolicyRecord, 'etag' | 'updatedAt'>;
+export type { NewPolicy, PolicyRecord, StoredDocument } from './record.js';
 
 export interface WriteOptions {
   /** only write when the current version has this etag (412 otherwise) */

@@ -12,7 +12,7 @@
 
 import { parseText, type ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
-import type { NewPolicy, PolicyRecord, StoredDocument } from './store.js';
+import type { NewPolicy, PolicyRecord, StoredDocument } from './record.js';
 
 const KIND = Symbol('documentKind');
 
