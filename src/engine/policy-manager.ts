@@ -5,7 +5,7 @@
 
 import { LRUCache } from 'lru-cache';
 import type { ChangedNamespaces } from '../store/store.js';
-import { documentKind, isTextBacked, textBacked } from '../store/text-backed.js';
+import { documentKind, isTextBacked, readingDocumentOf, textBacked } from '../store/text-backed.js';
 import { loadParsed } from '../core/compile/load-document.js';
 import type { CompiledRegistry } from '../core/registry/types.js';
 import { initLua, initLuaFor, isLuaReady, type LuaBudgets } from '../core/lua/sandbox.js';
@@ -81,13 +81,6 @@ const EMPTY: readonly CompiledPolicy[] = Object.freeze([]);
  * manager), so the VM was loaded then if it needed it; parsing its text again to ask would
  * only cost time.
  */
-/** Where a compiled document's `document` is read from: its text-backed record (`settle`). */
-const SOURCE = Symbol('source');
-
-function sourceDocument(this: { [SOURCE]: PolicyRecord }): StoredDocument {
-  return this[SOURCE].document;
-}
-
 function treesOf(records: readonly PolicyRecord[]): StoredDocument[] {
   return records.flatMap((r) => (isTextBacked(r) ? [] : [r.document]));
 }
@@ -315,12 +308,8 @@ export class PolicyManager {
       entry.policy = undefined;
       return;
     }
-    const record = textBacked(entry.record);
-    entry.record = record;
-    // A copy with a getter in place of the tree, appended (redefining the field on the
-    // compiled object would turn it into a slower, larger dictionary-mode object).
-    const { document: _tree, ...rest } = policy;
-    entry.policy = Object.defineProperty({ ...rest, [SOURCE]: record }, 'document', { get: sourceDocument, enumerable: true, configurable: true }) as unknown as CompiledPolicy;
+    entry.record = textBacked(entry.record);
+    entry.policy = readingDocumentOf(policy, entry.record);
   }
 
   private entryOf(record: PolicyRecord): Entry {

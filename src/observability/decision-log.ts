@@ -158,10 +158,10 @@ export function rawInfoWriter(logger: DecisionLogSink, msg: string): ((json: str
   const own = (sym: symbol) => Object.keys((l[sym] as object | undefined) ?? {});
   if ([...own(symbols.serializersSym), ...own(symbols.stringifiersSym)].some((k) => LINE_KEYS.has(k))) return undefined;
   const write = (stream.write as (s: string) => unknown).bind(stream);
+  const now = time as () => string;
   const tail = `,"msg":${JSON.stringify(msg)}${end}`;
-  return (json) => {
-    write(json.length > 2 ? `${level}${(time as () => string)()}${chindings},${json.slice(1, -1)}${tail}` : `${level}${(time as () => string)()}${chindings}${tail}`);
-  };
+  // `{}` has no fields to put between the bindings and the message.
+  return (json) => write(`${level}${now()}${chindings}${json.length > 2 ? `,${json.slice(1, -1)}` : ''}${tail}`);
 }
 
 /** A line's JSON text, or undefined when it has none (a BigInt or a cycle in what a caller sent: pino copes, JSON.stringify throws). */
