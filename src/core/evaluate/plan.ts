@@ -76,6 +76,11 @@ export interface PathPlan {
   readonly owners: readonly CompiledPolicy[];
 }
 
+/** Lists joined into one of the exact length (`flatMap` pushes, leaving room to spare in a list kept per path). */
+function concatenated<T>(lists: ReadonlyArray<readonly T[]>): T[] {
+  return ([] as T[]).concat(...lists);
+}
+
 class SegmentedPlan implements PathPlan {
   private flatPolicies: readonly CompiledPolicy[] | undefined = undefined;
   private flatRules: readonly CompiledRule[] | undefined = undefined;
@@ -96,17 +101,17 @@ class SegmentedPlan implements PathPlan {
 
   get policies(): readonly CompiledPolicy[] {
     if (this.segments.length === 1) return this.segments[0]!.policies;
-    return (this.flatPolicies ??= this.segments.flatMap((s) => s.policies));
+    return (this.flatPolicies ??= concatenated(this.segments.map((s) => s.policies)));
   }
 
   get rules(): readonly CompiledRule[] {
     if (this.segments.length === 1) return this.segments[0]!.rules;
-    return (this.flatRules ??= this.segments.flatMap((s) => s.rules));
+    return (this.flatRules ??= concatenated(this.segments.map((s) => s.rules)));
   }
 
   get owners(): readonly CompiledPolicy[] {
     if (this.segments.length === 1) return this.segments[0]!.owners;
-    return (this.flatOwners ??= this.segments.flatMap((s) => s.owners));
+    return (this.flatOwners ??= concatenated(this.segments.map((s) => s.owners)));
   }
 }
 
@@ -118,6 +123,30 @@ function add(index: Map<string, number[]>, token: string, position: number): voi
 
 const NO_POSITIONS: readonly number[] = Object.freeze([]);
 const NO_INDEX: ReadonlyMap<string, readonly number[]> = new Map();
+
+/**
+ * Position lists recur across segments (a tenant's few documents index `[0]`, `[1, 5]`…),
+ * so equal lists share one frozen array, up to a bound; a list pushed into keeps room
+ * for 17 entries, 168 bytes, against 24 for one entry.
+ */
+const MAX_SHARED_LISTS = 10_000;
+const positionLists = new Map<string, readonly number[]>();
+function sharedPositions(list: readonly number[]): readonly number[] {
+  const key = list.join(',');
+  const known = positionLists.get(key);
+  if (known !== undefined) return known;
+  const exact = Object.freeze(list.slice());
+  if (positionLists.size < MAX_SHARED_LISTS) positionLists.set(key, exact);
+  return exact;
+}
+
+/** An index with shared position lists (empty: the shared empty index). */
+function settledIndex(index: Map<string, number[]>): ReadonlyMap<string, readonly number[]> {
+  if (index.size === 0) return NO_INDEX;
+  const settled = new Map<string, readonly number[]>();
+  for (const [token, list] of index) settled.set(token, sharedPositions(list));
+  return settled;
+}
 
 /** The segment of a run of documents (in run order, disabled ones included). */
 export function buildSegment(policies: readonly CompiledPolicy[]): PlanSegment {
@@ -151,13 +180,14 @@ export function buildSegment(policies: readonly CompiledPolicy[]): PlanSegment {
       for (const group of m.groups) add(byGroup, group, at);
     }
   }
+  // Kept as long as the policy state: lists of their exact length (slice), not pushed ones.
   return {
-    policies, keys, rules, owners, reads, scripted, patterns: [...patterns.values()],
+    policies, keys: keys.slice(), rules: rules.slice(), owners: owners.slice(), reads, scripted, patterns: [...patterns.values()],
     // Empty indexes are shared: most segments index only roles.
-    byId: byId.size > 0 ? byId : NO_INDEX,
-    byRole: byRole.size > 0 ? byRole : NO_INDEX,
-    byGroup: byGroup.size > 0 ? byGroup : NO_INDEX,
-    anyone: anyone.length > 0 ? anyone : NO_POSITIONS,
+    byId: settledIndex(byId),
+    byRole: settledIndex(byRole),
+    byGroup: settledIndex(byGroup),
+    anyone: anyone.length > 0 ? sharedPositions(anyone) : NO_POSITIONS,
     idsByTable: new WeakMap(),
   };
 }
@@ -221,7 +251,7 @@ export function buildPathPlan(given: readonly PlanSegment[]): PathPlan {
   }
   return new SegmentedPlan(
     segments,
-    one ? one.keys : segments.flatMap((s) => s.keys),
+    one ? one.keys : concatenated(segments.map((s) => s.keys)),
     reads,
     table,
     table ? segments.map((s) => idsFor(s, table)) : undefined,
