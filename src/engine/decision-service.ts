@@ -77,14 +77,32 @@ function sameDecision(a: Decision, b: Decision): boolean {
     && sameList(a.permissions, b.permissions) && sameList(a.denied, b.denied) && sameList(a.applied, b.applied);
 }
 
+/** most distinct permission lists kept shared by cached decisions (emptied when full) */
+const MAX_SHARED_LISTS = 10_000;
+const sharedLists = new Map<string, readonly string[]>();
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+/** One frozen copy of each permission list: the same roles get the same lists on many paths. */
+function sharedList(list: readonly string[]): string[] {
+  if (list.length === 0) return NO_STRINGS as string[];
+  const key = JSON.stringify(list);
+  let known = sharedLists.get(key);
+  if (known === undefined) {
+    if (sharedLists.size >= MAX_SHARED_LISTS) sharedLists.clear();
+    sharedLists.set(key, (known = Object.freeze(list.slice())));
+  }
+  return known as string[];
+}
+
 /**
  * A decision the cache keeps holds lists of their exact length: evaluation pushes into
  * arrays, which keep room to spare (17 slots for 1 entry, 77 for 33: ~450 bytes per entry
- * in all). Done before anyone else sees the decision.
+ * in all); its permission lists are shared with equal ones (frozen). Done before anyone
+ * else sees the decision.
  */
 function exactLists(d: Decision): void {
-  d.permissions = d.permissions.slice();
-  d.denied = d.denied.slice();
+  d.permissions = sharedList(d.permissions);
+  d.denied = sharedList(d.denied);
   d.applied = d.applied.slice();
 }
 
@@ -119,11 +137,13 @@ export class DecisionService {
   /** the serialized response of a cached entry (cached: true, not stale), built on its first hit */
   private readonly bodies = new WeakMap<CachedDecision, string>();
   /**
-   * Each plan's last cached decision without errors or facts (see `shared`), and the answer
-   * last computed from it (`computedBody`) with the path and revision it was for. Only the
-   * last decision can be shared again, so its text is the only one worth keeping.
+   * Each plan's last cached decision without errors or facts (see `shared`), whether another
+   * subject's answer shared it since, and then the answer last computed from it
+   * (`computedBody`) with the path and revision it was for. Only the last decision can be
+   * shared again, and a text is kept once a second subject shares it (most decisions of a
+   * full cache are never shared: their texts would be ~650 bytes each of nothing).
    */
-  private readonly lastDecisions = new WeakMap<PathPlan, { decision: Decision; body?: { namespaces: readonly string[]; revision: string; text: string } }>();
+  private readonly lastDecisions = new WeakMap<PathPlan, { decision: Decision; reused: boolean; body?: { namespaces: readonly string[]; revision: string; text: string } }>();
   /** the permission lists checks against a cached entry asked, already taken as request samples */
   private readonly sampledChecks = new WeakMap<CachedDecision, Set<string>>();
 
@@ -167,9 +187,12 @@ export class DecisionService {
    */
   private shared(decision: Decision, plan: PathPlan): Decision {
     if (decision.conditionErrors !== undefined || decision.facts !== undefined || decision.trace !== undefined || decision.grantedBy !== undefined) return decision;
-    const last = this.lastDecisions.get(plan)?.decision;
-    if (last !== undefined && sameDecision(last, decision)) return last;
-    this.lastDecisions.set(plan, { decision });
+    const last = this.lastDecisions.get(plan);
+    if (last !== undefined && sameDecision(last.decision, decision)) {
+      last.reused = true;
+      return last.decision;
+    }
+    this.lastDecisions.set(plan, { decision, reused: false });
     return decision;
   }
 
@@ -253,7 +276,7 @@ export class DecisionService {
     }
     const text = evaluateBodyOpen(response, this.sharedLists(o));
     // Kept while the decision is the plan's last: flat, not the tree of parts it was built from.
-    if (shared && text !== undefined) last.body = { namespaces: p.namespaces, revision: o.revision, text: flat(text) };
+    if (shared && last.reused && text !== undefined) last.body = { namespaces: p.namespaces, revision: o.revision, text: flat(text) };
     return text;
   }
 

@@ -5,6 +5,7 @@
 
 import { flat } from '../core/flat-string.js';
 import { LRUCache } from 'lru-cache';
+import { Doorkeeper } from '../cache/doorkeeper.js';
 import type { ParseLimits } from '../core/document/parse.js';
 import type { DocumentFormat } from '../core/document/types.js';
 import { RelationError } from '../core/relations/errors.js';
@@ -114,6 +115,8 @@ export class RelationService {
   // Made on the first check: lru-cache allocates its arrays for `max` entries up front
   // (~2.4 MiB at 100,000), which a deployment without relationships never needs.
   private cache: LRUCache<string, boolean> | undefined;
+  /** which checks were asked once already (admission to `cache`) */
+  private doorkeeper: Doorkeeper | undefined;
 
   constructor(private readonly options: RelationServiceOptions) {}
 
@@ -255,7 +258,8 @@ export class RelationService {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const { allowed } = this.manager.engine.check(resource, permission, subject);
-    cache.set(key, allowed);
+    // Cached from its second ask: most checks of a random stream are never asked again.
+    if ((this.doorkeeper ??= new Doorkeeper(cache.max)).seenBefore(key)) cache.set(key, allowed);
     return allowed;
   }
 

@@ -16,7 +16,7 @@ import { compileMessage } from '../messages/compile-message.js';
 export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; errors: DocumentError[] };
 
 // Memory: every stored document stays compiled, so a rule's empty lists share one frozen
-// array, subject names (the same few roles in thousands of documents) one string, and
+// array, subject names (the same few roles in thousands of documents) and rule ids one string, and
 // equal subject matchers and pattern lists one frozen object (`role:editor` alone, or
 // `document:read, document:list`, recur in most documents). Interned up to a bound.
 const NONE: readonly never[] = Object.freeze([]);
@@ -75,7 +75,7 @@ function compileRule(rule: PolicyRule, index: number, key: string, predicateName
   // One literal (its fields inside the object), the rare condition and chunk appended:
   // fields after a spread go to a separate backing array, 64 bytes more per rule.
   const compiled: { -readonly [K in keyof CompiledRule]: CompiledRule[K] } = {
-    id: rule.id ?? `#${index}`,
+    id: intern(rule.id ?? `#${index}`),
     index,
     policy: key,
     subjects: compileSubjects(rule.subjects, `${path}.subjects`, errors),

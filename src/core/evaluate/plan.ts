@@ -27,7 +27,9 @@ export interface PlanSegment {
   readonly rules: readonly CompiledRule[];
   /** the document of each rule (conditions run in their document's activation) */
   readonly owners: readonly CompiledPolicy[];
-  /** subject id / role / group → positions in `rules`, ascending */
+  /** the index below, shared with every segment whose rules match subjects alike (this reference keeps it shared) */
+  readonly index: SubjectIndex;
+  /** subject id / role / group → positions in `rules`, ascending (the index's, read directly when evaluating) */
   readonly byId: ReadonlyMap<string, readonly number[]>;
   readonly byRole: ReadonlyMap<string, readonly number[]>;
   readonly byGroup: ReadonlyMap<string, readonly number[]>;
@@ -39,8 +41,8 @@ export interface PlanSegment {
   readonly scripted: boolean;
   /** the distinct patterns of the segment's effects, one per text (an array: a Map per tenant segment costs more) */
   readonly patterns: readonly Pattern[];
-  /** the segment's effects as ids of a path's pattern table, per table (tables are shared too) */
-  readonly idsByTable: WeakMap<PatternTable, FlatIds>;
+  /** the segment's effects as ids of a path's pattern table, per table (tables are shared too); made on first use */
+  idsByTable: WeakMap<PatternTable, FlatIds> | undefined;
 }
 
 /**
@@ -154,10 +156,6 @@ export function buildSegment(policies: readonly CompiledPolicy[]): PlanSegment {
   const owners: CompiledPolicy[] = [];
   let reads: ConditionReads | undefined;
   const keys: string[] = [];
-  const byId = new Map<string, number[]>();
-  const byRole = new Map<string, number[]>();
-  const byGroup = new Map<string, number[]>();
-  const anyone: number[] = [];
   const patterns = new Map<string, Pattern>();
   let scripted = false;
   for (const policy of policies) {
@@ -165,61 +163,109 @@ export function buildSegment(policies: readonly CompiledPolicy[]): PlanSegment {
     keys.push(policy.key);
     if (policy.reads) mergeReads((reads ??= emptyReads()), policy.reads);
     for (const rule of policy.rules) {
-      const at = rules.length;
       rules.push(rule);
       owners.push(policy);
       if (rule.script) scripted = true;
       for (const list of [rule.grant, rule.revoke, rule.deny]) for (const p of list) if (!patterns.has(p.text)) patterns.set(p.text, p);
-      const m = rule.subjects;
-      if (m.any) {
-        anyone.push(at);
-        continue;
-      }
-      for (const id of m.ids) add(byId, id, at);
-      for (const role of m.roles) add(byRole, role, at);
-      for (const group of m.groups) add(byGroup, group, at);
     }
   }
+  const key = rules.map((r) => identityOf(r.subjects)).join(',');
+  const index = subjectIndexes.get(key) ?? subjectIndexes.set(key, subjectIndex(rules));
   // Kept as long as the policy state: lists of their exact length (slice), not pushed ones.
   return {
     policies, keys: keys.slice(), rules: rules.slice(), owners: owners.slice(), reads, scripted, patterns: [...patterns.values()],
-    // Empty indexes are shared: most segments index only roles.
+    index, byId: index.byId, byRole: index.byRole, byGroup: index.byGroup, anyone: index.anyone,
+    idsByTable: undefined,
+  };
+}
+
+function subjectIndex(rules: readonly CompiledRule[]): SubjectIndex {
+  const byId = new Map<string, number[]>();
+  const byRole = new Map<string, number[]>();
+  const byGroup = new Map<string, number[]>();
+  const anyone: number[] = [];
+  rules.forEach((rule, at) => {
+    const m = rule.subjects;
+    if (m.any) {
+      anyone.push(at);
+      return;
+    }
+    for (const id of m.ids) add(byId, id, at);
+    for (const role of m.roles) add(byRole, role, at);
+    for (const group of m.groups) add(byGroup, group, at);
+  });
+  // Empty indexes are shared: most segments index only roles.
+  return {
     byId: settledIndex(byId),
     byRole: settledIndex(byRole),
     byGroup: settledIndex(byGroup),
     anyone: anyone.length > 0 ? sharedPositions(anyone) : NO_POSITIONS,
-    idsByTable: new WeakMap(),
   };
 }
 
 /**
- * Pattern tables by the texts of their patterns, shared by every plan over the same set
- * (a table is a function of those texts alone). Held weakly: a table lives as long as a
- * plan uses it.
+ * Values shared by a key that says everything they hold, held weakly: a value lives as
+ * long as something that uses it (a plan, a segment) does, and its key goes with it.
  */
-const tables = new Map<string, WeakRef<PatternTable>>();
-const collected = new FinalizationRegistry<string>((key) => {
-  if (tables.get(key)?.deref() === undefined) tables.delete(key);
-});
+class WeaklyShared<T extends object> {
+  private readonly byKey = new Map<string, WeakRef<T>>();
+  private readonly collected = new FinalizationRegistry<string>((key) => {
+    if (this.byKey.get(key)?.deref() === undefined) this.byKey.delete(key);
+  });
+
+  get(key: string): T | undefined {
+    return this.byKey.get(key)?.deref();
+  }
+
+  set(key: string, value: T): T {
+    this.byKey.set(key, new WeakRef(value));
+    this.collected.register(value, key);
+    return value;
+  }
+}
+
+/** Pattern tables by the texts of their patterns, shared by every plan over the same set (a table is a function of those texts alone). */
+const tables = new WeaklyShared<PatternTable>();
 
 function sharedTable(patterns: readonly Pattern[]): { table: PatternTable | undefined; built: boolean } {
   if (patterns.length > MAX_TABLE_PATTERNS) return { table: undefined, built: false };
   const key = JSON.stringify(patterns.map((p) => p.text).sort());
-  const known = tables.get(key)?.deref();
+  const known = tables.get(key);
   if (known) return { table: known, built: false };
   const table = buildPatternTable(patterns);
-  if (table) {
-    tables.set(key, new WeakRef(table));
-    collected.register(table, key);
-  }
+  if (table) tables.set(key, table);
   return { table, built: table !== undefined };
 }
 
+/**
+ * A number per shared compiled value (an interned subject matcher or pattern list,
+ * compile-policy.ts): segments whose rules hold the same values, in the same order, are
+ * indexed alike, so they share their index and id lists. Values that were not interned
+ * get numbers of their own and share nothing.
+ */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+function identityOf(value: object): number {
+  let id = identities.get(value);
+  if (id === undefined) identities.set(value, (id = nextIdentity++));
+  return id;
+}
+
+/** A segment's subject index: which rules each subject token can match. */
+export type SubjectIndex = Pick<PlanSegment, 'byId' | 'byRole' | 'byGroup' | 'anyone'>;
+/** Tenants' documents are often made from one template: thousands of segments, one index. */
+const subjectIndexes = new WeaklyShared<SubjectIndex>();
+/** Id lists by table, by the rules' effect lists. */
+const idLists = new WeakMap<PatternTable, WeaklyShared<FlatIds>>();
+
 function idsFor(segment: PlanSegment, table: PatternTable): FlatIds {
-  let ids = segment.idsByTable.get(table);
+  let ids = segment.idsByTable?.get(table);
   if (!ids) {
-    ids = flatIds(segment.rules, table);
-    segment.idsByTable.set(table, ids);
+    let shared = idLists.get(table);
+    if (shared === undefined) idLists.set(table, (shared = new WeaklyShared()));
+    const key = segment.rules.map((r) => `${identityOf(r.grant)} ${identityOf(r.revoke)} ${identityOf(r.deny)}`).join(',');
+    ids = shared.get(key) ?? shared.set(key, flatIds(segment.rules, table));
+    (segment.idsByTable ??= new WeakMap()).set(table, ids);
   }
   return ids;
 }

@@ -76,7 +76,7 @@ export interface BrokenFile {
 }
 
 
-type Loaded = { ok: true; policy: NewPolicy; mtimeMs: number } | ({ ok: false } & BrokenFile);
+type Loaded = { ok: true; record: PolicyRecord } | ({ ok: false } & BrokenFile);
 
 /**
  * What was last read from each file, keyed by a stat signature, so a re-scan after an
@@ -118,8 +118,10 @@ async function loadFile(path: string, format: DocumentFormat, mtimeMs: number): 
     const place = placeOf(document.value);
     return { ok: false, errors: result.errors, format, text, value: document.value, mtimeMs, ...(place ? { place } : {}) };
   }
-  // The file's text is the document: the parsed tree is not kept (text-backed.ts).
-  return { ok: true, policy: textBacked(newPolicyOf(result.loaded)), mtimeMs };
+  // The file's text is the document: the parsed tree is not kept (text-backed.ts). The
+  // record is made once per version of the file (its etag hashes the text), and a re-scan
+  // that finds the file unchanged reuses it.
+  return { ok: true, record: recordOf(textBacked(newPolicyOf(result.loaded)), new Date(mtimeMs)) };
 }
 
 /**
@@ -179,11 +181,11 @@ export async function scanPolicyDir(dir: string, previous: LoadCache): Promise<D
       scan.problems.push({ file, errors: loaded.errors });
       continue;
     }
-    const { key } = loaded.policy;
+    const { key } = loaded.record;
     const files = scan.filesByKey.get(key);
     if (files === undefined) {
       scan.filesByKey.set(key, [file]);
-      scan.byKey.set(key, { file, record: recordOf(loaded.policy, new Date(loaded.mtimeMs)) });
+      scan.byKey.set(key, { file, record: loaded.record });
     } else {
       files.push(file);
       scan.problems.push({
