@@ -106,6 +106,8 @@ t.test('subjects answered alike share one cached decision; a different answer, a
   const eve = decide({ id: 'user:eve', roles: ['editor'] });
   t.not(eve, a, 'a rule naming the subject: another answer, its own decision');
   t.same(eve.denied, ['doc:delete']);
+  t.equal(eve.permissions, a.permissions, 'two cached decisions, one permission list (shared)…');
+  t.ok(Object.isFrozen(a.permissions) && Object.isFrozen(eve.denied), '…and frozen: no decision can change another\'s');
   t.equal(decisions.evaluate({ subject: { id: 'user:b', roles: ['editor'] }, namespace: 'global' }).response.cached, true, 'b is a hit…');
   t.same(decisions.evaluate({ subject: { id: 'user:eve', roles: ['editor'] }, namespace: 'global' }).response.denied, ['doc:delete'], '…and eve still gets hers');
   const failed1 = decide({ id: 'user:f1', roles: ['flaky'] }, { n: 1, d: 'x' });
