@@ -4,6 +4,7 @@
 // answer would otherwise be the default from stale or no knowledge.
 
 import { flat } from '../core/flat-string.js';
+import { Interned } from '../core/interned.js';
 import type { NamespaceLimits } from '../core/namespace.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { PathPlan } from '../core/evaluate/plan.js';
@@ -77,22 +78,11 @@ function sameDecision(a: Decision, b: Decision): boolean {
     && sameList(a.permissions, b.permissions) && sameList(a.denied, b.denied) && sameList(a.applied, b.applied);
 }
 
-/** most distinct permission lists kept shared by cached decisions (emptied when full) */
-const MAX_SHARED_LISTS = 10_000;
-const sharedLists = new Map<string, readonly string[]>();
-const NO_STRINGS: readonly string[] = Object.freeze([]);
-
 /** One frozen copy of each permission list: the same roles get the same lists on many paths. */
-function sharedList(list: readonly string[]): string[] {
-  if (list.length === 0) return NO_STRINGS as string[];
-  const key = JSON.stringify(list);
-  let known = sharedLists.get(key);
-  if (known === undefined) {
-    if (sharedLists.size >= MAX_SHARED_LISTS) sharedLists.clear();
-    sharedLists.set(key, (known = Object.freeze(list.slice())));
-  }
-  return known as string[];
-}
+const permissionLists = new Interned<readonly string[]>(10_000);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const sharedList = (list: readonly string[]): string[] =>
+  (list.length === 0 ? NO_STRINGS : permissionLists.get(JSON.stringify(list), () => Object.freeze(list.slice()))) as string[];
 
 /**
  * A decision the cache keeps holds lists of their exact length: evaluation pushes into

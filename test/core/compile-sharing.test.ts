@@ -60,8 +60,8 @@ t.test('segments whose rules match subjects alike share one index; others get th
   const planA = buildPathPlan([a]);
   const planB = buildPathPlan([b]);
   const planC = buildPathPlan([c]);
-  const input = (roles: string[]) => ({ subject: { id: 'bob', roles, groups: [], attributes: {} } });
-  const options = { now: new Date(0) };
+  const input = (roles: string[]) => ({ subject: { id: 'bob', roles, groups: [], attributes: {} }, namespaces: ['global', 'org'] });
+  const options = { now: new Date(0), defaultPermissions: [] };
   t.same(evaluatePlan(planA, input(['editor']), options).permissions, ['document:list', 'document:read']);
   t.same(evaluatePlan(planB, input(['owner']), options).permissions, ['document:*']);
   t.same(evaluatePlan(planB, input(['owner']), options).denied, ['document:purge']);

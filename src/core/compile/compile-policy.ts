@@ -5,6 +5,7 @@ import { resolveDocumentNamespace } from '../namespace.js';
 import type { DocumentError, PolicyDocument, PolicyRule } from '../document/types.js';
 import type { CompiledPolicy, CompiledRule, LuaRef, SubjectMatcher } from './types.js';
 import type { Pattern } from '../pattern.js';
+import { Interned } from '../interned.js';
 import { compileRuleChunks, LUA_RULE_READS } from './compile-lua.js';
 import type { LuaBudgets } from '../lua/sandbox.js';
 import type { CompiledRegistry } from '../registry/types.js';
@@ -21,27 +22,10 @@ export type CompileResult = { ok: true; policy: CompiledPolicy } | { ok: false; 
 // `document:read, document:list`, recur in most documents). Interned up to a bound.
 const NONE: readonly never[] = Object.freeze([]);
 const MAX_INTERNED = 100_000;
-const names = new Map<string, string>();
-function intern(name: string): string {
-  const known = names.get(name);
-  if (known !== undefined) return known;
-  if (names.size < MAX_INTERNED) names.set(name, name);
-  return name;
-}
-/** One frozen value per key (the key is injective: JSON of what the value holds). */
-function interner<T extends object>(): (key: string, make: () => T) => T {
-  const known = new Map<string, T>();
-  return (key, make) => {
-    let value = known.get(key);
-    if (value === undefined) {
-      value = Object.freeze(make());
-      if (known.size < MAX_INTERNED) known.set(key, value);
-    }
-    return value;
-  };
-}
-const matchers = interner<SubjectMatcher>();
-const patternLists = interner<readonly Pattern[]>();
+const names = new Interned<string>(MAX_INTERNED);
+const intern = (name: string): string => names.get(name, () => name);
+const matchers = new Interned<SubjectMatcher>(MAX_INTERNED);
+const patternLists = new Interned<readonly Pattern[]>(MAX_INTERNED);
 
 function compileSubjects(subjects: readonly string[], path: string, errors: DocumentError[]): SubjectMatcher {
   let any = false;
@@ -58,11 +42,11 @@ function compileSubjects(subjects: readonly string[], path: string, errors: Docu
   });
   // Lists of the exact length, frozen: pushed arrays keep room for 17 entries.
   const exact = (list: string[]): readonly string[] => (list.length === 0 ? NONE : Object.freeze(list.slice()));
-  return matchers(JSON.stringify([any, ids, roles, groups]), () => ({ any, ids: exact(ids), roles: exact(roles), groups: exact(groups) }));
+  return matchers.get(JSON.stringify([any, ids, roles, groups]), () => Object.freeze({ any, ids: exact(ids), roles: exact(roles), groups: exact(groups) }));
 }
 
 const patterns = (list: readonly string[] | undefined): readonly Pattern[] =>
-  list === undefined || list.length === 0 ? NONE : patternLists(JSON.stringify(list), () => list.map(mustParsePattern));
+  list === undefined || list.length === 0 ? NONE : patternLists.get(JSON.stringify(list), () => Object.freeze(list.map(mustParsePattern)));
 
 function compileRule(rule: PolicyRule, index: number, key: string, predicateNames: string[], errors: DocumentError[], registry: CompiledRegistry | undefined, lua: LuaRef | undefined): CompiledRule {
   const path = `rules[${index}]`;

@@ -11,6 +11,7 @@ import { Summary } from './summary.js';
 import { BitSummary } from './bit-summary.js';
 import { buildPatternTable, MAX_TABLE_PATTERNS, type PatternTable } from './pattern-table.js';
 import type { Pattern } from '../pattern.js';
+import { Interned } from '../interned.js';
 import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
 
 /**
@@ -131,16 +132,8 @@ const NO_INDEX: ReadonlyMap<string, readonly number[]> = new Map();
  * so equal lists share one frozen array, up to a bound; a list pushed into keeps room
  * for 17 entries, 168 bytes, against 24 for one entry.
  */
-const MAX_SHARED_LISTS = 10_000;
-const positionLists = new Map<string, readonly number[]>();
-function sharedPositions(list: readonly number[]): readonly number[] {
-  const key = list.join(',');
-  const known = positionLists.get(key);
-  if (known !== undefined) return known;
-  const exact = Object.freeze(list.slice());
-  if (positionLists.size < MAX_SHARED_LISTS) positionLists.set(key, exact);
-  return exact;
-}
+const positionLists = new Interned<readonly number[]>(10_000);
+const sharedPositions = (list: readonly number[]): readonly number[] => positionLists.get(list.join(','), () => Object.freeze(list.slice()));
 
 /** An index with shared position lists (empty: the shared empty index). */
 function settledIndex(index: Map<string, number[]>): ReadonlyMap<string, readonly number[]> {
