@@ -4,7 +4,7 @@
 // answer would otherwise be the default from stale or no knowledge.
 
 import { flat } from '../core/flat-string.js';
-import { Interned } from '../core/interned.js';
+import { InternedLists } from '../core/interned.js';
 import type { NamespaceLimits } from '../core/namespace.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { PathPlan } from '../core/evaluate/plan.js';
@@ -79,10 +79,8 @@ function sameDecision(a: Decision, b: Decision): boolean {
 }
 
 /** One frozen copy of each permission list: the same roles get the same lists on many paths. */
-const permissionLists = new Interned<readonly string[]>(10_000);
-const NO_STRINGS: readonly string[] = Object.freeze([]);
-const sharedList = (list: readonly string[]): string[] =>
-  (list.length === 0 ? NO_STRINGS : permissionLists.get(JSON.stringify(list), () => Object.freeze(list.slice()))) as string[];
+const permissionLists = new InternedLists<string>(10_000);
+const sharedList = (list: readonly string[]): string[] => permissionLists.get(list) as string[];
 
 /**
  * A decision the cache keeps holds lists of their exact length: evaluation pushes into

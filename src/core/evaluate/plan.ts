@@ -11,7 +11,7 @@ import { Summary } from './summary.js';
 import { BitSummary } from './bit-summary.js';
 import { buildPatternTable, MAX_TABLE_PATTERNS, type PatternTable } from './pattern-table.js';
 import type { Pattern } from '../pattern.js';
-import { Interned } from '../interned.js';
+import { InternedLists, WeaklyShared } from '../interned.js';
 import { evaluatePolicies, type EvaluateOptions } from './evaluate.js';
 
 /**
@@ -124,22 +124,19 @@ function add(index: Map<string, number[]>, token: string, position: number): voi
   else if (list[list.length - 1] !== position) list.push(position);
 }
 
-const NO_POSITIONS: readonly number[] = Object.freeze([]);
 const NO_INDEX: ReadonlyMap<string, readonly number[]> = new Map();
 
 /**
  * Position lists recur across segments (a tenant's few documents index `[0]`, `[1, 5]`…),
- * so equal lists share one frozen array, up to a bound; a list pushed into keeps room
- * for 17 entries, 168 bytes, against 24 for one entry.
+ * so equal lists share one frozen array, up to a bound.
  */
-const positionLists = new Interned<readonly number[]>(10_000);
-const sharedPositions = (list: readonly number[]): readonly number[] => positionLists.get(list.join(','), () => Object.freeze(list.slice()));
+const positionLists = new InternedLists<number>(10_000);
 
 /** An index with shared position lists (empty: the shared empty index). */
 function settledIndex(index: Map<string, number[]>): ReadonlyMap<string, readonly number[]> {
   if (index.size === 0) return NO_INDEX;
   const settled = new Map<string, readonly number[]>();
-  for (const [token, list] of index) settled.set(token, sharedPositions(list));
+  for (const [token, list] of index) settled.set(token, positionLists.get(list));
   return settled;
 }
 
@@ -192,29 +189,8 @@ function subjectIndex(rules: readonly CompiledRule[]): SubjectIndex {
     byId: settledIndex(byId),
     byRole: settledIndex(byRole),
     byGroup: settledIndex(byGroup),
-    anyone: anyone.length > 0 ? sharedPositions(anyone) : NO_POSITIONS,
+    anyone: positionLists.get(anyone),
   };
-}
-
-/**
- * Values shared by a key that says everything they hold, held weakly: a value lives as
- * long as something that uses it (a plan, a segment) does, and its key goes with it.
- */
-class WeaklyShared<T extends object> {
-  private readonly byKey = new Map<string, WeakRef<T>>();
-  private readonly collected = new FinalizationRegistry<string>((key) => {
-    if (this.byKey.get(key)?.deref() === undefined) this.byKey.delete(key);
-  });
-
-  get(key: string): T | undefined {
-    return this.byKey.get(key)?.deref();
-  }
-
-  set(key: string, value: T): T {
-    this.byKey.set(key, new WeakRef(value));
-    this.collected.register(value, key);
-    return value;
-  }
 }
 
 /** Pattern tables by the texts of their patterns, shared by every plan over the same set (a table is a function of those texts alone). */
