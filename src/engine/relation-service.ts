@@ -40,6 +40,12 @@ export interface CheckRequest {
   consistency?: Consistency;
   explain?: boolean;
 }
+export interface CheckResult {
+  allowed: boolean;
+  revision: string;
+  explain?: { path: string[] };
+}
+
 export interface LookupResourcesRequest {
   resourceType: string;
   permission: string;
@@ -188,16 +194,24 @@ export class RelationService {
     return { relationships: page.tuples.map(toTupleObject), cursor: page.next === undefined ? null : encodeCursor(page.next, '0') };
   }
 
-  async check(req: CheckRequest): Promise<{ allowed: boolean; revision: string; explain?: { path: string[] } }> {
+  /**
+   * Answered in the same tick when the request asks for no newer revision than this
+   * replica's (the usual case); a promise only when it must wait for one. A bad request
+   * throws at once either way.
+   */
+  check(req: CheckRequest): CheckResult | Promise<CheckResult> {
     const resource = syntax('resource', () => parseObject(req.resource));
     const subject = syntax('subject', () => parseSubject(req.subject));
-    await this.consistent(req.consistency);
-    const revision = this.manager.revision;
-    if (req.explain) {
-      const r = answer(() => this.manager.engine.check(resource, req.permission, subject, { explain: true }));
-      return { allowed: r.allowed, revision, ...(r.path ? { explain: { path: r.path } } : {}) };
-    }
-    return { allowed: answer(() => this.cachedCheck(resource, req.permission, subject)), revision };
+    const now = (): CheckResult => {
+      const revision = this.manager.revision;
+      if (req.explain) {
+        const r = answer(() => this.manager.engine.check(resource, req.permission, subject, { explain: true }));
+        return { allowed: r.allowed, revision, ...(r.path ? { explain: { path: r.path } } : {}) };
+      }
+      return { allowed: answer(() => this.cachedCheck(resource, req.permission, subject)), revision };
+    };
+    const waiting = this.consistent(req.consistency);
+    return waiting === undefined ? now() : waiting.then(now);
   }
 
   async lookupResources(req: LookupResourcesRequest): Promise<{ resources: string[]; cursor: string | null; revision: string }> {
@@ -263,15 +277,20 @@ export class RelationService {
     return allowed;
   }
 
-  private async consistent(c: Consistency | undefined, cursorRevision?: number): Promise<void> {
-    if (c?.fullyConsistent) await this.manager.syncNow();
+  /** What to wait for before answering at the consistency asked; undefined: nothing (answer now). */
+  private consistent(c: Consistency | undefined, cursorRevision?: number): Promise<void> | undefined {
+    if (c === undefined && cursorRevision === undefined) return undefined;
     let atLeast = cursorRevision ?? 0;
     if (c?.atLeast !== undefined) {
       const n = revisionNumber(c.atLeast);
       if (n === undefined) throw new PolicyEngineError('RELATION_INVALID', `consistency.atLeast: '${c.atLeast.slice(0, 40)}' is not a revision`);
       atLeast = Math.max(atLeast, n);
     }
-    if (atLeast > 0) await this.manager.waitFor(atLeast);
+    if (!c?.fullyConsistent && atLeast === 0) return undefined;
+    return (async () => {
+      if (c?.fullyConsistent) await this.manager.syncNow();
+      if (atLeast > 0) await this.manager.waitFor(atLeast);
+    })();
   }
 
   /** After a write: this replica reflects it before the call returns (read your writes). */

@@ -16,16 +16,26 @@ export interface LoggedDecision<T> {
   summary(answer: T): Record<string, unknown>;
 }
 
-/** Runs `answer` as the request's one decision, logged (when sampled) under `endpoint`. */
-export async function loggedDecision<T>(
+/**
+ * Runs `answer` as the request's one decision, logged (when sampled) under `endpoint`.
+ * Unlogged, it returns what `answer` returns: a synchronous answer stays synchronous,
+ * so a route handler that returns it sends it in the same tick.
+ */
+export function loggedDecision<T>(
   log: DecisionLog | undefined, endpoint: DecisionLogEndpoint, request: FastifyRequest, reply: FastifyReply,
   describe: LoggedDecision<T>, answer: () => T | Promise<T>,
-): Promise<T> {
+): T | Promise<T> {
   const decisionId = randomUUID();
   reply.header(DECISION_ID_HEADER, decisionId);
   if (log === undefined || !log.sampled()) return answer();
+  return logged(log, { endpoint, requestId: request.id, decisionId }, describe, answer);
+}
+
+async function logged<T>(
+  log: DecisionLog, line: { endpoint: DecisionLogEndpoint; requestId: string; decisionId: string },
+  describe: LoggedDecision<T>, answer: () => T | Promise<T>,
+): Promise<T> {
   const start = performance.now();
-  const line = { endpoint, requestId: request.id, decisionId };
   const latencyUs = () => Math.round((performance.now() - start) * 1000);
   let result: T;
   try {

@@ -56,6 +56,19 @@ function metaOf(request: FastifyRequest): RequestMeta {
   return typeof acceptLanguage === 'string' ? { acceptLanguage } : NO_META;
 }
 
+/**
+ * A decision handler that waits for the Lua VM only when the request's inline `policies`
+ * may need it. Otherwise it runs in the same tick: not async, so fastify sends what it
+ * returns without a promise and a microtask in between (a thrown error reaches fastify's
+ * error handler either way).
+ */
+function afterInlineLua<R>(decide: (request: FastifyRequest, reply: FastifyReply) => R) {
+  return (request: FastifyRequest, reply: FastifyReply): R | Promise<R> => {
+    const lua = luaForInline((request.body as { policies?: unknown }).policies);
+    return lua === undefined ? decide(request, reply) : lua.then(() => decide(request, reply));
+  };
+}
+
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
   const { log, metrics, tokens } = observers;
   const tags = ['decisions'];
@@ -71,10 +84,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       response: { 200: evaluateResponse, ...errors },
     },
   };
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+  const evaluateNow = (request: FastifyRequest, reply: FastifyReply) => {
     const req = request.body as EvaluateRequest;
-    const lua = luaForInline(req.policies);
-    if (lua) await lua;
     const decisionId = randomUUID();
     reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
@@ -96,6 +107,7 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     if (computedBody !== undefined) return reply.type(JSON_TYPE).send(`${computedBody},"decisionId":"${decisionId}"}`);
     return { decisionId, ...response };
   };
+  const handler = afterInlineLua(evaluateNow);
   app.post('/v1/evaluate', evaluate, handler);
   app.post('/evaluate', { ...preValidation, schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
 
@@ -108,10 +120,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       body: checkBody,
       response: { 200: checkResponse, ...errors },
     },
-  }, async (request, reply) => {
+  }, afterInlineLua((request, reply) => {
     const req = request.body as CheckRequest;
-    const lua = luaForInline(req.policies);
-    if (lua) await lua;
     const decisionId = randomUUID();
     reply.header(DECISION_ID_HEADER, decisionId);
     const logged = log !== undefined && log.sampled();
@@ -129,5 +139,5 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
     if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
     const text = checkBodyText(decisionId, response);
     return text === undefined ? { decisionId, ...response } : reply.type(JSON_TYPE).send(text);
-  });
+  }));
 }

@@ -103,7 +103,8 @@ export function relationRoutes(
       summary: 'Does the subject have the permission (or relation) on the resource?',
       body: checkBody, response: { 200: checkResult, ...errors },
     },
-  }, async (request, reply) => {
+  }, (request, reply) => {
+    // Not async: an answer from memory is sent in the same tick (a thrown error reaches fastify's handler as well).
     const body = request.body as CheckRequest;
     return loggedDecision(log, 'relations-check', request, reply, {
       request: () => ({ subject: body.subject, permission: body.permission, resource: resourceOfRef(body.resource) }),
