@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { runLoad } from './lib/load.js';
+import { ensureBuilt } from './lib/shipped.js';
+import { startSettings } from './lib/start-flags.js';
 import { ALICE, REALISTIC_PATH } from './lib/sets.js';
 
 const arg = (name: string, fallback: number) => {
@@ -48,8 +50,11 @@ const profiling = !process.argv.includes('--no-profile');
 // --node-flags "…": Node/V8 flags for the server (e.g. its heap sizing), to weigh their CPU cost.
 const flagsAt = process.argv.indexOf('--node-flags');
 const NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
-const child = spawn(process.execPath, [...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
-  env: { ...process.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625 } : { mode: 'app' }) },
+// As the benchmark runs it (bench/lib/child.ts startNodeServer): dist/, with the flags of `npm start`.
+ensureBuilt();
+const start = startSettings();
+const child = spawn(process.execPath, [...start.flags, ...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
+  env: { ...process.env, ...start.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625 } : { mode: 'app' }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const port = await new Promise<number>((resolve, reject) => {

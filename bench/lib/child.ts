@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './shipped.js';
+import { startSettings } from './start-flags.js';
 
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = path.resolve(BENCH_DIR, '..');
@@ -150,10 +152,16 @@ export async function startChild(command: string, args: string[], options: Start
   };
 }
 
-/** One of our Node servers (bench/servers/server.ts) with a JSON configuration. */
+/**
+ * One of our Node servers (bench/servers/server.ts) with a JSON configuration: the service
+ * from dist/ (compiled first when src/ is newer), with the flags and environment of
+ * `npm start`, as deployed.
+ */
 export function startNodeServer(config: Record<string, unknown>, label = String(config.mode)): Promise<Child> {
-  return startChild(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'servers', 'server.ts')], {
-    env: { BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' },
+  ensureBuilt();
+  const start = startSettings(ROOT);
+  return startChild(process.execPath, [...start.flags, '--import', 'tsx', path.join(BENCH_DIR, 'servers', 'server.ts')], {
+    env: { ...start.env, BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' },
     label: `server (${label})`,
   });
 }

@@ -28,6 +28,8 @@ export interface LoadOptions {
   pids?: number[];
   /** checks every response body (use in warm-ups); a false answer is counted */
   verify?: (status: number, body: string) => boolean;
+  /** keep every latency in the result (for mergeLoads) */
+  keepLatencies?: boolean;
 }
 
 export interface LoadResult {
@@ -44,6 +46,12 @@ export interface LoadResult {
   serverCores?: number;
   /** cores used by this process (the load generator) */
   loadgenCores: number;
+  /** CPU seconds of the measured pids, and wall seconds (for mergeLoads) */
+  serverCpuSec?: number;
+  wallSec: number;
+  loadgenCpuSec: number;
+  /** every 2xx latency, sorted (with keepLatencies) */
+  latencies?: Float64Array;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -99,9 +107,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   }
   const sorted = latencies.subarray(0, n).sort();
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += sorted[i]!;
   const duration = typeof result.duration === 'number' && result.duration > 0 ? result.duration : wall;
+  const loadgenCpuSec = (self.user + self.system) / 1e6;
   return {
     rps: n / duration,
     ok: n,
@@ -110,16 +117,58 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts ?? 0,
     verifyFailures,
     durationSec: duration,
-    latencyMs: {
-      p50: percentileSorted(sorted, 50),
-      p90: percentileSorted(sorted, 90),
-      p99: percentileSorted(sorted, 99),
-      p999: percentileSorted(sorted, 99.9),
-      max: n > 0 ? sorted[n - 1]! : NaN,
-      mean: n > 0 ? sum / n : NaN,
-    },
-    ...(serverCpu !== undefined ? { serverCores: serverCpu / wall } : {}),
-    loadgenCores: (self.user + self.system) / 1e6 / wall,
+    latencyMs: latencySummary(sorted),
+    ...(serverCpu !== undefined ? { serverCores: serverCpu / wall, serverCpuSec: serverCpu } : {}),
+    loadgenCores: loadgenCpuSec / wall,
+    wallSec: wall,
+    loadgenCpuSec,
+    ...(o.keepLatencies ? { latencies: sorted.slice() } : {}),
+  };
+}
+
+function latencySummary(sorted: Float64Array): LoadResult['latencyMs'] {
+  const n = sorted.length;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += sorted[i]!;
+  return {
+    p50: percentileSorted(sorted, 50),
+    p90: percentileSorted(sorted, 90),
+    p99: percentileSorted(sorted, 99),
+    p999: percentileSorted(sorted, 99.9),
+    max: n > 0 ? sorted[n - 1]! : NaN,
+    mean: n > 0 ? sum / n : NaN,
+  };
+}
+
+/**
+ * Several runs against one server (the slices of an interleaved measurement) as one:
+ * requests over the summed durations, percentiles over every kept latency, cores over
+ * the summed wall time. Runs without kept latencies give NaN percentiles.
+ */
+export function mergeLoads(runs: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const ok = sum((r) => r.ok);
+  const durationSec = sum((r) => r.durationSec);
+  const wallSec = sum((r) => r.wallSec);
+  const all = new Float64Array(runs.every((r) => r.latencies) ? sum((r) => r.latencies!.length) : 0);
+  let at = 0;
+  if (all.length > 0) for (const r of runs) { all.set(r.latencies!, at); at += r.latencies!.length; }
+  all.sort();
+  const serverCpuSec = runs.every((r) => r.serverCpuSec !== undefined) ? sum((r) => r.serverCpuSec!) : undefined;
+  const loadgenCpuSec = sum((r) => r.loadgenCpuSec);
+  return {
+    rps: ok / durationSec,
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    verifyFailures: sum((r) => r.verifyFailures),
+    durationSec,
+    latencyMs: latencySummary(all),
+    ...(serverCpuSec !== undefined ? { serverCores: serverCpuSec / wallSec, serverCpuSec } : {}),
+    loadgenCores: loadgenCpuSec / wallSec,
+    wallSec,
+    loadgenCpuSec,
   };
 }
 

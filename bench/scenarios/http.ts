@@ -6,11 +6,12 @@
 //   (c) miss   — POST /v1/evaluate with a new subject id on every request (rotating
 //                subjects; the cache is on with its default size, so every request is
 //                a miss that also inserts, and evicts past 10,000 entries).
-// Per repeat: each server is started, warmed up (its answers verified), measured, stopped.
+// Per repeat: the three servers are started and warmed up (their answers verified), then
+// measured in interleaved slices (bare, hit, miss, then miss, hit, bare, …) and stopped.
 // The ratio to the bare route is computed inside each repeat; medians over repeats.
 
 import { postJson, startNodeServer, type Child } from '../lib/child.js';
-import { loadProblems, runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { loadProblems, mergeLoads, runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
 import type { ScenarioContext, ScenarioReport, Table } from '../lib/report.js';
 import { ALICE, REALISTIC_PATH } from '../lib/sets.js';
 import { int, median, ms, round } from '../lib/util.js';
@@ -23,6 +24,8 @@ export function loadSettings(quick: boolean) {
     warmupSec: quick ? 1 : 3,
     durationSec: quick ? 2 : 8,
     repeats: quick ? 1 : 3,
+    /** slices per target in a repeat (the HTTP scenario interleaves them; durationSec is their sum) */
+    rounds: quick ? 1 : 4,
     /** the count bound: far above what 2 cores serve in the duration */
     maxRequests: (quick ? 2 : 8) * 150_000,
   };
@@ -109,26 +112,41 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
   const runs: Record<string, LoadResult[]> = { bare: [], hit: [], miss: [] };
   const ratios: Record<string, number[]> = { hit: [], miss: [] };
   for (let rep = 1; rep <= s.repeats; rep++) {
-    const bareRps: Record<string, number> = {};
-    for (const t of targets) {
-      const server = await t.start();
-      try {
+    // The three servers run side by side (an idle one costs nothing) and are measured in
+    // interleaved slices, so a change in the machine's speed during the repeat (this is a
+    // shared 2-core machine) falls on all three alike instead of on whichever ran then.
+    const servers = new Map<Target, Child>();
+    try {
+      for (const t of targets) {
+        const server = await t.start();
+        servers.set(t, server);
         const warm = await runLoad({ port: server.port, requests: t.requests, connections: s.connections, durationSec: s.warmupSec, maxRequests: s.maxRequests, verify: t.verify });
         const wp = loadProblems(warm);
         if (wp) throw new Error(`${t.id} warm-up: ${wp}`);
-        const r = await runLoad({ port: server.port, requests: t.requests, connections: s.connections, durationSec: s.durationSec, maxRequests: s.maxRequests, pids: [server.pid] });
-        const p = loadProblems(r);
-        if (p) throw new Error(`${t.id}: ${p}`);
-        runs[t.id]!.push(r);
-        bareRps[t.id] = r.rps;
-        const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps.bare!, 2)}× bare`;
-        ctx.log(`http: repeat ${rep}/${s.repeats} ${t.id}: ${int(r.rps)} rps${ratio}, p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, server CPU ${round(r.serverCores ?? NaN, 2)} cores, load generator ${round(r.loadgenCores, 2)} cores`);
-      } finally {
-        await server.stop();
       }
+      const slices = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
+      for (let round = 0; round < s.rounds; round++) {
+        // Alternate the order, so no target always follows the same one.
+        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const server = servers.get(t)!;
+          const r = await runLoad({ port: server.port, requests: t.requests, connections: s.connections, durationSec: s.durationSec / s.rounds, maxRequests: s.maxRequests, pids: [server.pid], keepLatencies: true });
+          const p = loadProblems(r);
+          if (p) throw new Error(`${t.id}: ${p}`);
+          slices.get(t)!.push(r);
+        }
+      }
+      const bareRps = mergeLoads(slices.get(targets[0]!)!).rps;
+      for (const t of targets) {
+        const r = mergeLoads(slices.get(t)!);
+        runs[t.id]!.push(r);
+        if (t.id !== 'bare') ratios[t.id]!.push(r.rps / bareRps);
+        const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 2)}× bare`;
+        const cpuUs = r.serverCores === undefined ? '' : ` = ${int((r.serverCores * 1e6) / r.rps)} µs/request`;
+        ctx.log(`http: repeat ${rep}/${s.repeats} ${t.id}: ${int(r.rps)} rps${ratio} (slices ${slices.get(t)!.map((x) => int(x.rps)).join(' / ')}), p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, server CPU ${round(r.serverCores ?? NaN, 2)} cores${cpuUs}, load generator ${round(r.loadgenCores, 2)} cores`);
+      }
+    } finally {
+      for (const server of servers.values()) await server.stop();
     }
-    ratios.hit!.push(bareRps.hit! / bareRps.bare!);
-    ratios.miss!.push(bareRps.miss! / bareRps.bare!);
   }
 
   const rows: string[][] = [];
@@ -149,12 +167,12 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
     else ctx.log(`http: bare: median ${int(rps)} rps, p99 ${ms(p99)}`);
   }
   const table: Table = {
-    title: `HTTP ceiling: ${s.connections} connections, ${s.warmupSec} s warm-up then ${s.durationSec} s (≤ ${int(s.maxRequests)} requests), ${s.repeats} repeat(s), medians`,
+    title: `HTTP ceiling: ${s.connections} connections, ${s.warmupSec} s warm-up then ${s.durationSec} s in ${s.rounds} interleaved slice(s) (≤ ${int(s.maxRequests)} requests), ${s.repeats} repeat(s), medians`,
     columns: ['target', 'rps', 'ratio to bare', 'ratio target', 'p50', 'p99', 'p99 ≤ 2 ms', 'server CPU (cores)', 'rps per repeat'],
     rows,
     notes: [
       'Each server runs alone in its own child process (node --import tsx, NODE_ENV=production, logging off); the load generator (autocannon, programmatic) runs in the parent. The machine has 2 cores: the load generator takes most of one.',
-      'Ratios are taken inside each repeat (bare, hit and miss run back to back) and the median of the per-repeat ratios is shown.',
+      `Ratios are taken inside each repeat and the median of the per-repeat ratios is shown. In a repeat the three servers run side by side and are measured in ${s.rounds} interleaved slices each (bare, hit, miss, then the reverse order), so a change in the machine's speed falls on all three alike.`,
       'Latency percentiles come from every response (sub-millisecond resolution), not autocannon\'s whole-millisecond histogram.',
       `Request body: ${requestBody.length} bytes; the cache-hit answer is ${hitBytes} bytes and the bare route answers the same number of bytes.`,
     ],

@@ -9,13 +9,14 @@
 //   { "mode": "mongo", "env": {...} }       the full service on MONGO_URL (scenario 4)
 //
 // `env` is read by loadConfig like the real environment (CACHE_MAX, POLL_INTERVAL_MS…).
+// The service is tsc's output in dist/ (bench/lib/shipped.ts), started with the Node
+// flags and environment of `npm start` (bench/lib/start-flags.ts): what is measured is
+// what ships.
 
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config/config.js';
-import { createServices } from '../../src/compose.js';
-import { buildApp } from '../../src/server/app.js';
-import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import type { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { shipped } from '../lib/shipped.js';
 import { realisticDocs, recordOf } from '../lib/sets.js';
 import { edgeDocs } from '../peers/model.js';
 
@@ -56,6 +57,8 @@ async function main(): Promise<void> {
   }
 
   const env = { LOG_LEVEL: 'silent', ...(cfg.env ?? {}) };
+  // The code that ships (dist/, see bench/lib/shipped.ts), not src/ through tsx.
+  const { loadConfig, createServices, buildApp, MemoryStore } = await shipped();
   const config = loadConfig(env);
   const logger = pino({ level: config.logLevel });
   let store: MemoryStore | undefined;
