@@ -1,5 +1,6 @@
 // Scenario 2: the HTTP ceiling. autocannon (16 connections) against, one server at a
-// time, each in its own child process:
+// time, each in its own child process (the service from dist/, started as `npm start`
+// starts it: bench/lib/child.ts startNodeServer):
 //   (a) bare   — fastify POST /bare: the same request body parsed, a fixed JSON answer of
 //                the same size as (b)'s;
 //   (b) hit    — POST /v1/evaluate, the same subject every request (cache hit);
@@ -171,7 +172,7 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
     columns: ['target', 'rps', 'ratio to bare', 'ratio target', 'p50', 'p99', 'p99 ≤ 2 ms', 'server CPU (cores)', 'rps per repeat'],
     rows,
     notes: [
-      'Each server runs alone in its own child process (node --import tsx, NODE_ENV=production, logging off); the load generator (autocannon, programmatic) runs in the parent. The machine has 2 cores: the load generator takes most of one.',
+      'Each server runs in its own child process: the service is tsc\'s output in dist/, started with the flags and environment of `npm start` (NODE_ENV=production, logging off); the load generator (autocannon, programmatic) runs in the parent. The machine has 2 cores: the load generator takes most of one.',
       `Ratios are taken inside each repeat and the median of the per-repeat ratios is shown. In a repeat the three servers run side by side and are measured in ${s.rounds} interleaved slices each (bare, hit, miss, then the reverse order), so a change in the machine's speed falls on all three alike.`,
       'Latency percentiles come from every response (sub-millisecond resolution), not autocannon\'s whole-millisecond histogram.',
       `Request body: ${requestBody.length} bytes; the cache-hit answer is ${hitBytes} bytes and the bare route answers the same number of bytes.`,
