@@ -4,7 +4,8 @@
 // 1,000 trees of parents; owners, editors, readers, group readers on the roots) is
 // written through the MongoDB relationship store into FerretDB (the test server:
 // FerretDB v1 filters in its own process, so store times here understate MongoDB),
-// then a service (compose + buildApp from dist/, relationships on FerretDB) runs in a child
+// then a service (compose + buildApp from dist/, started with the flags of `npm start`,
+// relationships on FerretDB) runs in a child
 // process and is measured over HTTP against a bare fastify route taking the same body:
 // checks/s with the answer cached (one question asked again and again) and uncached
 // (a different document and user every request; its bare route gets the same stream of
@@ -22,6 +23,7 @@ import { compileSchema } from '../src/core/relations/schema/compile-schema.js';
 import { MongoRelationStore } from '../src/store/mongo/mongo-relation-store.js';
 import { parseObject, parseSubject, parseTuple, type Tuple } from '../src/core/relations/tuple.js';
 import { ensureBuilt, shipped } from './lib/shipped.js';
+import { startSettings } from './lib/start-flags.js';
 import { startFerretDB } from '../test/helpers/ferretdb.js';
 import { startChild } from './lib/child.js';
 import { runLoad, loadProblems, mergeLoads, type LoadRequest, type LoadResult } from './lib/load.js';
@@ -179,7 +181,9 @@ async function main(): Promise<void> {
     const me = [process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname]] as const;
     const bare = await startChild(me[0], [...me[1]], { env: { BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'bare' }) }, label: 'bare fastify' });
     children.push(bare);
-    const app = await startChild(me[0], [...me[1]], { env: { BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'app', mongoUrl }) }, label: 'service', timeoutMs: 600_000 });
+    // The service as `npm start` and the image start it: its heap flags and environment.
+    const start = startSettings();
+    const app = await startChild(me[0], [...start.flags, ...me[1]], { env: { ...start.env, BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'app', mongoUrl }) }, label: 'service', timeoutMs: 600_000 });
     children.push(app);
     log(`service: loaded the graph from FerretDB in ${String(app.info.loadMs)} ms (heap ${String(app.info.heapMiB)} MiB after start)`);
 
