@@ -26,7 +26,7 @@ import { ensureBuilt, shipped } from './lib/shipped.js';
 import { startSettings } from './lib/start-flags.js';
 import { startFerretDB } from '../test/helpers/ferretdb.js';
 import { startChild } from './lib/child.js';
-import { runLoad, loadProblems, mergeLoads, type LoadRequest, type LoadResult } from './lib/load.js';
+import { interleavedLoads, runLoad, loadProblems, mergeLoads, type LoadRequest, type LoadResult } from './lib/load.js';
 import { percentileSorted } from './lib/util.js';
 
 const SCHEMA = `user: {}
@@ -211,17 +211,12 @@ async function main(): Promise<void> {
         },
       };
     };
-    const slices = { bare: [] as LoadResult[], miss: [] as LoadResult[] };
     const rounds = quick ? 1 : 4;
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (['bare', 'miss'] as const) : (['miss', 'bare'] as const);
-      for (const which of order) {
-        const child = which === 'bare' ? bare : app;
-        slices[which].push(await runLoad({ port: child.port, requests: [randomBodies(11 + round)], ...load, durationSec: durationSec / rounds, pids: [child.pid], keepLatencies: true }));
-      }
-    }
-    const bareStream = mergeLoads(slices.bare);
-    const miss = mergeLoads(slices.miss);
+    const slices = await interleavedLoads([bare, app], rounds, (child, round) => ({
+      port: child.port, requests: [randomBodies(11 + round)], ...load, durationSec: durationSec / rounds, pids: [child.pid],
+    }));
+    const bareStream = mergeLoads(slices.get(bare)!);
+    const miss = mergeLoads(slices.get(app)!);
     log(row('bare fastify (same body, fixed answer)', bareR));
     log(row('check, cached answer', hit, bareR));
     log(row('bare fastify (the uncached run\'s bodies)', bareStream));

@@ -6,12 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BENCH_DIR, ROOT } from './paths.js';
 import { ensureBuilt } from './shipped.js';
 import { startSettings } from './start-flags.js';
 
-export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const ROOT = path.resolve(BENCH_DIR, '..');
+export { BENCH_DIR, ROOT };
 
 export interface Child {
   readonly pid: number;

@@ -141,6 +141,22 @@ function latencySummary(sorted: Float64Array): LoadResult['latencyMs'] {
 }
 
 /**
+ * Interleaved slices: `rounds` rounds, each running one slice per key (in the order of
+ * `keys`, then reversed on every other round, so no key always follows the same one), so
+ * a change in a shared machine's speed falls on every key alike. `slice(key, round)` gives
+ * each slice's load (latencies are kept, for mergeLoads). Returns each key's slices.
+ */
+export async function interleavedLoads<K>(keys: readonly K[], rounds: number, slice: (key: K, round: number) => LoadOptions): Promise<Map<K, LoadResult[]>> {
+  const slices = new Map<K, LoadResult[]>(keys.map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
+      slices.get(key)!.push(await runLoad({ ...slice(key, round), keepLatencies: true }));
+    }
+  }
+  return slices;
+}
+
+/**
  * Several runs against one server (the slices of an interleaved measurement) as one:
  * requests over the summed durations, percentiles over every kept latency, cores over
  * the summed wall time. Runs without kept latencies give NaN percentiles.

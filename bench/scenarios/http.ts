@@ -12,7 +12,7 @@
 // The ratio to the bare route is computed inside each repeat; medians over repeats.
 
 import { postJson, startNodeServer, type Child } from '../lib/child.js';
-import { loadProblems, mergeLoads, runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { interleavedLoads, loadProblems, mergeLoads, runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
 import type { ScenarioContext, ScenarioReport, Table } from '../lib/report.js';
 import { ALICE, REALISTIC_PATH } from '../lib/sets.js';
 import { int, median, ms, round } from '../lib/util.js';
@@ -125,20 +125,15 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
         const wp = loadProblems(warm);
         if (wp) throw new Error(`${t.id} warm-up: ${wp}`);
       }
-      const slices = new Map<Target, LoadResult[]>(targets.map((t) => [t, []]));
-      for (let round = 0; round < s.rounds; round++) {
-        // Alternate the order, so no target always follows the same one.
-        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
-          const server = servers.get(t)!;
-          const r = await runLoad({ port: server.port, requests: t.requests, connections: s.connections, durationSec: s.durationSec / s.rounds, maxRequests: s.maxRequests, pids: [server.pid], keepLatencies: true });
-          const p = loadProblems(r);
-          if (p) throw new Error(`${t.id}: ${p}`);
-          slices.get(t)!.push(r);
-        }
-      }
+      const slices = await interleavedLoads(targets, s.rounds, (t) => {
+        const server = servers.get(t)!;
+        return { port: server.port, requests: t.requests, connections: s.connections, durationSec: s.durationSec / s.rounds, maxRequests: s.maxRequests, pids: [server.pid] };
+      });
       const bareRps = mergeLoads(slices.get(targets[0]!)!).rps;
       for (const t of targets) {
         const r = mergeLoads(slices.get(t)!);
+        const p = loadProblems(r);
+        if (p) throw new Error(`${t.id}: ${p}`);
         runs[t.id]!.push(r);
         if (t.id !== 'bare') ratios[t.id]!.push(r.rps / bareRps);
         const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 2)}× bare`;

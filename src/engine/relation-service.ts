@@ -279,7 +279,6 @@ export class RelationService {
 
   /** What to wait for before answering at the consistency asked; undefined: nothing (answer now). */
   private consistent(c: Consistency | undefined, cursorRevision?: number): Promise<void> | undefined {
-    if (c === undefined && cursorRevision === undefined) return undefined;
     let atLeast = cursorRevision ?? 0;
     if (c?.atLeast !== undefined) {
       const n = revisionNumber(c.atLeast);
