@@ -3,7 +3,7 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --bare] [--no-profile] [--json FILE]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --bare [--spin µs]] [--no-profile] [--json FILE]
 // --warmup: seconds of the same load first, left out of the numbers (the miss fills the
 // cache past its 10,000 entries, so what is measured includes evictions, as in the bench).
 // --json FILE: every frame's self time per request, for `--diff A.json B.json`, which prints
@@ -11,6 +11,8 @@
 // --no-profile: only the load, and the server's CPU per request (for A/B comparisons).
 // --bare: the bare fastify route of the HTTP scenario (same answer size as a hit), the
 // denominator of the ratios: CPU per request is steadier than req/s on a loaded machine.
+// --spin µs: the bare route busy-waits that long first (what handler work of a known
+// length costs; bench/ratio-budget.ts measures it against the ratios).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,7 +56,7 @@ const NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Bo
 ensureBuilt();
 const start = startSettings();
 const child = spawn(process.execPath, [...start.flags, ...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
-  env: { ...process.env, ...start.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625 } : { mode: 'app' }) },
+  env: { ...process.env, ...start.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625, spinMicros: arg('spin', 0) } : { mode: 'app' }) },
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const port = await new Promise<number>((resolve, reject) => {

@@ -42,6 +42,19 @@ interface Target {
 
 const TARGETS = { hit: 0.85, miss: 0.6, p99Ms: 2 };
 
+/** The miss load: POST /v1/evaluate with a new subject id on every request (the same roles and path as the hit). */
+export function missRequests(): LoadRequest[] {
+  let seq = 0;
+  return [{
+    path: '/v1/evaluate',
+    body: JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH }),
+    setupRequest: (req: any) => {
+      req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
+      return req;
+    },
+  }];
+}
+
 export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioReport, 'loadavgBefore' | 'busyBefore' | 'startedAt' | 'durationSec'>> {
   const s = loadSettings(ctx.quick);
   const notes: string[] = [];
@@ -74,7 +87,6 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
     }
   }
 
-  let seq = 0;
   const targets: Target[] = [
     {
       id: 'bare',
@@ -98,14 +110,7 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
       id: 'miss',
       label: 'POST /v1/evaluate, cache miss (new subject id every request; cache on, 10,000 entries)',
       start: () => startNodeServer({ mode: 'app' }, 'miss'),
-      requests: [{
-        path: '/v1/evaluate',
-        body: requestBody,
-        setupRequest: (req: any) => {
-          req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
-          return req;
-        },
-      }],
+      requests: missRequests(),
       verify: (status, body) => status === 200 && JSON.parse(body).cached === false,
     },
   ];

@@ -2,7 +2,8 @@
 // in BENCH_SERVER; prints `{"ready":true,"port":N,...}` once it listens on loopback.
 //
 //   { "mode": "bare", "bodyBytes": 412 }   fastify with POST /bare answering a fixed JSON
-//                                           body of that size (the ceiling)
+//                                           body of that size (the ceiling); with
+//                                           "spinMicros": N, it busy-waits N µs first
 //   { "mode": "app", "env": {...} }         the full service (compose + buildApp) around
 //                                           a MemoryStore holding the realistic set
 //                                           (and the peers' edge cases with withEdge)
@@ -23,6 +24,8 @@ import { edgeDocs } from '../peers/model.js';
 interface ServerConfig {
   mode: 'bare' | 'app' | 'mongo';
   bodyBytes?: number;
+  /** bare: busy-wait this many µs in the handler (bench/ratio-budget.ts) */
+  spinMicros?: number;
   /** app: also store the peers' edge-case documents (agreement checks only) */
   withEdge?: boolean;
   env?: Record<string, string>;
@@ -48,7 +51,12 @@ async function main(): Promise<void> {
     });
     const body = bodyOfSize(cfg.bodyBytes ?? 400);
     // Same request as /v1/evaluate (a JSON body fastify parses), fixed answer.
-    app.post('/bare', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+    const spinMs = (cfg.spinMicros ?? 0) / 1000;
+    app.post('/bare', async (_request, reply) => {
+      // bench/ratio-budget.ts: a busy-wait standing for handler work of a known length
+      if (spinMs > 0) for (const end = performance.now() + spinMs; performance.now() < end;);
+      return reply.type('application/json; charset=utf-8').send(body);
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
     announce(typeof addr === 'object' && addr ? addr.port : 0, { bodyBytes: body.length });
