@@ -1,4 +1,6 @@
-// Relationship numbers: `node --import tsx bench/relations.ts [--quick]`.
+// Relationship numbers: `node --import tsx bench/relations.ts [--quick] [--node-flags "…"]`
+// (--node-flags: Node/V8 flags for the service after `npm start`'s, e.g. a larger
+// `--max-old-space-size`, to weigh the heap bound against the graph's size).
 //
 // A graph of 100,000 tuples (5,000 users in 500 nested groups; 20,000 documents in
 // 1,000 trees of parents; owners, editors, readers, group readers on the roots) is
@@ -10,11 +12,13 @@
 // checks/s with the answer cached (one question asked again and again) and uncached
 // (a different document and user every request; its bare route gets the same stream of
 // bodies, in interleaved slices), and lookup-resources latency for
-// users who can read about 100 documents. In-process engine numbers and the index's
+// users who can read about 100 documents (asked one at a time from a fresh process, after
+// as many lookups of other users). In-process engine numbers and the index's
 // memory are measured here too. The machine's load is printed first: numbers from a
 // busy machine are lower bounds.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { RelationEngine } from '../src/core/relations/relation-engine.js';
@@ -111,9 +115,45 @@ async function serve(cfg: { mode: 'app' | 'bare'; mongoUrl?: string }): Promise<
   process.once('SIGTERM', () => process.exit(0));
 }
 
+// ---- lookups over HTTP, timed by the asking process ----------------------------------------
+
+/** Child process: the lookups, their latencies as JSON on stdout. */
+async function lookupsChild(cfg: { port: number; users: number }): Promise<void> {
+  await lookupLatencies(cfg.port, cfg.users, cfg.users); // warm-up: the next users
+  const out = JSON.stringify(await lookupLatencies(cfg.port, cfg.users));
+  // Exit once written: fetch's kept-alive socket would hold the process a few seconds more.
+  process.stdout.write(out, () => process.exit(0));
+}
+
+interface Lookups { lat: number[]; results: number }
+
+/** `users` lookups, of user:u<first> onwards. */
+async function lookupLatencies(port: number, users: number, first = 0): Promise<Lookups> {
+  const lat: number[] = [];
+  let results = 0;
+  for (let u = first; u < first + users; u++) {
+    const t1 = performance.now();
+    const r = await fetch(`http://127.0.0.1:${port}/v1/relations/lookup-resources`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceType: 'document', permission: 'read', subject: `user:u${u}`, limit: 1000 }),
+    });
+    const body = (await r.json()) as { resources: string[] };
+    lat.push(performance.now() - t1);
+    results += body.resources.length;
+  }
+  return { lat: lat.sort((a, b) => a - b), results };
+}
+
+function lookupRow(label: string, { lat, results }: Lookups): string {
+  return `${label}: p50 ${percentileSorted(lat, 50).toFixed(2)} ms, p99 ${percentileSorted(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(2)} ms (${(results / lat.length).toFixed(0)} results on average, ${lat.length} users)`;
+}
+
 // ---- the parent: data, loads, report ------------------------------------------------------
 
+const execFileAsync = promisify(execFile);
 const quick = process.argv.includes('--quick');
+const flagsAt = process.argv.indexOf('--node-flags');
+const EXTRA_FLAGS = flagsAt > 0 ? (process.argv[flagsAt + 1] ?? '').split(' ').filter(Boolean) : [];
 const log = (s: string) => console.log(s);
 
 function heapMiB(): number {
@@ -183,7 +223,8 @@ async function main(): Promise<void> {
     children.push(bare);
     // The service as `npm start` and the image start it: its heap flags and environment.
     const start = startSettings();
-    const app = await startChild(me[0], [...start.flags, ...me[1]], { env: { ...start.env, BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'app', mongoUrl }) }, label: 'service', timeoutMs: 600_000 });
+    if (EXTRA_FLAGS.length > 0) log(`service: started with ${[...start.flags, ...EXTRA_FLAGS].join(' ')} (the later of two equal flags wins)`);
+    const app = await startChild(me[0], [...start.flags, ...EXTRA_FLAGS, ...me[1]], { env: { ...start.env, BENCH_RELATIONS_SERVER: JSON.stringify({ mode: 'app', mongoUrl }) }, label: 'service', timeoutMs: 600_000 });
     children.push(app);
     log(`service: loaded the graph from FerretDB in ${String(app.info.loadMs)} ms (heap ${String(app.info.heapMiB)} MiB after start)`);
 
@@ -222,21 +263,13 @@ async function main(): Promise<void> {
     log(row('bare fastify (the uncached run\'s bodies)', bareStream));
     log(`${row('check, uncached (random doc × user)', miss, bareStream)}; against the fixed-body bare run ${(miss.rps / bareR.rps).toFixed(2)}×`);
 
-    // lookup-resources, one request at a time, for users reading about 100 documents.
-    const lat: number[] = [];
-    let results = 0;
-    for (let u = 0; u < (quick ? 50 : 300); u++) {
-      const t1 = performance.now();
-      const r = await fetch(`http://127.0.0.1:${app.port}/v1/relations/lookup-resources`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ resourceType: 'document', permission: 'read', subject: `user:u${u}`, limit: 1000 }),
-      });
-      const body = (await r.json()) as { resources: string[] };
-      lat.push(performance.now() - t1);
-      results += body.resources.length;
-    }
-    lat.sort((a, b) => a - b);
-    log(`lookup-resources over HTTP: p50 ${percentileSorted(lat, 50).toFixed(2)} ms, p99 ${percentileSorted(lat, 99).toFixed(2)} ms, max ${lat[lat.length - 1]!.toFixed(2)} ms (${(results / lat.length).toFixed(0)} results on average, ${lat.length} users)`);
+    // lookup-resources, one request at a time, for users reading about 100 documents,
+    // asked from a fresh process (this one holds the in-process graph and the loads'
+    // latencies: its garbage collection would be counted) after as many lookups of other
+    // users (the service's lookup code is not compiled by the checks above).
+    const users = quick ? 50 : 300;
+    const asked = JSON.parse((await execFileAsync(me[0], [...me[1]], { env: { ...process.env, BENCH_RELATIONS_LOOKUPS: JSON.stringify({ port: app.port, users }) } })).stdout) as Lookups;
+    log(lookupRow('lookup-resources over HTTP', asked));
     log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
   } finally {
     for (const c of children.reverse()) await c.stop();
@@ -245,7 +278,11 @@ async function main(): Promise<void> {
 }
 
 const childConfig = process.env.BENCH_RELATIONS_SERVER;
-(childConfig ? serve(JSON.parse(childConfig) as { mode: 'app' | 'bare'; mongoUrl?: string }) : main()).catch((err: unknown) => {
+const lookupsConfig = process.env.BENCH_RELATIONS_LOOKUPS;
+const role = childConfig ? serve(JSON.parse(childConfig) as { mode: 'app' | 'bare'; mongoUrl?: string })
+  : lookupsConfig ? lookupsChild(JSON.parse(lookupsConfig) as { port: number; users: number })
+  : main();
+role.catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
