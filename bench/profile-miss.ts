@@ -14,15 +14,12 @@
 // --spin µs: the bare route busy-waits that long first (what handler work of a known
 // length costs; bench/ratio-budget.ts measures it against the ratios).
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { runLoad } from './lib/load.js';
-import { ensureBuilt } from './lib/shipped.js';
-import { startSettings } from './lib/start-flags.js';
-import { ALICE, REALISTIC_PATH } from './lib/sets.js';
+import { startNodeServer } from './lib/child.js';
+import { CONNECTIONS, hitAnswerBytes, missRequests, REQUEST_BODY } from './scenarios/http.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -52,45 +49,20 @@ const profiling = !process.argv.includes('--no-profile');
 // --node-flags "…": Node/V8 flags for the server (e.g. its heap sizing), to weigh their CPU cost.
 const flagsAt = process.argv.indexOf('--node-flags');
 const NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
-// As the benchmark runs it (bench/lib/child.ts startNodeServer): dist/, with the flags of `npm start`.
-ensureBuilt();
-const start = startSettings();
-const child = spawn(process.execPath, [...start.flags, ...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), '--import', 'tsx', 'bench/servers/server.ts'], {
-  env: { ...process.env, ...start.env, BENCH_SERVER: JSON.stringify(BARE ? { mode: 'bare', bodyBytes: 1625, spinMicros: arg('spin', 0) } : { mode: 'app' }) },
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
-const port = await new Promise<number>((resolve, reject) => {
-  const rl = createInterface({ input: child.stdout! });
-  rl.on('line', (line) => {
-    try {
-      const m = JSON.parse(line) as { ready?: boolean; port?: number };
-      if (m.ready) resolve(m.port!);
-    } catch {
-      // not the announcement
-    }
-  });
-  child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-});
+// As the benchmark runs it: dist/, with the flags of `npm start` (bench/lib/child.ts startNodeServer).
+const server = await startNodeServer(
+  BARE ? { mode: 'bare', bodyBytes: await hitAnswerBytes(), spinMicros: arg('spin', 0) } : { mode: 'app' },
+  BARE ? 'bare' : HIT ? 'hit' : 'miss',
+  [...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])],
+);
 
-let seq = 0;
-const body = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
 const load = (durationSec: number) => runLoad({
-  port,
-  connections: 16,
+  port: server.port,
+  connections: CONNECTIONS,
   durationSec,
   maxRequests: 10_000_000,
-  pids: [child.pid!],
-  requests: [{
-    path: BARE ? '/bare' : '/v1/evaluate',
-    body,
-    headers: { 'content-type': 'application/json' },
-    ...(HIT || BARE ? {} : {
-      setupRequest: (req: { body: string }) => {
-        req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
-        return req;
-      },
-    }),
-  }],
+  pids: [server.pid],
+  requests: HIT || BARE ? [{ path: BARE ? '/bare' : '/v1/evaluate', body: REQUEST_BODY }] : missRequests(),
 });
 if (WARMUP > 0) await load(WARMUP);
 // Samples before this moment (start-up, module loading, the warm-up) are left out of the summary.
@@ -99,13 +71,9 @@ const result = await load(SECONDS);
 // CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
 const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
 console.log(`${BARE ? 'bare' : HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
-if (process.argv.includes('--no-profile')) {
-  child.kill('SIGINT');
-  process.exit(0);
-}
-const exited = new Promise((r) => child.once('exit', r));
-child.kill('SIGINT');
-await exited;
+// Stopped (SIGTERM), the server exits and V8 writes the profile.
+await server.stop();
+if (!profiling) process.exit(0);
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;

@@ -10,10 +10,9 @@
 // Run: node --import tsx bench/ratio-budget.ts [--quick] [--spins 0,2,4,8,16,32] [--repeats 3]
 // Prints a table; writes nothing.
 
-import { postJson, startNodeServer, type Child } from './lib/child.js';
-import { interleavedLoads, loadProblems, mergeLoads, runLoad, type LoadRequest } from './lib/load.js';
-import { ALICE, REALISTIC_PATH } from './lib/sets.js';
-import { CONNECTIONS, missRequests } from './scenarios/http.js';
+import { startNodeServer } from './lib/child.js';
+import { sideBySide, type SideBySideTarget } from './lib/side-by-side.js';
+import { CONNECTIONS, hitAnswerBytes, httpTargets, TARGETS } from './scenarios/http.js';
 import { int, loadavgText, median, round } from './lib/util.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -24,81 +23,32 @@ const opt = (name: string): string | undefined => {
 const SPINS = (opt('spins') ?? '0,2,4,8,16,32').split(',').map(Number);
 if (SPINS[0] !== 0 || SPINS.some((s) => !Number.isFinite(s) || s < 0)) throw new Error('--spins: non-negative µs, the first 0 (the bare route every ratio is taken against)');
 const REPEATS = Number(opt('repeats') ?? (QUICK ? 1 : 3));
-const ROUNDS = QUICK ? 1 : 4;
-const SLICE_SEC = QUICK ? 1 : 1.5;
-const WARMUP_SEC = QUICK ? 1 : 2;
-const TARGETS = { hit: 0.85, miss: 0.6 };
+const SETTINGS = { connections: CONNECTIONS, warmupSec: QUICK ? 1 : 2, sliceSec: QUICK ? 1 : 1.5, rounds: QUICK ? 1 : 4, maxRequests: 10_000_000 };
 
-interface Target {
-  id: string;
-  start(): Promise<Child>;
-  requests: LoadRequest[];
-}
-
-const requestBody = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
-let hitBytes = 0;
-{
-  const probe = await startNodeServer({ mode: 'app' }, 'probe');
-  try {
-    await postJson(probe.port, '/v1/evaluate', requestBody);
-    hitBytes = Buffer.byteLength((await postJson(probe.port, '/v1/evaluate', requestBody)).text);
-  } finally {
-    await probe.stop();
-  }
-}
-const targets: Target[] = [
-  ...SPINS.map((spin): Target => ({
-    id: spin === 0 ? 'bare' : `bare+${spin}µs`,
-    start: () => startNodeServer({ mode: 'bare', bodyBytes: hitBytes, spinMicros: spin }, `bare+${spin}`),
-    requests: [{ path: '/bare', body: requestBody }],
-  })),
-  {
-    id: 'hit',
-    start: async () => {
-      const server = await startNodeServer({ mode: 'app' }, 'hit');
-      await postJson(server.port, '/v1/evaluate', requestBody);
-      return server;
-    },
-    requests: [{ path: '/v1/evaluate', body: requestBody }],
-  },
-  {
-    id: 'miss',
-    start: () => startNodeServer({ mode: 'app' }, 'miss'),
-    requests: missRequests(),
-  },
+const hitBytes = await hitAnswerBytes();
+const [bare, hit, miss] = httpTargets(hitBytes);
+// The HTTP scenario's three servers, and the bare route again with each busy-wait.
+const spinId = (spin: number) => (spin === 0 ? 'bare' : `bare+${spin}µs`);
+const targets: SideBySideTarget[] = [
+  bare,
+  ...SPINS.slice(1).map((spin) => ({ ...bare, id: spinId(spin), start: () => startNodeServer({ mode: 'bare', bodyBytes: hitBytes, spinMicros: spin }, spinId(spin)) })),
+  hit,
+  miss,
 ];
 
-console.log(`ratio-budget: load average ${loadavgText()}; ${targets.length} servers, ${REPEATS} repeat(s) of ${ROUNDS} interleaved ${SLICE_SEC} s slices each`);
+console.log(`ratio-budget: load average ${loadavgText()}; ${targets.length} servers, ${REPEATS} repeat(s) of ${SETTINGS.rounds} interleaved ${SETTINGS.sliceSec} s slices each`);
 const ratios = new Map<string, number[]>(targets.map((t) => [t.id, []]));
 const cpu = new Map<string, number[]>(targets.map((t) => [t.id, []]));
 for (let rep = 1; rep <= REPEATS; rep++) {
-  const servers = new Map<Target, Child>();
-  try {
-    for (const t of targets) {
-      const server = await t.start();
-      servers.set(t, server);
-      const warm = await runLoad({ port: server.port, requests: t.requests, connections: CONNECTIONS, durationSec: WARMUP_SEC, maxRequests: 10_000_000 });
-      const problem = loadProblems(warm);
-      if (problem) throw new Error(`${t.id} warm-up: ${problem}`);
-    }
-    const slices = await interleavedLoads(targets, ROUNDS, (t) => {
-      const server = servers.get(t)!;
-      return { port: server.port, requests: t.requests, connections: CONNECTIONS, durationSec: SLICE_SEC, maxRequests: 10_000_000, pids: [server.pid] };
-    });
-    const merged = new Map([...slices].map(([t, runs]) => [t.id, mergeLoads(runs)]));
-    const bare = merged.get('bare')!.rps;
-    const line: string[] = [];
-    for (const [id, r] of merged) {
-      const problem = loadProblems(r);
-      if (problem) throw new Error(`${id}: ${problem}`);
-      ratios.get(id)!.push(r.rps / bare);
-      if (r.serverCpuSec !== undefined) cpu.get(id)!.push((r.serverCpuSec / r.ok) * 1e6);
-      line.push(`${id} ${int(r.rps)} rps (${round(r.rps / bare, 2)}×)`);
-    }
-    console.log(`repeat ${rep}: ${line.join(', ')}`);
-  } finally {
-    for (const s of servers.values()) await s.stop();
+  const measured = await sideBySide(targets, SETTINGS);
+  const bareRps = measured.get(bare)!.merged.rps;
+  const line: string[] = [];
+  for (const [t, { merged: r }] of measured) {
+    ratios.get(t.id)!.push(r.rps / bareRps);
+    if (r.serverCpuSec !== undefined) cpu.get(t.id)!.push((r.serverCpuSec / r.ok) * 1e6);
+    line.push(`${t.id} ${int(r.rps)} rps (${round(r.rps / bareRps, 2)}×)`);
   }
+  console.log(`repeat ${rep}: ${line.join(', ')}`);
 }
 
 const med = (id: string) => median(ratios.get(id)!);
@@ -106,7 +56,7 @@ const med = (id: string) => median(ratios.get(id)!);
 function spinAt(ratio: number): number | undefined {
   for (let i = 1; i < SPINS.length; i++) {
     const [s0, s1] = [SPINS[i - 1]!, SPINS[i]!];
-    const [r0, r1] = [med(s0 === 0 ? 'bare' : `bare+${s0}µs`), med(`bare+${s1}µs`)];
+    const [r0, r1] = [med(spinId(s0)), med(spinId(s1))];
     if (r1 <= ratio && r0 >= ratio) return r0 === r1 ? s0 : s0 + ((r0 - ratio) / (r0 - r1)) * (s1 - s0);
   }
   return undefined;
@@ -119,6 +69,7 @@ for (const t of targets) {
   console.log(`| ${t.id} | ${round(med(t.id), 2)}× | ${ratios.get(t.id)!.map((r) => round(r, 2)).join(' / ')} | ${round(median(cpu.get(t.id)!), 0)} |`);
 }
 console.log('');
-for (const [id, goal] of Object.entries(TARGETS)) {
+for (const id of ['hit', 'miss'] as const) {
+  const goal = TARGETS[id];
   console.log(`${id}: ${round(med(id), 2)}× behaves like the bare route with ${µs(spinAt(med(id)))} of extra handler work; the target ${goal}× allows ${µs(spinAt(goal))}`);
 }

@@ -154,12 +154,12 @@ export async function startChild(command: string, args: string[], options: Start
 /**
  * One of our Node servers (bench/servers/server.ts) with a JSON configuration: the service
  * from dist/ (compiled first when src/ is newer), with the flags and environment of
- * `npm start`, as deployed.
+ * `npm start`, as deployed. `nodeFlags` come after those (a profiler, another heap size).
  */
-export function startNodeServer(config: Record<string, unknown>, label = String(config.mode)): Promise<Child> {
+export function startNodeServer(config: Record<string, unknown>, label = String(config.mode), nodeFlags: readonly string[] = []): Promise<Child> {
   ensureBuilt();
   const start = startSettings(ROOT);
-  return startChild(process.execPath, [...start.flags, '--import', 'tsx', path.join(BENCH_DIR, 'servers', 'server.ts')], {
+  return startChild(process.execPath, [...start.flags, ...nodeFlags, '--import', 'tsx', path.join(BENCH_DIR, 'servers', 'server.ts')], {
     env: { ...start.env, BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' },
     label: `server (${label})`,
   });

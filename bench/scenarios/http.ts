@@ -11,10 +11,11 @@
 // measured in interleaved slices (bare, hit, miss, then miss, hit, bare, …) and stopped.
 // The ratio to the bare route is computed inside each repeat; medians over repeats.
 
-import { postJson, startNodeServer, type Child } from '../lib/child.js';
-import { interleavedLoads, loadProblems, mergeLoads, runLoad, type LoadRequest, type LoadResult } from '../lib/load.js';
+import { postJson, startNodeServer } from '../lib/child.js';
+import type { LoadRequest, LoadResult } from '../lib/load.js';
 import type { ScenarioContext, ScenarioReport, Table } from '../lib/report.js';
 import { ALICE, REALISTIC_PATH } from '../lib/sets.js';
+import { sideBySide, type SideBySideTarget } from '../lib/side-by-side.js';
 import { int, median, ms, round } from '../lib/util.js';
 
 export const CONNECTIONS = 16;
@@ -32,22 +33,23 @@ export function loadSettings(quick: boolean) {
   };
 }
 
-interface Target {
+export interface Target extends SideBySideTarget {
   id: 'bare' | 'hit' | 'miss';
   label: string;
-  start(): Promise<Child>;
-  requests: LoadRequest[];
-  verify?: (status: number, body: string) => boolean;
 }
 
-const TARGETS = { hit: 0.85, miss: 0.6, p99Ms: 2 };
+/** The ratio targets to the bare route, and the p99 target. */
+export const TARGETS = { hit: 0.85, miss: 0.6, p99Ms: 2 };
+
+/** The hit's request (and the miss's roles and path). */
+export const REQUEST_BODY = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
 
 /** The miss load: POST /v1/evaluate with a new subject id on every request (the same roles and path as the hit). */
 export function missRequests(): LoadRequest[] {
   let seq = 0;
   return [{
     path: '/v1/evaluate',
-    body: JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH }),
+    body: REQUEST_BODY,
     setupRequest: (req: any) => {
       req.body = JSON.stringify({ subject: { id: `user:m${seq++}`, roles: ALICE.roles }, namespace: REALISTIC_PATH });
       return req;
@@ -55,27 +57,61 @@ export function missRequests(): LoadRequest[] {
   }];
 }
 
+/** The size of the cache-hit answer (the bare route answers as many bytes), from a probe server. */
+export async function hitAnswerBytes(): Promise<number> {
+  const probe = await startNodeServer({ mode: 'app' }, 'probe');
+  try {
+    await postJson(probe.port, '/v1/evaluate', REQUEST_BODY);
+    const r = await postJson(probe.port, '/v1/evaluate', REQUEST_BODY);
+    if (r.status !== 200 || r.json?.cached !== true) throw new Error(`probe: expected a cache hit, got ${r.status} ${r.text.slice(0, 200)}`);
+    return Buffer.byteLength(r.text);
+  } finally {
+    await probe.stop();
+  }
+}
+
+/** The bare route, the hit and the miss, in that order. */
+export function httpTargets(hitBytes: number): [Target, Target, Target] {
+  return [
+    {
+      id: 'bare',
+      label: `bare fastify route (same request, fixed ${hitBytes}-byte JSON answer)`,
+      start: () => startNodeServer({ mode: 'bare', bodyBytes: hitBytes }, 'bare'),
+      requests: [{ path: '/bare', body: REQUEST_BODY }],
+      verify: (status, body) => status === 200 && body.length === hitBytes,
+    },
+    {
+      id: 'hit',
+      label: 'POST /v1/evaluate, cache hit (same subject every request)',
+      start: async () => {
+        const server = await startNodeServer({ mode: 'app' }, 'hit');
+        await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // fills the cache entry
+        return server;
+      },
+      requests: [{ path: '/v1/evaluate', body: REQUEST_BODY }],
+      verify: (status, body) => status === 200 && JSON.parse(body).cached === true,
+    },
+    {
+      id: 'miss',
+      label: 'POST /v1/evaluate, cache miss (new subject id every request; cache on, 10,000 entries)',
+      start: () => startNodeServer({ mode: 'app' }, 'miss'),
+      requests: missRequests(),
+      verify: (status, body) => status === 200 && JSON.parse(body).cached === false,
+    },
+  ];
+}
+
 export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioReport, 'loadavgBefore' | 'busyBefore' | 'startedAt' | 'durationSec'>> {
   const s = loadSettings(ctx.quick);
   const notes: string[] = [];
-  const requestBody = JSON.stringify({ subject: ALICE, namespace: REALISTIC_PATH });
 
-  // Probe: the size of a cache-hit answer, and whether CACHE_MAX=0 really disables the cache.
-  let hitBytes: number;
+  // Probes: the size of a cache-hit answer, and whether CACHE_MAX=0 really disables the cache.
+  const hitBytes = await hitAnswerBytes();
   {
-    const probe = await startNodeServer({ mode: 'app' }, 'probe');
-    try {
-      await postJson(probe.port, '/v1/evaluate', requestBody);
-      const r = await postJson(probe.port, '/v1/evaluate', requestBody);
-      if (r.status !== 200 || r.json?.cached !== true) throw new Error(`probe: expected a cache hit, got ${r.status} ${r.text.slice(0, 200)}`);
-      hitBytes = Buffer.byteLength(r.text);
-    } finally {
-      await probe.stop();
-    }
     const zero = await startNodeServer({ mode: 'app', env: { CACHE_MAX: '0' } }, 'probe CACHE_MAX=0');
     try {
-      await postJson(zero.port, '/v1/evaluate', requestBody);
-      const r = await postJson(zero.port, '/v1/evaluate', requestBody);
+      await postJson(zero.port, '/v1/evaluate', REQUEST_BODY);
+      const r = await postJson(zero.port, '/v1/evaluate', REQUEST_BODY);
       if (r.json?.cached === true) {
         notes.push('**Engine bug found:** with `CACHE_MAX=0` (documented as "0 disables it") the second identical request answers `"cached": true`: `DecisionCache` is built with `max: Math.max(1, options.max)` and `DecisionService` always consults it, so 0 gives a one-entry cache. That is why the miss case below rotates subjects instead of relying on `CACHE_MAX=0`.');
         ctx.log('http: NOTE CACHE_MAX=0 does not disable the cache (second identical request answered cached: true)');
@@ -87,66 +123,22 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
     }
   }
 
-  const targets: Target[] = [
-    {
-      id: 'bare',
-      label: `bare fastify route (same request, fixed ${hitBytes}-byte JSON answer)`,
-      start: () => startNodeServer({ mode: 'bare', bodyBytes: hitBytes }, 'bare'),
-      requests: [{ path: '/bare', body: requestBody }],
-      verify: (status, body) => status === 200 && body.length === hitBytes,
-    },
-    {
-      id: 'hit',
-      label: 'POST /v1/evaluate, cache hit (same subject every request)',
-      start: async () => {
-        const server = await startNodeServer({ mode: 'app' }, 'hit');
-        await postJson(server.port, '/v1/evaluate', requestBody); // fills the cache entry
-        return server;
-      },
-      requests: [{ path: '/v1/evaluate', body: requestBody }],
-      verify: (status, body) => status === 200 && JSON.parse(body).cached === true,
-    },
-    {
-      id: 'miss',
-      label: 'POST /v1/evaluate, cache miss (new subject id every request; cache on, 10,000 entries)',
-      start: () => startNodeServer({ mode: 'app' }, 'miss'),
-      requests: missRequests(),
-      verify: (status, body) => status === 200 && JSON.parse(body).cached === false,
-    },
-  ];
-
+  const targets = httpTargets(hitBytes);
   const runs: Record<string, LoadResult[]> = { bare: [], hit: [], miss: [] };
   const ratios: Record<string, number[]> = { hit: [], miss: [] };
   for (let rep = 1; rep <= s.repeats; rep++) {
     // The three servers run side by side (an idle one costs nothing) and are measured in
     // interleaved slices, so a change in the machine's speed during the repeat (this is a
     // shared 2-core machine) falls on all three alike instead of on whichever ran then.
-    const servers = new Map<Target, Child>();
-    try {
-      for (const t of targets) {
-        const server = await t.start();
-        servers.set(t, server);
-        const warm = await runLoad({ port: server.port, requests: t.requests, connections: s.connections, durationSec: s.warmupSec, maxRequests: s.maxRequests, verify: t.verify });
-        const wp = loadProblems(warm);
-        if (wp) throw new Error(`${t.id} warm-up: ${wp}`);
-      }
-      const slices = await interleavedLoads(targets, s.rounds, (t) => {
-        const server = servers.get(t)!;
-        return { port: server.port, requests: t.requests, connections: s.connections, durationSec: s.durationSec / s.rounds, maxRequests: s.maxRequests, pids: [server.pid] };
-      });
-      const bareRps = mergeLoads(slices.get(targets[0]!)!).rps;
-      for (const t of targets) {
-        const r = mergeLoads(slices.get(t)!);
-        const p = loadProblems(r);
-        if (p) throw new Error(`${t.id}: ${p}`);
-        runs[t.id]!.push(r);
-        if (t.id !== 'bare') ratios[t.id]!.push(r.rps / bareRps);
-        const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 2)}× bare`;
-        const cpuUs = r.serverCores === undefined ? '' : ` = ${int((r.serverCores * 1e6) / r.rps)} µs/request`;
-        ctx.log(`http: repeat ${rep}/${s.repeats} ${t.id}: ${int(r.rps)} rps${ratio} (slices ${slices.get(t)!.map((x) => int(x.rps)).join(' / ')}), p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, server CPU ${round(r.serverCores ?? NaN, 2)} cores${cpuUs}, load generator ${round(r.loadgenCores, 2)} cores`);
-      }
-    } finally {
-      for (const server of servers.values()) await server.stop();
+    const measured = await sideBySide(targets, { ...s, sliceSec: s.durationSec / s.rounds });
+    const bareRps = measured.get(targets[0])!.merged.rps;
+    for (const t of targets) {
+      const { slices, merged: r } = measured.get(t)!;
+      runs[t.id]!.push(r);
+      if (t.id !== 'bare') ratios[t.id]!.push(r.rps / bareRps);
+      const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 2)}× bare`;
+      const cpuUs = r.serverCores === undefined ? '' : ` = ${int((r.serverCores * 1e6) / r.rps)} µs/request`;
+      ctx.log(`http: repeat ${rep}/${s.repeats} ${t.id}: ${int(r.rps)} rps${ratio} (slices ${slices.map((x) => int(x.rps)).join(' / ')}), p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, server CPU ${round(r.serverCores ?? NaN, 2)} cores${cpuUs}, load generator ${round(r.loadgenCores, 2)} cores`);
     }
   }
 
@@ -175,7 +167,7 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
       'Each server runs in its own child process: the service is tsc\'s output in dist/, started with the flags and environment of `npm start` (NODE_ENV=production, logging off); the load generator (autocannon, programmatic) runs in the parent. The machine has 2 cores: the load generator takes most of one.',
       `Ratios are taken inside each repeat and the median of the per-repeat ratios is shown. In a repeat the three servers run side by side and are measured in ${s.rounds} interleaved slices each (bare, hit, miss, then the reverse order), so a change in the machine's speed falls on all three alike.`,
       'Latency percentiles come from every response (sub-millisecond resolution), not autocannon\'s whole-millisecond histogram.',
-      `Request body: ${requestBody.length} bytes; the cache-hit answer is ${hitBytes} bytes and the bare route answers the same number of bytes.`,
+      `Request body: ${REQUEST_BODY.length} bytes; the cache-hit answer is ${hitBytes} bytes and the bare route answers the same number of bytes.`,
     ],
   };
   return { id: 'http', title: '2. HTTP ceiling', tables: [table], notes, data: { settings: s, hitBytes, ...summary } };
