@@ -3,7 +3,7 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --bare [--spin µs]] [--no-profile] [--json FILE]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --floor | --bare [--spin µs]] [--no-profile] [--json FILE]
 // --warmup: seconds of the same load first, left out of the numbers (the miss fills the
 // cache past its 10,000 entries, so what is measured includes evictions, as in the bench).
 // --json FILE: every frame's self time per request, for `--diff A.json B.json`, which prints
@@ -13,6 +13,8 @@
 // denominator of the ratios: CPU per request is steadier than req/s on a loaded machine.
 // --spin µs: the bare route busy-waits that long first (what handler work of a known
 // length costs; bench/ratio-budget.ts measures it against the ratios).
+// --floor: the hit's load on a server whose decision service decides nothing once it has
+// answered a hit (bench/servers/server.ts `floor`): what the route costs on its own.
 
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +45,8 @@ const JSON_OUT = jsonAt > 0 ? process.argv[jsonAt + 1] : undefined;
 const TOP = arg('top', 30);
 const HIT = process.argv.includes('--hit');
 const BARE = process.argv.includes('--bare');
+const FLOOR = process.argv.includes('--floor');
+const NAME = BARE ? 'bare' : FLOOR ? 'hit-floor' : HIT ? 'hit' : 'miss';
 const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
 
 const profiling = !process.argv.includes('--no-profile');
@@ -51,8 +55,8 @@ const flagsAt = process.argv.indexOf('--node-flags');
 const NODE_FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
 // As the benchmark runs it: dist/, with the flags of `npm start` (bench/lib/child.ts startNodeServer).
 const server = await startNodeServer(
-  BARE ? { mode: 'bare', bodyBytes: await hitAnswerBytes(), spinMicros: arg('spin', 0) } : { mode: 'app' },
-  BARE ? 'bare' : HIT ? 'hit' : 'miss',
+  BARE ? { mode: 'bare', bodyBytes: await hitAnswerBytes(), spinMicros: arg('spin', 0) } : { mode: 'app', floor: FLOOR },
+  NAME,
   [...NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])],
 );
 
@@ -62,7 +66,7 @@ const load = (durationSec: number) => runLoad({
   durationSec,
   maxRequests: 10_000_000,
   pids: [server.pid],
-  requests: HIT || BARE ? [{ path: BARE ? '/bare' : '/v1/evaluate', body: REQUEST_BODY }] : missRequests(),
+  requests: HIT || FLOOR || BARE ? [{ path: BARE ? '/bare' : '/v1/evaluate', body: REQUEST_BODY }] : missRequests(),
 });
 if (WARMUP > 0) await load(WARMUP);
 // Samples before this moment (start-up, module loading, the warm-up) are left out of the summary.
@@ -70,7 +74,7 @@ const loadStartUs = Number(process.hrtime.bigint() / 1000n);
 const result = await load(SECONDS);
 // CPU per request is steadier than req/s on a shared machine (others' load mostly costs wait, not CPU).
 const cpuUs = result.serverCores !== undefined ? (result.serverCores / result.rps) * 1e6 : NaN;
-console.log(`${BARE ? 'bare' : HIT ? 'hit' : 'miss'}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
+console.log(`${NAME}: ${result.rps.toFixed(0)} req/s, p99 ${result.latencyMs.p99.toFixed(2)} ms, server cores ${result.serverCores?.toFixed(2)}, server CPU ${cpuUs.toFixed(0)} µs per request`);
 // Stopped (SIGTERM), the server exits and V8 writes the profile.
 await server.stop();
 if (!profiling) process.exit(0);

@@ -3,16 +3,19 @@
 // script measures the bare route with a busy-wait of N µs added to its handler (the same
 // request, the same answer bytes), next to the cache hit and the cache miss of
 // POST /v1/evaluate, all side by side in interleaved slices (as the HTTP scenario does),
-// and prints each one's ratio to the unchanged bare route. It answers two questions:
+// and prints each one's ratio to the unchanged bare route. It answers three questions:
 //   - how many µs of extra handler work a ratio target allows here (interpolated where
 //     the bare+N curve crosses 0.85 and 0.6);
-//   - how much extra handler work the hit and the miss behave like.
+//   - how much extra handler work the hit and the miss behave like;
+//   - what the route costs without any decision work (`hit-floor`: the hit's server with
+//     a decision service that returns the first hit's result, deciding nothing), the
+//     best any faster cache lookup could reach.
 // Run: node --import tsx bench/ratio-budget.ts [--quick] [--spins 0,2,4,8,16,32] [--repeats 3]
 // Prints a table; writes nothing.
 
-import { startNodeServer } from './lib/child.js';
+import { postJson, startNodeServer } from './lib/child.js';
 import { sideBySide, type SideBySideTarget } from './lib/side-by-side.js';
-import { CONNECTIONS, hitAnswerBytes, httpTargets, TARGETS } from './scenarios/http.js';
+import { CONNECTIONS, hitAnswerBytes, httpTargets, REQUEST_BODY, TARGETS } from './scenarios/http.js';
 import { int, loadavgText, median, round } from './lib/util.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -33,6 +36,17 @@ const targets: SideBySideTarget[] = [
   bare,
   ...SPINS.slice(1).map((spin) => ({ ...bare, id: spinId(spin), start: () => startNodeServer({ mode: 'bare', bodyBytes: hitBytes, spinMicros: spin }, spinId(spin)) })),
   hit,
+  // The hit with a decision service that decides nothing (bench/servers/server.ts `floor`):
+  // what the route costs on its own, the best any faster cache lookup could reach.
+  {
+    ...hit,
+    id: 'hit-floor',
+    start: async () => {
+      const server = await startNodeServer({ mode: 'app', floor: true }, 'hit-floor');
+      for (let i = 0; i < 2; i++) await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // the miss, then the hit it keeps
+      return server;
+    },
+  },
   miss,
 ];
 
@@ -73,3 +87,4 @@ for (const id of ['hit', 'miss'] as const) {
   const goal = TARGETS[id];
   console.log(`${id}: ${round(med(id), 2)}× behaves like the bare route with ${µs(spinAt(med(id)))} of extra handler work; the target ${goal}× allows ${µs(spinAt(goal))}`);
 }
+console.log(`hit-floor: ${round(med('hit-floor'), 2)}×, the route with the decision taking no time, behaves like ${µs(spinAt(med('hit-floor')))}: what fastify's hooks and validation, the decision id and the metrics cost on their own`);

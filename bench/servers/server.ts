@@ -7,6 +7,13 @@
 //   { "mode": "app", "env": {...} }         the full service (compose + buildApp) around
 //                                           a MemoryStore holding the realistic set
 //                                           (and the peers' edge cases with withEdge)
+//   { "mode": "app", "floor": true }        the same, but once a cache hit of
+//                                           POST /v1/evaluate is answered, the decision
+//                                           service returns that result for every request
+//                                           without deciding anything: the route's own cost
+//                                           (fastify's hooks and validation, the decision
+//                                           id, metrics), the floor of any faster cache
+//                                           (bench/ratio-budget.ts)
 //   { "mode": "mongo", "env": {...} }       the full service on MONGO_URL (scenario 4)
 //
 // `env` is read by loadConfig like the real environment (CACHE_MAX, POLL_INTERVAL_MS…).
@@ -26,6 +33,8 @@ interface ServerConfig {
   bodyBytes?: number;
   /** bare: busy-wait this many µs in the handler (bench/ratio-budget.ts) */
   spinMicros?: number;
+  /** app: answer every evaluate with the first cache hit's result, deciding nothing (see above) */
+  floor?: boolean;
   /** app: also store the peers' edge-case documents (agreement checks only) */
   withEdge?: boolean;
   env?: Record<string, string>;
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     await store.putMany([...realisticDocs(), ...(cfg.withEdge ? edgeDocs() : [])].map(recordOf));
   }
   const services = await createServices(config, logger, store);
+  if (cfg.floor) answerFromFloor(services.decisions);
   const app = await buildApp({
     decisions: services.decisions,
     policies: services.policies,
@@ -96,6 +106,18 @@ async function main(): Promise<void> {
     await app.close();
     await services.close();
   });
+}
+
+/** The `floor` mode: the first fresh cache hit's result, returned for every later evaluate. */
+function answerFromFloor(decisions: { evaluate: (...args: never[]) => { body?: string } }): void {
+  const evaluate = decisions.evaluate.bind(decisions);
+  let hit: ReturnType<typeof evaluate> | undefined;
+  decisions.evaluate = (...args) => {
+    if (hit !== undefined) return hit;
+    const result = evaluate(...args);
+    if (result.body !== undefined) hit = result;
+    return result;
+  };
 }
 
 function announce(port: number, extra: Record<string, unknown>): void {
