@@ -34,7 +34,9 @@ const attributes = { mfa: true, department: 'sales', level: 3 };
 const context = { hour: 10, region: 'eu-west', 'ip.addr': '10.0.0.7', tags: ['beta', 'x'], unrelated: { deep: [1, 2, 3] } };
 const resource = { type: 'doc', id: 'd1', attributes: { owner: 'user:alice', size: 12.5 } };
 const hitReq = { subject: { ...ALICE, attributes }, namespace: REALISTIC_PATH, context, resource };
+// Stored at its second ask (CACHE_ADMISSION=second, the default), a hit from the third.
 const first = decisions.evaluate(hitReq).response;
+decisions.evaluate(hitReq);
 const second = decisions.evaluate(hitReq).response;
 if (first.cached || !second.cached) throw new Error('the cache did not warm');
 if (!first.permissions.includes('cond0:read') || !first.permissions.includes('cond1:read') || !first.permissions.includes('cond2:read')) throw new Error(`conditions did not hold: ${JSON.stringify(first.permissions)}`);

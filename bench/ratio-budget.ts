@@ -43,11 +43,14 @@ const targets: SideBySideTarget[] = [
     id: 'hit-floor',
     start: async () => {
       const server = await startNodeServer({ mode: 'app', floor: true }, 'hit-floor');
-      for (let i = 0; i < 2; i++) await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // the miss, then the hit it keeps
+      for (let i = 0; i < 3; i++) await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // two misses (stored at the second ask), then the hit it keeps
       return server;
     },
   },
   miss,
+  // The miss as it was before admission at the second ask: every computed decision stored
+  // (and, the cache being full, one evicted), as a key asked again after its eviction is.
+  { ...miss, id: 'miss-stored', start: () => startNodeServer({ mode: 'app', env: { CACHE_ADMISSION: 'first' } }, 'miss-stored') },
 ];
 
 console.log(`ratio-budget: load average ${loadavgText()}; ${targets.length} servers, ${REPEATS} repeat(s) of ${SETTINGS.rounds} interleaved ${SETTINGS.sliceSec} s slices each`);

@@ -202,7 +202,7 @@ export async function createServices(config: Config, logger: Logger, storeOverri
   const metrics = new Metrics();
   const raw = storeOverride ?? (await createStore(config, logger));
   const store = raw ? new InstrumentedStore(raw, metrics) : undefined;
-  const cache = new DecisionCache({ max: config.cacheMax, maxBytes: config.cacheMaxBytes, ttlMs: config.cacheTtlMs });
+  const cache = new DecisionCache({ max: config.cacheMax, maxBytes: config.cacheMaxBytes, ttlMs: config.cacheTtlMs, admission: config.cacheAdmission });
   metrics.watchCache(cache);
   let manager: PolicyManager | undefined;
   if (store) {

@@ -75,6 +75,8 @@ if (mode === 'direct') {
   const path = 'global.org.org:t0';
   const decisions = services.decisions;
   const hitReq = { subject: ALICE, namespace: path };
+  // Stored at its second ask (CACHE_ADMISSION=second, the default), a hit from the third.
+  decisions.evaluate(hitReq);
   decisions.evaluate(hitReq);
   if (!decisions.evaluate(hitReq).response.cached) throw new Error('no cache hit');
   let seq = 0;

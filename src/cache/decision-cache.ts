@@ -6,6 +6,7 @@
 import { flat } from '../core/flat-string.js';
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { Doorkeeper } from './doorkeeper.js';
 import type { Decision, Subject } from '../core/evaluate/types.js';
 import type { ChangedNamespaces } from '../store/store.js';
 import type { ConditionReads } from '../core/condition/dependencies.js';
@@ -27,6 +28,12 @@ export interface DecisionCacheOptions {
   ttlMs: number;
   /** the clock TTLs are measured on, in ms (default: performance.now); tests pass their own */
   now?: () => number;
+  /**
+   * When `set` stores an entry: `first` (the default here) every time; `second` only when
+   * its key was offered before within the last `max` keys (a Doorkeeper): a stream of keys
+   * asked once costs no entries, no evictions, and does not push out the keys asked again.
+   */
+  admission?: 'first' | 'second';
 }
 
 /** Escape the separator and the escape character so parts cannot run into each other. */
@@ -260,13 +267,20 @@ export class DecisionCache {
 
   /** CACHE_MAX=0 turns caching off: nothing is stored, every lookup misses */
   private readonly enabled: boolean;
+  /** the byte budget (lru-cache's maxSize), when there is one */
+  private readonly maxBytes: number | undefined;
+  /** admission at a key's second offer (`admission: 'second'`) */
+  private readonly doorkeeper: Doorkeeper | undefined;
 
   constructor(options: DecisionCacheOptions) {
     this.enabled = options.max > 0;
+    this.maxBytes = options.maxBytes !== undefined ? Math.max(1, options.maxBytes) : undefined;
+    this.doorkeeper = this.enabled && options.admission === 'second' ? new Doorkeeper(options.max) : undefined;
     this.lru = new LRUCache<string, CachedDecision>({
       max: Math.max(1, options.max),
       // An entry larger than the whole budget is not stored (lru-cache refuses it).
-      ...(options.maxBytes !== undefined ? { maxSize: Math.max(1, options.maxBytes), sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
+      // `set` passes each entry's size itself; the calculation stays for lru-cache's own checks.
+      ...(this.maxBytes !== undefined ? { maxSize: this.maxBytes, sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
       // An injected clock is read on every lookup (lru-cache would otherwise cache the time for 1 ms).
       ...(options.now !== undefined ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
@@ -281,15 +295,28 @@ export class DecisionCache {
     return v;
   }
 
-  /** `ttlMs` bounds one entry's life (a result that depends on the time of day). */
+  /**
+   * `ttlMs` bounds one entry's life (a result that depends on the time of day). Not stored
+   * when the cache is off, when the entry is larger than the whole byte budget, or, with
+   * `admission: 'second'`, the first time its key is offered.
+   */
   set(key: string, value: CachedDecision, ttlMs?: number): void {
     if (!this.enabled) return;
+    if (this.doorkeeper !== undefined && !this.doorkeeper.seenBefore(key)) return;
     // The key is kept (the LRU, its namespace group) as long as the entry: flat, not the tree of parts it was built from.
     flat(key);
-    if (ttlMs !== undefined) this.lru.set(key, value, { ttl: Math.max(1, ttlMs) });
+    const ttl = ttlMs !== undefined ? Math.max(1, ttlMs) : undefined;
+    if (this.maxBytes !== undefined) {
+      const size = Math.max(1, entryBytes(key, value));
+      // Larger than the whole budget: not stored, and an older entry of the key not kept
+      // either (what lru-cache does with an entry it refuses); nothing to index.
+      if (size > this.maxBytes) {
+        this.lru.delete(key);
+        return;
+      }
+      this.lru.set(key, value, ttl !== undefined ? { size, ttl } : { size });
+    } else if (ttl !== undefined) this.lru.set(key, value, { ttl });
     else this.lru.set(key, value);
-    // Refused (larger than the whole budget): nothing to index.
-    if (!this.lru.has(key)) return;
     const group = this.groupOf(value.namespaces, true)!;
     if (group.keys.size === 0) {
       // A group is listed while it holds keys.

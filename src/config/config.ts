@@ -37,6 +37,8 @@ export interface Config {
   staleAfterMs: number;
   resyncIntervalMs: number;
   cacheMax: number;
+  /** when a computed decision is stored: at its key's second ask (a doorkeeper) or its first */
+  cacheAdmission: 'first' | 'second';
   cacheMaxBytes: number;
   planCacheMaxBytes: number;
   planResultsMax: number;

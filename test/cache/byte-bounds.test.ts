@@ -46,6 +46,13 @@ t.test('the decision cache stays within CACHE_MAX_BYTES', async (t) => {
   cache.set('huge', huge);
   t.equal(cache.get('huge'), undefined, 'an entry larger than the budget is not stored');
   t.ok(cache.bytes <= maxBytes);
+  const small = entry(1);
+  cache.set('again', small);
+  t.equal(cache.get('again'), small, 'a small entry is stored');
+  const before = cache.bytes;
+  cache.set('again', huge);
+  t.equal(cache.get('again'), undefined, 'the same key offered again, too large: the older entry is not kept either');
+  t.equal(cache.bytes, before - entryBytes('again', small), 'and its bytes are given back');
 
   const counted = new DecisionCache({ max: 10, ttlMs: 0 });
   for (let i = 0; i < 20; i++) counted.set(`k${i}`, entry(3));

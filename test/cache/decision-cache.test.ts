@@ -164,3 +164,17 @@ t.test('entries of one namespace list share a group, found by the frozen list or
   t.equal(cache.size, 0, 'both dropped by their namespace');
   t.equal(groups(cache).size, 0, 'and the index is empty');
 });
+
+t.test("admission 'second': an entry is stored the second time its key is offered", async (t) => {
+  const value = Object.freeze({ decision: { permissions: ['a:read'], denied: [], default: false, exact: true, policies: [], applied: [] } as Decision, namespaces: Object.freeze(['global']), revision: '1' });
+  const cache = new DecisionCache({ max: 100, ttlMs: 0, admission: 'second' });
+  cache.set('k', value);
+  t.equal(cache.get('k'), undefined, 'the first offer only remembers the key');
+  cache.set('k', value);
+  t.equal(cache.get('k'), value, 'the second stores it');
+  cache.invalidate(new Set(['global']));
+  t.equal(cache.get('k'), undefined, 'and it is indexed like any entry: a change to its namespace drops it');
+  const other = new DecisionCache({ max: 100, ttlMs: 0 });
+  other.set('k', value);
+  t.equal(other.get('k'), value, "the default here ('first') stores at once");
+});
