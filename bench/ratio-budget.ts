@@ -15,7 +15,7 @@
 
 import { postJson, startNodeServer } from './lib/child.js';
 import { sideBySide, type SideBySideTarget } from './lib/side-by-side.js';
-import { CONNECTIONS, hitAnswerBytes, httpTargets, REQUEST_BODY, TARGETS } from './scenarios/http.js';
+import { CONNECTIONS, hitAnswerBytes, httpTargets, REQUEST_BODY, storeHit, TARGETS } from './scenarios/http.js';
 import { int, loadavgText, median, round } from './lib/util.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -43,7 +43,8 @@ const targets: SideBySideTarget[] = [
     id: 'hit-floor',
     start: async () => {
       const server = await startNodeServer({ mode: 'app', floor: true }, 'hit-floor');
-      for (let i = 0; i < 3; i++) await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // two misses (stored at the second ask), then the hit it keeps
+      await storeHit(server.port);
+      await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // the hit the floor keeps
       return server;
     },
   },

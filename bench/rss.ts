@@ -43,7 +43,9 @@ const flagsAt = process.argv.indexOf('--node-flags');
 const FLAGS = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : START.flags;
 const START_ENV = process.argv.includes('--no-start-env') ? {} : START.env;
 const child = spawn(process.execPath, [...FLAGS, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []), 'dist/main.js'], {
-  env: { ...process.env, ...START_ENV, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn' },
+  // SAMPLES_PER_SECOND=0: every request is looked at, so the samples fill whatever the machine's speed
+  // (the default, 1,000 a second, bounds their CPU cost, not their memory: SAMPLES_MAX does that).
+  env: { ...process.env, ...START_ENV, PORT: String(port), STORE: 'file', POLICY_DIR: dir, LOG_LEVEL: 'warn', SAMPLES_PER_SECOND: '0' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;

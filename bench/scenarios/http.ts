@@ -61,14 +61,21 @@ export function missRequests(): LoadRequest[] {
 export async function hitAnswerBytes(): Promise<number> {
   const probe = await startNodeServer({ mode: 'app' }, 'probe');
   try {
-    // Stored at its second ask (CACHE_ADMISSION=second, the default), a hit from the third.
-    for (let i = 0; i < 2; i++) await postJson(probe.port, '/v1/evaluate', REQUEST_BODY);
+    await storeHit(probe.port);
     const r = await postJson(probe.port, '/v1/evaluate', REQUEST_BODY);
     if (r.status !== 200 || r.json?.cached !== true) throw new Error(`probe: expected a cache hit, got ${r.status} ${r.text.slice(0, 200)}`);
     return Buffer.byteLength(r.text);
   } finally {
     await probe.stop();
   }
+}
+
+/**
+ * Asks the hit's request until the server stores its answer: twice, as a decision is
+ * stored at its key's second ask (CACHE_ADMISSION=second, the default); the next is a hit.
+ */
+export async function storeHit(port: number): Promise<void> {
+  for (let ask = 0; ask < 2; ask++) await postJson(port, '/v1/evaluate', REQUEST_BODY);
 }
 
 /** The bare route, the hit and the miss, in that order. */
@@ -86,7 +93,7 @@ export function httpTargets(hitBytes: number): [Target, Target, Target] {
       label: 'POST /v1/evaluate, cache hit (same subject every request)',
       start: async () => {
         const server = await startNodeServer({ mode: 'app' }, 'hit');
-        for (let i = 0; i < 2; i++) await postJson(server.port, '/v1/evaluate', REQUEST_BODY); // fills the cache entry (stored at its second ask)
+        await storeHit(server.port);
         return server;
       },
       requests: [{ path: '/v1/evaluate', body: REQUEST_BODY }],

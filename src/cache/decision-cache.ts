@@ -278,8 +278,8 @@ export class DecisionCache {
     this.doorkeeper = this.enabled && options.admission === 'second' ? new Doorkeeper(options.max) : undefined;
     this.lru = new LRUCache<string, CachedDecision>({
       max: Math.max(1, options.max),
-      // An entry larger than the whole budget is not stored (lru-cache refuses it).
-      // `set` passes each entry's size itself; the calculation stays for lru-cache's own checks.
+      // `set` passes each entry's size itself and refuses one larger than the whole budget;
+      // the calculation stays for lru-cache's own checks.
       ...(this.maxBytes !== undefined ? { maxSize: this.maxBytes, sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
       // An injected clock is read on every lookup (lru-cache would otherwise cache the time for 1 ms).
