@@ -267,20 +267,17 @@ export class DecisionCache {
 
   /** CACHE_MAX=0 turns caching off: nothing is stored, every lookup misses */
   private readonly enabled: boolean;
-  /** the byte budget (lru-cache's maxSize), when there is one */
-  private readonly maxBytes: number | undefined;
   /** admission at a key's second offer (`admission: 'second'`) */
   private readonly doorkeeper: Doorkeeper | undefined;
 
   constructor(options: DecisionCacheOptions) {
     this.enabled = options.max > 0;
-    this.maxBytes = options.maxBytes !== undefined ? Math.max(1, options.maxBytes) : undefined;
     this.doorkeeper = this.enabled && options.admission === 'second' ? new Doorkeeper(options.max) : undefined;
     this.lru = new LRUCache<string, CachedDecision>({
       max: Math.max(1, options.max),
       // `set` passes each entry's size itself and refuses one larger than the whole budget;
       // the calculation stays for lru-cache's own checks.
-      ...(this.maxBytes !== undefined ? { maxSize: this.maxBytes, sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
+      ...(options.maxBytes !== undefined ? { maxSize: Math.max(1, options.maxBytes), sizeCalculation: (value: CachedDecision, key: string) => Math.max(1, entryBytes(key, value)) } : {}),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs, ttlAutopurge: false } : {}),
       // An injected clock is read on every lookup (lru-cache would otherwise cache the time for 1 ms).
       ...(options.now !== undefined ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
@@ -305,18 +302,21 @@ export class DecisionCache {
     if (this.doorkeeper !== undefined && !this.doorkeeper.seenBefore(key)) return;
     // The key is kept (the LRU, its namespace group) as long as the entry: flat, not the tree of parts it was built from.
     flat(key);
-    const ttl = ttlMs !== undefined ? Math.max(1, ttlMs) : undefined;
-    if (this.maxBytes !== undefined) {
+    const options: { ttl?: number; size?: number } = {};
+    if (ttlMs !== undefined) options.ttl = Math.max(1, ttlMs);
+    // lru-cache's maxSize: 0 without a byte budget.
+    const maxSize = this.lru.maxSize;
+    if (maxSize > 0) {
       const size = Math.max(1, entryBytes(key, value));
       // Larger than the whole budget: not stored, and an older entry of the key not kept
       // either (what lru-cache does with an entry it refuses); nothing to index.
-      if (size > this.maxBytes) {
+      if (size > maxSize) {
         this.lru.delete(key);
         return;
       }
-      this.lru.set(key, value, ttl !== undefined ? { size, ttl } : { size });
-    } else if (ttl !== undefined) this.lru.set(key, value, { ttl });
-    else this.lru.set(key, value);
+      options.size = size;
+    }
+    this.lru.set(key, value, options);
     const group = this.groupOf(value.namespaces, true)!;
     if (group.keys.size === 0) {
       // A group is listed while it holds keys.

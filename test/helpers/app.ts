@@ -45,7 +45,9 @@ export async function testApp(t: Test, options: TestAppOptions = {}): Promise<Te
   const onMongo = options.store === undefined && defaultTestStore === 'mongo' && options.env?.STORE === undefined && options.config?.store === undefined;
   const mongo = onMongo ? await testMongo(t) : undefined;
   const config: Config = {
-    // CACHE_ADMISSION=first: a decision is cached at its first ask, so a test's second request is a hit (test/cache/decision-cache.test.ts and test/server/cache-admission.test.ts test the default, second).
+    // CACHE_ADMISSION=first: a decision is cached at its first ask, so a test's second request
+    // is a hit (test/cache/decision-cache.test.ts and test/server/cache-admission.test.ts test
+    // the default, second).
     ...loadConfig({ POLL_INTERVAL_MS: '100', CACHE_ADMISSION: 'first', ...(options.env ?? {}) }),
     ...(options.store === 'none' ? { store: 'none' as const } : {}),
     ...(mongo ? { store: 'mongo' as const, mongoUrl: mongo.url, mongoDb: mongo.dbName } : {}),
