@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DecisionService } from '../../engine/decision-service.js';
+import type { Decision } from '../../core/evaluate/types.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../../core/request.js';
 import type { DecisionLog } from '../../observability/decision-log.js';
 import type { DecisionMode, DecisionOutcome, Metrics } from '../../observability/metrics.js';
@@ -69,8 +70,41 @@ function afterInlineLua<R>(decide: (request: FastifyRequest, reply: FastifyReply
   };
 }
 
+/**
+ * The part every decision route shares: a new decision id (header and body), the answer
+ * counted, and when sampled written to the decision log, for an error as for an answer
+ * (the error then reaches fastify's error handler); `send` writes the answer.
+ */
+function observed<Req extends EvaluateRequest, Res extends EvaluateResponse | CheckResponse, R extends { response: Res; decision: Decision }>(
+  { log, metrics }: DecisionObservers,
+  endpoint: 'evaluate' | 'check',
+  outcomeOf: (response: Res) => DecisionOutcome,
+  decide: (req: Req, meta: RequestMeta) => R,
+  send: (reply: FastifyReply, decisionId: string, result: R) => unknown,
+) {
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    const req = request.body as Req;
+    const decisionId = randomUUID();
+    reply.header(DECISION_ID_HEADER, decisionId);
+    const logged = log !== undefined && log.sampled();
+    const start = logged ? performance.now() : 0;
+    let result: R;
+    try {
+      result = decide(req, metaOf(request));
+    } catch (err) {
+      metrics?.countDecision(endpoint, modeOf(req), 'error', false);
+      if (logged) log.write({ endpoint, requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
+      throw err;
+    }
+    const { response, decision } = result;
+    metrics?.countDecision(endpoint, modeOf(req), outcomeOf(response), decision.conditionErrors !== undefined);
+    if (logged) log.write({ endpoint, requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+    return send(reply, decisionId, result);
+  };
+}
+
 export function decisionRoutes(app: FastifyInstance, service: DecisionService, observers: DecisionObservers = {}): void {
-  const { log, metrics, tokens } = observers;
+  const { tokens } = observers;
   const tags = ['decisions'];
   const preValidation = tokens ? { preValidation: subjectFromToken(tokens) } : {};
 
@@ -84,29 +118,13 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       response: { 200: evaluateResponse, ...errors },
     },
   };
-  const evaluateNow = (request: FastifyRequest, reply: FastifyReply) => {
-    const req = request.body as EvaluateRequest;
-    const decisionId = randomUUID();
-    reply.header(DECISION_ID_HEADER, decisionId);
-    const logged = log !== undefined && log.sampled();
-    const start = logged ? performance.now() : 0;
-    let result: ReturnType<DecisionService['evaluate']>;
-    try {
-      result = service.evaluate(req, metaOf(request));
-    } catch (err) {
-      metrics?.countDecision('evaluate', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
-      throw err;
-    }
-    const { response, body, computedBody, decision } = result;
-    metrics?.countDecision('evaluate', modeOf(req), evaluateOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'evaluate', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
-    // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front;
-    // a computed answer its hand-built JSON, the id last (where the response schema puts it).
+  // A fresh cache hit sends the bytes serialized the first time, with this decision's id in front;
+  // a computed answer its hand-built JSON, the id last (where the response schema puts it).
+  const evaluateNow = observed(observers, 'evaluate', evaluateOutcome, (req: EvaluateRequest, meta) => service.evaluate(req, meta), (reply, decisionId, { response, body, computedBody }) => {
     if (body !== undefined) return reply.type(JSON_TYPE).send(`{"decisionId":"${decisionId}",${body.slice(1)}`);
     if (computedBody !== undefined) return reply.type(JSON_TYPE).send(`${computedBody},"decisionId":"${decisionId}"}`);
     return { decisionId, ...response };
-  };
+  });
   const handler = afterInlineLua(evaluateNow);
   app.post('/v1/evaluate', evaluate, handler);
   app.post('/evaluate', { ...preValidation, schema: { ...evaluate.schema, summary: 'Alias of POST /v1/evaluate' } }, handler);
@@ -120,24 +138,8 @@ export function decisionRoutes(app: FastifyInstance, service: DecisionService, o
       body: checkBody,
       response: { 200: checkResponse, ...errors },
     },
-  }, afterInlineLua((request, reply) => {
-    const req = request.body as CheckRequest;
-    const decisionId = randomUUID();
-    reply.header(DECISION_ID_HEADER, decisionId);
-    const logged = log !== undefined && log.sampled();
-    const start = logged ? performance.now() : 0;
-    let result: ReturnType<DecisionService['checkDetailed']>;
-    try {
-      result = service.checkDetailed(req, metaOf(request));
-    } catch (err) {
-      metrics?.countDecision('check', modeOf(req), 'error', false);
-      if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, error: err, latencyUs: micros(start) });
-      throw err;
-    }
-    const { response, decision } = result;
-    metrics?.countDecision('check', modeOf(req), checkOutcome(response), decision.conditionErrors !== undefined);
-    if (logged) log.write({ endpoint: 'check', requestId: request.id, decisionId, request: req, decision, response, latencyUs: micros(start) });
+  }, afterInlineLua(observed(observers, 'check', checkOutcome, (req: CheckRequest, meta) => service.checkDetailed(req, meta), (reply, decisionId, { response }) => {
     const text = checkBodyText(decisionId, response);
     return text === undefined ? { decisionId, ...response } : reply.type(JSON_TYPE).send(text);
-  }));
+  })));
 }
