@@ -9,10 +9,11 @@
 // One process writes a directory (as for the relationship files): two writers sharing a
 // volume would number their lines independently.
 
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PolicyChange } from '../history.js';
 import { StoreUnavailableError } from '../store.js';
+import { appendJournalLine, readJournalLines } from './journal.js';
 
 export const JOURNAL_NAME = '.history.jsonl';
 /** Appends between two compactions (which drop lines past the retention). */
@@ -47,33 +48,13 @@ export class PolicyJournal {
   open(): JournalContents {
     let entries: PolicyChange[] = [];
     const aborted = new Set<string>();
-    if (existsSync(this.path)) {
-      const text = readFileSync(this.path, 'utf8');
-      const lines = text.split('\n');
-      let offset = 0;
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i]!;
-        const end = offset + Buffer.byteLength(line, 'utf8') + 1;
-        if (line.trim() !== '') {
-          try {
-            const parsed = JSON.parse(line) as PolicyChange | AbortLine;
-            if (parsed.kind === 'abort') aborted.add(parsed.revision);
-            else {
-              entries.push(parsed);
-              this.noteAt(parsed.at);
-            }
-          } catch {
-            if (lines.slice(i + 1).some((l) => l.trim() !== '')) {
-              throw new StoreUnavailableError(`${this.path}: line ${i + 1} is not a change record; refusing to guess the history`);
-            }
-            this.truncate(offset);
-            this.onRepair?.(`${this.path}: dropped a torn last line (a write interrupted before its policy file was written)`);
-            break;
-          }
-        }
-        offset = end;
+    readJournalLines<PolicyChange | AbortLine>(this.path, { line: 'a change record', state: 'the history', torn: 'a write interrupted before its policy file was written' }, this.onRepair, (parsed) => {
+      if (parsed.kind === 'abort') aborted.add(parsed.revision);
+      else {
+        entries.push(parsed);
+        this.noteAt(parsed.at);
       }
-    }
+    });
     if (aborted.size > 0) entries = entries.filter((e) => !aborted.has(e.revision));
     const lastByKey = new Map<string, PolicyChange>();
     for (const e of entries) lastByKey.set(e.key, e);
@@ -82,25 +63,10 @@ export class PolicyJournal {
     return { entries, lastByKey, last };
   }
 
-  private truncate(offset: number): void {
-    const fd = openSync(this.path, 'r+');
-    try {
-      ftruncateSync(fd, offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
   /** Append one change and make it durable; throws StoreUnavailableError (nothing is then written). */
   append(entry: PolicyChange | AbortLine): void {
     if (this.fd === undefined) throw new StoreUnavailableError('the policy history journal is not open');
-    try {
-      writeSync(this.fd, `${JSON.stringify(entry)}\n`);
-      fsyncSync(this.fd);
-    } catch (err) {
-      throw new StoreUnavailableError(`cannot write ${this.path}: ${(err as Error).message}`);
-    }
+    appendJournalLine(this.fd, this.path, entry);
     this.appends++;
     if (entry.kind !== 'abort') this.noteAt(entry.at);
   }
