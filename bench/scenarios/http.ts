@@ -144,7 +144,7 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
       const { slices, merged: r } = measured.get(t)!;
       runs[t.id]!.push(r);
       if (t.id !== 'bare') ratios[t.id]!.push(r.rps / bareRps);
-      const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 2)}× bare`;
+      const ratio = t.id === 'bare' ? '' : `, ${round(r.rps / bareRps, 3)}× bare`;
       const cpuUs = r.serverCores === undefined ? '' : ` = ${int((r.serverCores * 1e6) / r.rps)} µs/request`;
       ctx.log(`http: repeat ${rep}/${s.repeats} ${t.id}: ${int(r.rps)} rps${ratio} (slices ${slices.map((x) => int(x.rps)).join(' / ')}), p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, server CPU ${round(r.serverCores ?? NaN, 2)} cores${cpuUs}, load generator ${round(r.loadgenCores, 2)} cores`);
     }
@@ -162,9 +162,9 @@ export async function httpScenario(ctx: ScenarioContext): Promise<Omit<ScenarioR
     const goal = t.id === 'bare' ? undefined : TARGETS[t.id];
     const verdict = goal === undefined ? '' : `${ratio >= goal ? 'met' : '**not met**'} (≥ ${goal}×)`;
     const p99Verdict = t.id === 'bare' ? '' : `${p99 <= TARGETS.p99Ms ? 'met' : '**not met**'}`;
-    rows.push([t.label, int(rps), t.id === 'bare' ? '1' : `${round(ratio, 2)}×`, verdict, ms(p50), ms(p99), p99Verdict, round(cores, 2).toString(), rs.map((r) => int(r.rps)).join(' / ')]);
+    rows.push([t.label, int(rps), t.id === 'bare' ? '1' : `${round(ratio, 3)}×`, verdict, ms(p50), ms(p99), p99Verdict, round(cores, 2).toString(), rs.map((r) => int(r.rps)).join(' / ')]);
     summary[t.id] = { rpsMedian: rps, ratioMedian: ratio, ratios: ratios[t.id], p50Ms: p50, p99Ms: p99, serverCores: cores, runs: rs };
-    if (t.id !== 'bare') ctx.log(`http: ${t.id}: median ${int(rps)} rps = ${round(ratio, 2)}× bare (target ≥ ${goal}×: ${ratio >= goal! ? 'met' : 'NOT met'}), p99 ${ms(p99)} (target ≤ ${TARGETS.p99Ms} ms: ${p99 <= TARGETS.p99Ms ? 'met' : 'NOT met'})`);
+    if (t.id !== 'bare') ctx.log(`http: ${t.id}: median ${int(rps)} rps = ${round(ratio, 3)}× bare (target ≥ ${goal}×: ${ratio >= goal! ? 'met' : 'NOT met'}), p99 ${ms(p99)} (target ≤ ${TARGETS.p99Ms} ms: ${p99 <= TARGETS.p99Ms ? 'met' : 'NOT met'})`);
     else ctx.log(`http: bare: median ${int(rps)} rps, p99 ${ms(p99)}`);
   }
   const table: Table = {
