@@ -8,8 +8,10 @@ import { InternedLists } from '../core/interned.js';
 import type { NamespaceLimits } from '../core/namespace.js';
 import type { CompiledPolicy } from '../core/compile/types.js';
 import type { PathPlan } from '../core/evaluate/plan.js';
-import type { Decision, Reason } from '../core/evaluate/types.js';
+import type { CheckResult, Decision, Reason } from '../core/evaluate/types.js';
 import { decisionKey, entityDigest, identityDigest, type CachedDecision, type DecisionCache } from '../cache/decision-cache.js';
+import { CheckVerdicts } from '../cache/check-verdicts.js';
+import { verdictResult } from '../core/evaluate/check.js';
 import { PolicyEngineError } from '../errors.js';
 import type { PolicyManager } from './policy-manager.js';
 import { requestMode, type CheckRequest, type CheckResponse, type EvaluateRequest, type EvaluateResponse, type RequestMeta } from '../core/request.js';
@@ -94,6 +96,9 @@ function exactLists(d: Decision): void {
   d.applied = d.applied.slice();
 }
 
+/** verdicts of checks against cached decisions kept (docs/decision-cache.md, "Checks") */
+const CHECK_VERDICTS = 10_000;
+
 /** most permission lists one cached decision remembers as sampled */
 const MAX_SAMPLED_CHECKS = 64;
 
@@ -134,6 +139,8 @@ export class DecisionService {
   private readonly lastDecisions = new WeakMap<PathPlan, { decision: Decision; reused: boolean; body?: { namespaces: readonly string[]; revision: string; text: string } }>();
   /** the permission lists checks against a cached entry asked, already taken as request samples */
   private readonly sampledChecks = new WeakMap<CachedDecision, Set<string>>();
+  /** what each permission checked against a cached decision came to (the rules are not replayed on the next hit) */
+  private readonly verdicts = new CheckVerdicts(CHECK_VERDICTS);
 
   constructor(private readonly options: DecisionServiceOptions) {
     this.negotiator = new LanguageNegotiator(options.languages ?? DEFAULT_LANGUAGE_SETTINGS);
@@ -352,9 +359,11 @@ export class DecisionService {
     const o = this.run(req);
     if (this.options.samples) this.sampleCheck(req, o);
     const base: CheckResponse = { cached: o.cached, revision: o.revision, ...(o.stale ? { stale: true } : {}) };
-    // Reasons are rendered now, for this request, from the (possibly cached) decision.
+    // Reasons are rendered now, for this request, from the (possibly cached) decision;
+    // a cached decision's verdicts are remembered (the rules are not replayed on each hit).
     const describe = reasonsFor(this.negotiator, o.prepared, req, meta.acceptLanguage).describer(o.decision);
-    const checked = checkAll(o.decision, wanted, describe);
+    const checked = o.entry === undefined ? checkAll(o.decision, wanted, describe)
+      : wanted.map((p): [string, CheckResult] => [p, verdictResult(o.decision, this.verdicts.verdict(o.decision, p), describe)]);
     if (single) {
       const r = checked[0]![1];
       return { response: { allowed: r.allowed, ...(r.reason ? { reason: r.reason } : {}), ...base }, decision: o.decision };

@@ -19,38 +19,58 @@ export function reasonOf(m: RenderedMessage, rule: string, document: string): Re
 /** Without a request to render for: plain text as is, a reference as its fallback (placeholders as written). */
 export const describeWithoutRequest: DescribeRule = (rule, message) => reasonOf(renderWithoutRequest(message), rule.id, rule.policy);
 
+/** `permission` checked against `decision`: the applied rules' effects replayed in order. */
 export function checkPermission(decision: Decision, permission: string, describe: DescribeRule = describeWithoutRequest): CheckResult {
+  return verdictResult(decision, verdictOf(decision, permission), describe);
+}
+
+/**
+ * Which applied rule decided `permission` and whether it is allowed, as one small number
+ * (no allocation; what the decision service memoizes per cached decision): bit 0 allowed,
+ * the rest the deciding rule's index in `decision.applied` plus one (0: none decided, or
+ * the path had no documents and the default patterns did). Read it with `verdictResult`.
+ */
+export function verdictOf(decision: Decision, permission: string): number {
   const segs = permission.split(':');
   if (decision.default) {
     // No document in the path: the configured default patterns decide.
-    return { allowed: decision.permissions.some((p) => matchSegments(mustParsePattern(p), segs)) };
+    return decision.permissions.some((p) => matchSegments(mustParsePattern(p), segs)) ? 1 : 0;
   }
+  const applied = decision.applied;
   let allowed = false;
   let blocked = false;
-  let decisive: CompiledRule | undefined;
+  let decisive = -1;
   /** the deny that blocked the permission: it stays the reason whatever follows */
-  let blocker: CompiledRule | undefined;
-  for (const rule of decision.applied) {
+  let blocker = -1;
+  for (let i = 0; i < applied.length; i++) {
+    const rule = applied[i]!;
     if (rule.grant.some((p) => matchSegments(p, segs))) {
       if (blocked) decisive = blocker;
       else {
         allowed = true;
-        decisive = rule;
+        decisive = i;
       }
     }
     if (rule.revoke.some((p) => matchSegments(p, segs))) {
       allowed = false;
-      decisive = rule;
+      decisive = i;
     }
     if (rule.deny.some((p) => matchSegments(p, segs))) {
       allowed = false;
       blocked = true;
-      decisive = rule;
-      blocker = rule;
+      decisive = i;
+      blocker = i;
     }
   }
-  if (allowed || !decisive || decisive.message === undefined) return { allowed };
-  return { allowed, reason: describe(decisive, decisive.message) };
+  return (decisive + 1) * 2 + (allowed ? 1 : 0);
+}
+
+/** A verdict (`verdictOf`) as the check's answer: a denial decided by a rule with a message carries its reason. */
+export function verdictResult(decision: Decision, verdict: number, describe: DescribeRule = describeWithoutRequest): CheckResult {
+  const allowed = (verdict & 1) === 1;
+  const rule = verdict < 2 ? undefined : decision.applied[(verdict >> 1) - 1];
+  if (allowed || !rule || rule.message === undefined) return { allowed };
+  return { allowed, reason: describe(rule, rule.message) };
 }
 
 /**
