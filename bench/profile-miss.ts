@@ -3,7 +3,7 @@
 // with --cpu-prof, drives it with bench/lib/load.ts, stops it, and prints the frames with
 // the most self time (and the profile's path, for a flame graph in Chrome DevTools or
 // speedscope).
-// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit | --floor | --bare [--spin µs]] [--no-profile] [--json FILE]
+// Run: node --import tsx bench/profile-miss.ts [--seconds 10] [--warmup 3] [--top 30] [--hit [--check] | --floor | --bare [--spin µs]] [--no-profile] [--json FILE]
 // --warmup: seconds of the same load first, left out of the numbers (the miss fills the
 // cache past its 10,000 entries, so what is measured includes evictions, as in the bench).
 // --json FILE: every frame's self time per request, for `--diff A.json B.json`, which prints
@@ -13,6 +13,7 @@
 // denominator of the ratios: CPU per request is steadier than req/s on a loaded machine.
 // --spin µs: the bare route busy-waits that long first (what handler work of a known
 // length costs; bench/ratio-budget.ts measures it against the ratios).
+// --check (with --hit): POST /v1/check of one permission (`doc:read`) instead of evaluate, the same subject and path.
 // --floor: the hit's load on a server whose decision service decides nothing once it has
 // answered a hit (bench/servers/server.ts `floor`): what the route costs on its own.
 
@@ -46,7 +47,8 @@ const TOP = arg('top', 30);
 const HIT = process.argv.includes('--hit');
 const BARE = process.argv.includes('--bare');
 const FLOOR = process.argv.includes('--floor');
-const NAME = BARE ? 'bare' : FLOOR ? 'hit-floor' : HIT ? 'hit' : 'miss';
+const CHECK = HIT && process.argv.includes('--check');
+const NAME = BARE ? 'bare' : FLOOR ? 'hit-floor' : CHECK ? 'check-hit' : HIT ? 'hit' : 'miss';
 const dir = mkdtempSync(join(tmpdir(), 'pe-prof-'));
 
 const profiling = !process.argv.includes('--no-profile');
@@ -66,7 +68,8 @@ const load = (durationSec: number) => runLoad({
   durationSec,
   maxRequests: 10_000_000,
   pids: [server.pid],
-  requests: HIT || FLOOR || BARE ? [{ path: BARE ? '/bare' : '/v1/evaluate', body: REQUEST_BODY }] : missRequests(),
+  requests: CHECK ? [{ path: '/v1/check', body: JSON.stringify({ ...JSON.parse(REQUEST_BODY), permission: 'doc:read' }) }]
+    : HIT || FLOOR || BARE ? [{ path: BARE ? '/bare' : '/v1/evaluate', body: REQUEST_BODY }] : missRequests(),
 });
 if (WARMUP > 0) await load(WARMUP);
 // Samples before this moment (start-up, module loading, the warm-up) are left out of the summary.
