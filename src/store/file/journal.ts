@@ -45,7 +45,7 @@ export interface JournalWording {
 
 /**
  * Each JSON line of the journal at `path`, in order, to `each` (nothing when there is no
- * file). A malformed last line is a crash mid-append, never acknowledged: it is cut off
+ * file). A malformed last line (not JSON, or not an object) is a crash mid-append, never acknowledged: it is cut off
  * (and `onRepair` told). A malformed line before others refuses the whole journal
  * (StoreUnavailableError) rather than guess.
  */
@@ -62,7 +62,10 @@ export function readJournalLines<T>(path: string, wording: JournalWording, onRep
     }
     let value: T;
     try {
-      value = JSON.parse(line) as T;
+      const parsed = JSON.parse(line) as unknown;
+      // Every line is an object: anything else is as malformed as broken JSON.
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('not an object');
+      value = parsed as T;
     } catch {
       if (lines.slice(i + 1).some((l) => l.trim() !== '')) throw new StoreUnavailableError(`${path}: line ${i + 1} is not ${wording.line}; refusing to guess ${wording.state}`);
       const fd = openSync(path, 'r+');
