@@ -93,6 +93,21 @@ export function appendJournalLine(fd: number, path: string, value: unknown): voi
   }
 }
 
+/**
+ * Replace `target` with `text`: written to `tmp` (same directory), fsynced, then renamed
+ * over it, so a crash leaves the old file or the new one.
+ */
+export function replaceFileSync(tmp: string, target: string, text: string): void {
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, target);
+}
+
 export class Journal<Line extends { revision: string }, Snapshot extends { revision: string }> {
   private fd: number | undefined;
   private lines = 0;
@@ -105,10 +120,6 @@ export class Journal<Line extends { revision: string }, Snapshot extends { revis
 
   private get snapshotFile(): string {
     return join(this.options.dir, 'snapshot.json');
-  }
-
-  get isOpen(): boolean {
-    return this.fd !== undefined;
   }
 
   /** Read the snapshot (`restore`), then `apply` each journal line after its revision; then append from there. */
@@ -151,15 +162,7 @@ export class Journal<Line extends { revision: string }, Snapshot extends { revis
    */
   compactWhenDue(snapshot: () => Snapshot): void {
     if (this.fd === undefined || this.lines < (this.options.compactEvery ?? COMPACT_EVERY)) return;
-    const tmp = join(this.options.dir, `.snapshot.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(snapshot()));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.snapshotFile);
+    replaceFileSync(join(this.options.dir, `.snapshot.${process.pid}.tmp`), this.snapshotFile, JSON.stringify(snapshot()));
     // The journal's changes are all in the snapshot now; a crash before this line only
     // makes the next open skip them by revision.
     closeSync(this.fd);

@@ -9,11 +9,11 @@
 // One process writes a directory (as for the relationship files): two writers sharing a
 // volume would number their lines independently.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PolicyChange } from '../history.js';
 import { StoreUnavailableError } from '../store.js';
-import { appendJournalLine, readJournalLines } from './journal.js';
+import { appendJournalLine, readJournalLines, replaceFileSync } from './journal.js';
 
 export const JOURNAL_NAME = '.history.jsonl';
 /** Appends between two compactions (which drop lines past the retention). */
@@ -103,15 +103,7 @@ export class PolicyJournal {
     if (kept.length === entries.length) return;
     this.oldestAt = undefined;
     for (const e of kept) this.noteAt(e.at);
-    const tmp = join(this.dir, `.history.${process.pid}.tmp`);
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    replaceFileSync(join(this.dir, `.history.${process.pid}.tmp`), this.path, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
   }
